@@ -1,0 +1,138 @@
+"""Canonical names: parsing, validation against a network, SymPy symbols and LaTeX.
+
+Contract
+--------
+A canonical name is one of (indices 1-based):
+
+* parameters ``W{l}[i,j]``, ``b{l}[i]`` (per-neuron) or ``b{l}`` (shared);
+* nodes ``u{l}[i]`` (pre-activation), ``a{l}[i]`` (activation; ``a0[i]`` is
+  the input ``x[i]``), data ``x[i]`` and ``y[k]``;
+* the loss ``L`` and its per-output terms ``L[k]``.
+
+:func:`parse_name` turns text into a :class:`Name` (kind, layer, indices)
+without ever evaluating it; :meth:`Name.check` validates it against a network
+and raises a one-sentence :class:`DerivcheckError` otherwise.
+:func:`symbol_for` makes the SymPy symbol of a parameter or data entry: its
+``name`` is an identifier we build (``W2_1_1``), never user text, and
+:func:`latex_name` renders it as ``W^{(2)}_{11}``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .errors import DerivcheckError
+
+__all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol"]
+
+_NAME = re.compile(r"^(?P<kind>[Wbuaxy]|L)(?P<layer>\d*)(?:\[(?P<idx>\d+(?:,\s*\d+)?)\])?$")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A parsed canonical name."""
+
+    kind: str  # "W", "b", "u", "a", "x", "y", "L"
+    layer: int | None
+    indices: tuple[int, ...]
+
+    def __str__(self) -> str:
+        layer = "" if self.layer is None else str(self.layer)
+        idx = f"[{','.join(map(str, self.indices))}]" if self.indices else ""
+        return f"{self.kind}{layer}{idx}"
+
+    @property
+    def is_parameter(self) -> bool:
+        return self.kind in ("W", "b")
+
+    def check(self, network) -> "Name":
+        """Raise unless this name exists in ``network``; returns a normalized name (a0[i] → x[i])."""
+        layers, depth = network.layers, network.depth
+        text = str(self)
+
+        def fail(why: str):
+            raise DerivcheckError(f"{text!r} {why}")
+
+        def index_ok(i: int, n: int, what: str):
+            if not 1 <= i <= n:
+                fail(f"refers to {what} {i}, but there are only {n} (indices start at 1).")
+
+        k = self.kind
+        if k in ("W", "b", "u", "a"):
+            if self.layer is None:
+                fail("needs a layer number, like W2[1,1] or a1[2].")
+            lo = 0 if k == "a" else 1
+            if not lo <= self.layer <= depth:
+                fail(f"names layer {self.layer}, but the network's layers run from {lo} to {depth}.")
+        if k == "W":
+            if len(self.indices) != 2:
+                fail("needs two indices [row, column], like W2[1,2].")
+            index_ok(self.indices[0], layers[self.layer], f"row (neuron of layer {self.layer})")
+            index_ok(self.indices[1], layers[self.layer - 1], f"column (neuron of layer {self.layer - 1})")
+        elif k == "b":
+            mode = network.bias[self.layer - 1]
+            if mode == "none":
+                fail(f"is a bias, but layer {self.layer} has no bias (bias mode 'none').")
+            if mode == "shared":
+                if self.indices:
+                    fail(f"has an index, but layer {self.layer} has one shared bias; write b{self.layer}.")
+            elif len(self.indices) != 1:
+                fail(f"needs one index, like b{self.layer}[1]: layer {self.layer} has a bias per neuron.")
+            else:
+                index_ok(self.indices[0], layers[self.layer], "neuron")
+        elif k in ("u", "a", "x", "y"):
+            if len(self.indices) != 1:
+                fail("needs exactly one index, like u1[2].")
+            if k in ("x", "y") and self.layer is not None:
+                fail(f"should be written {k}[{self.indices[0]}] (no layer number).")
+            n = {"x": layers[0], "y": layers[-1]}.get(k) or layers[self.layer]
+            index_ok(self.indices[0], n, "neuron")
+            if k == "a" and self.layer == 0:
+                return Name("x", None, self.indices)
+        elif k == "L":
+            if self.layer is not None or len(self.indices) > 1:
+                fail("is not a loss name; write L for the loss or L[k] for output k's term.")
+            if self.indices:
+                index_ok(self.indices[0], layers[-1], "output")
+        return self
+
+
+def parse_name(text: str) -> Name:
+    """Parse a canonical name; anything else is a one-sentence error."""
+    if not isinstance(text, str):
+        raise DerivcheckError(f"{text!r} is not a name; names are text such as W2[1,1] or a1[2].")
+    m = _NAME.match(text.strip())
+    if not m or (m["kind"] == "L" and m["layer"]):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise DerivcheckError(
+            f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1] "
+            f"(map tutorial names to these in [aliases]).")
+    layer = int(m["layer"]) if m["layer"] else None
+    idx = tuple(int(i) for i in m["idx"].split(",")) if m["idx"] else ()
+    return Name(m["kind"], layer, idx)
+
+
+def _ident(name: Name) -> str:
+    parts = [name.kind + ("" if name.layer is None else str(name.layer))] + [str(i) for i in name.indices]
+    return "_".join(parts)
+
+
+def symbol_for(name: Name) -> sp.Symbol:
+    """The real SymPy symbol of a parameter or data entry (identifier-safe name we build)."""
+    return sp.Symbol(_ident(name), real=True)
+
+
+def canonical_of_symbol(symbol: sp.Symbol) -> str:
+    """Inverse of :func:`symbol_for` for the symbols we make (``W2_1_1`` → ``W2[1,1]``)."""
+    head, *idx = symbol.name.split("_")
+    return head + (f"[{','.join(idx)}]" if idx else "")
+
+
+def latex_name(name: Name) -> str:
+    """``W2[1,1]`` → ``W^{(2)}_{11}``, ``b1`` → ``b^{(1)}``, ``x[2]`` → ``x_{2}``, ``L[1]`` → ``L_{1}``."""
+    sep = "," if any(i > 9 for i in name.indices) else ""
+    sub = f"_{{{sep.join(map(str, name.indices))}}}" if name.indices else ""
+    sup = f"^{{({name.layer})}}" if name.layer is not None else ""
+    return f"{name.kind}{sup}{sub}"
