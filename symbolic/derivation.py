@@ -1,0 +1,275 @@
+"""Derivation files: a worked example transcribed as TOML, loaded and validated.
+
+Contract
+--------
+:func:`load_derivation` reads one ``derivations/*.toml`` file (format in
+DESIGN.md: ``title``, ``source``, ``[network]``, ``[data]``,
+``[parameters]``, ``[aliases]``, ``[[claims]]``) into a :class:`Derivation`:
+a validated :class:`Network`, the alias table and a list of :class:`Claim`.
+Every tutorial name is mapped to a canonical name by ``[aliases]`` and
+nothing else is guessed; a claim's ``name`` is either a quantity (``out_h1``,
+``a1[1]``) or a derivative ``dX/dY`` (``dE_total/dw5``, ``∂L/∂W2[1,1]``).
+
+Errors are :class:`DerivcheckError` sentences naming the file and, for a
+claim, its number, name and line. Whole-file problems (malformed TOML, bad
+network) raise; a problem confined to one claim is recorded on that claim
+(``Claim.error``) so the other claims of the file are still checked.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import DerivcheckError
+from .network import Network, exact_number
+from .notation import Name, parse_name
+
+__all__ = ["Claim", "Derivation", "load_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
+
+CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample"}
+TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked"}
+NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
+EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
+MAX_UPDATES = 1_000_000
+_CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
+_DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
+
+
+@dataclass
+class Claim:
+    """One claim of a derivation file, resolved to canonical names where possible."""
+
+    index: int  # 1-based position among the file's claims
+    line: int | None
+    name: str | None
+    value: str | None = None
+    formula: str | None = None
+    symbols: dict[str, str] = field(default_factory=dict)
+    after: int = 0
+    with_values: dict[str, Fraction] = field(default_factory=dict)
+    expect: str | None = None
+    note: str = ""
+    sample: int = 1
+    kind: str = ""  # "value", "derivative" or "formula"
+    quantity: Name | None = None  # for "value"; the numerator for "derivative"
+    wrt: Name | None = None  # for "derivative"
+    error: str | None = None  # a problem confined to this claim
+
+    @property
+    def label(self) -> str:
+        shown = self.name if self.name else ("formula" if self.formula else "?")
+        return f"claim {self.index} ({shown})"
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" if self.line else f"claim {self.index}"
+
+
+@dataclass
+class Derivation:
+    path: Path
+    title: str
+    source: str
+    network: Network
+    aliases: dict[str, str]
+    claims: list[Claim]
+    unchecked: str = ""
+
+    def display_name(self, canonical: str) -> str:
+        """The file's own name for a canonical one, if it has an alias for it."""
+        for alias, target in self.aliases.items():
+            if target == canonical:
+                return alias
+        return canonical
+
+
+def _fail(path: Path, message: str) -> DerivcheckError:
+    return DerivcheckError(f"{path}: {message}")
+
+
+def _claim_lines(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if _CLAIM_HEADER.match(line)]
+
+
+def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
+    """An alias or canonical name → checked canonical Name."""
+    key = text.strip()
+    target = aliases.get(key, key)
+    try:
+        return parse_name(target).check(network)
+    except DerivcheckError as err:
+        if key in aliases:
+            raise DerivcheckError(f"alias {key!r} maps to {target!r}, which is not valid here: {err}") from None
+        raise DerivcheckError(f"{key!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
+
+
+def _claimed_text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise DerivcheckError(f"value {value!r} is not a number; write it as a string such as \"0.593269992\"")
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            raise DerivcheckError(f"value {value!r} is not a decimal number; write it like \"0.593269992\" or \"3.51e-5\"")
+        return text
+    if isinstance(value, float) and value != value:
+        raise DerivcheckError("value is nan; write the number the author printed")
+    return repr(value)
+
+
+def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network) -> Claim:
+    if not isinstance(raw, dict):
+        return Claim(index, line, None, error="is not a table; write it as [[claims]] with name/value keys")
+    name = raw.get("name")
+    claim = Claim(index, line, name if isinstance(name, str) else None)
+    try:
+        unknown = sorted(set(raw) - CLAIM_KEYS)
+        if unknown:
+            raise DerivcheckError(f"has unknown key(s) {', '.join(unknown)}; allowed keys are {', '.join(sorted(CLAIM_KEYS))}")
+        if name is not None and not isinstance(name, str):
+            raise DerivcheckError(f"has name {name!r}, which is not text")
+        expect = raw.get("expect")
+        if expect is not None and expect not in EXPECT_VALUES:
+            raise DerivcheckError(f"has expect = {expect!r}; use one of {', '.join(EXPECT_VALUES)}")
+        claim.expect = expect
+        note = raw.get("note", "")
+        claim.note = note if isinstance(note, str) else str(note)
+        if "formula" in raw:
+            if "value" in raw:
+                raise DerivcheckError("has both a value and a formula; split it into two claims")
+            formula, symbols = raw["formula"], raw.get("symbols", {})
+            if not isinstance(formula, str) or not formula.strip():
+                raise DerivcheckError("has a formula that is not LaTeX text")
+            if not isinstance(symbols, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                         for k, v in symbols.items()):
+                raise DerivcheckError("has symbols that are not a table of letter = \"canonical name\"")
+            claim.formula, claim.symbols, claim.kind = formula, dict(symbols), "formula"
+            return claim
+        if "value" not in raw:
+            raise DerivcheckError("has neither a value nor a formula; give the number or LaTeX the author wrote")
+        if name is None:
+            raise DerivcheckError("has a value but no name saying what the value is")
+        claim.value = _claimed_text(raw["value"])
+        after = raw.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise DerivcheckError(f"has after = {after!r}; it must be a whole number of updates (0 or more)")
+        if after > MAX_UPDATES:
+            raise DerivcheckError(f"asks for {after:,} updates, more than the {MAX_UPDATES:,} derivcheck will run")
+        if after and network.learning_rate is None:
+            raise DerivcheckError("asks for a value after updates, but [network] has no learning_rate")
+        claim.after = after
+        sample = raw.get("sample", 1)
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1 or (
+                network.x is not None and sample > len(network.x)):
+            raise DerivcheckError(f"has sample = {sample!r}, which is not a sample of [data]")
+        claim.sample = sample
+        changes = raw.get("with", {})
+        if not isinstance(changes, dict):
+            raise DerivcheckError("has a 'with' that is not a table of name = number")
+        for key, v in changes.items():
+            target = _resolve(key, aliases, network)
+            if not target.is_parameter:
+                raise DerivcheckError(f"changes {key!r} in 'with', but only parameters (W, b) can be changed")
+            claim.with_values[str(target)] = exact_number(v, f"'with' value of {key}")
+        m = _DERIVATIVE.match(name)
+        if m and not (name in aliases or _is_name(name)):
+            claim.kind = "derivative"
+            claim.quantity = _resolve(m["of"], aliases, network)
+            claim.wrt = _resolve(m["wrt"], aliases, network)
+            if claim.wrt.kind in ("x", "y", "L"):
+                raise DerivcheckError(f"differentiates with respect to {claim.wrt}; use a parameter (W, b) or node (u, a)")
+        else:
+            claim.kind = "value"
+            claim.quantity = _resolve(name, aliases, network)
+        needs_data = network.params is None or network.x is None or network.y is None
+        if needs_data:
+            raise DerivcheckError("claims a number, but the file has no [parameters] and [data] to compute it from")
+    except DerivcheckError as err:
+        claim.error = str(err).rstrip(".")
+    return claim
+
+
+def _is_name(text: str) -> bool:
+    try:
+        parse_name(text)
+        return True
+    except DerivcheckError:
+        return False
+
+
+def load_derivation(path: str | Path) -> Derivation:
+    """Load and validate one derivation file (see the module contract)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
+    except UnicodeDecodeError:
+        raise _fail(path, "is not UTF-8 text; save it as UTF-8.") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _fail(path, f"is not valid TOML ({err}); fix the syntax there.") from None
+    unknown = sorted(set(doc) - TOP_KEYS)
+    if unknown:
+        raise _fail(path, f"has unknown top-level key(s) {', '.join(unknown)}; allowed are {', '.join(sorted(TOP_KEYS))}.")
+    net = doc.get("network")
+    if not isinstance(net, dict):
+        raise _fail(path, "has no [network] table; add one with layers, activation, loss and bias.")
+    bad = sorted(set(net) - NETWORK_KEYS)
+    if bad:
+        raise _fail(path, f"[network] has unknown key(s) {', '.join(bad)}; allowed are {', '.join(sorted(NETWORK_KEYS))}.")
+    if "layers" not in net:
+        raise _fail(path, "[network] has no layers; add e.g. layers = [2, 2, 2].")
+    data = doc.get("data", {})
+    if not isinstance(data, dict) or set(data) - {"x", "y"}:
+        raise _fail(path, "[data] must hold exactly x and y.")
+    if bool("x" in data) != bool("y" in data):
+        raise _fail(path, "[data] must give both x and y.")
+    try:
+        network = Network.build(
+            layers=net["layers"],
+            activation=net.get("activation", "sigmoid"),
+            loss=net.get("loss", "half_sse"),
+            bias=net.get("bias", "per-neuron"),
+            learning_rate=net.get("learning_rate"),
+            update_biases=net.get("update_biases", True),
+            params=doc.get("parameters"),
+            x=data.get("x"),
+            y=data.get("y"),
+        )
+    except DerivcheckError as err:
+        raise _fail(path, str(err)) from None
+    aliases = doc.get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")
+    for alias, target in aliases.items():
+        if not isinstance(target, str):
+            raise _fail(path, f"alias {alias!r} maps to {target!r}; the target must be a canonical name in quotes.")
+        try:
+            parse_name(target).check(network)
+        except DerivcheckError as err:
+            raise _fail(path, f"alias {alias!r} → {target!r} is not valid: {str(err).rstrip('.')}.") from None
+    seen: dict[str, str] = {}
+    for alias, target in aliases.items():
+        # TOML itself rejects a key written twice; two spellings of one alias after trimming are caught here.
+        key = alias.strip()
+        if key in seen:
+            raise _fail(path, f"alias {key!r} is defined twice ({seen[key]!r} and {target!r}); keep one.")
+        seen[key] = target
+    raw_claims = doc.get("claims", [])
+    if not isinstance(raw_claims, list):
+        raise _fail(path, "claims must be written as [[claims]] tables.")
+    lines = _claim_lines(text)
+    if len(lines) != len(raw_claims):
+        lines = [None] * len(raw_claims)
+    claims = [_parse_claim(raw, k, lines[k - 1], aliases, network) for k, raw in enumerate(raw_claims, 1)]
+    for c in claims:
+        if c.error:
+            c.error = f"{path}{f':{c.line}' if c.line else ''}: {c.label} {c.error}."
+    unchecked = doc.get("unchecked", "")
+    return Derivation(path, str(doc.get("title", path.stem)), str(doc.get("source", "")), network,
+                      {k.strip(): v for k, v in aliases.items()}, claims, unchecked if isinstance(unchecked, str) else "")
