@@ -1,0 +1,371 @@
+"""Claim checking: every claim of a derivation file gets a verdict, an exact value and a diagnosis.
+
+Contract
+--------
+:func:`check_file` loads one derivation file and returns a :class:`FileReport`;
+it never raises for bad input: a file that cannot be loaded becomes a report
+with ``error`` set, a claim that cannot be evaluated a result with verdict
+``error`` and its sentence, and the other claims are still checked.
+:func:`check_paths` expands directories (``*.toml``, sorted) and checks each.
+
+Exact values (see DESIGN "Truth is exact"):
+
+* values and derivatives at the file's point: :class:`symbolic.exact.Truth`;
+* after N ≤ ``EXACT_UPDATES`` updates: the symbolic gradient (closed form,
+  ``lambdify`` to mpmath over our own symbols) iterated at 60 digits, then
+  Truth at the updated parameters — precision "60 digits";
+* after more updates: NumPy float64 gradient descent (``numeric.train``),
+  then Truth at those parameters — precision "float64 trajectory", which is
+  named in the result because it is a screen, not an exact value.
+
+A WRONG number is passed to :func:`symbolic.mistakes.diagnose`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+import numeric
+from .derivation import Claim, Derivation, load_derivation
+from .errors import DerivcheckError
+from .exact import Truth
+from .mistakes import diagnose
+from .network import Network
+from .notation import Name, parse_name
+from .replay import DIGITS, Mistakes, Replay
+from .verdict import Verdict, format_exact, judge
+
+__all__ = ["ClaimResult", "FileReport", "check_file", "check_paths", "EXACT_UPDATES", "REPLAY_UPDATES"]
+
+EXACT_UPDATES = 2_000
+REPLAY_UPDATES = 2_000
+
+
+@dataclass
+class ClaimResult:
+    file: str
+    index: int
+    line: int | None
+    name: str
+    claimed: str
+    exact: str
+    verdict: str
+    diagnosis: str = ""
+    precision: str = ""
+    expect: str | None = None
+    message: str = ""
+
+    @property
+    def as_expected(self) -> bool:
+        """Whether the verdict is what the file's ``expect`` says (ok/rounding when absent)."""
+        if self.expect is None:
+            return self.verdict in (Verdict.OK, Verdict.ROUNDING)
+        return self.verdict == self.expect
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FileReport:
+    path: str
+    title: str = ""
+    results: list[ClaimResult] = field(default_factory=list)
+    error: str | None = None
+    unchecked: str = ""
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.results:
+            out[r.verdict] = out.get(r.verdict, 0) + 1
+        return out
+
+
+class _Skip(Exception):
+    """A mistake that cannot be replayed here."""
+
+
+def _to_fraction(value) -> Fraction:
+    if isinstance(value, mpmath.mpf):
+        man, exp = value.man_exp
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(value, float):
+        return Fraction(value)
+    if isinstance(value, sp.Rational):
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)
+
+
+class ClaimContext:
+    """Everything the claim checker and the mistake table need about one derivation."""
+
+    skippable = (_Skip,)
+
+    def __init__(self, derivation: Derivation):
+        self.d = derivation
+        self.network: Network = derivation.network
+        self.notes: list[str] = []
+        self._truths: dict = {}
+        self._trajectories: dict = {}
+        self._replay: Replay | None = None
+        self._mp_gradient = None
+        self.precision = ""
+
+    # ---------------------------------------------------------------- helpers
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @property
+    def has_bias(self) -> bool:
+        return any(b != "none" for b in self.network.bias)
+
+    @property
+    def replay(self) -> Replay:
+        if self._replay is None:
+            self._replay = Replay(self.network)
+        return self._replay
+
+    def display(self, canonical: str) -> str:
+        return self.d.display_name(canonical)
+
+    def _truth(self, values: dict[str, Fraction], sample: int) -> Truth:
+        key = (tuple(sorted(values.items())), sample)
+        if key not in self._truths:
+            net = self.network.with_values(values) if values else self.network
+            self._truths[key] = Truth(net, sample)
+        return self._truths[key]
+
+    # ----------------------------------------------------------- trajectories
+    def _symbolic_mp_gradient(self):
+        if self._mp_gradient is None:
+            truth = Truth(self.network)
+            form = truth.form
+            names = self.network.parameter_names()
+            args = [form.params[p] for p in names] + form.x + form.y
+            grads = [sp.diff(form.loss, form.params[p]) for p in names]
+            self._mp_gradient = (names, sp.lambdify(args, grads, modules="mpmath", cse=True))
+        return self._mp_gradient
+
+    def parameters_after(self, with_values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
+        """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
+        key = (tuple(sorted(with_values.items())), n)
+        if key in self._trajectories:
+            return self._trajectories[key]
+        start = self.network.parameter_values()
+        start.update(with_values)
+        if n == 0:
+            result = start
+        elif n <= EXACT_UPDATES:
+            names, grad = self._symbolic_mp_gradient()
+            with mpmath.workdps(DIGITS):
+                p = [mpmath.mpf(v.numerator) / v.denominator for v in (start[k] for k in names)]
+                data = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in self.network.x]
+                targets = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in self.network.y]
+                eta = mpmath.mpf(self.network.learning_rate.numerator) / self.network.learning_rate.denominator
+                is_fixed = [(not k.startswith("W")) and not self.network.update_biases for k in names]
+                m = len(data)
+                for _ in range(n):
+                    g = [mpmath.mpf(0)] * len(names)
+                    for xs, ys in zip(data, targets):
+                        g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
+                    p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
+                result = {k: _to_fraction(v) for k, v in zip(names, p)}
+        else:
+            arch = self.network.architecture
+            params = numeric.unflatten(arch, {k: float(v) for k, v in start.items()})
+            X, Y = self.network.numeric_data()
+            run = numeric.train(arch, params, X, Y, float(self.network.learning_rate), n,
+                                update_biases=self.network.update_biases, record=False)
+            result = {k: Fraction(v) for k, v in numeric.flatten(arch, run.params).items()}
+        self._trajectories[key] = result
+        return result
+
+    def precision_for(self, c: Claim) -> str:
+        if c.after > EXACT_UPDATES:
+            return f"float64 trajectory of {c.after:,} updates (NumPy), then exact"
+        if c.after:
+            return f"{DIGITS} digits through {c.after:,} update(s)"
+        return "exact"
+
+    # ----------------------------------------------------------------- truth
+    def _evaluate(self, c: Claim, values: dict[str, Fraction], quantity: Name, wrt: Name | None):
+        truth = self._truth(values, c.sample)
+        if wrt is None:
+            return truth.value(quantity)
+        return truth.derivative(quantity, wrt)
+
+    def exact(self, c: Claim):
+        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
+        if c.after == 0 and c.with_values:
+            values = {**self.network.parameter_values(), **c.with_values}
+        return self._evaluate(c, values, c.quantity, c.wrt)
+
+    def exact_for(self, c: Claim, other: str):
+        """The claim's quantity with ``other`` in place of its parameter entry."""
+        name = parse_name(other)
+        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
+        if c.kind == "derivative":
+            return self._evaluate(c, values, c.quantity, name)
+        return self._evaluate(c, values, name, None)
+
+    def exact_with(self, c: Claim, with_values: dict[str, Fraction]):
+        values = {**self.network.parameter_values(), **with_values}
+        if c.after:
+            values = self.parameters_after(with_values, c.after)
+        return self._evaluate(c, values, c.quantity, c.wrt)
+
+    def node_value(self, name: str, c: Claim):
+        return self._truth({}, c.sample).value(name)
+
+    # ------------------------------------------------------- for the mistakes
+    def sibling_entries(self, target: Name) -> list[str]:
+        if target is None or target.kind not in ("W", "b") or not target.indices:
+            return []
+        prefix = f"{target.kind}{target.layer}"
+        own = str(target)
+        names = [p for p in self.network.parameter_names() if p.startswith(prefix + "[") and p != own]
+        if target.kind == "W":
+            transposed = f"{prefix}[{target.indices[1]},{target.indices[0]}]"
+            names.sort(key=lambda p: p != transposed)
+        return names
+
+    def has_siblings(self, c: Claim) -> bool:
+        target = c.wrt if c.kind == "derivative" else c.quantity
+        return bool(self.sibling_entries(target)) and (c.kind == "derivative" or c.after > 0)
+
+    def moved_changes(self, c: Claim):
+        for key, value in c.with_values.items():
+            for other in self.sibling_entries(parse_name(key)):
+                if other in c.with_values:
+                    continue
+                moved = {k: v for k, v in c.with_values.items() if k != key}
+                moved[other] = value
+                yield moved, f" ({self.display(key)} = {value} seems to have been applied to {self.display(other)})"
+
+    def replay_value(self, c: Claim, m: Mistakes, after: int | None = None):
+        """The claim's number when the author makes mistake ``m`` (None if it does not apply)."""
+        n = c.after if after is None else after
+        start = dict(c.with_values)
+        if n > REPLAY_UPDATES:
+            if m.fprime != "true" or m.sequential:
+                raise _Skip(f"more than {REPLAY_UPDATES:,} updates with this mistake are not replayed")
+            p = self._numpy_after(start, n, m)
+        else:
+            p = self.replay.train(self.replay.initial(start), n, self.network.learning_rate, m)
+        q = c.quantity
+        if c.kind == "derivative":
+            if q.kind != "L" or q.indices or not c.wrt.is_parameter:
+                return None
+            return _fraction_value(self.replay.gradient(p, m)[str(c.wrt)])
+        if q.is_parameter:
+            return _fraction_value(p[str(q)])
+        if q.kind == "L":
+            if q.indices:
+                return _fraction_value(self.replay.loss_terms(p, c.sample, m)[q.indices[0] - 1])
+            return _fraction_value(self.replay.loss(p, m))
+        if q.kind in ("u", "a"):
+            u, a = self.replay.forward(p, c.sample)
+            return _fraction_value((u if q.kind == "u" else a)[q.layer][q.indices[0] - 1])
+        return None
+
+    def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
+        arch = self.network.architecture
+        values = self.network.parameter_values()
+        values.update(start)
+        params = numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
+        X, Y = self.network.numeric_data()
+        update_biases = self.network.update_biases if m.update_biases is None else m.update_biases
+        lr = float(self.network.learning_rate) * float(m.loss_scale) * m.sign
+        run = numeric.train(arch, params, X, Y, lr, n, update_biases=update_biases, record=False)
+        with mpmath.workdps(DIGITS):
+            return {k: mpmath.mpf(v) for k, v in numeric.flatten(arch, run.params).items()}
+
+
+def _fraction_value(v) -> sp.Rational:
+    f = _to_fraction(v)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
+    base = dict(file=str(ctx.d.path), index=c.index, line=c.line, name=c.name or "formula",
+                expect=c.expect)
+    if c.error:
+        return ClaimResult(**base, claimed=c.value or "", exact="", verdict=Verdict.ERROR, message=c.error)
+    if c.kind == "formula":
+        return _formula_result(ctx, c, base)
+    try:
+        exact = ctx.exact(c)
+    except DerivcheckError as err:
+        where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
+        return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
+                           message=f"{where}: {c.label}: {err}")
+    verdict = judge(c.value, exact).verdict
+    diagnosis = diagnose(ctx, c) if verdict == Verdict.WRONG else ""
+    return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
+                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c))
+
+
+def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
+    try:
+        from .formula import verify_formula
+    except ImportError:
+        return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
+                           message="Formula claims need symbolic.formula, which this installation lacks.")
+    try:
+        result = verify_formula(ctx.network, c.formula, c.symbols)
+    except DerivcheckError as err:
+        where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
+        return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
+                           message=f"{where}: {c.label}: {err}")
+    return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
+                       verdict=result.verdict, message=result.message, precision="symbolic proof")
+
+
+def check_derivation(derivation: Derivation) -> FileReport:
+    """Check every claim of a loaded derivation."""
+    start = time.perf_counter()
+    ctx = ClaimContext(derivation)
+    report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked)
+    for claim in derivation.claims:
+        try:
+            report.results.append(_claim_result(ctx, claim))
+        except DerivcheckError as err:
+            report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
+                                              claim.value or "", "", Verdict.ERROR, expect=claim.expect,
+                                              message=f"{derivation.path}: {claim.label}: {err}"))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def check_file(path: str | Path) -> FileReport:
+    """Load and check one file; a file that cannot be loaded is a report with ``error``."""
+    try:
+        derivation = load_derivation(path)
+    except DerivcheckError as err:
+        return FileReport(str(path), error=str(err))
+    return check_derivation(derivation)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories → their ``*.toml`` files, sorted. Missing paths raise."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.glob("*.toml")))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise DerivcheckError(f"{p} does not exist; give a derivation file or a directory of them.")
+    return out
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[FileReport]:
+    return [check_file(p) for p in expand_paths(paths)]

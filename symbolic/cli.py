@@ -1,0 +1,259 @@
+"""The ``derivcheck`` command line: a thin layer over the library.
+
+Commands
+--------
+* ``derivcheck check FILE|DIR… [--json]`` — verdict table per derivation file;
+  exit 0 (all ok/rounding), 1 (some WRONG), 2 (bad input).
+* ``derivcheck gradcheck FILE`` or ``derivcheck gradcheck --layers 3,4,2 …`` —
+  the four gradient witnesses compared at the file's point (or a random
+  point drawn with ``--seed``); exit 0 when they agree, 1 otherwise.
+* ``derivcheck train FILE --updates N`` — run N gradient-descent updates
+  (NumPy) and print the loss and parameters.
+* ``derivcheck verify --layers … 'FORMULA'`` — a hand formula in LaTeX against
+  a network (proved ok, WRONG with a counterexample, or shape error).
+
+Bad input is one sentence on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import DerivcheckError
+
+__all__ = ["main"]
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+def _print_report(report) -> None:
+    print(f"== {report.path}" + (f" — {report.title}" if report.title else ""))
+    if report.error:
+        print(f"   error: {report.error}")
+        return
+    rows, notes = [], []
+    for r in report.results:
+        expected = "" if r.expect is None else f" (expected {r.expect})"
+        rows.append([str(r.index), r.name, r.claimed, r.exact, r.verdict + expected, r.diagnosis])
+        if r.message and r.verdict != "ok":
+            notes.append(f"   claim {r.index}: {r.message}")
+        if r.precision and r.precision.startswith("float64"):
+            notes.append(f"   claim {r.index}: exact value from a {r.precision}.")
+    print(_table(rows, ["#", "claim", "claimed", "exact", "verdict", "diagnosis"]))
+    for n in notes:
+        print(n)
+    counts = report.counts()
+    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f"  ({report.seconds:.2f} s)")
+    print()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cmd_check(args) -> int:
+    from .check import check_file, expand_paths
+
+    files = expand_paths(args.paths)
+    if not files:
+        raise DerivcheckError(f"No derivation files (*.toml) found in {', '.join(args.paths)}.")
+    reports = []
+    for f in files:
+        report = check_file(f)
+        reports.append(report)
+        if not args.json:
+            _print_report(report)
+            sys.stdout.flush()
+    wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error"))
+    bad = sum(1 for r in reports if r.error) + sum(1 for r in reports for c in r.results if c.verdict == "error")
+    total = sum(len(r.results) for r in reports)
+    if args.json:
+        doc = {
+            "files": [{"path": r.path, "title": r.title, "error": r.error,
+                       "claims": [c.to_json() for c in r.results]} for r in reports],
+            "summary": {"files": len(reports), "claims": total, "wrong": wrong,
+                        "bad_input": bad},
+        }
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        if args.output:
+            _write_atomic(Path(args.output), text + "\n")
+        else:
+            print(text)
+    else:
+        counts: dict[str, int] = {}
+        for r in reports:
+            for k, v in r.counts().items():
+                counts[k] = counts.get(k, 0) + v
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        broken = sum(1 for r in reports if r.error)
+        print(f"{len(reports)} file(s), {total} claim(s): {summary or 'nothing checked'}"
+              + (f"; {broken} file(s) could not be read" if broken else ""))
+    if bad:
+        return 2
+    return 1 if wrong else 0
+
+
+def _network_from_args(args):
+    from .network import Network
+
+    if args.file:
+        from .derivation import load_derivation
+
+        return load_derivation(args.file).network
+    if not args.layers:
+        raise DerivcheckError("Give a derivation file or --layers, e.g. --layers 3,4,2.")
+    try:
+        layers = [int(v) for v in args.layers.split(",")]
+    except ValueError:
+        raise DerivcheckError(f"--layers {args.layers!r} is not a comma-separated list of sizes such as 3,4,2.") from None
+    acts = args.activation.split(",") if args.activation else "sigmoid"
+    bias = args.bias.split(",") if args.bias else "per-neuron"
+    return Network.build(layers, acts if len(acts) > 1 else acts[0], args.loss, bias if len(bias) > 1 else bias[0],
+                         learning_rate=args.learning_rate)
+
+
+def _random_point(network, seed: int):
+    import numpy as np
+
+    from .network import Network
+
+    rng = np.random.default_rng(seed)
+    arch = network.architecture
+    import numeric
+
+    def q(v):  # a short exact decimal
+        return Fraction(round(float(v) * 100), 100)
+
+    values = {k: q(rng.uniform(-1, 1)) for k in numeric.entry_names(arch)}
+    arrays = numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
+    params = {k: (v.tolist() if v.ndim else float(v)) for k, v in arrays.items()}
+    x = [float(q(v)) for v in rng.uniform(-1, 1, network.layers[0])]
+    if network.loss == "softmax_ce":
+        y = [0.0] * network.layers[-1]
+        y[int(rng.integers(network.layers[-1]))] = 1.0
+    elif network.loss == "bce":
+        y = [float(int(v)) for v in rng.integers(0, 2, network.layers[-1])]
+    else:
+        y = [float(q(v)) for v in rng.uniform(-1, 1, network.layers[-1])]
+    return Network.build(network.layers, list(network.activations), network.loss, list(network.bias),
+                         network.learning_rate, network.update_biases, params, x, y)
+
+
+def cmd_gradcheck(args) -> int:
+    from .crosscheck import cross_check
+
+    network = _network_from_args(args)
+    if network.params is None or network.x is None or args.seed is not None:
+        network = _random_point(network, args.seed or 0)
+    result = cross_check(network)
+    print(result.table())
+    return 0 if result.ok else 1
+
+
+def cmd_train(args) -> int:
+    import numeric
+
+    network = _network_from_args(args)
+    if network.learning_rate is None and args.learning_rate is None:
+        raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
+    lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)
+    if not 0 <= args.updates <= 10_000_000:
+        raise DerivcheckError(f"--updates {args.updates} is out of range; use 0 to 10,000,000.")
+    arch = network.architecture
+    X, Y = network.numeric_data()
+    run = numeric.train(arch, network.numeric_params(), X, Y, lr, args.updates, batch_size=args.batch_size,
+                        update_biases=network.update_biases, seed=args.seed or 0)
+    print(f"loss before: {run.history[0]:.12g}")
+    print(f"loss after {run.updates:,} update(s): {run.history[-1]:.12g}")
+    for k, v in numeric.flatten(arch, run.params).items():
+        print(f"  {k} = {v:.12g}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    try:
+        from .formula import verify_formula
+    except ImportError:
+        raise DerivcheckError("Formula verification is not available in this installation.") from None
+    network = _network_from_args(args)
+    symbols = {}
+    for item in args.symbol or []:
+        if "=" not in item:
+            raise DerivcheckError(f"--symbol {item!r} must look like z=y (the author's letter = canonical name).")
+        k, v = item.split("=", 1)
+        symbols[k.strip()] = v.strip()
+    result = verify_formula(network, args.formula, symbols)
+    print(f"{result.verdict}: {result.message}")
+    return 0 if result.verdict == "ok" else 1
+
+
+def _add_network_options(p) -> None:
+    p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
+    p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
+    p.add_argument("--activation", help="one activation, or one per non-input layer separated by commas")
+    p.add_argument("--loss", default="half_sse", help="half_sse, sse, mse, bce or softmax_ce")
+    p.add_argument("--bias", help="none, per-neuron or shared (or one per layer, comma-separated)")
+    p.add_argument("--learning-rate", type=float, dest="learning_rate")
+    p.add_argument("--seed", type=int, help="draw a random point with this seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derivcheck", description="Check hand-written backprop derivations exactly.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="check derivation files claim by claim")
+    p.add_argument("paths", nargs="+", help="derivation files or directories of them")
+    p.add_argument("--json", action="store_true", help="print a machine-readable report")
+    p.add_argument("-o", "--output", help="with --json: write the report to this file (atomically)")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("gradcheck", help="compare exact, lambdified, backprop and finite-difference gradients")
+    _add_network_options(p)
+    p.set_defaults(func=cmd_gradcheck)
+    p = sub.add_parser("train", help="run N gradient-descent updates with NumPy")
+    _add_network_options(p)
+    p.add_argument("--updates", type=int, default=1)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("verify", help="verify a hand formula written in LaTeX")
+    _add_network_options(p)
+    p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
+    p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
+    p.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line usage error
+        return 2 if exc.code else 0
+    try:
+        return args.func(args)
+    except DerivcheckError as err:
+        print(f"derivcheck: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("derivcheck: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
