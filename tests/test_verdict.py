@@ -1,0 +1,117 @@
+"""Verdict boundaries of :func:`symbolic.verdict.judge`, one table, hand arithmetic in the comments.
+
+Rules (DESIGN "Verdicts"): with u = one unit in the last printed digit,
+|claimed − exact| ≤ u/2 → ok; ≤ 2u → rounding; anything else → WRONG.
+The exact values below are rationals (exactly representable) or 60-digit
+SymPy Floats whose deviation (1e-50) is far above their own binary error
+(~1e-61) and far below every unit used.
+"""
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+import sympy as sp
+
+from symbolic.verdict import ROUNDING_UNITS, judge, printed_unit
+
+R = sp.Rational
+TINY = R(1, 10 ** 60)  # far below any printed unit
+
+
+def flt(text: str) -> sp.Float:
+    return sp.Float(text, 60)
+
+
+# (claimed text, exact value, expected verdict, expected units off or None) — hand arithmetic on the right.
+CASES = [
+    # --- half a unit of the last digit: "0.123" has u = 0.001
+    ("0.123", R(1234, 10000), "ok", F(2, 5)),                     # |0.123 − 0.1234| = 0.0004 = 0.4u
+    ("0.123", R(1235, 10000), "ok", F(1, 2)),                     # 0.0005 = exactly u/2 → ok
+    ("0.123", R(1235, 10000) - TINY, "ok", None),                 # just inside u/2
+    ("0.123", R(1235, 10000) + TINY, "rounding", None),           # just outside u/2
+    ("0.123", R(1225, 10000), "ok", F(1, 2)),                     # u/2 below: 0.1225
+    ("0.123", R(1225, 10000) - TINY, "rounding", None),           # just outside, below
+    # --- the rounding band: up to 2u
+    ("0.123", R(124, 1000), "rounding", F(1)),                    # 1u (truncation of 0.124)
+    ("0.123", R(125, 1000), "rounding", F(2)),                    # exactly 2u
+    ("0.123", R(125, 1000) + TINY, "WRONG", None),                # just beyond 2u
+    ("0.123", R(121, 1000), "rounding", F(2)),                    # 2u below
+    ("0.123", R(121, 1000) - TINY, "WRONG", None),                # just beyond 2u below
+    ("0.123", R(126, 1000), "WRONG", F(3)),                       # 3u
+    # --- trailing zeros count: against 0.404
+    ("0.4", R(404, 1000), "ok", F(1, 25)),                        # u = 0.1: 0.004 = 0.04u
+    ("0.40", R(404, 1000), "ok", F(2, 5)),                        # u = 0.01: 0.004 = 0.4u
+    ("0.400", R(404, 1000), "WRONG", F(4)),                       # u = 0.001: 0.004 = 4u
+    # ... and against 0.406
+    ("0.4", R(406, 1000), "ok", F(3, 50)),                        # 0.006 = 0.06u
+    ("0.40", R(406, 1000), "rounding", F(3, 5)),                  # 0.006 = 0.6u
+    ("0.400", R(406, 1000), "WRONG", F(6)),                       # 0.006 = 6u
+    # integers: "1000" has u = 1, "1e3" has u = 1000
+    ("1000", R(1400), "WRONG", F(400)),                           # 400u
+    ("1e3", R(1400), "ok", F(2, 5)),                              # 400 = 0.4u
+    ("2", R(5, 2), "ok", F(1, 2)),                                # 0.5 = u/2
+    ("2", R(7, 2), "rounding", F(3, 2)),                          # 1.5u
+    # --- negative numbers
+    ("-0.12", R(-125, 1000), "ok", F(1, 2)),                      # |−0.12 + 0.125| = 0.005 = u/2
+    ("-0.12", R(-125, 1000) - TINY, "rounding", None),            # just outside
+    ("-0.12", R(-13, 100), "rounding", F(1)),                     # 0.01 = 1u
+    ("-0.12", R(-15, 100), "WRONG", F(3)),                        # 0.03 = 3u
+    ("0.12", R(-12, 100), "WRONG", F(24)),                        # sign lost: 0.24 = 24u
+    ("-0.019049119", flt("-0.0190491182582781"), "rounding", None),  # seed 002: 0.74u
+    ("+0.5", R(1, 2), "ok", F(0)),                                # explicit plus sign
+    # --- scientific notation: "3.51e-5" has u = 0.01e-5 = 1e-7
+    ("3.51e-5", R(351018778, 10 ** 13), "ok", None),              # |3.51e-5 − 3.51018778e-5| = 1.8778e-9 = 0.019u
+    ("3.51e-5", R(3515, 10 ** 8), "ok", F(1, 2)),                 # 3.515e-5: 5e-8 = u/2
+    ("3.51e-5", R(3515, 10 ** 8) + TINY, "rounding", None),       # just outside
+    ("3.51e-5", R(353, 10 ** 7), "rounding", F(2)),               # 3.53e-5: 2e-7 = 2u
+    ("3.51E-5", R(3535, 10 ** 8), "WRONG", F(5, 2)),              # 3.535e-5: 2.5e-7 = 2.5u
+    ("35.1e-6", R(3515, 10 ** 8), "ok", F(1, 2)),                 # the same number and unit (0.1e-6 = 1e-7)
+    ("3.510e-5", R(3515, 10 ** 8), "WRONG", F(5)),                # trailing zero: u = 1e-8, 5e-8 = 5u
+    ("0.0000351085", R(351018778, 10 ** 13), "WRONG", None),      # u = 1e-10: 6.6222e-8 = 662u
+    # --- 60-digit Floats as exact values (deviations of 1e-50)
+    ("0.593269992", flt("0.593269992107187"), "ok", None),        # seed 002 out_h1: 0.107u
+    ("0.1235", flt("0.12355") - flt("1e-50"), "ok", None),        # just inside u/2 (u = 1e-4)
+    ("0.1235", flt("0.12355") + flt("1e-50"), "rounding", None),  # just outside u/2
+    ("0.1235", flt("0.12370") + flt("1e-50"), "WRONG", None),     # just beyond 2u
+    ("0.1235", flt("0.12370") - flt("1e-50"), "rounding", None),  # just inside 2u
+    # --- exact values given as Python Fractions and ints
+    ("0.333", F(1, 3), "ok", F(1, 3)),                            # 1/3 − 0.333 = 1/3000 = u/3
+    ("0.33", F(1, 3), "ok", F(1, 3)),                             # 1/300 = u/3
+    ("0.3", F(1, 3), "ok", F(1, 3)),                              # 1/30 = u/3
+    ("0.334", F(1, 3), "rounding", F(2, 3)),                      # 0.334 − 1/3 = 2/3000 = 2u/3
+    ("7", 7, "ok", F(0)),
+]
+
+
+@pytest.mark.parametrize("claimed, exact, verdict, units", CASES, ids=[f"{c[0]}~{c[1]}" for c in CASES])
+def test_judge(claimed, exact, verdict, units):
+    judgement = judge(claimed, exact)
+    assert judgement.verdict == verdict
+    if units is not None:
+        assert judgement.units_off == units
+    bound = {"ok": F(1, 2), "rounding": F(ROUNDING_UNITS)}.get(verdict)
+    if verdict == "ok":
+        assert judgement.units_off <= bound
+    elif verdict == "rounding":
+        assert F(1, 2) < judgement.units_off <= bound
+    else:
+        assert judgement.units_off > ROUNDING_UNITS
+
+
+UNITS = [
+    ("0.35891648", F(1, 10 ** 8)),
+    ("0.5", F(1, 10)),
+    ("0.40", F(1, 100)),
+    ("3.51e-5", F(1, 10 ** 7)),
+    ("3.510e-5", F(1, 10 ** 8)),
+    ("-0.019049119", F(1, 10 ** 9)),
+    ("12", F(1)),
+    ("1e3", F(1000)),
+    ("1.0e3", F(100)),
+]
+
+
+@pytest.mark.parametrize("text, unit", UNITS, ids=[u[0] for u in UNITS])
+def test_printed_unit(text, unit):
+    assert printed_unit(text) == unit
