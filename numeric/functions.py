@@ -37,7 +37,10 @@ def _real(z: Array) -> Array:
 def sigmoid(u: Array) -> Array:
     """Logistic function, stable for large |u| (and complex u with small imaginary part)."""
     u = np.asarray(u)
-    positive = _real(u) >= 0
+    if not np.iscomplexobj(u):
+        e = np.exp(-np.abs(u))  # never overflows
+        return np.where(u >= 0, 1 / (1 + e), e / (1 + e))
+    positive = u.real >= 0
     # exp of a non-positive real part never overflows.
     e = np.exp(np.where(positive, -u, u))
     return np.where(positive, 1 / (1 + e), e / (1 + e))

@@ -95,8 +95,12 @@ class _Skip(Exception):
 
 def _to_fraction(value) -> Fraction:
     if isinstance(value, mpmath.mpf):
-        man, exp = value.man_exp
-        return Fraction(int(man)) * Fraction(2) ** int(exp)
+        sign, man, exp, _ = value._mpf_
+        if not value or not mpmath.isfinite(value):
+            if value == 0:
+                return Fraction(0)
+            raise DerivcheckError(f"a replayed value is {value}, not a finite number")
+        return (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
     if isinstance(value, float):
         return Fraction(value)
     if isinstance(value, sp.Rational):
@@ -117,7 +121,7 @@ class ClaimContext:
         self._trajectories: dict = {}
         self._replay: Replay | None = None
         self._mp_gradient = None
-        self.precision = ""
+        self._numpy_runs: dict = {}
 
     # ---------------------------------------------------------------- helpers
     def note(self, text: str) -> None:
@@ -179,12 +183,7 @@ class ClaimContext:
                     p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
                 result = {k: _to_fraction(v) for k, v in zip(names, p)}
         else:
-            arch = self.network.architecture
-            params = numeric.unflatten(arch, {k: float(v) for k, v in start.items()})
-            X, Y = self.network.numeric_data()
-            run = numeric.train(arch, params, X, Y, float(self.network.learning_rate), n,
-                                update_biases=self.network.update_biases, record=False)
-            result = {k: Fraction(v) for k, v in numeric.flatten(arch, run.params).items()}
+            result = {k: _to_fraction(v) for k, v in self._numpy_after(with_values, n, Mistakes()).items()}
         self._trajectories[key] = result
         return result
 
@@ -248,7 +247,8 @@ class ClaimContext:
                     continue
                 moved = {k: v for k, v in c.with_values.items() if k != key}
                 moved[other] = value
-                yield moved, f" ({self.display(key)} = {value} seems to have been applied to {self.display(other)})"
+                shown = format_exact(sp.Rational(value.numerator, value.denominator)).split(" = ")[-1]
+                yield moved, f" ({self.display(key)} = {shown} seems to have been applied to {self.display(other)})"
 
     def replay_value(self, c: Claim, m: Mistakes, after: int | None = None):
         """The claim's number when the author makes mistake ``m`` (None if it does not apply)."""
@@ -277,16 +277,32 @@ class ClaimContext:
         return None
 
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
+        """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs.
+
+        Each run keeps its last two snapshots, so N, N+1 and N−1 updates cost one run.
+        """
         arch = self.network.architecture
-        values = self.network.parameter_values()
-        values.update(start)
-        params = numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
         X, Y = self.network.numeric_data()
         update_biases = self.network.update_biases if m.update_biases is None else m.update_biases
         lr = float(self.network.learning_rate) * float(m.loss_scale) * m.sign
-        run = numeric.train(arch, params, X, Y, lr, n, update_biases=update_biases, record=False)
+        snapshots = self._numpy_runs.setdefault((tuple(sorted(start.items())), m), {})
+        if n not in snapshots:
+            done = max((k for k in snapshots if k <= n), default=None)
+            if done is None:
+                values = self.network.parameter_values()
+                values.update(start)
+                done, params = 0, numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
+            else:
+                params = snapshots[done]
+            if n - done > 1:
+                params = numeric.train(arch, params, X, Y, lr, n - done - 1, update_biases=update_biases,
+                                       record=False).params
+                snapshots[n - 1] = params
+            if n > done:
+                params = numeric.gd_step(arch, params, X, Y, lr, update_biases)
+            snapshots[n] = params
         with mpmath.workdps(DIGITS):
-            return {k: mpmath.mpf(v) for k, v in numeric.flatten(arch, run.params).items()}
+            return {k: mpmath.mpf(v) for k, v in numeric.flatten(arch, snapshots[n]).items()}
 
 
 def _fraction_value(v) -> sp.Rational:
