@@ -1,0 +1,317 @@
+"""Each entry of the mistake library diagnoses a number made by that mistake, and only a wrong number.
+
+For every entry of :data:`symbolic.mistakes.MISTAKES` a small derivation file is
+written with two claims about the same quantity: the number an author gets by
+making that mistake, and the correct number. The mistaken number is computed
+here, independently of :mod:`symbolic.replay` and :mod:`symbolic.exact`, by
+the 2-layer backprop written out below (the chain rule by hand, with the
+mistake switched in by hand): plain floats for seed 002's sigmoid network,
+exact Fractions for a small identity-activation 2-2-1 network.
+
+The mistaken number must be WRONG with that mistake's description in the
+diagnosis; the correct one ok with no diagnosis.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+from symbolic.check import check_file
+from symbolic.mistakes import MISTAKES
+
+DESCRIPTION = {m.key: m.description for m in MISTAKES}
+
+
+# ------------------------------------------------------------------ a 2-layer backprop, by hand
+@dataclass(frozen=True)
+class Params:
+    W1: tuple
+    b1: object  # a number (shared bias) or a tuple (one per neuron)
+    W2: tuple
+    b2: object
+
+
+def _b(b, i):
+    return b[i] if isinstance(b, tuple) else b
+
+
+def _sum(values, zero):
+    total = zero
+    for v in values:
+        total = total + v
+    return total
+
+
+@dataclass(frozen=True)
+class Net:
+    """f1/f2 and their derivatives; half squared error; one sample x, y."""
+
+    f: object
+    fprime: object  # f'(u)
+    x: tuple
+    y: tuple
+    lr: object
+    zero: object
+
+    def forward(self, p: Params):
+        u1 = [_sum((p.W1[i][j] * self.x[j] for j in range(len(self.x))), self.zero) + _b(p.b1, i)
+              for i in range(len(p.W1))]
+        h = [self.f(v) for v in u1]
+        u2 = [_sum((p.W2[k][i] * h[i] for i in range(len(h))), self.zero) + _b(p.b2, k) for k in range(len(p.W2))]
+        o = [self.f(v) for v in u2]
+        return u1, h, u2, o
+
+    def loss(self, p: Params):
+        *_, o = self.forward(p)
+        return _sum(((ok - yk) * (ok - yk) / 2 for ok, yk in zip(o, self.y)), self.zero)
+
+    def loss_term(self, p: Params, k: int):
+        *_, o = self.forward(p)
+        return (o[k] - self.y[k]) ** 2 / 2
+
+    def grads(self, p: Params, scale=1, W2_backward=None):
+        """dL/dθ; ``scale`` multiplies dL/do (2: ½ dropped, ½: ½ doubled);
+        ``W2_backward`` is the W2 used to send the error back to the hidden layer."""
+        u1, h, u2, o = self.forward(p)
+        d2 = [scale * (o[k] - self.y[k]) * self.fprime(u2[k]) for k in range(len(o))]
+        W2b = p.W2 if W2_backward is None else W2_backward
+        d1 = [_sum((d2[k] * W2b[k][i] for k in range(len(d2))), self.zero) * self.fprime(u1[i])
+              for i in range(len(h))]
+        gW2 = tuple(tuple(d2[k] * h[i] for i in range(len(h))) for k in range(len(d2)))
+        gW1 = tuple(tuple(d1[i] * self.x[j] for j in range(len(self.x))) for i in range(len(d1)))
+        gb2 = tuple(d2) if isinstance(p.b2, tuple) else _sum(d2, self.zero)
+        gb1 = tuple(d1) if isinstance(p.b1, tuple) else _sum(d1, self.zero)
+        return Params(gW1, gb1, gW2, gb2)
+
+    def step(self, p: Params, update_biases: bool, sign=1, sequential=False):
+        """θ ← θ − sign·η·dL/dθ; ``sequential``: hidden gradients use the already-updated W2."""
+        g = self.grads(p)
+        eta = self.lr * sign
+
+        def upd(v, dv):
+            if isinstance(v, tuple):
+                return tuple(upd(a, b) for a, b in zip(v, dv))
+            return v - eta * dv
+
+        if sequential:
+            g = replace(g, W1=self.grads(p, W2_backward=upd(p.W2, g.W2)).W1,
+                        b1=self.grads(p, W2_backward=upd(p.W2, g.W2)).b1)
+        return Params(upd(p.W1, g.W1), upd(p.b1, g.b1) if update_biases else p.b1,
+                      upd(p.W2, g.W2), upd(p.b2, g.b2) if update_biases else p.b2)
+
+    def train(self, p: Params, n: int, update_biases: bool, **mistake):
+        for _ in range(n):
+            p = self.step(p, update_biases, **mistake)
+        return p
+
+
+def printed(value, decimals: int) -> str:
+    """``value`` correctly rounded to ``decimals`` places, as an author would print it."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        d = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, F) else Decimal(repr(value))
+        return format(d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN), "f")
+
+
+# ---------------------------------------------------------------- seed 002 (sigmoid, floats)
+def sigmoid(u):
+    return 1 / (1 + math.exp(-u))
+
+
+def dsigmoid(u):
+    s = sigmoid(u)
+    return s * (1 - s)
+
+
+S = Net(sigmoid, dsigmoid, (0.05, 0.10), (0.01, 0.99), 0.5, 0.0)
+S0 = Params(((0.15, 0.20), (0.25, 0.30)), 0.35, ((0.40, 0.45), (0.50, 0.55)), 0.60)
+SU1, SH, SU2, SO = S.forward(S0)
+SG = S.grads(S0)
+
+SEED002 = """
+[network]
+layers = [2, 2, 2]
+activation = "sigmoid"
+loss = "half_sse"
+bias = "shared"
+learning_rate = 0.5
+update_biases = false
+
+[data]
+x = [0.05, 0.10]
+y = [0.01, 0.99]
+
+[parameters]
+W1 = [[0.15, 0.20], [0.25, 0.30]]
+b1 = 0.35
+W2 = [[0.40, 0.45], [0.50, 0.55]]
+b2 = 0.60
+
+[aliases]
+w1 = "W1[1,1]"
+w2 = "W1[1,2]"
+w3 = "W1[2,1]"
+w5 = "W2[1,1]"
+w6 = "W2[1,2]"
+w7 = "W2[2,1]"
+net_o1 = "u2[1]"
+out_h1 = "a1[1]"
+out_o1 = "a2[1]"
+E_total = "L"
+"""
+
+# ------------------------------------------------------- a 2-2-1 identity net (exact Fractions)
+I = Net(lambda u: u, lambda u: F(1), (F(1), F(2)), (F(3, 10),), F(1, 10), F(0))
+I0 = Params(((F(1, 2), F(-1, 4)), (F(3, 4), F(1, 8))), (F(1, 10), F(-1, 5)), ((F(3, 5), F(-2, 5)),), (F(1, 20),))
+
+
+def identity_net(update_biases: bool) -> str:
+    return f"""
+[network]
+layers = [2, 2, 1]
+activation = "identity"
+loss = "half_sse"
+bias = "per-neuron"
+learning_rate = 0.1
+update_biases = {str(update_biases).lower()}
+
+[data]
+x = [1, 2]
+y = [0.3]
+
+[parameters]
+W1 = [[0.5, -0.25], [0.75, 0.125]]
+b1 = [0.1, -0.2]
+W2 = [[0.6, -0.4]]
+b2 = [0.05]
+"""
+
+
+def _swap_adjacent(text: str, at: int) -> str:
+    assert text[at] != text[at + 1] and text[at].isdigit() and text[at + 1].isdigit()
+    return text[:at] + text[at + 1] + text[at] + text[at + 2:]
+
+
+def _mistype(text: str, at: int) -> str:
+    digit = str((int(text[at]) + 3) % 10)
+    return text[:at] + digit + text[at + 1:]
+
+
+_OUT_H1 = printed(SH[0], 9)
+_W1_AFTER = lambda n, ub, **m: I.train(I0, n, ub, **m)  # noqa: E731
+
+# (mistake key, file header, claim keys, mistaken number, correct number) — the arithmetic is in the values.
+CASES = [
+    # ½ dropped: dE/dw5 = 2(o1−y1)·o1(1−o1)·h1 instead of (o1−y1)·o1(1−o1)·h1
+    ("half_dropped", SEED002, {"name": "dE_total/dw5"},
+     printed(S.grads(S0, scale=2).W2[0][0], 9), printed(SG.W2[0][0], 9)),
+    # ½ dropped on the loss value: Σ(o−y)² instead of ½Σ(o−y)²
+    ("half_dropped", identity_net(True), {"name": "L"}, printed(2 * I.loss(I0), 12), printed(I.loss(I0), 12)),
+    # ½ applied twice: dE/dw1 halved
+    ("half_doubled", SEED002, {"name": "dE_total/dw1"},
+     printed(S.grads(S0, scale=0.5).W1[0][0], 12), printed(SG.W1[0][0], 12)),
+    # dE/dw6 = (o1−y1)·h2(1−h2)·h2: the hidden unit's derivative where the output's o1(1−o1) belongs
+    ("fprime_source_node", SEED002, {"name": "dE_total/dw6"},
+     printed((SO[0] - 0.01) * SH[1] * (1 - SH[1]) * SH[1], 9), printed(SG.W2[0][1], 9)),
+    # dout_o1/dnet_o1 = net_o1(1 − net_o1) instead of out_o1(1 − out_o1)
+    ("fprime_net_input", SEED002, {"name": "dout_o1/dnet_o1"},
+     printed(SU2[0] * (1 - SU2[0]), 9), printed(SO[0] * (1 - SO[0]), 9)),
+    # ... and inside a gradient: dE/dw5 = (o1−y1)·net_o1(1−net_o1)·h1
+    ("fprime_net_input", SEED002, {"name": "dE_total/dw5"},
+     printed((SO[0] - 0.01) * SU2[0] * (1 - SU2[0]) * SH[0], 9), printed(SG.W2[0][0], 9)),
+    # out_h1 = 0.593269992 printed with two adjacent digits swapped, or one digit mistyped
+    ("typo", SEED002, {"name": "out_h1"}, _swap_adjacent(_OUT_H1, 4), _OUT_H1),
+    ("typo", SEED002, {"name": "out_h1"}, _mistype(_OUT_H1, 7), _OUT_H1),
+    # dE/dw6 (W2[1,2]) given the number of dE/dw7 (W2[2,1]) = (o2−y2)·o2(1−o2)·h1
+    ("index_swap", SEED002, {"name": "dE_total/dw6"},
+     printed((SO[1] - 0.99) * SO[1] * (1 - SO[1]) * SH[0], 9), printed(SG.W2[0][1], 9)),
+    # w2 after one update given w3's updated value
+    ("index_swap", SEED002, {"name": "w2", "after": 1},
+     printed(S.train(S0, 1, False).W1[1][0], 9), printed(S.train(S0, 1, False).W1[0][1], 9)),
+    # out_o1 with w5 = 0.8, computed with w6 = 0.8 instead: σ(0.4·h1 + 0.8·h2 + 0.6) vs σ(0.8·h1 + 0.45·h2 + 0.6)
+    ("moved_change", SEED002, {"name": "out_o1", "with": {"w5": 0.8}},
+     printed(sigmoid(0.4 * SH[0] + 0.8 * SH[1] + 0.6), 9), printed(sigmoid(0.8 * SH[0] + 0.45 * SH[1] + 0.6), 9)),
+    # L with W2[1,1] = 0.9, computed with W2[1,2] = 0.9 instead (exact)
+    ("moved_change", identity_net(True), {"name": "L", "with": {"W2[1,1]": 0.9}},
+     printed(I.loss(replace(I0, W2=((F(3, 5), F(9, 10)),))), 12),
+     printed(I.loss(replace(I0, W2=((F(9, 10), F(-2, 5)),))), 12)),
+    # seed 002 keeps b2 fixed at 0.6; updated it would be 0.6 − 0.5·(δo1 + δo2)
+    ("biases_flipped_on", SEED002, {"name": "b2", "after": 1},
+     printed(0.6 - 0.5 * SG.b2, 9), printed(0.6, 9)),
+    # L after two updates with fixed biases, computed with the biases updated too (exact)
+    ("biases_flipped_on", identity_net(False), {"name": "L", "after": 2},
+     printed(I.loss(I.train(I0, 2, True)), 12), printed(I.loss(I.train(I0, 2, False)), 12)),
+    # W1[1,1] after two updates with biases updated, computed with the biases left fixed (exact)
+    ("biases_flipped_off", identity_net(True), {"name": "W1[1,1]", "after": 2},
+     printed(I.train(I0, 2, False).W1[0][0], 12), printed(I.train(I0, 2, True).W1[0][0], 12)),
+    # W1[2,2] after 3 updates given its value after 4 (exact)
+    ("one_update_more", identity_net(True), {"name": "W1[2,2]", "after": 3},
+     printed(I.train(I0, 4, True).W1[1][1], 12), printed(I.train(I0, 3, True).W1[1][1], 12)),
+    # w5 after 1 update given its value after 2
+    ("one_update_more", SEED002, {"name": "w5", "after": 1},
+     printed(S.train(S0, 2, False).W2[0][0], 9), printed(S.train(S0, 1, False).W2[0][0], 9)),
+    # L after 3 updates given L after 2 (exact)
+    ("one_update_fewer", identity_net(True), {"name": "L", "after": 3},
+     printed(I.loss(I.train(I0, 2, True)), 12), printed(I.loss(I.train(I0, 3, True)), 12)),
+    # w1 after 2 updates given w1 after 1 (0.149780716)
+    ("one_update_fewer", SEED002, {"name": "w1", "after": 2},
+     printed(S.train(S0, 1, False).W1[0][0], 9), printed(S.train(S0, 2, False).W1[0][0], 9)),
+    # w5 + 0.5·dE/dw5 instead of w5 − 0.5·dE/dw5
+    ("sign_flipped", SEED002, {"name": "w5", "after": 1},
+     printed(0.40 + 0.5 * SG.W2[0][0], 9), printed(0.40 - 0.5 * SG.W2[0][0], 9)),
+    ("sign_flipped", identity_net(True), {"name": "b1[2]", "after": 1},
+     printed(I.train(I0, 1, True, sign=-1).b1[1], 12), printed(I.train(I0, 1, True).b1[1], 12)),
+    # w1 after 1 update, the hidden error sent back through the already-updated w5..w8
+    ("sequential_update", SEED002, {"name": "w1", "after": 1},
+     printed(S.train(S0, 1, False, sequential=True).W1[0][0], 12), printed(S.train(S0, 1, False).W1[0][0], 12)),
+    ("sequential_update", identity_net(True), {"name": "W1[1,2]", "after": 1},
+     printed(I.train(I0, 1, True, sequential=True).W1[0][1], 12), printed(I.train(I0, 1, True).W1[0][1], 12)),
+]
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return repr(v)
+
+
+def claim_toml(keys: dict, value: str) -> str:
+    return "\n[[claims]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in {**keys, "value": value}.items())
+
+
+@pytest.mark.parametrize("key, header, claim, wrong, right", CASES,
+                         ids=[f"{c[0]}-{c[2]['name']}-{k}" for k, c in enumerate(CASES)])
+def test_mistake_is_diagnosed(tmp_path: Path, key, header, claim, wrong, right):
+    assert wrong != right
+    path = tmp_path / f"{key}.toml"
+    path.write_text(header + claim_toml(claim, wrong) + claim_toml(claim, right), encoding="utf-8")
+    report = check_file(path)
+    assert report.error is None
+    bad, good = report.results
+    assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
+    assert DESCRIPTION[key] in bad.diagnosis, bad.diagnosis
+    assert good.diagnosis == ""
+
+
+def test_every_mistake_has_a_test():
+    assert {case[0] for case in CASES} == set(DESCRIPTION)
+
+
+def test_mistake_keys_are_unique():
+    assert len(DESCRIPTION) == len(MISTAKES)
+
+
+def test_hand_backprop_reproduces_seed002():
+    """The hand backprop above is itself checked against the tutorial's published figures."""
+    assert printed(SO[0], 8) == "0.75136507"
+    assert printed(SG.W2[0][0], 9) == "0.082167041"
+    assert printed(SG.W1[0][0], 9) == "0.000438568"
+    assert printed(S.train(S0, 1, False).W2[0][0], 8) == "0.35891648"
+    assert printed(S.train(S0, 1, False).W1[0][0], 9) == "0.149780716"
