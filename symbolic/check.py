@@ -353,10 +353,13 @@ def check_derivation(derivation: Derivation) -> FileReport:
     for claim in derivation.claims:
         try:
             report.results.append(_claim_result(ctx, claim))
-        except DerivcheckError as err:
+        except (DerivcheckError, RecursionError, MemoryError, OverflowError, ArithmeticError) as err:
+            # One claim's failure never loses the rest of the report.
+            why = str(err) if isinstance(err, DerivcheckError) else (
+                f"it could not be evaluated ({type(err).__name__}); simplify the claim or report this")
             report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
                                               claim.value or "", "", Verdict.ERROR, expect=claim.expect,
-                                              message=f"{derivation.path}: {claim.label}: {err}"))
+                                              message=f"{derivation.path}: {claim.label}: {why}"))
     report.seconds = time.perf_counter() - start
     return report
 

@@ -34,7 +34,7 @@ CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", 
 TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked"}
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
-MAX_UPDATES = 1_000_000
+MAX_UPDATES = 100_000
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
 _DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
 
