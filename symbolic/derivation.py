@@ -92,7 +92,17 @@ def _fail(path: Path, message: str) -> DerivcheckError:
 
 
 def _claim_lines(text: str) -> list[int]:
-    return [n for n, line in enumerate(text.splitlines(), 1) if _CLAIM_HEADER.match(line)]
+    """Line numbers of the ``[[claims]]`` headers (not of such lines quoted inside a multi-line string)."""
+    lines = text.split("\n")
+    out = []
+    for n, line in enumerate(lines, 1):
+        if _CLAIM_HEADER.match(line):
+            try:  # a real header starts at top level: everything before it is complete TOML
+                tomllib.loads("\n".join(lines[:n - 1]))
+            except tomllib.TOMLDecodeError:
+                continue
+            out.append(n)
+    return out
 
 
 def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
