@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from symbolic.check import check_file
-from symbolic.derivation import load_derivation
+from symbolic.derivation import MAX_UPDATES, load_derivation
 from symbolic.errors import DerivcheckError
 
 NETWORK = """
@@ -117,7 +117,8 @@ CLAIM_ERRORS = [
     ("value-without-name", 'value = "0.1"', ["no name"], GOOD),
     ("after-negative", 'name = "w1"\nafter = -1\nvalue = "0.5"', ["after = -1", "whole number"], GOOD),
     ("after-fractional", 'name = "w1"\nafter = 1.5\nvalue = "0.5"', ["after = 1.5", "whole number"], GOOD),
-    ("after-too-large", 'name = "w1"\nafter = 2000000\nvalue = "0.5"', ["2,000,000", "more than"], GOOD),
+    ("after-too-large", f'name = "w1"\nafter = {MAX_UPDATES + 1}\nvalue = "0.5"', [f"{MAX_UPDATES + 1:,}", "more than"],
+     GOOD),
     ("after-without-learning-rate", 'name = "w1"\nafter = 1\nvalue = "0.5"', ["no learning_rate"],
      GOOD.replace("learning_rate = 0.1\n", "")),
     ("with-on-node", 'name = "E"\nwith = { net_h1 = 0.3 }\nvalue = "0.5"', ["'net_h1'", "only parameters"], GOOD),
@@ -195,3 +196,10 @@ def test_loaded_claims_are_resolved(tmp_path: Path):
         ("value", "u1[1]", None), ("derivative", "L", "W1[1,1]"), ("value", "L", None)]
     assert d.claims[2].after == 2 and {k: float(v) for k, v in d.claims[2].with_values.items()} == {"W1[1,1]": 0.25}
     assert all(c.error is None for c in d.claims)
+
+
+def test_after_at_the_cap_is_accepted(tmp_path: Path):
+    path = tmp_path / "cap.toml"
+    path.write_text(GOOD + f'\n[[claims]]\nname = "w1"\nafter = {MAX_UPDATES}\nvalue = "0.5"\n', encoding="utf-8")
+    (claim,) = load_derivation(path).claims
+    assert claim.error is None and claim.after == MAX_UPDATES
