@@ -111,7 +111,9 @@ def _to_fraction(value) -> Fraction:
 class ClaimContext:
     """Everything the claim checker and the mistake table need about one derivation."""
 
-    skippable = (_Skip,)
+    # a mistake that cannot be replayed here (too many updates, a kink, a non-finite value) is skipped,
+    # never allowed to cost the claim its verdict
+    skippable = (_Skip, DerivcheckError, ArithmeticError)
 
     def __init__(self, derivation: Derivation):
         self.d = derivation

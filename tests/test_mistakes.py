@@ -315,3 +315,39 @@ def test_hand_backprop_reproduces_seed002():
     assert printed(SG.W1[0][0], 9) == "0.000438568"
     assert printed(S.train(S0, 1, False).W2[0][0], 8) == "0.35891648"
     assert printed(S.train(S0, 1, False).W1[0][0], 9) == "0.149780716"
+
+
+RELU_AT_KINK = """
+[network]
+layers = [1, 2, 1]
+activation = ["relu", "identity"]
+loss = "half_sse"
+bias = "per-neuron"
+learning_rate = 0.1
+
+[data]
+x = [1]
+y = [0.5]
+
+[parameters]
+W1 = [[1], [-1]]
+b1 = [0, 1]
+W2 = [[2, 3]]
+b2 = [0]
+
+[[claims]]
+name = "W1[1,1]"
+after = 1
+value = "0.5"
+"""
+
+
+def test_a_mistake_that_cannot_be_replayed_does_not_cost_the_verdict(tmp_path: Path):
+    """u1[2] = −1 + 1 = 0 sits on relu's kink, so replaying some mistakes (two updates) fails;
+    the claim still gets its verdict. By hand: u1[1] = 1 > 0, o = 2·1 + 3·relu(0) = 2,
+    dL/dW1[1,1] = (o − y)·W2[1,1]·x = 1.5·2·1 = 3, so W1[1,1] ← 1 − 0.1·3 = 0.7 ≠ 0.5."""
+    path = tmp_path / "kink.toml"
+    path.write_text(RELU_AT_KINK, encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == "WRONG", result
+    assert result.exact.startswith("0.7")
