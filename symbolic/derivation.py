@@ -17,6 +17,7 @@ network) raise; a problem confined to one claim is recorded on that claim
 """
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -125,8 +126,8 @@ def _claimed_text(value: Any) -> str:
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
             raise DerivcheckError(f"value {value!r} is not a decimal number; write it like \"0.593269992\" or \"3.51e-5\"")
         return text
-    if isinstance(value, float) and value != value:
-        raise DerivcheckError("value is nan; write the number the author printed")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DerivcheckError(f"value is {value}; write the number the author printed")
     return repr(value)
 
 
