@@ -509,29 +509,16 @@ def _backward(w: _Writer, network: Network, num: _Numbers | None, values: dict |
 
 def _matrix_form(w: _Writer, network: Network, nums: list[_Numbers] | None, grads: dict | None) -> None:
     D, m = network.depth, (len(nums) if nums else 1)
-    w.text("Stacking the neurons of a layer into vectors (one column per sample), "
-           "$\\delta^{(l)} = \\partial L / \\partial u^{(l)}$ and")
+    symbolic = _matrix_equations(network)
+    w.text("Stacking the neurons of each layer into column vectors, with "
+           "$\\delta^{(l)} = \\partial L / \\partial u^{(l)}$"
+           + ("" if m == 1 else f" (one column per sample; the gradients are means over the {m} samples)") + ":"
+           + "".join(f" {escape_text(note)}." for _, note in symbolic[0]))
     for l in range(D, 0, -1):
-        act = network.activations[l - 1]
         delta = MSym("delta", l)
-        if l == D and act == "softmax":
-            a = MSym("a", l)
-            rhs = MMul((MSub(MApply("diag", a), MMul((a, MT(a)))), MGrad(a)))
-        elif l == D:
-            rhs = MHad(MGrad(MSym("a", l)), MApply("f'", MSym("u", l), l))
-        else:
-            rhs = MHad(MMul((MT(MSym("W", l + 1)), MSym("delta", l + 1))), MApply("f'", MSym("u", l), l))
-        prev = MSym("x") if l == 1 else MSym("a", l - 1)
-        scale = "" if m == 1 else f"\\frac{{1}}{{{m}}} "
-        lines = [(render_matrix(delta), render_matrix(rhs), None),
-                 (render_matrix(MGrad(MSym("W", l))), scale + render_matrix(MMul((delta, MT(prev)))), None)]
+        scale = "" if m == 1 else f"\\frac{{1}}{{{m}}} \\sum_{{s}} "
+        lines = [(lhs, (rhs if k == 0 else scale + rhs), None) for k, (lhs, rhs) in enumerate(symbolic[l])]
         mode = network.bias[l - 1]
-        if mode == "per-neuron":
-            lines.append((render_matrix(MGrad(MSym("b", l))), scale + render_matrix(delta)
-                          + ("" if m == 1 else " \\mathbf{1}"), None))
-        elif mode == "shared":
-            lines.append((render_matrix(MGrad(MSym("b", l))), scale + render_matrix(MMul((MT(MOnes()), delta)))
-                          + ("" if m == 1 else " \\mathbf{1}"), None))
         w.section(f"Layer {l}", "subsection")
         w.add("\\begin{align*}", " \\\\\n".join(f"{lhs} &= {rhs}" for lhs, rhs, _ in lines), "\\end{align*}")
         if nums:
@@ -545,6 +532,47 @@ def _matrix_form(w: _Writer, network: Network, nums: list[_Numbers] | None, grad
                 w.display(f"{render_matrix(MGrad(MSym('b', l)))} = {matrix_latex(gb, w.p.digits)}")
             elif mode == "shared":
                 w.display(f"{render_matrix(MGrad(MSym('b', l)))} = {format_number(grads[f'b{l}'], w.p.digits)}")
+
+
+def _matrix_equations(network: Network) -> dict[int, list[tuple[str, str]]]:
+    """Per layer, the symbolic (δ, ∇W, ∇b) equations as LaTeX: from :mod:`symbolic.matrix_form` when it is
+    available, else from this package's own matrix nodes."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    try:
+        from .matrix_form import Deriv, Var, derive, to_latex
+    except ImportError:  # pragma: no cover - matrix_form is part of the package
+        derive = None
+    if derive is not None:
+        mf = derive(network)
+        for l in range(1, network.depth + 1):
+            rows = [(to_latex(Var("delta", l)), to_latex(mf.deltas[l])),
+                    (to_latex(Deriv(Var("L"), Var("W", l), nabla=True)), to_latex(mf.grad_W[l]))]
+            if l in mf.grad_b:
+                rows.append((to_latex(Deriv(Var("L"), Var("b", l), nabla=True)), to_latex(mf.grad_b[l])))
+            out[l] = rows
+        out[0] = [("", mf.output_note)] if mf.output_note else []
+        return out
+    D = network.depth  # pragma: no cover - fallback renderer
+    for l in range(D, 0, -1):  # pragma: no cover
+        act = network.activations[l - 1]
+        delta = MSym("delta", l)
+        if l == D and act == "softmax":
+            a = MSym("a", l)
+            rhs = MMul((MSub(MApply("diag", a), MMul((a, MT(a)))), MGrad(a)))
+        elif l == D:
+            rhs = MHad(MGrad(MSym("a", l)), MApply("f'", MSym("u", l), l))
+        else:
+            rhs = MHad(MMul((MT(MSym("W", l + 1)), MSym("delta", l + 1))), MApply("f'", MSym("u", l), l))
+        prev = MSym("x") if l == 1 else MSym("a", l - 1)
+        rows = [(render_matrix(delta), render_matrix(rhs)),
+                (render_matrix(MGrad(MSym("W", l))), render_matrix(MMul((delta, MT(prev)))))]
+        if network.bias[l - 1] == "per-neuron":
+            rows.append((render_matrix(MGrad(MSym("b", l))), render_matrix(delta)))
+        elif network.bias[l - 1] == "shared":
+            rows.append((render_matrix(MGrad(MSym("b", l))), render_matrix(MMul((MT(MOnes()), delta)))))
+        out[l] = rows
+    out[0] = []
+    return out
 
 
 def _update(w: _Writer, network: Network, values: dict, grads: dict) -> None:
@@ -578,8 +606,8 @@ def _claims_table(w: _Writer, report) -> None:
     if report.error:
         w.text("The claims could not be checked: " + escape_text(report.error))
         return
-    w.add("{\\small", "\\begin{longtable}{@{}r>{\\raggedright}p{3.1cm}>{\\raggedright}p{2.3cm}"
-          ">{\\raggedright}p{2.7cm}>{\\raggedright}p{1.5cm}>{\\raggedright\\arraybackslash}p{4.9cm}@{}}",
+    w.add("{\\small", "\\begin{longtable}{@{}r>{\\raggedright}p{3.3cm}>{\\raggedright}p{2.3cm}"
+          ">{\\raggedright}p{3.0cm}>{\\raggedright}p{1.5cm}>{\\raggedright\\arraybackslash}p{4.5cm}@{}}",
           "\\toprule", "\\# & claim & claimed & exact & verdict & diagnosis \\\\", "\\midrule", "\\endhead")
     for r in report.results:
         claim = r.name + (f" (line {r.line})" if r.line else "")
