@@ -11,6 +11,11 @@ Commands
   (NumPy) and print the loss and parameters.
 * ``derivcheck verify --layers … 'FORMULA'`` — a hand formula in LaTeX against
   a network (proved ok, WRONG with a counterexample, or shape error).
+* ``derivcheck latex FILE -o OUT.tex [--pdf]`` — a step-by-step derivation
+  document (forward pass, loss, chain rule, matrix form, update, claims);
+  ``--pdf`` compiles it with latexmk next to OUT.tex.
+* ``derivcheck derive --layers 2,3,2 … [--latex]`` — the symbolic formulas
+  (forward pass, loss, chain rule, matrix form) of a network, no numbers.
 
 Bad input is one sentence on stderr and exit status 2, never a traceback.
 """
@@ -205,6 +210,39 @@ def cmd_verify(args) -> int:
     return 0 if result.verdict == "ok" else 1
 
 
+def cmd_latex(args) -> int:
+    from .derivation import load_derivation
+    from .document import compile_pdf, render_document
+
+    out = Path(args.output)
+    if out.suffix != ".tex":
+        raise DerivcheckError(f"-o {args.output} must name a .tex file, e.g. -o seed002.tex.")
+    if not out.parent.is_dir():
+        raise DerivcheckError(f"The directory of -o {args.output} does not exist; create it first.")
+    if args.digits < 3 or args.digits > 30:
+        raise DerivcheckError(f"--digits {args.digits} is out of range; use 3 to 30 significant digits.")
+    derivation = load_derivation(args.file)
+    text = render_document(derivation, check_claims=not args.no_claims, digits=args.digits)
+    _write_atomic(out, text)
+    print(f"wrote {out}")
+    if args.pdf:
+        print(f"wrote {compile_pdf(out, out.parent)}")
+    return 0
+
+
+def cmd_derive(args) -> int:
+    from .document import derive_formulas
+
+    network = _network_from_args(args)
+    text = derive_formulas(network, latex=args.latex)
+    if args.output:
+        _write_atomic(Path(args.output), text)
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _add_network_options(p) -> None:
     p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
     p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
@@ -236,6 +274,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
     p.set_defaults(func=cmd_verify)
+    p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
+    p.add_argument("file", help="a derivation file")
+    p.add_argument("-o", "--output", required=True, help="the .tex file to write (atomically)")
+    p.add_argument("--pdf", action="store_true", help="also compile it with latexmk (PDF next to the .tex)")
+    p.add_argument("--no-claims", action="store_true", dest="no_claims", help="leave out the checked-claims table")
+    p.add_argument("--digits", type=int, default=9, help="significant digits of printed numbers (default 9)")
+    p.set_defaults(func=cmd_latex)
+    p = sub.add_parser("derive", help="print the symbolic formulas (no numbers) of a network")
+    _add_network_options(p)
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
+    p.add_argument("-o", "--output", help="write to this file (atomically) instead of printing")
+    p.set_defaults(func=cmd_derive)
     return parser
 
 
