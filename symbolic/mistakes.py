@@ -109,8 +109,14 @@ def _rounded_like(text: str, exact) -> str:
     return str(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
 
 
+TYPO_MIN_DIGITS = 3  # significant digits a printed number needs before a one-digit difference is called a typo
+
+
 def _typo(ctx, c: Claim):
     """The printed digits differ from the correct rounding by one swapped pair or one wrong digit."""
+    digits = "".join(map(str, Decimal(c.value).as_tuple().digits)).lstrip("0")
+    if len(digits) < TYPO_MIN_DIGITS:  # in "0.5" any wrong number is "one digit mistyped": no evidence of a typo
+        return
     truth = ctx.exact(c)
     right, claimed = _rounded_like(c.value, truth), c.value.lstrip("+")
     if len(right) != len(claimed) or right == claimed:

@@ -227,6 +227,8 @@ CASES = [
     # out_h1 = 0.593269992 printed with two adjacent digits swapped, or one digit mistyped
     ("typo", SEED002, {"name": "out_h1"}, _swap_adjacent(_OUT_H1, 4), _OUT_H1),
     ("typo", SEED002, {"name": "out_h1"}, _mistype(_OUT_H1, 7), _OUT_H1),
+    # L = 0.13005 printed to three places with one digit wrong
+    ("typo", identity_net(True), {"name": "L"}, "0.140", printed(I.loss(I0), 3)),
     # dE/dw6 (W2[1,2]) given the number of dE/dw7 (W2[2,1]) = (o2−y2)·o2(1−o2)·h1
     ("index_swap", SEED002, {"name": "dE_total/dw6"},
      printed((SO[1] - 0.99) * SO[1] * (1 - SO[1]) * SH[0], 9), printed(SG.W2[0][1], 9)),
@@ -351,3 +353,20 @@ def test_a_mistake_that_cannot_be_replayed_does_not_cost_the_verdict(tmp_path: P
     (result,) = check_file(path).results
     assert result.verdict == "WRONG", result
     assert result.exact.startswith("0.7")
+
+
+# (mistake key, header, claim keys, a WRONG number that mistake must NOT be blamed for) — why on the right
+NOT_DIAGNOSED = [
+    ("typo", identity_net(True), {"name": "L"}, "0.5"),   # L = 0.13005 → "0.1"; one printed digit proves nothing
+    ("typo", identity_net(True), {"name": "L"}, "0.19"),  # "0.13" vs "0.19": two digits are still too few
+]
+
+
+@pytest.mark.parametrize("key, header, claim, wrong", NOT_DIAGNOSED,
+                         ids=[f"{c[0]}-{c[3]}" for c in NOT_DIAGNOSED])
+def test_mistake_is_not_blamed(tmp_path: Path, key, header, claim, wrong):
+    path = tmp_path / f"{key}.toml"
+    path.write_text(header + claim_toml(claim, wrong), encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == "WRONG"
+    assert DESCRIPTION[key] not in result.diagnosis, result.diagnosis
