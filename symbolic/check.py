@@ -34,6 +34,7 @@ import sympy as sp
 
 import numeric
 from .derivation import Claim, Derivation, load_derivation
+from .crosscheck import lambdified_gradient
 from .errors import DerivcheckError
 from .exact import Truth
 from .mistakes import diagnose
@@ -152,12 +153,8 @@ class ClaimContext:
     # ----------------------------------------------------------- trajectories
     def _symbolic_mp_gradient(self):
         if self._mp_gradient is None:
-            truth = Truth(self.network)
-            form = truth.form
-            names = self.network.parameter_names()
-            args = [form.params[p] for p in names] + form.x + form.y
-            grads = [sp.diff(form.loss, form.params[p]) for p in names]
-            self._mp_gradient = (names, sp.lambdify(args, grads, modules="mpmath", cse=True))
+            self._mp_gradient = (self.network.parameter_names(),
+                                 lambdified_gradient(Truth(self.network), modules="mpmath"))
         return self._mp_gradient
 
     def parameters_after(self, with_values: dict[str, Fraction], n: int) -> dict[str, Fraction]:

@@ -76,17 +76,18 @@ class CrossCheck:
         return "\n".join(lines + [summary])
 
 
-def lambdified_gradient(truth: Truth):
-    """Compile the symbolic per-sample gradient into ``f(values) -> list[float]`` (one value per parameter).
+def lambdified_gradient(truth: Truth, modules: str = "numpy"):
+    """Compile the symbolic per-sample gradient into ``f(*values) -> list`` (one value per parameter).
 
     ``values`` is a flat sequence: the parameters in canonical order, then x, then y.
+    ``modules`` is ``"numpy"`` (float64) or ``"mpmath"`` (the caller's working precision).
     The argument symbols are the ones :mod:`symbolic.notation` builds, never user text.
     """
     form = truth.form
     names = truth.network.parameter_names()
     args = [form.params[p] for p in names] + form.x + form.y
     grads = [sp.diff(form.loss, form.params[p]) for p in names]
-    return sp.lambdify(args, grads, modules="numpy", cse=True)
+    return sp.lambdify(args, grads, modules=modules, cse=True)
 
 
 def cross_check(network: Network, h: float = 1e-5, rtol_exact: float = 1e-9, rtol_fd: float = 1e-6,
