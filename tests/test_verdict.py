@@ -115,3 +115,27 @@ UNITS = [
 @pytest.mark.parametrize("text, unit", UNITS, ids=[u[0] for u in UNITS])
 def test_printed_unit(text, unit):
     assert printed_unit(text) == unit
+
+
+# ---------------------------------------------------------------- the same rule, for any printed number
+from decimal import Decimal  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(digits=st.integers(-10 ** 12, 10 ** 12), exponent=st.integers(-30, 5), eighths=st.integers(-40, 40),
+       scientific=st.booleans())
+def test_judge_any_number(digits, exponent, eighths, scientific):
+    """claimed = digits·10^exponent printed with exactly that last digit; exact = claimed + eighths/8 units.
+
+    |eighths| ≤ 4 → ok (≤ ½ unit), ≤ 16 → rounding (≤ 2 units), else WRONG.
+    """
+    number = Decimal(digits).scaleb(exponent)
+    text = f"{number:E}" if scientific or exponent > 0 else f"{number:f}"  # "12000" would have u = 1
+    unit = printed_unit(text)
+    assert unit == F(10) ** exponent
+    exact = F(Decimal(text)) + F(eighths, 8) * unit
+    expected = "ok" if abs(eighths) <= 4 else "rounding" if abs(eighths) <= 16 else "WRONG"
+    assert judge(text, exact).verdict == expected
+    assert judge(text, sp.Rational(exact.numerator, exact.denominator)).verdict == expected
