@@ -206,3 +206,23 @@ def test_after_at_the_cap_is_accepted(tmp_path: Path):
     path.write_text(GOOD + f'\n[[claims]]\nname = "w1"\nafter = {MAX_UPDATES}\nvalue = "0.5"\n', encoding="utf-8")
     (claim,) = load_derivation(path).claims
     assert claim.error is None and claim.after == MAX_UPDATES
+
+
+def test_claim_lines_with_crlf_line_endings(tmp_path: Path):
+    text = GOOD + "\n" + GOOD_CLAIM_1 + "\n" + GOOD_CLAIM_3
+    headers = [n for n, line in enumerate(text.split("\n"), 1) if line == "[[claims]]"]
+    path = tmp_path / "crlf.toml"
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    assert [c.line for c in load_derivation(path).claims] == headers
+    assert [r.verdict for r in check_file(path).results] == ["ok", "ok"]
+
+
+def test_inline_claims_errors_name_the_claim(tmp_path: Path):
+    """Claims written as an inline array have no header line; the sentence still names file, number and name."""
+    path = tmp_path / "inline.toml"
+    path.write_text('claims = [{ name = "net_h1", value = "0.1" }, { name = "w9", value = "0.5" }]\n' + GOOD,
+                    encoding="utf-8")
+    first, bad = check_file(path).results
+    assert first.verdict == "ok" and first.line is None
+    assert bad.verdict == "error"
+    assert bad.message.startswith(f"{path}: claim 2 (w9) ") and "'w9'" in bad.message
