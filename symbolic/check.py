@@ -221,7 +221,9 @@ class ClaimContext:
         return self._evaluate(c, values, c.quantity, c.wrt)
 
     def node_value(self, name: str, c: Claim):
-        return self._truth({}, c.sample).value(name)
+        """A node's exact value at the claim's point (its 'with' changes and updates applied)."""
+        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
+        return self._truth(values, c.sample).value(name)
 
     # ------------------------------------------------------- for the mistakes
     def sibling_entries(self, target: Name) -> list[str]:

@@ -224,6 +224,14 @@ CASES = [
     # ... and inside a gradient: dE/dw5 = (o1−y1)·net_o1(1−net_o1)·h1
     ("fprime_net_input", SEED002, {"name": "dE_total/dw5"},
      printed((SO[0] - 0.01) * SU2[0] * (1 - SU2[0]) * SH[0], 9), printed(SG.W2[0][0], 9)),
+    # ... and at a changed point: with w5 = 0.8, net_o1 = 0.8·h1 + 0.45·h2 + 0.6
+    ("fprime_net_input", SEED002, {"name": "dout_o1/dnet_o1", "with": {"w5": 0.8}},
+     printed((0.8 * SH[0] + 0.45 * SH[1] + 0.6) * (1 - (0.8 * SH[0] + 0.45 * SH[1] + 0.6)), 9),
+     printed(dsigmoid(0.8 * SH[0] + 0.45 * SH[1] + 0.6), 9)),
+    # ... and after one update: net_o1 = w5'·h1 + w6'·h2 + 0.6 with the updated w5', w6'
+    ("fprime_net_input", SEED002, {"name": "dout_o1/dnet_o1", "after": 1},
+     printed(S.forward(S.train(S0, 1, False))[2][0] * (1 - S.forward(S.train(S0, 1, False))[2][0]), 9),
+     printed(dsigmoid(S.forward(S.train(S0, 1, False))[2][0]), 9)),
     # out_h1 = 0.593269992 printed with two adjacent digits swapped, or one digit mistyped
     ("typo", SEED002, {"name": "out_h1"}, _swap_adjacent(_OUT_H1, 4), _OUT_H1),
     ("typo", SEED002, {"name": "out_h1"}, _mistype(_OUT_H1, 7), _OUT_H1),
