@@ -28,13 +28,15 @@ data gives the symbolic sections only (formulas, no numbers);
 :func:`derive_formulas` gives those formulas alone (LaTeX or plain text).
 
 :func:`compile_pdf` runs ``latexmk -pdf`` (pdflatex with ``-no-shell-escape``
-and ``openin_any=p``, in a temporary directory) and returns the PDF's path; a
+and ``openin_any=p``, in a temporary directory), writes ``NAME.pdf`` and the
+LaTeX log ``NAME.log`` into the output directory and returns the PDF's path; a
 missing ``latexmk`` or a failed run is a :class:`DerivcheckError` naming the
 first error line of the log.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,11 +48,11 @@ from typing import Sequence
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from .errors import DerivcheckError
-from .exact import Truth
+from .errors import DerivcheckError, KinkError
+from .exact import Truth, evaluate
 from .network import Network
 from .notation import Name, canonical_of_symbol, parse_name, symbol_for
-from .rules import LOSSES
+from .rules import ACTIVATIONS, LOSSES
 from .latex_printer import (
     DIGITS, DerivLatexPrinter, MApply, MGrad, MHad, MMul, MOnes, MSym, MT, MSub, Num, alias_latex, escape_text,
     format_number, matrix_latex, name_latex, render_matrix,
@@ -59,7 +61,7 @@ from .latex_printer import (
 __all__ = ["render_document", "compile_pdf", "derive_formulas", "LATEX_TIMEOUT"]
 
 LATEX_TIMEOUT = 120  # seconds for one latexmk run
-TERMS_PER_LINE = 4  # terms of a long sum per display line
+LINE_WIDTH = 64  # glyphs of a display line before a long sum is broken
 MAX_LABELLED_EDGES = 40  # more edges than this: the figure shows weights in the matrices only
 MAX_FIGURE_NEURONS = 24  # wider layers are drawn with their first and last neurons only
 
@@ -178,8 +180,7 @@ class _Writer:
             if isinstance(step, str):
                 out.append(f"{lhs if first else ''} &= {step}")
             else:
-                chunks = [list(step[k:k + TERMS_PER_LINE]) for k in range(0, len(step), TERMS_PER_LINE)]
-                for c, chunk in enumerate(chunks):
+                for c, chunk in enumerate(_chunks(step, LINE_WIDTH - (_width(lhs) if first else 0))):
                     body = " + ".join(chunk)
                     if c == 0:
                         out.append(f"{lhs if first else ''} &= {body}")
@@ -197,6 +198,28 @@ class _Writer:
         """A display that is shrunk to the line width when it is too wide (wide numeric matrices)."""
         self.add("\\begin{center}", "\\begin{adjustbox}{max width=\\linewidth}",
                  f"$\\displaystyle {body}$", "\\end{adjustbox}", "\\end{center}")
+
+
+def _width(tex: str) -> int:
+    """A rough count of the glyphs a formula shows (for breaking long sums over lines)."""
+    t = re.sub(r"\\(left|right|,|quad)", "", tex)
+    t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: "x" * max(len(m[1]), len(m[2])), t)
+    t = re.sub(r"\\[A-Za-z]+", "x", t)
+    return len(re.sub(r"[{}^_ ]", "", t))
+
+
+def _chunks(terms: Sequence[str], first_budget: int) -> list[list[str]]:
+    """Terms grouped into display lines of at most about LINE_WIDTH glyphs (at least one term a line)."""
+    lines: list[list[str]] = [[]]
+    used, budget = 0, max(first_budget, LINE_WIDTH // 2)
+    for term in terms:
+        wdt = _width(term) + 3
+        if lines[-1] and used + wdt > budget:
+            lines.append([])
+            used, budget = 0, LINE_WIDTH - 8
+        lines[-1].append(term)
+        used += wdt
+    return lines
 
 
 def _substitute(expr, mapping: dict):
@@ -310,11 +333,21 @@ def _figure(w: _Writer, network: Network, values: dict | None) -> None:
 
 # ----------------------------------------------------------------- the sections
 class _Numbers:
-    """Exact values for one sample, from :class:`Truth` (L derivatives are the sample's own loss)."""
+    """Exact numbers for one sample (``L`` derivatives are of this sample's own loss).
+
+    Node values come from :class:`Truth` (the closed form at the point). Derivatives are
+    the chain rule itself, evaluated exactly: the local factors (∂L/∂a of the loss terms,
+    f'(u) from the rule table, ∂a_k/∂u_i of softmax) at the exact node values, combined by
+    δ^{(l)}_i = ∂L/∂a^{(l)}_i · f'(u^{(l)}_i) and ∂L/∂a^{(l)}_i = Σ_k δ^{(l+1)}_k W^{(l+1)}_{ki}.
+    This is linear in the network's size (differentiating the closed form is exponential in
+    depth); the tests prove every printed gradient equal to ``Truth.gradient``.
+    """
 
     def __init__(self, network: Network, sample: int):
+        self.network = network
         self.truth = Truth(network, sample)
-        self.m = len(network.x)
+        self.sample = sample
+        self.values = network.parameter_values()
         self._cache: dict = {}
 
     def value(self, name: str):
@@ -323,15 +356,78 @@ class _Numbers:
             self._cache[key] = self.truth.value(name)
         return self._cache[key]
 
-    def d(self, of: str, wrt: str):
-        key = ("d", of, wrt)
+    def _param(self, name: str) -> sp.Rational:
+        v = self.values[name]
+        return sp.Rational(v.numerator, v.denominator)
+
+    def _output_gradient(self) -> list:
+        """∂L/∂a^{(L)}_k of this sample's loss, from the loss rule at the exact outputs."""
+        key = ("out",)
         if key not in self._cache:
-            v = self.truth.derivative(of, wrt)
-            self._cache[key] = v * self.m if (of == "L" and self.m > 1) else v
+            net, D = self.network, self.network.depth
+            n = net.layers[-1]
+            a = [_a(D, k) for k in range(1, n + 1)]
+            y = [_sym(f"y[{k}]") for k in range(1, n + 1)]
+            loss = sp.Add(*LOSSES[net.loss].terms(a, y))
+            point = {a[k]: self.value(f"a{D}[{k + 1}]") for k in range(n)}
+            point.update({y[k]: sp.Rational(v.numerator, v.denominator)
+                          for k, v in enumerate(net.y[self.sample - 1])})
+            self._cache[key] = [evaluate(sp.diff(loss, ak), point, f"dL/da{D}[{k}]") for k, ak in enumerate(a, 1)]
         return self._cache[key]
 
+    def dadu(self, l: int, i: int):
+        """f'(u^{(l)}_i) for an elementwise activation, from the rule table."""
+        key = ("f'", l, i)
+        if key not in self._cache:
+            act = self.network.activations[l - 1]
+            u = self.value(f"u{l}[{i}]")
+            if ACTIVATIONS[act].has_kink and u == 0:
+                raise KinkError(f"u{l}[{i}] = 0 lies exactly on {act}'s kink, where the chain rule's factor "
+                                f"da{l}[{i}]/du{l}[{i}] does not exist; move the point off the kink.")
+            t = sp.Dummy("t", real=True)
+            self._cache[key] = evaluate(ACTIVATIONS[act].symbolic_prime(t), {t: u}, f"f'(u{l}[{i}])")
+        return self._cache[key]
+
+    def dLda(self, l: int, i: int):
+        key = ("dLda", l, i)
+        if key not in self._cache:
+            net = self.network
+            if l == net.depth:
+                v = self._output_gradient()[i - 1]
+            else:
+                v = sum((self.delta(l + 1, k) * self._param(f"W{l + 1}[{k},{i}]")
+                         for k in range(1, net.layers[l + 1] + 1)), sp.Integer(0))
+            self._cache[key] = v
+        return self._cache[key]
+
+    def delta(self, l: int, i: int):
+        key = ("delta", l, i)
+        if key not in self._cache:
+            if self.network.activations[l - 1] == "softmax":
+                ai = self.value(f"a{l}[{i}]")
+                v = sp.Integer(0)
+                for k in range(1, self.network.layers[l] + 1):
+                    ak = self.value(f"a{l}[{k}]")
+                    v += self.dLda(l, k) * (ak * (1 - ai) if k == i else -ak * ai)
+            else:
+                v = self.dLda(l, i) * self.dadu(l, i)
+            self._cache[key] = v
+        return self._cache[key]
+
+    def d(self, of: str, wrt: str):
+        """The derivative the document prints: ``("L", "a2[1]")``, ``("a2[1]", "u2[1]")``, ``("L", "u2[1]")``."""
+        w = parse_name(wrt)
+        if of == "L" and w.kind == "u":
+            return self.delta(w.layer, w.indices[0])
+        if of == "L" and w.kind == "a":
+            return self.dLda(w.layer, w.indices[0])
+        o = parse_name(of)
+        if o.kind == "a" and w.kind == "u" and (o.layer, o.indices) == (w.layer, w.indices):
+            return self.dadu(w.layer, w.indices[0])
+        raise DerivcheckError(f"d{of}/d{wrt} is not a chain-rule factor of the document.")  # pragma: no cover
+
     def sample_loss(self):
-        n = self.truth.network.layers[-1]
+        n = self.network.layers[-1]
         return sum((self.value(f"L[{k}]") for k in range(1, n + 1)), sp.Integer(0))
 
 
@@ -356,12 +452,21 @@ def _forward(w: _Writer, network: Network, num: _Numbers | None, values: dict | 
             w.chain(w.tex(_u(l, i)), *steps)
             if act == "softmax":
                 n = network.layers[l]
-                formula = sp.exp(_u(l, i)) / _add(*[sp.exp(_u(l, k)) for k in range(1, n + 1)])
-                steps = [w.tex(formula)]
-                if num is not None:
+                if n <= 3:
+                    formula = sp.exp(_u(l, i)) / _add(*[sp.exp(_u(l, k)) for k in range(1, n + 1)])
+                    steps = [w.tex(formula)]
+                else:
+                    steps = [f"\\frac{{{w.tex(sp.exp(_u(l, i)))}}}{{\\sum_{{k=1}}^{{{n}}} e^{{u^{{({l})}}_{{k}}}}}}"]
+                if num is not None and n <= 3:
                     numbers = sp.exp(Num(num.value(f"u{l}[{i}]"))) / _add(
                         *[sp.exp(Num(num.value(f"u{l}[{k}]"))) for k in range(1, n + 1)])
                     steps += [w.tex(numbers)]
+                elif num is not None:
+                    total = sum((evaluate(sp.exp(num.value(f"u{l}[{k}]")), {}) for k in range(1, n + 1)),
+                                sp.Integer(0))
+                    top = evaluate(sp.exp(num.value(f"u{l}[{i}]")), {})
+                    steps += [f"\\frac{{{w.tex(sp.exp(Num(num.value(f'u{l}[{i}]'))))}}}{{{format_number(total, w.p.digits)}}}",
+                              f"\\frac{{{format_number(top, w.p.digits)}}}{{{format_number(total, w.p.digits)}}}"]
             else:
                 steps = [w.tex(_activation_formula(act, _u(l, i)))]
                 if num is not None and act != "identity":
@@ -591,7 +696,7 @@ def _update(w: _Writer, network: Network, values: dict, grads: dict) -> None:
         p = _sym(pname)
         value = sp.Rational(values[pname].numerator, values[pname].denominator) - eta_n * grads[pname]
         new[pname] = _exact_fraction(value)
-        w.chain(w.tex(p) + "^{+}", w.tex(_add(p, _mul(sp.Integer(-1), sp.Symbol(r"\eta"), _d(L, p)))),
+        w.chain(f"{{{w.tex(p)}}}^{{+}}", w.tex(_add(p, _mul(sp.Integer(-1), sp.Symbol(r"\eta"), _d(L, p)))),
                 w.tex(_add(Num(values[pname]), _mul(sp.Integer(-1), Num(eta), Num(grads[pname])))),
                 format_number(value, w.p.digits))
     w.end_group()
@@ -606,8 +711,8 @@ def _claims_table(w: _Writer, report) -> None:
     if report.error:
         w.text("The claims could not be checked: " + escape_text(report.error))
         return
-    w.add("{\\small", "\\begin{longtable}{@{}r>{\\raggedright}p{3.3cm}>{\\raggedright}p{2.3cm}"
-          ">{\\raggedright}p{3.0cm}>{\\raggedright}p{1.5cm}>{\\raggedright\\arraybackslash}p{4.5cm}@{}}",
+    w.add("{\\small", "\\begin{longtable}{@{}r>{\\raggedright}p{3.1cm}>{\\raggedright}p{2.3cm}"
+          ">{\\raggedright}p{3.0cm}>{\\raggedright}p{1.7cm}>{\\raggedright\\arraybackslash}p{4.3cm}@{}}",
           "\\toprule", "\\# & claim & claimed & exact & verdict & diagnosis \\\\", "\\midrule", "\\endhead")
     for r in report.results:
         claim = r.name + (f" (line {r.line})" if r.line else "")
@@ -810,8 +915,9 @@ def _first_error(log: str) -> str:
     lines = log.splitlines()
     for k, line in enumerate(lines):
         if line.startswith("!"):
-            context = " ".join(s.strip() for s in lines[k:k + 3] if s.strip().startswith("l.")) or ""
-            return (line.strip() + (f" ({context})" if context else ""))[:300]
+            where = next((s.strip().split(" ", 1)[0] for s in lines[k + 1:k + 15] if s.startswith("l.")), "")
+            where = f" at line {where[2:]} of the .tex" if where[2:].isdigit() else ""
+            return (line.strip().rstrip(".") + where)[:300]
     return "no error line in the log"
 
 
@@ -845,7 +951,10 @@ def compile_pdf(tex_path: str | Path, out_dir: str | Path | None = None) -> Path
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
         pdf = Path(tmp) / "document.pdf"
         if run.returncode != 0 or not pdf.exists():
+            if log:
+                (out_dir / (tex_path.stem + ".log")).write_text(log, encoding="utf-8")
             raise DerivcheckError(f"LaTeX failed on {tex_path}: {_first_error(log or run.stdout + run.stderr)}.")
+        (out_dir / (tex_path.stem + ".log")).write_text(log, encoding="utf-8")
         target = out_dir / (tex_path.stem + ".pdf")
         fd, partial = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
