@@ -195,6 +195,10 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         else:
             claim.kind = "value"
             claim.quantity = _resolve(name, aliases, network)
+        if "sample" in raw and claim.quantity.kind == "L" and not claim.quantity.indices \
+                and (claim.kind == "value" or claim.wrt.is_parameter):
+            raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; "
+                                  "remove sample, or claim L[k] of that sample")
         needs_data = network.params is None or network.x is None or network.y is None
         if needs_data:
             raise DerivcheckError("claims a number, but the file has no [parameters] and [data] to compute it from")
