@@ -35,7 +35,7 @@ import sympy as sp
 import numeric
 from .derivation import Claim, Derivation, load_derivation
 from .crosscheck import lambdified_gradient
-from .errors import DerivcheckError
+from .errors import DerivcheckError, KinkError
 from .exact import Truth
 from .mistakes import diagnose
 from .network import Network
@@ -175,16 +175,33 @@ class ClaimContext:
                 eta = mpmath.mpf(self.network.learning_rate.numerator) / self.network.learning_rate.denominator
                 is_fixed = [(not k.startswith("W")) and not self.network.update_biases for k in names]
                 m = len(data)
-                for _ in range(n):
+                for step in range(n):
+                    self._refuse_kink(dict(zip(names, p)), step)
                     g = [mpmath.mpf(0)] * len(names)
                     for xs, ys in zip(data, targets):
                         g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
                     p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
                 result = {k: _to_fraction(v) for k, v in zip(names, p)}
         else:
+            self._refuse_kink(self.replay.initial(with_values), 0)
             result = {k: _to_fraction(v) for k, v in self._numpy_after(with_values, n, Mistakes()).items()}
         self._trajectories[key] = result
         return result
+
+    def _refuse_kink(self, params: dict, step: int) -> None:
+        """Gradient descent cannot pass a point where a relu input is exactly 0: its gradient does not exist."""
+        relu_layers = [l for l, act in enumerate(self.network.activations, 1) if act == "relu"]
+        if not relu_layers:
+            return
+        tiny = mpmath.mpf(10) ** (10 - DIGITS)
+        for s in range(1, len(self.network.x) + 1):
+            u, _ = self.replay.forward(params, s)
+            for l in relu_layers:
+                for i, v in enumerate(u[l], 1):
+                    if abs(v) < tiny:
+                        raise KinkError(
+                            f"after {step} update(s), u{l}[{i}] = 0 lies exactly on relu's kink, where the gradient "
+                            f"does not exist, so the next update is undefined; move the starting point off the kink.")
 
     def precision_for(self, c: Claim) -> str:
         if c.after > EXACT_UPDATES:
