@@ -349,8 +349,12 @@ class _ReportCache:
                 if target.exists():
                     return _report_from_json(json.loads(target.read_text(encoding="utf-8")))
                 report = self._check(path)
+                try:
+                    text = json.dumps(asdict(report))
+                except (TypeError, ValueError):  # not JSON-able: the other workers check for themselves
+                    return report
                 scratch = target.with_suffix(".tmp")
-                scratch.write_text(json.dumps(asdict(report)), encoding="utf-8")
+                scratch.write_text(text, encoding="utf-8")
                 scratch.replace(target)
                 return report
             finally:
@@ -394,9 +398,12 @@ def derivcheck_network():
     from .gradcheck import STANDARD_NETWORKS, make_network, standard_network
 
     def build(spec: Any, /, **options: Any):
-        if isinstance(spec, str) and spec in STANDARD_NETWORKS and not options:
-            return standard_network(spec)
         if isinstance(spec, (str, os.PathLike)):
+            if options:
+                raise TypeError("options (activation, seed, …) apply when building from layers, "
+                                "not to a standard network or a derivation file")
+            if isinstance(spec, str) and spec in STANDARD_NETWORKS:
+                return standard_network(spec)
             from .derivation import load_derivation
 
             return load_derivation(spec).network

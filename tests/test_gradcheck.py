@@ -287,3 +287,27 @@ def test_loaded_derivation_network_gives_the_articles_gradient(derivcheck_networ
     network = derivcheck_network(str(ROOT / "derivations/002-mazur-2-2-2-step-by-step.toml"))
     assert network == load_derivation(ROOT / "derivations/002-mazur-2-2-2-step-by-step.toml").network
     assert_gradients_match(network, user_backprop(network), n_random=0)
+
+
+@pytest.mark.parametrize("layers, activation, loss", [
+    ([2, 2, 3], ["relu", "softmax"], "softmax_ce"),
+    ([3, 2, 2], ["tanh", "sigmoid"], "bce"),
+    ([3, 4, 3], ["relu", "identity"], "mse"),
+])
+def test_random_points_fit_every_loss(layers, activation, loss):
+    """numeric.engine's batched backprop (a different witness) as the 'user' function, batch and per sample."""
+    import numeric
+
+    network = make_network(layers, activation=activation, loss=loss, seed=11)
+    arch = network.architecture
+
+    def engine_grad(params, x, y):
+        return numeric.gradient(arch, params, np.atleast_2d(x), np.atleast_2d(y))
+
+    assert assert_gradients_match(network, engine_grad, n_random=1, seed=3) == 2
+    assert assert_gradients_match(network, engine_grad, n_random=1, seed=4, batch=True, include_network_point=False) == 1
+
+
+def test_factory_rejects_options_for_named_networks(derivcheck_network):
+    with pytest.raises(TypeError, match="options"):
+        derivcheck_network("mazur", seed=3)
