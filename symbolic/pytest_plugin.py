@@ -323,8 +323,14 @@ class _ReportCache:
     def get(self, path: Path):
         key = str(path)
         if key not in self.memory:
-            self.memory[key] = self._shared(path) if self.shared else self._check(path)
-        return self.memory[key]
+            try:
+                self.memory[key] = self._shared(path) if self.shared else self._check(path)
+            except Exception as err:  # a bug, not bad input: shown (with its traceback) on every claim, raised once
+                self.memory[key] = err
+        found = self.memory[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     @staticmethod
     def _check(path: Path):

@@ -134,6 +134,16 @@ def test_expect_wrong_is_a_strict_xfail(folder):
     ])
 
 
+
+def test_expect_ok_and_rounding_must_match_exactly(folder):
+    """An expected rounding passes even under strict; expect = "ok" on a rounding claim fails."""
+    claims = [("out", "0.51", 'expect = "rounding"', "rounding"), ("out", "0.51", 'expect = "ok"', "rounding"),
+              ("out", "0.5", 'expect = "ok"', "ok")]
+    (folder.path / "derivations" / "tiny.toml").write_text(derivation(claims), encoding="utf-8")
+    result = run(folder, "--derivcheck-strict")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*claim 2 (out): the file expects ok, but derivcheck finds it rounding"])
+
 def test_failure_text_shows_claim_values_verdict_diagnosis_and_line(folder):
     text = derivation()
     result = run(folder)
