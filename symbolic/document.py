@@ -311,12 +311,12 @@ def _figure(w: _Writer, network: Network, values: dict | None) -> None:
         if network.bias[l - 1] == "shared":
             bname = f"b{l}"
             btext = w.tex(_sym(bname)) + (f" = {format_number(values[bname], w.p.digits)}" if values else "")
-            ytop = max(pos[(l - 1, j)] for j in shown[l - 1]) + 1.1
+            ytop = max(pos[(l - 1, j)] for j in shown[l - 1]) + 0.85
             body.append(f"\\node[biasnode] (bias{l}) at ({l - 0.5:.2f},{ytop:.2f}) {{${btext}$}};")
             for i in shown[l]:
                 body.append(f"\\draw[biasedge] (bias{l}) -- (n{l}-{i});")
     w.add("\\begin{figure}[ht]", "\\centering", "\\begin{adjustbox}{max width=\\linewidth}",
-          "\\begin{tikzpicture}[x=4.6cm, y=2.7cm, >=stealth,",
+          "\\begin{tikzpicture}[x=4.6cm, y=2.1cm, >=stealth,",
           " neuron/.style={circle, draw, thick, minimum size=1.2cm, inner sep=1pt, font=\\small},",
           " input/.style={neuron, fill=black!6},",
           " biasnode/.style={rectangle, rounded corners, draw, fill=orange!10, font=\\small},",
