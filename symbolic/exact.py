@@ -22,8 +22,11 @@ A derivative that passes through relu exactly at its kink (u = 0) raises
 """
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from functools import cached_property
 
+import mpmath
 import sympy as sp
 
 from .closed_form import ClosedForm, closed_form
@@ -36,11 +39,134 @@ __all__ = ["Truth", "evaluate", "DIGITS", "to_float"]
 DIGITS = 60
 
 
+class _Unsupported(Exception):
+    """The fast evaluator cannot decide this expression; use SymPy's evalf."""
+
+
+_GUARD = 20  # extra working digits of the fast evaluator (it runs at DIGITS + 20 and DIGITS + 40)
+
+
+def _fast_value(expr: sp.Expr, dps: int):
+    """Value of a number expression, each distinct subexpression computed once.
+
+    Values stay exact :class:`Fraction` while only rational arithmetic is involved and
+    become mpmath numbers at ``dps`` digits once exp/log/tanh of a non-trivial argument
+    enters. Anything else (unknown functions, symbols, complex values, a Piecewise
+    condition too close to call, nan) raises :class:`_Unsupported`.
+    """
+    memo: dict = {}
+
+    def mp(v):
+        return mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
+
+    def real(v):
+        if not isinstance(v, (Fraction, mpmath.mpf)) or not mpmath.isfinite(mp(v)):
+            raise _Unsupported
+        return v
+
+    def sign(e) -> int:
+        v = rec(e)
+        if isinstance(v, Fraction):
+            return (v > 0) - (v < 0)
+        if abs(v) < mpmath.mpf(10) ** (10 - dps):
+            raise _Unsupported
+        return 1 if v > 0 else -1
+
+    def truth_of(c) -> bool:
+        if c is sp.true or c is sp.false:
+            return bool(c)
+        tests = {sp.StrictLessThan: lambda s: s < 0, sp.LessThan: lambda s: s <= 0,
+                 sp.StrictGreaterThan: lambda s: s > 0, sp.GreaterThan: lambda s: s >= 0}
+        if type(c) not in tests:
+            raise _Unsupported
+        return tests[type(c)](sign(c.lhs - c.rhs))
+
+    def rec(e):
+        if e in memo:
+            return memo[e]
+        if e.is_Rational:
+            v = Fraction(int(e.p), int(e.q))
+        elif e.is_Float:
+            v = mpmath.mpf(e._mpf_)
+        elif e.is_NumberSymbol:
+            v = mpmath.mpf(e.evalf(dps + 5)._mpf_)
+        elif e.is_Add:
+            terms = [rec(a) for a in e.args]
+            v = sum(terms, Fraction(0)) if all(isinstance(t, Fraction) for t in terms) else \
+                mpmath.fsum(mp(t) for t in terms)
+        elif e.is_Mul:
+            factors = [rec(a) for a in e.args]
+            if any(isinstance(f, Fraction) and f == 0 for f in factors):
+                v = Fraction(0)
+            elif all(isinstance(f, Fraction) for f in factors):
+                v = math.prod(factors, start=Fraction(1))
+            else:
+                v = mpmath.fprod(mp(f) for f in factors)
+        elif e.is_Pow:
+            base, exponent = rec(e.base), rec(e.exp)
+            if isinstance(exponent, Fraction) and exponent.denominator == 1:
+                v = base ** int(exponent)
+            elif mp(base) > 0:
+                v = mpmath.power(mp(base), mp(exponent))
+            else:
+                raise _Unsupported
+        elif isinstance(e, sp.exp):
+            x = rec(e.args[0])
+            v = Fraction(1) if x == 0 else mpmath.exp(mp(x))
+        elif isinstance(e, sp.log):
+            x = rec(e.args[0])
+            if x <= 0:
+                raise _Unsupported
+            v = Fraction(0) if x == 1 else mpmath.log(mp(x))
+        elif isinstance(e, sp.tanh):
+            x = rec(e.args[0])
+            v = Fraction(0) if x == 0 else mpmath.tanh(mp(x))
+        elif isinstance(e, sp.Piecewise):
+            for branch, cond in e.args:
+                if truth_of(cond):
+                    v = rec(branch)
+                    break
+            else:
+                raise _Unsupported
+        else:
+            raise _Unsupported
+        memo[e] = v = real(v)
+        return v
+
+    with mpmath.workdps(dps):
+        return rec(expr)
+
+
+def _fast_evaluate(expr: sp.Expr) -> sp.Expr | None:
+    """A Rational, or a Float to DIGITS digits on which two working precisions agree; else None."""
+    try:
+        low = _fast_value(expr, DIGITS + _GUARD)
+        if isinstance(low, Fraction):
+            return sp.Rational(low.numerator, low.denominator)
+        high = _fast_value(expr, DIGITS + 2 * _GUARD)
+    except (_Unsupported, ZeroDivisionError, OverflowError, TypeError, ValueError):
+        return None
+    if isinstance(high, Fraction) or not high:
+        return None  # an exact zero from rounded arithmetic is evalf's to judge
+    with mpmath.workdps(DIGITS + 2 * _GUARD):
+        if abs(high - low) > abs(high) * mpmath.mpf(10) ** (-DIGITS - 5):
+            return None  # cancellation: let evalf's adaptive precision decide
+    return sp.Float(high, DIGITS)
+
+
 def evaluate(expr: sp.Expr, point: dict, what: str = "the expression") -> sp.Expr:
-    """Substitute exact numbers; keep a Rational exact, else evaluate to DIGITS digits."""
+    """Substitute exact numbers; keep a Rational exact, else evaluate to DIGITS digits.
+
+    Expressions of the network's rules (rational arithmetic, exp, log, tanh, relu's
+    Piecewise) are evaluated once per distinct subexpression with mpmath, checked at two
+    working precisions; anything else, or any doubt, goes through SymPy's ``evalf``.
+    """
     value = (expr if isinstance(expr, sp.Basic) else sp.Integer(expr)).xreplace(point)
     if value.is_Rational:
         return value
+    fast = _fast_evaluate(value)
+    if fast is not None:
+        return fast
     if value.has(sp.Piecewise):
         value = sp.piecewise_fold(value)
     number = value.evalf(DIGITS)
