@@ -125,6 +125,7 @@ class ClaimContext:
         self._replay: Replay | None = None
         self._mp_gradient = None
         self._numpy_runs: dict = {}
+        self._poison: dict = {}
 
     # ---------------------------------------------------------------- helpers
     def note(self, text: str) -> None:
@@ -176,32 +177,62 @@ class ClaimContext:
                 is_fixed = [(not k.startswith("W")) and not self.network.update_biases for k in names]
                 m = len(data)
                 for step in range(n):
-                    self._refuse_kink(dict(zip(names, p)), step)
+                    self._record_kinks(key, dict(zip(names, p)), step)
                     g = [mpmath.mpf(0)] * len(names)
                     for xs, ys in zip(data, targets):
                         g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
                     p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
                 result = {k: _to_fraction(v) for k, v in zip(names, p)}
         else:
-            self._refuse_kink(self.replay.initial(with_values), 0)
+            self._record_kinks(key, self.replay.initial(with_values), 0)
             result = {k: _to_fraction(v) for k, v in self._numpy_after(with_values, n, Mistakes()).items()}
         self._trajectories[key] = result
         return result
 
-    def _refuse_kink(self, params: dict, step: int) -> None:
-        """Gradient descent cannot pass a point where a relu input is exactly 0: its gradient does not exist."""
+    def _record_kinks(self, key, params: dict, step: int) -> None:
+        """Mark the parameters whose update at ``step`` would need relu's derivative exactly at its kink.
+
+        At a kink (a relu input exactly 0) the gradient of every parameter feeding that unit
+        does not exist; those parameters are poisoned, and from the next step on everything is
+        (every gradient then depends on them). :meth:`_check_poison` refuses claims that use them.
+        """
         relu_layers = [l for l, act in enumerate(self.network.activations, 1) if act == "relu"]
         if not relu_layers:
             return
+        poison = self._poison.setdefault(key, {})
+        if step > 0 and poison:
+            for k in params:
+                poison.setdefault(k, next(iter(poison.values())))
+            return
         tiny = mpmath.mpf(10) ** (10 - DIGITS)
+        update_biases = self.network.update_biases
         for s in range(1, len(self.network.x) + 1):
             u, _ = self.replay.forward(params, s)
             for l in relu_layers:
                 for i, v in enumerate(u[l], 1):
-                    if abs(v) < tiny:
-                        raise KinkError(
-                            f"after {step} update(s), u{l}[{i}] = 0 lies exactly on relu's kink, where the gradient "
-                            f"does not exist, so the next update is undefined; move the starting point off the kink.")
+                    if abs(v) >= tiny:
+                        continue
+                    why = (f"after {step} update(s), u{l}[{i}] = 0 lies exactly on relu's kink, where the gradient "
+                           f"does not exist, so that update is undefined; move the starting point off the kink")
+                    for k in params:
+                        name = parse_name(k)
+                        if name.kind == "b" and not update_biases:
+                            continue
+                        feeds = name.layer < l or (name.layer == l and (not name.indices or name.indices[0] == i))
+                        if feeds or step > 0:
+                            poison.setdefault(k, why)
+
+    def _check_poison(self, key, parameter: str | None) -> None:
+        """Raise if the claim needs a parameter whose trajectory crossed a kink (see :meth:`_record_kinks`)."""
+        poison = self._poison.get(key)
+        if not poison:
+            return
+        n = key[1]
+        if parameter is not None and n == 1:
+            if parameter in poison:
+                raise KinkError(poison[parameter])
+            return
+        raise KinkError(next(iter(poison.values())))
 
     def precision_for(self, c: Claim) -> str:
         if c.after > EXACT_UPDATES:
@@ -217,30 +248,42 @@ class ClaimContext:
             return truth.value(quantity)
         return truth.derivative(quantity, wrt)
 
+    def _values(self, with_values: dict[str, Fraction], after: int, parameter: str | None = None) -> dict:
+        """Parameter values at a claim's point: the file's, with ``with`` changes, after ``after`` updates.
+
+        ``parameter`` names the one parameter a claim reads (None: the claim depends on all of them),
+        so a kink that makes only other parameters' updates undefined does not refuse it.
+        """
+        if not after:
+            return {**self.network.parameter_values(), **with_values} if with_values else {}
+        values = self.parameters_after(with_values, after)
+        self._check_poison((tuple(sorted(with_values.items())), after), parameter)
+        return values
+
+    @staticmethod
+    def _read_parameter(c: Claim, quantity: Name | None = None) -> str | None:
+        q = quantity or c.quantity
+        return str(q) if c.kind == "value" and q.is_parameter else None
+
     def exact(self, c: Claim):
-        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
-        if c.after == 0 and c.with_values:
-            values = {**self.network.parameter_values(), **c.with_values}
+        values = self._values(c.with_values, c.after, self._read_parameter(c))
         return self._evaluate(c, values, c.quantity, c.wrt)
 
     def exact_for(self, c: Claim, other: str):
         """The claim's quantity with ``other`` in place of its parameter entry."""
         name = parse_name(other)
-        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
+        values = self._values(c.with_values, c.after, self._read_parameter(c, name))
         if c.kind == "derivative":
             return self._evaluate(c, values, c.quantity, name)
         return self._evaluate(c, values, name, None)
 
     def exact_with(self, c: Claim, with_values: dict[str, Fraction]):
-        values = {**self.network.parameter_values(), **with_values}
-        if c.after:
-            values = self.parameters_after(with_values, c.after)
+        values = self._values(with_values, c.after, self._read_parameter(c)) or self.network.parameter_values()
         return self._evaluate(c, values, c.quantity, c.wrt)
 
     def node_value(self, name: str, c: Claim):
         """A node's exact value at the claim's point (its 'with' changes and updates applied)."""
-        values = self.parameters_after(c.with_values, c.after) if (c.after or c.with_values) else {}
-        return self._truth(values, c.sample).value(name)
+        return self._truth(self._values(c.with_values, c.after), c.sample).value(name)
 
     # ------------------------------------------------------- for the mistakes
     def sibling_entries(self, target: Name) -> list[str]:
