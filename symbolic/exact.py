@@ -19,6 +19,10 @@ derivative w.r.t. one sample's node carries the 1/m factor.
 
 A derivative that passes through relu exactly at its kink (u = 0) raises
 :class:`KinkError` naming the node, never a one-sided value.
+
+When the closed form would exceed ``closed_form.MAX_TREE_SIZE`` nodes, values,
+derivatives and the gradient come from the structured derivation
+(:mod:`symbolic.structured`, same contract; ``Truth.structured``) instead.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from functools import cached_property
 import mpmath
 import sympy as sp
 
-from .closed_form import ClosedForm, closed_form
+from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
 from .errors import DerivcheckError, KinkError
 from .network import Network
 from .notation import Name, parse_name
@@ -208,6 +212,15 @@ class Truth:
         self.m = len(network.x)
 
     @cached_property
+    def structured(self):
+        """The structured program's truth (:mod:`symbolic.structured`) when the closed form would be
+        too large (``tree_size > MAX_TREE_SIZE``); None otherwise."""
+        if tree_size(self.network) <= MAX_TREE_SIZE:
+            return None
+        from .structured import StructuredTruth
+        return StructuredTruth(self.network, self.sample)
+
+    @cached_property
     def form(self) -> ClosedForm:
         return closed_form(self.network)
 
@@ -232,6 +245,8 @@ class Truth:
     def value(self, name: Name | str) -> sp.Expr:
         """The exact value of a canonical quantity (``L`` is the batch mean)."""
         n = self._name(name)
+        if self.structured is not None:
+            return self.structured.value(n)
         if n.kind == "L" and not n.indices:
             return self._batch_mean(self.form.loss, "L")
         return evaluate(self.form.expr(n), self.point(), str(n))
@@ -244,6 +259,8 @@ class Truth:
             raise DerivcheckError(
                 f"Derivatives with respect to {var} are not supported; differentiate with respect to a "
                 f"parameter (W, b) or a node (u, a).")
+        if self.structured is not None:
+            return self.structured.derivative(top, var)
         self._check_kinks(top, var)
         what = f"d{top}/d{var}"
         if var.is_parameter:
@@ -264,6 +281,8 @@ class Truth:
 
     def gradient(self) -> dict[str, sp.Expr]:
         """dL/dθ for every parameter, in canonical order."""
+        if self.structured is not None:
+            return self.structured.gradient()
         return {p: self.derivative("L", p) for p in self.network.parameter_names()}
 
     # ------------------------------------------------------------------ kinks
