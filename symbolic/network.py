@@ -149,6 +149,10 @@ class Network:
         if allowed and acts[-1] not in allowed:
             raise DerivcheckError(
                 f"Loss {loss!r} needs the output activation to be {' or '.join(allowed)}, not {acts[-1]!r}.")
+        if loss == "bce" and acts[-1] == "softmax" and layers[-1] == 1:
+            raise DerivcheckError(
+                "Loss 'bce' with a softmax output of one neuron is undefined: softmax of a single output is "
+                "always 1, so log(1 − a) is −∞; use sigmoid for a single output.")
         biases = _per_layer(bias, depth, "bias")
         for l, mode in enumerate(biases, 1):
             if mode not in BIAS_MODES:

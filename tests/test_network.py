@@ -67,6 +67,9 @@ BUILD_ERRORS = [
      ["Loss 'softmax_ce' needs the output activation to be softmax", "not 'sigmoid'"]),
     ("bce needs a probability output", base(activation=["sigmoid", "tanh"], loss="bce"),
      ["Loss 'bce' needs the output activation", "not 'tanh'"]),
+    ("bce on a one-neuron softmax", base(layers=[2, 2, 1], activation=["sigmoid", "softmax"], loss="bce", y=[1],
+                                         params=params(W2=[[0.4, 0.45]], b2=[0.6])),
+     ["'bce' with a softmax output of one neuron", "always 1", "use sigmoid"]),
     # bias modes
     ("unknown bias mode", base(bias="per-layer"), ["Bias mode 'per-layer' of layer 1 is unknown", "shared"]),
     ("bias list too long", base(bias=["none", "none", "none"]), ["bias lists 3 entries", "2 non-input layers"]),

@@ -1,0 +1,26 @@
+"""Test configuration.
+
+* When a hypothesis test fails, hypothesis's pytest plugin imports
+  ``hypothesis.extra._patching`` (which imports libcst, which triggers a
+  ``DeprecationWarning`` from mypy_extensions). With ``filterwarnings = error``
+  that warning would crash the report with an INTERNALERROR and hide the
+  failing example, so the module is imported here once, warnings silenced.
+* Hypothesis profiles: ``default`` uses each test's own settings; ``ci``
+  (``HYPOTHESIS_PROFILE=ci``) is derandomized, so CI runs are repeatable.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+from hypothesis import settings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except ImportError:  # libcst not installed: hypothesis will not import it either
+        pass
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
