@@ -8,6 +8,13 @@ full-batch gradient descent (one update per epoch, exactly the tutorials'
 Shuffling uses ``numpy.random.default_rng(seed)``, so a run is reproducible.
 The result holds the final parameters and the full-batch loss before the
 first update and after every epoch (``history[0]`` is the initial loss).
+
+Every update is bit for bit :func:`numeric.engine.gd_step` on its batch; the
+loop just avoids its per-call overhead: parameters are updated in place on
+private copies, activations' derivatives are taken from the values the forward
+pass already computed where that is the same arithmetic (sigmoid's s(1 − s),
+tanh's 1 − t², identity's 1), and a full batch's recorded loss reuses the next
+update's forward pass.
 """
 from __future__ import annotations
 
@@ -15,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import Architecture, gd_step, loss
+from .engine import Architecture, Forward, loss, output_delta, sample_losses
+from .functions import ACTIVATIONS, LOSSES
 
 __all__ = ["TrainResult", "train"]
 
@@ -46,16 +54,100 @@ def train(
     rng = np.random.default_rng(seed)
     p = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
     result = TrainResult(p)
+    size = m if batch_size is None else batch_size
+    step = _Stepper(arch, p, learning_rate, update_biases)
+    if size >= m:  # full batch: the loss after an update comes from the next update's forward pass
+        fwd = step.forward(X)
+        if record:
+            result.history.append(float(sample_losses(arch, fwd, Y).mean()))
+        for _ in range(epochs):
+            step.update(fwd, Y)
+            result.updates += 1
+            fwd = step.forward(X)
+            if record:
+                result.history.append(float(sample_losses(arch, fwd, Y).mean()))
+        return result
     if record:
         result.history.append(float(loss(arch, p, X, Y)))
-    size = m if batch_size is None else batch_size
     for _ in range(epochs):
-        order = rng.permutation(m) if (shuffle and size < m) else np.arange(m)
+        order = rng.permutation(m) if shuffle else np.arange(m)
         for start in range(0, m, size):
             rows = order[start:start + size]
-            p = gd_step(arch, p, X[rows], Y[rows], learning_rate, update_biases)
+            step.update(step.forward(X[rows]), Y[rows])
             result.updates += 1
         if record:
             result.history.append(float(loss(arch, p, X, Y)))
-    result.params = p
     return result
+
+
+def _sigmoid(u: np.ndarray) -> np.ndarray:
+    """``functions.sigmoid`` for real float64 arrays, bit for bit (1 + e formed once)."""
+    e = np.exp(-np.abs(u))
+    d = 1 + e
+    return np.where(u >= 0, 1 / d, e / d)
+
+
+def _from_value(name: str):
+    """f'(u) computed from a = f(u) when that is exactly the engine's arithmetic, else None."""
+    if name == "sigmoid":
+        return lambda a: a * (1 - a)  # engine: s = sigmoid(u); s * (1 - s), and s is a bit for bit
+    if name == "tanh":
+        return lambda a: 1 - a * a  # engine: t = tanh(u); 1 - t * t
+    return None
+
+
+class _Stepper:
+    """In-place gradient-descent updates of ``p``, each bit for bit ``engine.gd_step``."""
+
+    def __init__(self, arch: Architecture, p: dict, learning_rate: float, update_biases: bool):
+        self.arch, self.p, self.lr = arch, p, learning_rate
+        depth = arch.depth
+        self.W = [None] + [p[f"W{l}"] for l in range(1, depth + 1)]
+        self.b = [None] + [p.get(f"b{l}") if arch.bias[l - 1] != "none" else None for l in range(1, depth + 1)]
+        self.mode = [None] + list(arch.bias)
+        self.value = [None] + [_sigmoid if a == "sigmoid" else ACTIVATIONS[a].value for a in arch.activations]
+        self.act = [None] + [ACTIVATIONS[a] for a in arch.activations]
+        self.prime = [None] + [_from_value(a) for a in arch.activations]
+        self.update_biases = update_biases
+        fused = (arch.activations[-1], arch.loss) in (("sigmoid", "bce"), ("softmax", "softmax_ce"))
+        self.output_prime = None if fused else self.prime[-1]
+        self.loss_gradient = LOSSES[arch.loss].gradient
+
+    def forward(self, X: np.ndarray) -> Forward:
+        a = [X]
+        u: list = [None]
+        for l in range(1, self.arch.depth + 1):
+            b = self.b[l]
+            ul = a[-1] @ self.W[l].T + (0.0 if b is None else b)
+            u.append(ul)
+            a.append(self.value[l](ul))
+        return Forward(u, a)
+
+    def update(self, fwd: Forward, Y: np.ndarray) -> None:
+        arch = self.arch
+        m = fwd.a[0].shape[0]
+        if self.output_prime is not None:  # engine.output_delta's unfused branch, f' from the value
+            aL = fwd.a[-1]
+            delta = self.loss_gradient(aL, Y) * self.output_prime(aL)
+        else:
+            delta = output_delta(arch, fwd, Y)
+        grads = []
+        for l in range(arch.depth, 0, -1):
+            gW = delta.T @ fwd.a[l - 1]
+            if m != 1:  # x / 1 is exact: skipping it changes no bit
+                gW = gW / m
+            mode = self.mode[l] if self.update_biases else "none"
+            gb = delta.sum(axis=0) / m if mode == "per-neuron" else (delta.sum() / m if mode == "shared" else None)
+            grads.append((l, gW, gb))
+            if l > 1:
+                grad_a = delta @ self.W[l]
+                prime = self.prime[l - 1]
+                if prime is not None:
+                    delta = grad_a * prime(fwd.a[l - 1])
+                else:
+                    delta = self.act[l - 1].backprop(fwd.u[l - 1], fwd.a[l - 1], grad_a)
+        lr = self.lr
+        for l, gW, gb in grads:
+            self.W[l] -= lr * gW
+            if gb is not None:
+                self.b[l] -= lr * gb
