@@ -82,7 +82,12 @@ def lambdified_gradient(truth: Truth, modules: str = "numpy"):
     ``values`` is a flat sequence: the parameters in canonical order, then x, then y.
     ``modules`` is ``"numpy"`` (float64) or ``"mpmath"`` (the caller's working precision).
     The argument symbols are the ones :mod:`symbolic.notation` builds, never user text.
+    Beyond ``MAX_TREE_SIZE`` the structured program stands in
+    (:func:`symbolic.structured.gradient_function`, same signature).
     """
+    if truth.structured is not None:
+        from .structured import gradient_function
+        return gradient_function(truth.network, modules)
     form = truth.form
     names = truth.network.parameter_names()
     args = [form.params[p] for p in names] + form.x + form.y

@@ -93,6 +93,7 @@ from functools import cached_property
 from typing import Callable, Iterable, Sequence
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from .errors import DerivcheckError, KinkError
@@ -100,7 +101,7 @@ from .network import Network
 from .notation import Name, parse_name, symbol_for
 from .rules import ACTIVATIONS, LOSSES
 
-__all__ = ["Structured", "StructuredTruth", "ProofReport", "EntryCheck", "lemma_output"]
+__all__ = ["Structured", "StructuredTruth", "ProofReport", "EntryCheck", "lemma_output", "gradient_function"]
 
 DIGITS = 60  # same as symbolic.exact.DIGITS (not imported: exact imports this module lazily)
 _GUARD = 20
@@ -630,6 +631,50 @@ class StructuredTruth:
         sw = p.sweep("L")
         per_sample = [p.evaluate([grads[k] for k in names], s, [sw], "dL/dθ") for s in range(1, self.m + 1)]
         return {k: _mean([row[i] for row in per_sample]) for i, k in enumerate(names)}
+
+
+def gradient_function(network: Network, modules: str = "mpmath") -> Callable[..., list]:
+    """The per-sample gradient as ``f(*values) -> list`` (a drop-in for ``crosscheck.lambdified_gradient``).
+
+    ``values`` is the parameters in canonical order, then x, then y. ``"mpmath"`` runs the
+    structured program at the caller's working precision (relu's f' at exactly 0 is nan, as
+    lambdify's Piecewise gives); ``"numpy"`` calls the compiled single-sample code in float64.
+    """
+    program = Structured(network)
+    names = network.parameter_names()
+    grads = program.gradient_exprs()
+    exprs = [grads[k] for k in names]
+    args = [program.params[k] for k in names] + program.x + program.y
+    if modules == "numpy":
+        from numeric.parameters import flatten, unflatten
+        from .compiled import compile_gradient
+        compiled = compile_gradient(network, program)
+        arch = network.architecture
+        n_p, n_x = len(names), network.layers[0]
+
+        def f_numpy(*values):
+            arrays = unflatten(arch, dict(zip(names, values[:n_p])))
+            x = np.asarray(values[n_p:n_p + n_x], dtype=float)
+            y = np.asarray(values[n_p + n_x:], dtype=float)
+            out = compiled(arrays, x, y)
+            return list(flatten(arch, out).values())
+
+        return f_numpy
+    if modules != "mpmath":
+        raise ValueError(f"modules must be 'mpmath' or 'numpy', not {modules!r}")
+    assignments = program.forward + program.local + program.sweep("L").assignments
+
+    def f_mpmath(*values):
+        env = dict(zip(args, values))
+        ev = _Interpreter(env, mpmath.mp.dps)
+        try:
+            for s, e in assignments:
+                env[s] = ev(e, s)
+            return [_Interpreter.mp(ev(e, None)) for e in exprs]
+        except _Kink:
+            return [mpmath.nan] * len(exprs)
+
+    return f_mpmath
 
 
 def _mean(values: list[sp.Expr]) -> sp.Expr:

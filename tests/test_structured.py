@@ -292,3 +292,38 @@ def test_compiled_sigmoid_saturates_without_warnings():
     compiled = compile_gradient(net)
     got = compiled({"W1": np.array([[1.0]])}, np.array([[-1000.0], [1000.0]]), np.array([[0.0], [1.0]]))
     assert np.all(np.isfinite(got["W1"]))
+
+
+# ------------------------------------------------------------------ derivcheck check on a big file
+def test_check_file_on_a_16_32_32_10_network(tmp_path):
+    from symbolic.check import check_file
+
+    rng = np.random.default_rng(5)
+    layers = [16, 32, 32, 10]
+    q = lambda: round(float(rng.uniform(-0.5, 0.5)), 2)  # noqa: E731
+    W = {l: [[q() for _ in range(layers[l - 1])] for _ in range(layers[l])] for l in (1, 2, 3)}
+    b = {l: [q() for _ in range(layers[l])] for l in (1, 2, 3)}
+    x, y = [q() for _ in range(16)], [0] * 10
+    y[3] = 1
+    net = Network.build(layers, ["sigmoid", "sigmoid", "softmax"], "softmax_ce", "per-neuron",
+                        params={**{f"W{l}": W[l] for l in W}, **{f"b{l}": b[l] for l in b}}, x=x, y=y)
+    assert tree_size(net) > MAX_TREE_SIZE
+    X, Y = net.numeric_data()
+    arch, P = net.architecture, net.numeric_params()
+    grad = numeric.flatten(arch, numeric.gradient(arch, P, X, Y))
+    after = numeric.flatten(arch, numeric.gd_step(arch, P, X, Y, 0.1))
+    fwd = numeric.forward(arch, P, X)
+    lines = ['title = "16-32-32-10"', "[network]", "layers = [16, 32, 32, 10]",
+             'activation = ["sigmoid", "sigmoid", "softmax"]', 'loss = "softmax_ce"', 'bias = "per-neuron"',
+             "learning_rate = 0.1", "[data]", f"x = {x}", f"y = {y}", "[parameters]"]
+    lines += [f"{k}{l} = {v[l]}" for l in (1, 2, 3) for k, v in (("W", W), ("b", b))]
+    claims = {"a3[4]": fwd.a[3][0, 3], "L": numeric.loss(arch, P, X, Y), "dL/dW1[1,1]": grad["W1[1,1]"],
+              "dL/dW3[4,2]": grad["W3[4,2]"], "dL/db2[5]": grad["b2[5]"]}
+    for name, value in claims.items():
+        lines += ["[[claims]]", f'name = "{name}"', f'value = "{value:.10g}"']
+    lines += ["[[claims]]", 'name = "W2[3,1]"', "after = 1", f'value = "{after["W2[3,1]"]:.10g}"']
+    path = tmp_path / "big.toml"
+    path.write_text("\n".join(lines) + "\n")
+    report = check_file(path)
+    assert report.error is None
+    assert [r.verdict for r in report.results] == ["ok"] * 6, [(r.name, r.verdict, r.message) for r in report.results]
