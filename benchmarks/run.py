@@ -85,6 +85,7 @@ def part_structured(spec: str, big: bool = False, memory: bool = False) -> dict:
     if memory:
         import tracemalloc
         tracemalloc.start()
+    import symbolic.matrix_form  # noqa: F401  (imported by prove(); imports are not timed, as for naive)
     from symbolic.structured import Structured, StructuredTruth
 
     net = make_network(_parse(spec), big)

@@ -84,7 +84,9 @@ def _sigmoid(u: np.ndarray) -> np.ndarray:
     """``functions.sigmoid`` for real float64 arrays, bit for bit (1 + e formed once)."""
     e = np.exp(-np.abs(u))
     d = 1 + e
-    return np.where(u >= 0, 1 / d, e / d)
+    out = e / d
+    np.divide(1.0, d, out=out, where=u >= 0)  # where(u >= 0, 1/d, e/d) without the second full array
+    return out
 
 
 def _from_value(name: str):

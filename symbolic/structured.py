@@ -9,20 +9,22 @@ defined once, so its size grows linearly with the number of parameters:
 
 * forward, for l = 1..L:  ``u{l}_i := Σ_j W{l}[i,j] a{l-1}_j + b{l}[i]`` (or the
   shared ``b{l}``, or nothing), ``a{l}_i := f_l(u{l}_i)`` (softmax: ``exp(u_i)/Σ_k exp(u_k)``);
-  ``a0_j`` is the input symbol ``x_j``;
+  ``a0_j`` is the input symbol ``x_j``; for elementwise layers the local
+  derivative ``df{l}_i := f_l'(u{l}_i)`` (evaluated only when needed);
 * backward (reverse mode over the layer graph): ``δ{L}_k`` (the output rule
-  below), then ``δ{l}_i := (Σ_k W{l+1}[k,i] δ{l+1}_k) · f_l'(u{l}_i)``;
+  below), then ``δ{l}_i := (Σ_k W{l+1}[k,i] δ{l+1}_k) · df{l}_i``;
 * gradients: ``∂L/∂W{l}[i,j] = δ{l}_i a{l-1}_j``, ``∂L/∂b{l}[i] = δ{l}_i``,
   ``∂L/∂b{l} = Σ_i δ{l}_i`` (shared bias).
 
 Node symbols are the canonical ones of :func:`symbolic.notation.symbol_for`
-(``u2_1``, ``a2_1``) plus ``delta2_1`` for δ; never user text. f and f' come
-from the rule table (:mod:`symbolic.rules`): ``rule.symbolic`` /
-``rule.symbolic_prime`` in the *concrete* program, the undefined functions
-``f_<name>`` / ``fp_<name>`` of :func:`symbolic.matrix_form.generic_functions`
-in the *generic* one. Both are built by the same code with only the function
-provider swapped, so the concrete program is the generic one with f, f'
-substituted. The output δ is the rule table's loss derivative
+(``u2_1``, ``a2_1``) plus ``df2_1`` for f'(u) and ``delta2_1`` for δ; never user
+text. f and f' come from the rule table (:mod:`symbolic.rules`): ``rule.symbolic``
+/ ``rule.symbolic_prime`` in the *concrete* program (the default), the undefined
+functions ``f_<name>`` / ``fp_<name>`` of
+:func:`symbolic.matrix_form.generic_functions` in the *generic* one
+(``generic=True``). Only the definitions of ``a{l}_i`` and ``df{l}_i`` differ
+between the two; the backward program and the gradients are the same
+expressions of node symbols. The output δ is the rule table's loss derivative
 ``∂L[k]/∂a_k`` (``sympy.diff`` of the loss term with ``a`` a symbol) times f'(u),
 through the softmax Jacobian ``∂a_i/∂u_k = a_i(δ_ik − a_k)`` for a softmax output,
 fused to ``a − y`` for sigmoid + bce and to ``a_k Σ_j y_j − y_k`` for softmax +
@@ -56,9 +58,9 @@ matrix-form formulas of :func:`symbolic.matrix_form.derive`
    :func:`symbolic.matrix_form.evaluate`) under a *node model* in which
    ``W``, ``b``, ``x``, ``y`` are the parameter/data symbols, ``u``, ``a`` and
    ``δ`` of every layer are the program's node symbols (not their definitions)
-   and f, f' are the generic undefined functions. The right side of each
+   and f'(u{l}_i) is the node symbol ``df{l}_i``. The right side of each
    equation then is a small expression of the same atoms as the program's
-   definition of that entry.
+   definition of that entry, independent of the network's size.
 2. *Entry by entry.* For every entry the two expressions are compared:
    identical SymPy expressions (*structural identity* — the usual case: the
    program is the δ recurrence written entry-wise), else their difference
@@ -66,9 +68,9 @@ matrix-form formulas of :func:`symbolic.matrix_form.derive`
    derivatives such as bce's written differently). For softmax +
    softmax_ce the matrix form states a − y, valid for targets with Σy = 1; there
    y_n = 1 − Σ_{k<n} y_k is substituted first, as matrix_form's own proof does.
-   Because f and f' are undefined functions, equality holds for every
-   elementwise activation at once; substituting the real rules on both sides
-   keeps it.
+   Because ``a`` and ``df`` are opaque symbols here, equality holds for every
+   elementwise activation at once; giving them their definitions (the same on
+   both sides) keeps it.
 3. *Output lemmas* (size n_L, independent of depth and width): the fused δ's
    and the softmax Jacobian are proved from ``sympy.diff`` of the rule table's
    concrete expressions in the output pre-activations u_k, with u_k = log(E_k)
@@ -77,12 +79,15 @@ matrix-form formulas of :func:`symbolic.matrix_form.derive`
    (Jacobian entries (1,1) and (1,2); the others follow from softmax's
    permutation equivariance).
 
-Together with matrix_form's proof (on any network small enough for the closed
-form; its generic stage is independent of width) this says the program
-computes ∂L/∂θ. Independently, ``tests/test_structured.py`` checks structured
-against closed-form gradients: identical Rationals for identity/relu nets,
-expression equality in the generic model, and 60-digit agreement on exp-laden
-nets.
+What this proves: the program *is* the matrix-form backprop, entry by entry,
+at any size. That the matrix form is ∂L/∂θ is the multivariate chain rule on
+the layer graph; matrix_form proves it against ``sympy.diff`` of the closed
+form on every network small enough for one. Independently,
+``tests/test_structured.py`` checks structured against closed-form gradients
+(hypothesis, every activation, loss and bias mode): identical Rationals for
+identity/relu nets, the structured gradient written out in parameters equal
+*as an expression* to ``sympy.diff`` of the generic closed form, and 50-digit
+agreement of the 60-digit values on exp-laden nets.
 """
 from __future__ import annotations
 
@@ -140,7 +145,7 @@ class Sweep:
 class Structured:
     """The straight-line program of one network (see the module contract).
 
-    ``generic=True`` uses undefined f/f' (for proofs); the default uses the rule table.
+    ``generic=True`` defines a and df by undefined f/f'; the default uses the rule table.
     """
 
     def __init__(self, network: Network, generic: bool = False):
