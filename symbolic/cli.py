@@ -219,11 +219,16 @@ def cmd_latex(args) -> int:
         raise DerivcheckError(f"-o {args.output} must name a .tex file, e.g. -o seed002.tex.")
     if not out.parent.is_dir():
         raise DerivcheckError(f"The directory of -o {args.output} does not exist; create it first.")
+    if out.is_dir():
+        raise DerivcheckError(f"-o {args.output} is a directory; name a .tex file to write.")
     if args.digits < 3 or args.digits > 30:
         raise DerivcheckError(f"--digits {args.digits} is out of range; use 3 to 30 significant digits.")
     derivation = load_derivation(args.file)
     text = render_document(derivation, check_claims=not args.no_claims, digits=args.digits)
-    _write_atomic(out, text)
+    try:
+        _write_atomic(out, text)
+    except OSError as err:
+        raise DerivcheckError(f"Cannot write {out} ({err.strerror or err}).") from None
     print(f"wrote {out}")
     if args.pdf:
         print(f"wrote {compile_pdf(out, out.parent)}")

@@ -62,7 +62,7 @@ __all__ = ["render_document", "compile_pdf", "derive_formulas", "LATEX_TIMEOUT"]
 
 LATEX_TIMEOUT = 120  # seconds for one latexmk run
 LINE_WIDTH = 64  # glyphs of a display line before a long sum is broken
-MAX_LABELLED_EDGES = 40  # more edges than this: the figure shows weights in the matrices only
+MAX_LABELLED_EDGES = 12  # more edges (or a layer wider than 3): weights are listed as matrices under the figure
 MAX_FIGURE_NEURONS = 24  # wider layers are drawn with their first and last neurons only
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
@@ -280,7 +280,7 @@ def _figure(w: _Writer, network: Network, values: dict | None) -> None:
     shown = [list(range(1, n + 1)) if n <= MAX_FIGURE_NEURONS else
              list(range(1, MAX_FIGURE_NEURONS // 2 + 1)) + list(range(n - MAX_FIGURE_NEURONS // 2 + 1, n + 1))
              for n in layers]
-    label_edges = edges <= MAX_LABELLED_EDGES
+    label_edges = edges <= MAX_LABELLED_EDGES and max(layers) <= 3
     pos: dict[tuple[int, int], float] = {}
     body = []
     for l, idx in enumerate(shown):
@@ -327,8 +327,15 @@ def _figure(w: _Writer, network: Network, values: dict | None) -> None:
           *body,
           "\\end{tikzpicture}", "\\end{adjustbox}",
           f"\\caption{{The {'--'.join(map(str, layers))} network"
-          + ("" if label_edges else "; the weights are listed in the matrix form below") + ".}",
+          + ("" if label_edges else "; its weights are listed below") + ".}",
           "\\end{figure}", "")
+    if not label_edges and values:
+        for l in range(1, len(layers)):
+            rows = [[values[f"W{l}[{i},{j}]"] for j in range(1, layers[l - 1] + 1)] for i in range(1, layers[l] + 1)]
+            shown = f"W^{{({l})}} = {matrix_latex(rows, w.p.digits)}"
+            if network.bias[l - 1] == "per-neuron":
+                shown += f", \\quad b^{{({l})}} = {matrix_latex([values[f'b{l}[{i}]'] for i in range(1, layers[l] + 1)], w.p.digits)}"
+            w.display(shown)
 
 
 # ----------------------------------------------------------------- the sections

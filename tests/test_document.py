@@ -245,6 +245,8 @@ def test_cli_latex_and_derive(tmp_path, capsys):
     assert main(["latex", str(SEED002), "-o", str(tmp_path / "seed.pdf")]) == 2
     assert main(["latex", str(SEED002), "-o", str(tmp_path / "missing" / "x.tex")]) == 2
     assert main(["latex", str(tmp_path / "nope.toml"), "-o", str(out)]) == 2
+    (tmp_path / "dir.tex").mkdir()
+    assert main(["latex", str(SEED002), "-o", str(tmp_path / "dir.tex"), "--no-claims"]) == 2
     capsys.readouterr()
     assert main(["derive", "--layers", "2,3,2", "--activation", "tanh,sigmoid", "--latex"]) == 0
     assert r"\tanh{\left(u^{(1)}_{1} \right)}" in capsys.readouterr().out
