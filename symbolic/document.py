@@ -27,7 +27,7 @@ its aliases), else canonical. All formulas go through
 data gives the symbolic sections only (formulas, no numbers);
 :func:`derive_formulas` gives those formulas alone (LaTeX or plain text).
 
-:func:`compile_pdf` runs ``latexmk -pdf`` (pdflatex with ``-no-shell-escape``
+:func:`compile_pdf` runs ``latexmk -norc -pdf`` (pdflatex with ``-no-shell-escape``
 and ``openin_any=p``, in a temporary directory), writes ``NAME.pdf`` and the
 LaTeX log ``NAME.log`` into the output directory and returns the PDF's path; a
 missing ``latexmk`` or a failed run is a :class:`DerivcheckError` naming the
@@ -946,7 +946,7 @@ def compile_pdf(tex_path: str | Path, out_dir: str | Path | None = None) -> Path
         work = Path(tmp) / "document.tex"
         work.write_text(source, encoding="utf-8")
         env = dict(os.environ, openin_any="p", openout_any="p", shell_escape="f", TEXMFOUTPUT=tmp)
-        cmd = [latexmk, "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+        cmd = [latexmk, "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
                "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error %O %S",
                "document.tex"]
         try:
