@@ -652,7 +652,7 @@ def _matrix_equations(network: Network) -> dict[int, list[tuple[str, str]]]:
     out: dict[int, list[tuple[str, str]]] = {}
     try:
         from .matrix_form import Deriv, Var, derive, to_latex
-    except ImportError:  # pragma: no cover - matrix_form is part of the package
+    except ImportError:  # an installation without symbolic.matrix_form: this module's own matrix nodes
         derive = None
     if derive is not None:
         mf = derive(network)
@@ -664,8 +664,8 @@ def _matrix_equations(network: Network) -> dict[int, list[tuple[str, str]]]:
             out[l] = rows
         out[0] = [("", mf.output_note)] if mf.output_note else []
         return out
-    D = network.depth  # pragma: no cover - fallback renderer
-    for l in range(D, 0, -1):  # pragma: no cover
+    D = network.depth
+    for l in range(D, 0, -1):
         act = network.activations[l - 1]
         delta = MSym("delta", l)
         if l == D and act == "softmax":

@@ -113,6 +113,20 @@ def test_three_layer_softmax_numbers_match_backprop():
     assert r"\delta^{(3)} &= a^{(3)} - y" in tex  # symbolic matrix form (symbolic.matrix_form)
 
 
+def test_matrix_form_without_symbolic_matrix_form(monkeypatch):
+    """The document's own matrix nodes stand in when symbolic.matrix_form cannot be imported."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "symbolic.matrix_form", None)
+    tex = render_document(three_layer())
+    assert (r"\delta^{(3)} &= \left(\operatorname{diag}\left(a^{(3)}\right) - a^{(3)} \, "
+            r"\left(a^{(3)}\right)^{T}\right) \, \nabla_{a^{(3)}} L") in tex
+    assert r"\delta^{(2)} &= \left(W^{(3)}\right)^{T} \, \delta^{(3)} \odot f_{2}'\left(u^{(2)}\right)" in tex
+    assert r"\nabla_{W^{(1)}} L &= \delta^{(1)} \, x^{T}" in tex
+    assert r"\nabla_{b^{(1)}} L &= \delta^{(1)}" in tex
+    assert_numpy_gradient_printed(tex, three_layer())
+
+
 def test_batch_gradient_is_the_mean():
     net = Network.build([2, 2, 1], "sigmoid", "half_sse", "shared", learning_rate=0.5,
                         params={"W1": [[0.1, 0.2], [0.3, 0.4]], "b1": 0.1, "W2": [[0.5, -0.6]], "b2": 0.2},
