@@ -102,13 +102,13 @@ import numpy as np
 import sympy as sp
 
 from .errors import DerivcheckError, KinkError
+from .exact import DIGITS
 from .network import Network
 from .notation import Name, parse_name, symbol_for
 from .rules import ACTIVATIONS, LOSSES
 
 __all__ = ["Structured", "StructuredTruth", "ProofReport", "EntryCheck", "lemma_output", "gradient_function"]
 
-DIGITS = 60  # same as symbolic.exact.DIGITS (not imported: exact imports this module lazily)
 _GUARD = 20
 _ZERO = mpmath.mpf(10) ** -170  # below this at 180 and 300 digits, a cancelling value is 0
 

@@ -327,3 +327,27 @@ def test_check_file_on_a_16_32_32_10_network(tmp_path):
     report = check_file(path)
     assert report.error is None
     assert [r.verdict for r in report.results] == ["ok"] * 6, [(r.name, r.verdict, r.message) for r in report.results]
+
+
+@pytest.mark.parametrize("layers, acts, loss, bias", [
+    ([2, 3, 3], ["tanh", "softmax"], "softmax_ce", "shared"),
+    ([3, 2, 2], ["relu", "sigmoid"], "bce", "per-neuron"),
+])
+def test_gradient_function_is_a_drop_in_for_lambdify(layers, acts, loss, bias):
+    import mpmath
+
+    from symbolic.crosscheck import lambdified_gradient
+    from symbolic.structured import gradient_function
+
+    net = _random_net(layers, acts, loss, bias, seed=7)
+    truth = Truth(net)
+    values = [*net.parameter_values().values(), *net.x[0], *net.y[0]]
+    with mpmath.workdps(60):
+        mp_values = [mpmath.mpf(v.numerator) / v.denominator for v in values]
+        want = lambdified_gradient(truth, modules="mpmath")(*mp_values)
+        got = gradient_function(net, "mpmath")(*mp_values)
+        assert all(abs(g - w) <= mpmath.mpf(10) ** -50 * max(1, abs(w)) for g, w in zip(got, want))
+    floats = [float(v) for v in values]
+    want = np.asarray(lambdified_gradient(truth)(*floats), dtype=float)
+    got = np.asarray(gradient_function(net, "numpy")(*floats), dtype=float)
+    assert np.all(np.abs(got - want) <= 1e-12 * np.max(np.abs(want)))
