@@ -37,7 +37,7 @@ __all__ = ["main"]
 def _table(rows: list[list[str]], headers: list[str]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    out = [line, "  ".join("-" * w for w in widths)]
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(out)
 
@@ -64,7 +64,13 @@ def _print_report(report) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file."""
+    if path.is_dir():
+        raise DerivcheckError(f"{path} is a directory; give a file name to write to.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise DerivcheckError(f"{path} cannot be written ({err.strerror or err}); check that its folder exists.") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -77,6 +83,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def cmd_check(args) -> int:
     from .check import check_file, expand_paths
 
+    if args.output and not args.json:
+        raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")
     files = expand_paths(args.paths)
     if not files:
         raise DerivcheckError(f"No derivation files (*.toml) found in {', '.join(args.paths)}.")

@@ -167,11 +167,16 @@ def test_real_command(tree: Path):
                                                    "give a derivation file or a directory of them."]
 
 
-@pytest.mark.xfail(strict=True, reason="CLI bug (reported; cli.py is not ours to edit): an unwritable -o target "
-                                       "raises FileNotFoundError/IsADirectoryError with a traceback")
 @pytest.mark.parametrize("target", ["missing-dir/out.json", "empty"], ids=["in-missing-directory", "is-a-directory"])
 def test_json_to_unwritable_target(tree: Path, capsys, target):
     code = main(["check", "--json", "-o", str(tree / target), str(tree / "ok.toml")])
     _, err = capsys.readouterr()
     assert code == 2
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_output_without_json_is_refused(tree: Path, capsys):
+    code = main(["check", "-o", str(tree / "out.json"), str(tree / "ok.toml")])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "add --json" in err and not (tree / "out.json").exists()
