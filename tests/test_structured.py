@@ -351,3 +351,11 @@ def test_gradient_function_is_a_drop_in_for_lambdify(layers, acts, loss, bias):
     want = np.asarray(lambdified_gradient(truth)(*floats), dtype=float)
     got = np.asarray(gradient_function(net, "numpy")(*floats), dtype=float)
     assert np.all(np.abs(got - want) <= 1e-12 * np.max(np.abs(want)))
+
+
+def test_program_size_is_linear_in_depth_where_the_closed_form_is_exponential():
+    sizes = [Structured(Network.build([4] * (d + 1), "sigmoid")).size() for d in range(1, 7)]
+    steps = {b - a for a, b in zip(sizes, sizes[1:])}
+    assert len(steps) == 1  # each extra 4-wide layer adds the same number of expression nodes
+    trees = [tree_size(Network.build([4] * (d + 1), "sigmoid")) for d in range(1, 7)]
+    assert all(b > 3 * a for a, b in zip(trees[1:], trees[2:]))
