@@ -315,7 +315,7 @@ def layer_vars(node: Node) -> list[str]:
     out: list[str] = []
     for n in walk(node):
         layer = getattr(n, "layer", None)
-        if isinstance(layer, LayerRef) and layer.var not in out:
+        if isinstance(layer, LayerRef) and layer.var != "L" and layer.var not in out:
             out.append(layer.var)
     return out
 
@@ -629,6 +629,8 @@ class Ctx:
 
     def layer(self, layer: Layer, node: Node) -> int:
         if isinstance(layer, LayerRef):
+            if layer.var == "L":  # the output layer
+                return self.network.depth + layer.offset
             if layer.var not in self.layers:
                 raise DerivcheckError(f"The layer variable {layer.var} in {self.show(node)} has no value.")
             return self.layers[layer.var] + layer.offset
@@ -727,7 +729,7 @@ def _shape(node: Node, ctx: Ctx, memo: dict) -> tuple[int, int]:
         for (axis, dim), i in zip(axes, node.indices):
             if isinstance(i, int) and not 1 <= i <= dim:
                 what = "row" if axis == 0 else "column"
-                raise ShapeMismatch(f"{ctx.show(node)} asks for {what} {i} of {ctx.show(node.base)}, which is "
+                raise ShapeMismatch(f"{ctx.show(node)} asks for {what} {i} of {to_latex(node.base)}, which is "
                                     f"{_fmt_shape(base)}{ctx.where(node)}.", node)
         if len(node.indices) == 2 or base[1] == 1 or base[0] == 1:
             return (1, 1)
@@ -932,7 +934,7 @@ def check_index_ranges(node: Node, ctx: Ctx, ranges: Mapping[str, tuple[int, int
                         src = f" ({origin[i]})" if origin and i in origin else ""
                         raise ShapeMismatch(
                             f"The index {i} runs over {lo}..{hi}{src}, but {ctx.show(n)}{ctx.where(n)} uses it "
-                            f"for {ctx.show(n.base)}, which has only {dim} {what} ({_fmt_shape(base)}).", n)
+                            f"for {to_latex(n.base)}, which has only {dim} {what} ({_fmt_shape(base)}).", n)
         for c in children(n):
             visit(c, rng)
 
@@ -1134,7 +1136,8 @@ class _Evaluator:
 
     def ev(self, node: Node, idx: dict[str, int]) -> Matrix:
         free = self._free(node)
-        key = (id(node), id(self.model), tuple(sorted((k, v) for k, v in idx.items() if k in free)))
+        key = (id(node), id(self.model), tuple(sorted(self.ctx.layers.items())),
+               tuple(sorted((k, v) for k, v in idx.items() if k in free)))
         if key in self.memo:
             return self.memo[key]
         out = self._ev(node, idx)
@@ -1473,19 +1476,19 @@ class Proof:
     counterexample: Counterexample | None = None
 
     def describe(self, activations: Sequence[str] = ()) -> str:
+        """How it was proved, as a clause: ``by structural identity: …`` / ``for every elementwise …``."""
         tail = f" ({self.assumption})" if self.assumption else ""
+        acts = "/".join(dict.fromkeys(activations)) or "the network's activations"
         if self.method == "structural identity":
-            return "proved by structural identity: both sides build the same expression for every entry" + tail
+            return "by structural identity: both sides build the same expression for every entry" + tail
         if self.method == "generic":
-            return ("proved for every elementwise activation f: each entry of the difference expands to exactly 0 "
+            return ("for every elementwise activation f: each entry of the difference expands to exactly 0 "
                     "with f and f' kept as undefined functions" + tail)
         if self.method == "relations":
-            acts = "/".join(dict.fromkeys(activations)) or "the network's activations"
-            return (f"proved for {acts}: each entry of the difference expands to exactly 0 once f' is written "
+            return (f"for {acts}: each entry of the difference expands to exactly 0 once f' is written "
                     f"through f (σ' = σ(1 − σ), tanh' = 1 − tanh², …)" + tail)
         if self.method == "concrete":
-            acts = "/".join(dict.fromkeys(activations)) or "the network's activations"
-            return (f"proved for {acts}: with every exp(·) (tanh, log) replaced by a fresh symbol, each entry of the "
+            return (f"for {acts}: with every exp(·) (tanh, log) replaced by a fresh symbol, each entry of the "
                     f"difference cancels to exactly 0" + tail)
         return "not proved"
 
