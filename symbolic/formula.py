@@ -302,12 +302,8 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
         parts.append(entry)
     if bindings:
         parts.append("with " + ", ".join(f"{k} = {v}" for k, v in bindings.items()))
-    if not parts:
-        subject = "the right side"
-    elif len(parts) == 1 or (len(parts) == 2 and parts[-1].startswith("with")):
-        subject = " ".join(parts)
-    else:
-        subject = ", ".join(parts[:-1]) + " " + parts[-1] if parts[-1].startswith("with") else ", ".join(parts)
+    main = [p for p in parts if not p.startswith("with")] or ["the right side"]
+    subject = ", ".join(main) + "".join(" " + p for p in parts if p.startswith("with"))
     claimed, true = _fmt_value(cx.claimed), _fmt_value(cx.true)
     message = (f"Counterexample {_fmt_point(cx.point, cx.own_point)}: {subject} is {claimed} "
                f"but the truth is {true}.")

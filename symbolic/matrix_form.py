@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import singledispatch
@@ -641,9 +642,12 @@ class Ctx:
     def show(self, node: Node) -> str:
         """The node as the author wrote it (source slice) or, for built nodes, rendered."""
         if self.source is not None and node.span is not None:
-            text = self.source[node.span[0]:node.span[1]].strip()
+            text = self.source[node.span[0]:node.span[1]]
+            text = re.sub(r"\\(?:left|right|[bB]igg?[lr]?)\s*(?=[()\[\]|.])", "", text)
+            text = re.sub(r"\\(?:left|right)\s*\.", "", text)
+            text = re.sub(r"\s+", " ", text).strip()
             if text:
-                return text if len(text) <= 80 else text[:77] + "..."
+                return text if len(text) <= 100 else text[:97] + "..."
         text = to_latex(node)
         return text if len(text) <= 80 else text[:77] + "..."
 
