@@ -12,7 +12,8 @@ known: ``"0.35891648"`` has a last-digit unit of 1e-8, ``"0.5"`` of 0.1,
   correctly rounded; exactly half a unit counts, as either rounding direction
   is then correct);
 * ``rounding`` — within ``ROUNDING_UNITS`` units (truncation, or rounded
-  intermediates carried forward);
+  intermediates carried forward), and not of the opposite sign (rounding never
+  flips a sign: ``"0.1"`` for −0.057 is WRONG);
 * ``WRONG`` — anything else.
 
 Comparison is done in exact rational arithmetic against the exact value (a
@@ -73,7 +74,8 @@ def judge(text: str, exact) -> Judgement:
     off = units_off(text, exact)
     if off <= Fraction(1, 2):
         return Judgement(Verdict.OK, off)
-    if off <= ROUNDING_UNITS:
+    claimed, truth = Fraction(Decimal(text)), _fraction(exact)
+    if off <= ROUNDING_UNITS and not (claimed * truth < 0):
         return Judgement(Verdict.ROUNDING, off)
     return Judgement(Verdict.WRONG, off)
 

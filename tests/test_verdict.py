@@ -39,6 +39,10 @@ CASES = [
     ("0.123", R(121, 1000), "rounding", F(2)),                    # 2u below
     ("0.123", R(121, 1000) - TINY, "WRONG", None),                # just beyond 2u below
     ("0.123", R(126, 1000), "WRONG", F(3)),                       # 3u
+    # --- rounding never flips a sign
+    ("0.1", R(-57, 1000), "WRONG", F(157, 100)),                  # 0.157 = 1.57u, but −0.057 rounds to "-0.1"
+    ("-0.1", R(57, 1000), "WRONG", F(157, 100)),                  # the mirror image
+    ("0.0", R(-4, 100), "ok", F(2, 5)),                           # a printed zero has no sign to flip
     # --- trailing zeros count: against 0.404
     ("0.4", R(404, 1000), "ok", F(1, 25)),                        # u = 0.1: 0.004 = 0.04u
     ("0.40", R(404, 1000), "ok", F(2, 5)),                        # u = 0.01: 0.004 = 0.4u
