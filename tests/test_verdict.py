@@ -99,8 +99,8 @@ def test_judge(claimed, exact, verdict, units):
         assert judgement.units_off <= bound
     elif verdict == "rounding":
         assert F(1, 2) < judgement.units_off <= bound
-    else:
-        assert judgement.units_off > ROUNDING_UNITS
+    else:  # beyond the band, or a flipped sign
+        assert judgement.units_off > ROUNDING_UNITS or F(claimed) * F(exact.p, exact.q) < 0
 
 
 UNITS = [
