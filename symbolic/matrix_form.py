@@ -96,7 +96,7 @@ __all__ = [
     "ShapeMismatch", "Ctx", "shape_of", "check_index_ranges", "index_ranges", "Model", "evaluate",
     "free_indices", "layer_vars",
     # proofs
-    "Proof", "Counterexample", "prove_equal", "sample_points",
+    "Proof", "Counterexample", "prove_equal", "sample_points", "STAGES",
     # derivation
     "MatrixForm", "derive",
 ]
@@ -1402,49 +1402,69 @@ class _NotRational(Exception):
 
 
 def _numerator(e: sp.Expr):
-    """The numerator polynomial of ``e`` over its free symbols (no gcds taken), or None.
+    """The numerator polynomial of ``e`` over its free symbols, or None when ``e`` is not rational.
 
-    ``e`` equals numerator/denominator exactly as rational functions, so a zero numerator
-    proves ``e`` ≡ 0. Built bottom-up on sparse polynomials: much faster than expanding
-    the expression tree (what ``together``/``sfield`` do first).
+    ``e`` equals numerator / (product of denominator factors) exactly as rational functions,
+    so a zero numerator proves ``e`` ≡ 0. Built bottom-up on sparse polynomials with the
+    denominator kept as a product of named factors (one per distinct sub-expression raised to
+    a negative power), so a sum over terms sharing a denominator never multiplies it out
+    again — much faster than expanding the expression tree (what ``together``/``sfield`` do).
     """
     symbols = sorted(e.free_symbols, key=lambda s: s.sort_key())
     if not symbols:
         return sp.Integer(0) if e == 0 else sp.Integer(1)
     R, *gens = ring(symbols, QQ)
     gen = dict(zip(symbols, gens))
+    factors: dict[sp.Expr, object] = {}   # denominator factor key -> polynomial
     memo: dict = {}
+
+    def power(key, k):
+        return factors[key] ** k
 
     def conv(x):
         if x in memo:
             return memo[x]
         if x.is_Symbol:
-            out = (gen[x], R.one)
+            out = (gen[x], {})
         elif x.is_Rational:
-            out = (R(QQ(int(x.p), int(x.q))), R.one)
+            out = (R(QQ(int(x.p), int(x.q))), {})
         elif x.is_Add:
-            n, d = R.zero, R.one
-            for a in x.args:
-                n2, d2 = conv(a)
-                if d2 == d:
-                    n = n + n2
-                else:
-                    n, d = n * d2 + n2 * d, d * d2
-            out = (n, d)
+            parts = [conv(a) for a in x.args]
+            lcm: dict = {}
+            for _, den in parts:
+                for key, k in den.items():
+                    lcm[key] = max(lcm.get(key, 0), k)
+            num = R.zero
+            for n, den in parts:
+                for key, k in lcm.items():
+                    missing = k - den.get(key, 0)
+                    if missing:
+                        n = n * power(key, missing)
+                num = num + n
+            out = (num, lcm)
         elif x.is_Mul:
-            n, d = R.one, R.one
+            num, den = R.one, {}
             for a in x.args:
                 n2, d2 = conv(a)
-                n, d = n * n2, d * d2
-            out = (n, d)
+                num = num * n2
+                for key, k in d2.items():
+                    den[key] = den.get(key, 0) + k
+            out = (num, den)
         elif x.is_Pow and x.exp.is_Integer:
             n, d = conv(x.base)
             k = int(x.exp)
-            if k < 0:
+            if k >= 0:
+                out = (n ** k, {key: v * k for key, v in d.items()})
+            else:
                 if n == 0:
                     raise _NotRational
-                n, d, k = d, n, -k
-            out = (n ** k, d ** k)
+                k = -k
+                num = R.one
+                for key, v in d.items():
+                    num = num * power(key, v * k)
+                key = x.base
+                factors[key] = n
+                out = (num, {key: k})
         else:
             raise _NotRational
         memo[x] = out
@@ -1610,35 +1630,51 @@ def _failing(items: Sequence[Item], entries: Iterable[tuple[int, int]],
     return failing, identical
 
 
-def prove_equal(network: Network, build: Callable[[Model], Iterable[Item]]) -> Proof:
+STAGES = ("generic", "relations", "concrete")
+
+
+def prove_equal(network: Network, build: Callable[[Model], Iterable[Item]],
+                stages: Sequence[str] = STAGES) -> Proof:
     """Prove ``truth == claim`` for every item ``build(model)`` yields, or find a counterexample.
 
     ``build`` is called with the generic model and, if needed, the concrete one; it must yield
     the same keys in the same order for both. Stages (module docstring): generic f, f'; the
     same atoms with the activations' derivative rules; exact test points; the concrete closed
     form with exp(·) as fresh symbols. For softmax cross-entropy each symbolic stage is retried
-    with Σ_k y_k = 1.
+    with Σ_k y_k = 1. ``stages`` may leave out ``generic``/``relations`` (tests use
+    ``("concrete",)`` to prove against the closed form alone).
     """
-    generic = Model(network, concrete=False)
-    items = list(build(generic))
-    for key, truth, claim in items:
-        if truth.shape != claim.shape:
-            raise ValueError(f"internal: shapes differ for {key}")
-    entries = [(k, p) for k, (_, t, _) in enumerate(items) for p in range(len(t))]
+    unknown = set(stages) - set(STAGES)
+    if unknown or "concrete" not in stages:
+        raise ValueError(f"stages must be a subset of {STAGES} that includes 'concrete'")
     sum_one = network.loss == "softmax_ce"
-    sub = _sum_to_one(generic) if sum_one else {}
-    failing, identical = _failing(items, entries)
-    if not failing:
-        return Proof(True, "structural identity" if identical else "generic")
-    if sub and not _failing(items, failing, lambda e: e.xreplace(sub))[0]:
-        return Proof(True, "generic", SUM_TO_ONE)
-    rel, _ = _failing(items, failing, _relations)
-    if not rel:
-        return Proof(True, "relations")
-    if sub and not _failing(items, rel, lambda e: _relations(e.xreplace(sub)))[0]:
-        return Proof(True, "relations", SUM_TO_ONE)
+    rel: list[tuple[int, int]] | None = None
+    if "generic" in stages or "relations" in stages:
+        generic = Model(network, concrete=False)
+        items = list(build(generic))
+        for key, truth, claim in items:
+            if truth.shape != claim.shape:
+                raise ValueError(f"internal: shapes differ for {key}")
+        entries = [(k, p) for k, (_, t, _) in enumerate(items) for p in range(len(t))]
+        sub = _sum_to_one(generic) if sum_one else {}
+        rel = entries
+        if "generic" in stages:
+            failing, identical = _failing(items, entries)
+            if not failing:
+                return Proof(True, "structural identity" if identical else "generic")
+            if sub and not _failing(items, failing, lambda e: e.xreplace(sub))[0]:
+                return Proof(True, "generic", SUM_TO_ONE)
+            rel = failing
+        if "relations" in stages:
+            rel, _ = _failing(items, rel, _relations)
+            if not rel:
+                return Proof(True, "relations")
+            if sub and not _failing(items, rel, lambda e: _relations(e.xreplace(sub)))[0]:
+                return Proof(True, "relations", SUM_TO_ONE)
     concrete = Model(network, concrete=True)
     citems = list(build(concrete))
+    if rel is None:
+        rel = [(k, p) for k, (_, t, _) in enumerate(citems) for p in range(len(t))]
     first = list(dict.fromkeys(k for k, _ in rel))
     order = first + [k for k in range(len(citems)) if k not in first]
     for point, own in sample_points(network):
@@ -1714,14 +1750,14 @@ class MatrixForm:
             lines.append(f"({self.output_note})")
         return "\n".join(lines)
 
-    def prove(self) -> list[tuple[str, Proof]]:
+    def prove(self, stages: Sequence[str] = STAGES) -> list[tuple[str, Proof]]:
         """Prove every equation entry by entry against sympy.diff of the closed form."""
         results = []
         for lhs, rhs in self.equations():
-            results.append((to_text(lhs), self.prove_one(lhs, rhs)))
+            results.append((to_text(lhs), self.prove_one(lhs, rhs, stages)))
         return results
 
-    def prove_one(self, lhs: Node, rhs: Node) -> Proof:
+    def prove_one(self, lhs: Node, rhs: Node, stages: Sequence[str] = STAGES) -> Proof:
         inlined = self.inline(rhs)
         ctx = Ctx(self.network)
         shape_of(inlined, ctx)
@@ -1731,7 +1767,7 @@ class MatrixForm:
             claim = evaluate(inlined, model, ctx)
             yield (to_text(lhs), _closed_form_truth(lhs, model, net), claim)
 
-        return prove_equal(net, build)
+        return prove_equal(net, build, stages)
 
 
 def _closed_form_truth(lhs: Node, model: Model, net: Network) -> Matrix:
