@@ -628,7 +628,10 @@ def _located(message: str, source: str, pos: int | None) -> str:
     where = _position(source, pos).strip()
     if not where:
         return message + "."
-    return f"{where[0].upper()}{where[1:]}: {message[0].lower()}{message[1:]}."
+    first = message.split(" ", 1)[0]
+    if first == "A" or (len(first) > 1 and first.isalpha() and first[1:].islower()):
+        message = message[0].lower() + message[1:]
+    return f"{where[0].upper()}{where[1:]}: {message}."
 
 
 def _snippet(source: str, pos: int) -> str:
@@ -709,7 +712,7 @@ def parse_formula(latex: str, symbols: Mapping[str, str] | None = None) -> Formu
         pos = exc.pos_in_stream
         what = _snippet(source, pos)
         if source[pos] == "\\":
-            cmd = re.match(r"\\[a-zA-Z]+|\\.", source[pos:])
+            cmd = re.match(r"\\(?:[a-zA-Z]+|.)?", source[pos:], re.DOTALL)
             raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: the command {cmd.group(0)} is not "
                                   f"read by derivcheck.") from None
         raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: cannot read {what!r} here.") from None

@@ -607,7 +607,7 @@ def _(node: SumIdx) -> str:
 def _(node: Deriv) -> str:
     if node.nabla:
         return f"∇{to_text(node.wrt)} {_twrap(node.of, _ATOM)}"
-    return f"∂{_twrap(node.of, _ATOM)}/∂{_twrap(node.wrt, _ATOM)}"
+    return f"∂{_twrap(node.of, _POST)}/∂{_twrap(node.wrt, _POST)}"
 
 
 # ============================================================================================== shapes
