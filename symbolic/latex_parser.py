@@ -24,8 +24,8 @@ means row 1, column 2; ``_{i,j}`` with commas for longer indices.
 
 Precedence: ``+ -`` bind loosest; ``⊙``, ``⊘``, ``\cdot`` and juxtaposition share one
 level and associate to the left (``(f(u) − y) ⊙ f'(u) a^T`` is ``((f(u) − y) ⊙ f'(u)) a^T``,
-``W^T δ ⊙ f'(u)`` is ``(W^T δ) ⊙ f'(u)``, as the tutorials mean them); a Σ takes the
-product that follows it.
+``W^T δ ⊙ f'(u)`` is ``(W^T δ) ⊙ f'(u)``, as the tutorials mean them); a Σ and an operator
+``\frac{\partial}{\partial V}`` take the whole product that follows them.
 
 Meaning of letters: ``W``/``w`` weights, ``b`` biases, ``u`` pre-activations, ``a``
 activations, ``x`` input, ``y`` target, ``L`` loss, ``\delta`` ∂L/∂u, ``f`` the activation.
@@ -93,7 +93,7 @@ conds: COND+
      | FRAC LBRACE expr RBRACE LBRACE expr RBRACE                 -> frac
      | FRACDIGITS                   -> frac_digits
      | FRAC LBRACE PARTIAL expr RBRACE LBRACE PARTIAL expr RBRACE -> partial
-     | FRAC LBRACE PARTIAL RBRACE LBRACE PARTIAL expr RBRACE postfix -> partial_op
+     | FRAC LBRACE PARTIAL RBRACE LBRACE PARTIAL expr RBRACE term -> partial_op
      | NABLA LBRACE expr RBRACE postfix -> nabla
      | NABLA LETTER postfix          -> nabla
      | FNAME fsuffix* LPAR expr RPAR -> call
