@@ -282,6 +282,10 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
                 truth = mf.evaluate(formula.lhs, model, c, memo)
                 for k, side in enumerate(formula.sides[1:], 1):
                     claim = mf.evaluate(side, model, c, memo)
+                    if any(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in claim):
+                        which = "the right side" if steps == 1 else f"right-hand side {k}"
+                        raise DerivcheckError(f"{which[0].upper()}{which[1:]} is not a finite expression: it divides "
+                                              f"by zero or takes the log of 0.")
                     yield (_Key(tuple(sorted(lb.items())), k, tuple(sorted(idx.items()))), truth, claim)
 
     proof = mf.prove_equal(network, build)
