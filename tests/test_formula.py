@@ -275,7 +275,7 @@ def test_verdict_fields():
     (r"\frac{\partial a^{(1)}}{\partial W^{(1)}} = 0", "only scalars, vectors (a Jacobian) and gradients"),
     (r"\delta^{(2)} = \operatorname{softmax}'(u^{(2)})", "not supported"),
     (r"x_1 = \frac{1}{x_1 - x_1}", "The right side is not a finite expression: it divides by zero"),
-    (r"L = \log(x_1 - x_1) = 0", "right-hand side 1 is not a finite expression"),
+    (r"L = \log(x_1 - x_1) = 0", "Right-hand side 1 is not a finite expression"),
 ])
 def test_bad_claims_are_input_errors(latex, message):
     with pytest.raises(DerivcheckError) as info:
