@@ -653,6 +653,7 @@ class Ctx:
             text = re.sub(r"\\(?:left|right|[bB]igg?[lr]?)\s*(?=[()\[\]|.])", "", text)
             text = re.sub(r"\\(?:left|right)\s*\.", "", text)
             text = re.sub(r"\s+", " ", text).strip()
+            text = re.sub(r"([(\[]) ", r"\1", re.sub(r" ([)\]])", r"\1", text))
             if text:
                 return text if len(text) <= 100 else text[:97] + "..."
         text = to_latex(node)

@@ -167,8 +167,8 @@ WRONG = [
     ("seed 003: grad W1", NET_342,
      r"\nabla_{w^{(1)}} L = \left(W^{(2)} \right)^T \left(\left(f \left(u^{(2)} \right) - z \right) \odot f' "
      r"\left(u^{(2)} \right) \odot f' \left(u^{(1)} \right) \right) x^T", "shape error",
-     r"^The ⊙ in .* \(column 46\) combines \(f \(u\^\{\(2\)\} \) - z \) \\odot f' \(u\^\{\(2\)\} \) \(2×1\) with "
-     r"f' \(u\^\{\(1\)\} \) \(4×1\); ⊙ needs two arrays of the same shape\.$", None),
+     r"^The ⊙ in .* \(column 46\) combines \(f \(u\^\{\(2\)\}\) - z\) \\odot f' \(u\^\{\(2\)\}\) \(2×1\) with "
+     r"f' \(u\^\{\(1\)\}\) \(4×1\); ⊙ needs two arrays of the same shape\.$", None),
 ]
 
 
