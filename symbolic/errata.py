@@ -10,6 +10,7 @@ test keeps the two identical.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +23,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _short(message: str) -> str:
+    """A formula counterexample without its full point (``derivcheck check`` prints the point)."""
+    return re.sub(r"^Counterexample at the test point .*?\]: ", "Counterexample: ", message, flags=re.S)
+
+
 def errata_table(paths: list[str]) -> str:
     lines = ["| seed | claim | claimed | exact | verdict | diagnosis |", "|---|---|---|---|---|---|"]
     for report in check_paths(paths):
@@ -29,7 +35,7 @@ def errata_table(paths: list[str]) -> str:
             if r.verdict in ("ok", "rounding"):
                 continue
             what = r.name + (f" (line {r.line})" if r.line else "")
-            detail = r.diagnosis or r.message or "no known mistake reproduces it"
+            detail = r.diagnosis or _short(r.message) or "no known mistake reproduces it"
             lines.append("| " + " | ".join(_cell(c) for c in (
                 Path(report.path).stem.split("-")[0], what, r.claimed, r.exact, r.verdict, detail)) + " |")
     return "\n".join(lines)
