@@ -124,7 +124,23 @@ def cmd_check(args) -> int:
     return 1 if wrong else 0
 
 
-def _network_from_args(args):
+MAX_SYMBOLIC_PARAMETERS = 5_000  # derive/gradcheck/verify work per entry in SymPy: ~2,000 parameters take ~15 s
+
+
+def _network_from_args(args, symbolic: bool = True):
+    network = _parse_network(args)
+    n = network.layers
+    count = sum(n[l] * n[l - 1] + {"none": 0, "shared": 1}.get(network.bias[l - 1], n[l])
+                for l in range(1, len(n))) if symbolic else 0
+    if count > MAX_SYMBOLIC_PARAMETERS:
+        raise DerivcheckError(
+            f"The {'-'.join(map(str, network.layers[:12]))}{'-…' if len(network.layers) > 12 else ''} network has "
+            f"{count:,} parameters; '{args.command}' works symbolically entry by entry and takes at most "
+            f"{MAX_SYMBOLIC_PARAMETERS:,} (use a smaller network, or 'train' for NumPy only).")
+    return network
+
+
+def _parse_network(args):
     from .network import Network
 
     if args.file:
@@ -184,7 +200,7 @@ def cmd_gradcheck(args) -> int:
 def cmd_train(args) -> int:
     import numeric
 
-    network = _network_from_args(args)
+    network = _network_from_args(args, symbolic=False)
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
     lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)

@@ -21,6 +21,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliase
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
+MAX_FILE_BYTES = 10_000_000
+MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth has 60)
+MAX_CLAIM_EXPONENT = 1_000
+_LINE_KEY = "derivcheck header line 3f1c"
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
 _DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
 
@@ -63,7 +68,7 @@ class Claim:
     @property
     def label(self) -> str:
         shown = self.name if self.name else ("formula" if self.formula else "?")
-        return f"claim {self.index} ({shown})"
+        return f"claim {self.index} ({_short(shown)})"
 
     @property
     def where(self) -> str:
@@ -92,18 +97,28 @@ def _fail(path: Path, message: str) -> DerivcheckError:
     return DerivcheckError(f"{path}: {message}")
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """User text shortened for a message (a 1 MB name must not make a 1 MB sentence)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _claim_lines(text: str) -> list[int]:
-    """Line numbers of the ``[[claims]]`` headers (not of such lines quoted inside a multi-line string)."""
+    """Line numbers of the ``[[claims]]`` headers (not of such lines quoted inside a multi-line string).
+
+    Each candidate header gets a marker key on the next line and the text is parsed once:
+    a real header's table then carries its line number, a quoted one only changes the string.
+    """
     lines = text.split("\n")
-    out = []
+    marked = []
     for n, line in enumerate(lines, 1):
+        marked.append(line)
         if _CLAIM_HEADER.match(line):
-            try:  # a real header starts at top level: everything before it is complete TOML
-                tomllib.loads("\n".join(lines[:n - 1]))
-            except tomllib.TOMLDecodeError:
-                continue
-            out.append(n)
-    return out
+            marked.append(f'"{_LINE_KEY}" = {n}')
+    try:
+        claims = tomllib.loads("\n".join(marked)).get("claims", [])
+        return [c[_LINE_KEY] for c in claims]
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):
+        return []
 
 
 def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
@@ -114,21 +129,32 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
         return parse_name(target).check(network)
     except DerivcheckError as err:
         if key in aliases:
-            raise DerivcheckError(f"alias {key!r} maps to {target!r}, which is not valid here: {err}") from None
-        raise DerivcheckError(f"{key!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
+            raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: {err}") from None
+        raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
 
 
 def _claimed_text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DerivcheckError(f"value {value!r} is not a number; write it as a string such as \"0.593269992\"")
+        raise DerivcheckError(f"value {_short(repr(value))} is not a number; write it as a string such as \"0.593269992\"")
     if isinstance(value, str):
         text = value.strip()
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            raise DerivcheckError(f"value {value!r} is not a decimal number; write it like \"0.593269992\" or \"3.51e-5\"")
-        return text
-    if isinstance(value, float) and not math.isfinite(value):
+        if len(text) > 4 * MAX_CLAIM_DIGITS or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            raise DerivcheckError(f"value {_short(repr(value))} is not a decimal number of at most {MAX_CLAIM_DIGITS} "
+                                  f"digits; write it like \"0.593269992\" or \"3.51e-5\"")
+    elif isinstance(value, float) and not math.isfinite(value):
         raise DerivcheckError(f"value is {value}; write the number the author printed")
-    return repr(value)
+    else:
+        text = repr(value)
+    try:
+        digits = Decimal(text).as_tuple()
+    except InvalidOperation:  # an exponent beyond what Decimal represents
+        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed") from None
+    if len(digits.digits) > MAX_CLAIM_DIGITS:
+        raise DerivcheckError(f"value {_short(text)} prints more than {MAX_CLAIM_DIGITS} significant digits, more than "
+                              f"derivcheck's exact values carry; shorten it to the digits the author printed")
+    if abs(digits.exponent + len(digits.digits)) > MAX_CLAIM_EXPONENT:
+        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed")
+    return text
 
 
 def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network) -> Claim:
@@ -139,12 +165,12 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
     try:
         unknown = sorted(set(raw) - CLAIM_KEYS)
         if unknown:
-            raise DerivcheckError(f"has unknown key(s) {', '.join(unknown)}; allowed keys are {', '.join(sorted(CLAIM_KEYS))}")
+            raise DerivcheckError(f"has unknown key(s) {', '.join(map(_short, unknown))}; allowed keys are {', '.join(sorted(CLAIM_KEYS))}")
         if name is not None and not isinstance(name, str):
-            raise DerivcheckError(f"has name {name!r}, which is not text")
+            raise DerivcheckError(f"has name {_short(repr(name))}, which is not text")
         expect = raw.get("expect")
         if expect is not None and expect not in EXPECT_VALUES:
-            raise DerivcheckError(f"has expect = {expect!r}; use one of {', '.join(EXPECT_VALUES)}")
+            raise DerivcheckError(f"has expect = {_short(repr(expect))}; use one of {', '.join(EXPECT_VALUES)}")
         claim.expect = expect
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
@@ -166,7 +192,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         claim.value = _claimed_text(raw["value"])
         after = raw.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise DerivcheckError(f"has after = {after!r}; it must be a whole number of updates (0 or more)")
+            raise DerivcheckError(f"has after = {_short(repr(after))}; it must be a whole number of updates (0 or more)")
         if after > MAX_UPDATES:
             raise DerivcheckError(f"asks for {after:,} updates, more than the {MAX_UPDATES:,} derivcheck will run")
         if after and network.learning_rate is None:
@@ -175,7 +201,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         sample = raw.get("sample", 1)
         if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1 or (
                 network.x is not None and sample > len(network.x)):
-            raise DerivcheckError(f"has sample = {sample!r}, which is not a sample of [data]")
+            raise DerivcheckError(f"has sample = {_short(repr(sample))}, which is not a sample of [data]")
         claim.sample = sample
         changes = raw.get("with", {})
         if not isinstance(changes, dict):
@@ -183,7 +209,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         for key, v in changes.items():
             target = _resolve(key, aliases, network)
             if not target.is_parameter:
-                raise DerivcheckError(f"changes {key!r} in 'with', but only parameters (W, b) can be changed")
+                raise DerivcheckError(f"changes {_short(key)!r} in 'with', but only parameters (W, b) can be changed")
             claim.with_values[str(target)] = exact_number(v, f"'with' value of {key}")
         m = _DERIVATIVE.match(name)
         if m and not (name in aliases or _is_name(name)):
@@ -219,6 +245,9 @@ def load_derivation(path: str | Path) -> Derivation:
     """Load and validate one derivation file (see the module contract)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise _fail(path, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; a derivation file is a few kilobytes "
+                              f"of TOML — split it or check that this is the right file.")
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
@@ -228,15 +257,20 @@ def load_derivation(path: str | Path) -> Derivation:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _fail(path, f"is not valid TOML ({err}); fix the syntax there.") from None
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise _fail(path, f"is not usable TOML ({_short(str(err), 80)}); write numbers of a sensible size.") from None
+    except RecursionError:
+        raise _fail(path, "nests arrays or tables too deeply to read; a derivation file needs at most matrices "
+                          "(lists of lists).") from None
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:
-        raise _fail(path, f"has unknown top-level key(s) {', '.join(unknown)}; allowed are {', '.join(sorted(TOP_KEYS))}.")
+        raise _fail(path, f"has unknown top-level key(s) {', '.join(map(_short, unknown))}; allowed are {', '.join(sorted(TOP_KEYS))}.")
     net = doc.get("network")
     if not isinstance(net, dict):
         raise _fail(path, "has no [network] table; add one with layers, activation, loss and bias.")
     bad = sorted(set(net) - NETWORK_KEYS)
     if bad:
-        raise _fail(path, f"[network] has unknown key(s) {', '.join(bad)}; allowed are {', '.join(sorted(NETWORK_KEYS))}.")
+        raise _fail(path, f"[network] has unknown key(s) {', '.join(map(_short, bad))}; allowed are {', '.join(sorted(NETWORK_KEYS))}.")
     if "layers" not in net:
         raise _fail(path, "[network] has no layers; add e.g. layers = [2, 2, 2].")
     data = doc.get("data", {})
@@ -263,23 +297,23 @@ def load_derivation(path: str | Path) -> Derivation:
         raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")
     for alias, target in aliases.items():
         if not isinstance(target, str):
-            raise _fail(path, f"alias {alias!r} maps to {target!r}; the target must be a canonical name in quotes.")
+            raise _fail(path, f"alias {_short(alias)!r} maps to {_short(repr(target))}; the target must be a canonical name in quotes.")
         try:
             parse_name(target).check(network)
         except DerivcheckError as err:
-            raise _fail(path, f"alias {alias!r} → {target!r} is not valid: {str(err).rstrip('.')}.") from None
+            raise _fail(path, f"alias {_short(alias)!r} → {_short(target)!r} is not valid: {str(err).rstrip('.')}.") from None
     seen: dict[str, str] = {}
     for alias, target in aliases.items():
         # TOML itself rejects a key written twice; two spellings of one alias after trimming are caught here.
         key = alias.strip()
         if key in seen:
-            raise _fail(path, f"alias {key!r} is defined twice ({seen[key]!r} and {target!r}); keep one.")
+            raise _fail(path, f"alias {_short(key)!r} is defined twice ({_short(seen[key])!r} and {_short(target)!r}); keep one.")
         seen[key] = target
     raw_claims = doc.get("claims", [])
     if not isinstance(raw_claims, list):
         raise _fail(path, "claims must be written as [[claims]] tables.")
     lines = _claim_lines(text)
-    if len(lines) != len(raw_claims):
+    if len(lines) != len(raw_claims) or not all(isinstance(n, int) for n in lines):
         lines = [None] * len(raw_claims)
     claims = [_parse_claim(raw, k, lines[k - 1], aliases, network) for k, raw in enumerate(raw_claims, 1)]
     for c in claims:

@@ -20,6 +20,7 @@ can stay rational.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping, Sequence
@@ -36,6 +37,25 @@ __all__ = ["Network", "BIAS_MODES", "exact_number"]
 
 BIAS_MODES = ("none", "per-neuron", "shared")
 MAX_LAYER_WIDTH = 100_000
+MAX_PARAMETERS = 1_000_000  # weights and biases; beyond this even the NumPy witnesses need gigabytes
+MAX_NUMBER_CHARS = 100  # a number written as text (0.35, 7/20, 3.5e-2): longer is no printed number
+MAX_MAGNITUDE = 10 ** 300  # about float64's range; beyond it exp() and the float witnesses are meaningless
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bounded(number: Fraction, what: str) -> Fraction:
+    if number and not Fraction(1, MAX_MAGNITUDE) <= abs(number) <= MAX_MAGNITUDE:
+        raise DerivcheckError(f"{what} is about 1e{_log10(number)}; derivcheck handles magnitudes from 1e-300 to 1e300.")
+    return number
+
+
+def _log10(number: Fraction) -> int:
+    return round((abs(number.numerator).bit_length() - number.denominator.bit_length()) * math.log10(2))
 
 
 def exact_number(value: Any, what: str) -> Fraction:
@@ -45,19 +65,25 @@ def exact_number(value: Any, what: str) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, int):
-        return Fraction(value)
+        return _bounded(Fraction(value), what)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise DerivcheckError(f"{what} is {value}; only finite numbers can be checked.")
-        return Fraction(repr(value))
+        return _bounded(Fraction(repr(value)), what)
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise DerivcheckError(f"{what} is {len(text):,} characters long; write a number of at most "
+                                  f"{MAX_NUMBER_CHARS} characters, like 0.35 or 7/20.")
+        m = _EXPONENT.search(text)
+        if m and abs(int(m[1])) > 400:
+            raise DerivcheckError(f"{what} is {value!r}; derivcheck handles magnitudes from 1e-300 to 1e300.")
         try:
             number = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise DerivcheckError(f"{what} is {value!r}, which is not a number; write it like 0.35 or 7/20.") from None
-        return number
-    raise DerivcheckError(f"{what} is {type(value).__name__} {value!r}; give a number.")
+            raise DerivcheckError(f"{what} is {_short(value)}, which is not a number; write it like 0.35 or 7/20.") from None
+        return _bounded(number, what)
+    raise DerivcheckError(f"{what} is {type(value).__name__} {_short(value)}; give a number.")
 
 
 def _per_layer(value: Any, depth: int, what: str) -> tuple:
@@ -135,6 +161,11 @@ class Network:
                 raise DerivcheckError(
                     f"Layer {k} has {n} neurons, more than derivcheck handles ({MAX_LAYER_WIDTH}); use a smaller network.")
         depth = len(layers) - 1
+        weights = sum(layers[l] * layers[l - 1] for l in range(1, depth + 1))
+        if weights > MAX_PARAMETERS:
+            raise DerivcheckError(
+                f"The {'-'.join(map(str, layers[:12]))}{'-…' if len(layers) > 12 else ''} network has {weights:,} "
+                f"weights, more than derivcheck handles ({MAX_PARAMETERS:,}); use a smaller network.")
         acts = _per_layer(activation, depth, "activation")
         for l, act in enumerate(acts, 1):
             if act not in ACTIVATIONS:

@@ -109,6 +109,9 @@ def parse_name(text: str) -> Name:
         raise DerivcheckError(
             f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1] "
             f"(map tutorial names to these in [aliases]).")
+    if len(m["layer"]) > 6 or any(len(i.strip()) > 6 for i in (m["idx"] or "").split(",")):
+        raise DerivcheckError(f"{text.strip()[:57]!r}... has a layer or index number of more than 6 digits; "
+                              f"no network derivcheck handles is that large.")
     layer = int(m["layer"]) if m["layer"] else None
     idx = tuple(int(i) for i in m["idx"].split(",")) if m["idx"] else ()
     return Name(m["kind"], layer, idx)

@@ -30,6 +30,7 @@ import sympy as sp
 __all__ = ["Verdict", "Judgement", "judge", "printed_unit", "ROUNDING_UNITS", "format_exact"]
 
 ROUNDING_UNITS = 2
+_EXTREME_BITS = 20_000  # |value| beyond 2**±20000 (≈ 10**±6000) is far outside any printed claim's unit
 
 
 class Verdict:
@@ -60,6 +61,11 @@ def _fraction(value) -> Fraction:
     if isinstance(value, sp.Float):
         mantissa, exponent = value._mpf_[1], value._mpf_[2]
         sign = -1 if value._mpf_[0] else 1
+        if mantissa and abs(int(exponent) + int(mantissa).bit_length()) > _EXTREME_BITS:
+            # beyond ±2**_EXTREME_BITS (e.g. e^(−10^15)): a same-signed stand-in at that bound gives the same
+            # verdict for every claim judge accepts, and 2**(10^15) is never built
+            bound = Fraction(2) ** (_EXTREME_BITS if int(exponent) > 0 else -_EXTREME_BITS)
+            return sign * bound
         return sign * Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
     return Fraction(value)
 
