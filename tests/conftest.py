@@ -24,3 +24,9 @@ with warnings.catch_warnings():
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser):
+    """``--fuzz-long``: run every fuzz target of tests/test_fuzz.py with 10,000+ generated inputs."""
+    parser.addoption("--fuzz-long", action="store_true", default=False,
+                     help="fuzz each target (TOML loader, LaTeX parser, CLI) with 10,000+ inputs (slow)")

@@ -1,0 +1,380 @@
+"""Fuzzing the three doors user text comes through: the TOML loader, the LaTeX parser, the CLI.
+
+For each target hypothesis generates inputs; the contract checked is the same:
+only :class:`DerivcheckError` escapes (from ``main``: an exit code 0/1/2, never an
+exception), no input takes over a second, and the run counts its inputs (asserted,
+and printed as ``fuzz <target>: N inputs, max … s``).
+
+The default run is small (``CI_EXAMPLES`` per target); ``pytest --fuzz-long``
+runs ``LONG_EXAMPLES`` per target.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symbolic.cli import main
+from symbolic.derivation import load_derivation
+from symbolic.errors import DerivcheckError
+
+CI_EXAMPLES = 150
+LONG_EXAMPLES = 10_000
+MAX_SECONDS = 1.0
+ROOT = Path(__file__).resolve().parent.parent
+
+HOSTILE_TEXT = [
+    "__import__('os').system('touch CANARY')",
+    "W1[1,1]); import os",
+    "\\input{/etc/passwd}",
+    "\\def\\x{\\x}\\x",
+    "\\write18{touch CANARY}",
+    "\\immediate\\write18{touch CANARY}",
+    "${(touch CANARY)}",
+    "`touch CANARY`",
+    "exec('import os')",
+    "lambda: 0",
+    "W1[1,1]",
+    "a1[99999999999999999999]",
+    "a" + "1" * 5000 + "[1]",
+    "dL/dW1[1,1]",
+    "∂L/∂W2[1,1]",
+    "L[0]",
+    "b0",
+    "",
+    " ",
+    "\u202e\u200b\ufeff",
+    "é" * 100,
+    "\U0001f600",
+    "1e999999",
+    "1e-999999999",
+    "nan",
+    "-inf",
+    "1/0",
+    "9" * 5000,
+    "0." + "1" * 100_000,
+    "x" * 1_000_000,
+]
+
+
+def _n_examples(request) -> int:
+    return LONG_EXAMPLES if request.config.getoption("--fuzz-long") else CI_EXAMPLES
+
+
+class _Counter:
+    def __init__(self, name: str):
+        self.name, self.count, self.worst, self.worst_input = name, 0, 0.0, None
+
+    @contextlib.contextmanager
+    def timed(self, what):
+        self.count += 1
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        if seconds > self.worst:
+            self.worst, self.worst_input = seconds, what
+        assert seconds < MAX_SECONDS, f"{self.name}: input took {seconds:.2f} s: {str(what)[:300]!r}"
+
+    def report(self, wanted: int) -> None:
+        line = f"fuzz {self.name}: {self.count} inputs, max {self.worst:.3f} s"
+        print(line)
+        out = os.environ.get("DERIVCHECK_FUZZ_REPORT")
+        if out:
+            with open(out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"target": self.name, "inputs": self.count, "max_seconds": self.worst}) + "\n")
+        assert self.count >= wanted, line
+
+
+def _fuzz_settings(n: int):
+    return settings(max_examples=n, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+# ----------------------------------------------------------------------- TOML writer
+class Raw(str):
+    """TOML text inserted verbatim (deep nesting, 4300+ digit integers, …)."""
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append("\\u%04x" % (ord(ch) if ord(ch) < 0xD800 else 0xFFFD))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, Raw):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return _toml_string(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_string(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(v)
+
+
+def toml_document(doc: dict) -> str:
+    lines = []
+    for k, v in doc.items():
+        if not isinstance(v, (dict, list)) or k not in ("network", "data", "parameters", "aliases", "claims"):
+            lines.append(f"{_toml_string(k)} = {_toml_value(v)}")
+    for k in ("network", "data", "parameters", "aliases"):
+        if isinstance(doc.get(k), dict):
+            lines.append(f"[{k}]")
+            lines += [f"{_toml_string(kk)} = {_toml_value(vv)}" for kk, vv in doc[k].items()]
+        elif k in doc:
+            lines.append(f"{k} = {_toml_value(doc[k])}")
+    claims = doc.get("claims")
+    if isinstance(claims, list) and all(isinstance(c, dict) for c in claims):
+        for c in claims:
+            lines.append("[[claims]]")
+            lines += [f"{_toml_string(kk)} = {_toml_value(vv)}" for kk, vv in c.items()]
+    elif "claims" in doc:
+        lines.append(f"claims = {_toml_value(claims)}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ hostile values
+_scalars = st.one_of(
+    st.integers(min_value=-10**30, max_value=10**30),
+    st.sampled_from([0, -1, 10**9, 10**18, -(10**18), 2**63 - 1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1000.0, -1000.0, 1e300, -1e300, 1e-300, 5e-324, -0.0]),
+    st.text(max_size=40),
+    st.sampled_from(HOSTILE_TEXT),
+    st.booleans(),
+    st.builds(Raw, st.integers(1, 3000).map(lambda d: "[" * d + "]" * d)),
+    st.builds(Raw, st.integers(4290, 4400).map(lambda n: "9" * n)),
+    st.builds(Raw, st.sampled_from(["1979-05-27T07:32:00Z", "07:32:00", "1979-05-27", "0x7fffffff", "0o777",
+                                    "0b101", "1e999", "-1e999", "+nan", "{}", "[]"])),
+)
+hostile = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=3)), max_leaves=8)
+
+
+def _either(good, bad=hostile):
+    return st.one_of(st.just(good), bad) if not isinstance(good, st.SearchStrategy) else st.one_of(good, bad)
+
+
+_canonical = st.sampled_from(["W1[1,1]", "W2[1,2]", "b1", "b2", "u1[1]", "a2[2]", "x[1]", "y[2]", "L", "L[1]",
+                              "a0[1]", "W3[1,1]", "b1[1]", "u1[3]"])
+_claim_name = st.one_of(_canonical, _canonical.map(lambda n: f"dL/d{n}"), st.sampled_from(["out_h1", "w5"]),
+                        st.text(max_size=30), st.sampled_from(HOSTILE_TEXT))
+_claim = st.fixed_dictionaries(
+    {"name": _either(_claim_name)},
+    optional={
+        "value": _either(st.sampled_from(["0.593269992", "0.35891648", "1", "-0.5", "3.51e-5", "0.40"]),
+                         st.one_of(hostile, st.decimals(allow_nan=False).map(str))),
+        "after": _either(st.integers(0, 3), st.one_of(hostile, st.integers())),
+        "with": _either(st.dictionaries(st.one_of(_canonical, st.text(max_size=10)), st.one_of(
+            st.floats(-2, 2), hostile), max_size=2)),
+        "sample": _either(1),
+        "expect": _either(st.sampled_from(["ok", "rounding", "WRONG", "shape error"])),
+        "formula": _either(st.sampled_from([r"\delta^{(2)} = a^{(2)} - y", r"\nabla_{W^{(2)}} L = \delta^{(2)} (a^{(1)})^T"]),
+                           st.one_of(hostile, st.text(max_size=60))),
+        "symbols": _either({"z": "y"}),
+        "note": hostile,
+        "unknown key": hostile,
+    })
+_network = st.fixed_dictionaries(
+    {"layers": _either([2, 2, 2], st.one_of(hostile, st.lists(st.integers(-3, 10**7), max_size=4)))},
+    optional={
+        "activation": _either(st.sampled_from(["sigmoid", "tanh", "relu", "identity", ["sigmoid", "softmax"]])),
+        "loss": _either(st.sampled_from(["half_sse", "sse", "mse", "bce", "softmax_ce"])),
+        "bias": _either(st.sampled_from(["shared", "per-neuron", "none"])),
+        "learning_rate": _either(0.5),
+        "update_biases": _either(False),
+        "extra": hostile,
+    })
+_parameters = st.fixed_dictionaries(
+    {"W1": _either([[0.15, 0.20], [0.25, 0.30]], st.one_of(hostile, st.lists(st.lists(hostile, max_size=3), max_size=3))),
+     "b1": _either(0.35),
+     "W2": _either([[0.40, 0.45], [0.50, 0.55]]),
+     "b2": _either(0.60)},
+    optional={"W3": hostile, "b9": hostile})
+documents = st.fixed_dictionaries(
+    {"network": _either(_network)},
+    optional={
+        "title": hostile,
+        "source": hostile,
+        "data": _either(st.fixed_dictionaries({"x": _either([0.05, 0.10]), "y": _either([0.01, 0.99])})),
+        "parameters": _either(_parameters),
+        "aliases": _either(st.dictionaries(st.one_of(st.text(max_size=20), st.sampled_from(HOSTILE_TEXT)),
+                                           st.one_of(_canonical, hostile), max_size=3)),
+        "claims": _either(st.lists(_claim, max_size=4)),
+        "unchecked": hostile,
+        "bogus": hostile,
+    })
+
+
+def test_fuzz_toml_loader(request, tmp_path):
+    """Structurally valid derivation files with hostile values: a Derivation or one DerivcheckError."""
+    n = _n_examples(request)
+    counter = _Counter("TOML loader")
+    path = tmp_path / "fuzz.toml"
+
+    @_fuzz_settings(n)
+    @given(documents)
+    def run(doc):
+        text = toml_document(doc)
+        path.write_text(text, encoding="utf-8")
+        with counter.timed(text):
+            try:
+                d = load_derivation(path)
+            except DerivcheckError as err:
+                assert str(err).startswith(str(path)) and len(str(err)) < 2000, str(err)[:500]
+                return
+            for c in d.claims:  # a claim's own problem is one bounded sentence too
+                assert c.error is None or len(c.error) < 2000
+
+    run()
+    counter.report(n)
+
+
+# ----------------------------------------------------------------------- LaTeX parser
+_TOKENS = [r"\frac", r"\partial", r"\nabla", r"\odot", r"\oslash", r"\cdot", r"\times", r"\left(", r"\right)",
+           r"\left[", r"\right]", r"\delta", r"\sigma", r"\sum", r"\exp", r"\log", r"\tanh", r"\operatorname{softmax}",
+           r"\mathbf", r"\hat", r"\text", r"\quad", r"\\", "&=", r"\begin{aligned}", r"\end{aligned}",
+           r"\begin{bmatrix}", r"\end{bmatrix}", "{", "}", "(", ")", "[", "]", "^", "_", "'", "T", r"\top", "=", "+",
+           "-", ",", " ", "W", "w", "b", "u", "a", "x", "y", "z", "L", "f", "l", "i", "j", "k", "1", "2", "(2)",
+           "^{(2)}", "_{ij}", "^T", r"\input{/etc/passwd}", r"\def", r"\write18{touch CANARY}", r"\csname",
+           r"\catcode", "__import__('os')", "%", "#", "~", "$", "\x00", "é", "∂", "⊙"]
+formulas = st.one_of(
+    st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join),
+    st.text(max_size=80),
+    st.sampled_from(HOSTILE_TEXT),
+    st.integers(1, 20_000).map(lambda d: "(" * d + "a^{(1)}" + ")" * d + " = a^{(1)}"),
+    st.integers(1, 20_000).map(lambda d: "{" * d + "W" + "}" * d + " = W^{(2)}"),
+    st.integers(1, 3_000).map(lambda d: r"\left(" * d + "x" + r"\right)" * d + " = x"),
+    st.integers(1, 2_000).map(lambda d: "x" + "^{x" * d + "}" * d + " = x"),
+    st.just(r"\delta^{(2)} = " + " + ".join(["a^{(2)}"] * 200_000)),
+)
+_symbols = st.one_of(st.just({}), st.just({"z": "y", "y": "a1"}),
+                     st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(HOSTILE_TEXT)),
+                                     st.one_of(_canonical, st.text(max_size=12), st.sampled_from(HOSTILE_TEXT)),
+                                     max_size=3))
+
+
+def test_fuzz_latex_parser(request):
+    """Generated LaTeX (token soup, garbage, deep nesting, 1 MB): a Formula or one DerivcheckError."""
+    parser = pytest.importorskip("symbolic.latex_parser")
+    n = _n_examples(request)
+    counter = _Counter("LaTeX parser")
+
+    @_fuzz_settings(n)
+    @given(formulas, _symbols)
+    def run(text, symbols):
+        with counter.timed(text):
+            try:
+                parser.parse_formula(text, symbols)
+            except DerivcheckError as err:
+                assert len(str(err)) < 2000, str(err)[:500]
+
+    run()
+    counter.report(n)
+
+
+# ------------------------------------------------------------------------------- CLI
+_GOOD = str(ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml")
+_safe_text = st.one_of(st.text(max_size=30), st.sampled_from(HOSTILE_TEXT[:25])).filter(
+    lambda t: not t.startswith("-"))  # an option is only ever one of ours: no "--output=/etc/…" by prefix
+_DIR = str(ROOT / "derivations")
+_files = st.sampled_from([_GOOD, _DIR, "missing.toml", "/etc/passwd", "/dev/null", "/", ".",
+                          "broken.toml", "hostile.toml", "empty.toml"])
+_layers = st.one_of(st.lists(st.integers(1, 2), min_size=2, max_size=3).map(lambda v: ",".join(map(str, v))),
+                    st.lists(st.integers(-10**12, 10**12), max_size=4).map(lambda v: ",".join(map(str, v))),
+                    _safe_text, st.sampled_from(["1000000,1", "100000,100000", "2,,2", "2;2", ",".join(["1"] * 5000)]))
+_numbers = st.one_of(st.integers(-10**12, 1000).map(str), _safe_text,
+                     st.sampled_from(["1e999999", "10**100000", "nan", "inf", "-0", "0x10", "1_000"]))
+_option_values = {
+    "--layers": _layers,
+    "--activation": st.one_of(st.sampled_from(["sigmoid", "relu,softmax", "tanh,identity"]), _safe_text),
+    "--loss": st.one_of(st.sampled_from(["half_sse", "softmax_ce", "bce"]), _safe_text),
+    "--bias": st.one_of(st.sampled_from(["none", "shared", "per-neuron,none"]), _safe_text),
+    "--learning-rate": _numbers,
+    "--seed": _numbers,
+    "--updates": _numbers,
+    "--batch-size": _numbers,
+    "--formula": st.one_of(formulas.filter(lambda t: len(t) < 5000 and not t.startswith("-")), _safe_text),
+    "--symbol": _safe_text,
+    "--digits": _numbers,
+    "-o": st.sampled_from(["out.json", "out.tex", "out.txt", "sub/none.tex", ".", "out"]),
+}
+_flags = ["--json", "--latex", "--no-claims", "--help"]
+
+
+@st.composite
+def argvs(draw):
+    command = draw(st.sampled_from(["check", "gradcheck", "train", "verify", "latex", "derive", "bogus", ""]))
+    argv = [command] if command else []
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            argv.append(draw(_files))
+        elif kind == 1:
+            option = draw(st.sampled_from(sorted(_option_values)))
+            argv += [option, draw(_option_values[option])]
+        elif kind == 2:
+            argv.append(draw(st.sampled_from(_flags)))
+        else:
+            argv.append(draw(_safe_text))
+    return argv
+
+
+def test_fuzz_cli(request, tmp_path, monkeypatch):
+    """Generated argument lists: ``main`` returns 0, 1 or 2 (never raises), quickly."""
+    n = _n_examples(request)
+    counter = _Counter("CLI")
+    monkeypatch.chdir(tmp_path)  # every -o target is a plain name inside this folder
+    (tmp_path / "broken.toml").write_text("[network\nlayers = [2,", encoding="utf-8")
+    (tmp_path / "hostile.toml").write_text(
+        "title = '\\write18{touch CANARY}'\n[network]\nlayers = " + "[" * 2000 + "]" * 2000 + "\n", encoding="utf-8")
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+
+    @_fuzz_settings(n)
+    @given(argvs())
+    def run(argv):
+        # gradcheck (four witnesses) and anything on the real derivation files (formula proofs) are seconds
+        # of honest work, not a hang: they get a 30 s bound; the 1 s bound applies to everything else
+        slow = argv[:1] == ["gradcheck"] or any(a in (_GOOD, _DIR) for a in argv)
+        out, err = io.StringIO(), io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            if slow:
+                counter.count += 1
+                rc = main(argv)
+            else:
+                with counter.timed(argv):
+                    rc = main(argv)
+        assert rc in (0, 1, 2), (argv, rc)
+        if rc == 2:
+            assert "Traceback" not in err.getvalue()
+        assert time.perf_counter() - start < 30, argv
+        assert not (tmp_path / "CANARY").exists() and not Path("CANARY").exists()
+
+    run()
+    counter.report(n)
