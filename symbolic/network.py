@@ -154,7 +154,7 @@ class Network:
             raise DerivcheckError("layers must list at least two sizes (the input layer and one more), e.g. [2, 2, 2].")
         for k, n in enumerate(layers):
             if isinstance(n, bool) or not isinstance(n, int):
-                raise DerivcheckError(f"Layer {k} has size {n!r}; layer sizes must be whole numbers.")
+                raise DerivcheckError(f"Layer {k} has size {_short(n)}; layer sizes must be whole numbers.")
             if n < 1:
                 raise DerivcheckError(f"Layer {k} has size {n}; every layer needs at least one neuron.")
             if n > MAX_LAYER_WIDTH:
@@ -168,14 +168,14 @@ class Network:
                 f"weights, more than derivcheck handles ({MAX_PARAMETERS:,}); use a smaller network.")
         acts = _per_layer(activation, depth, "activation")
         for l, act in enumerate(acts, 1):
-            if act not in ACTIVATIONS:
+            if not isinstance(act, str) or act not in ACTIVATIONS:
                 raise DerivcheckError(
-                    f"Activation {act!r} of layer {l} is unknown; use one of {', '.join(ACTIVATIONS)}.")
+                    f"Activation {_short(act)} of layer {l} is unknown; use one of {', '.join(ACTIVATIONS)}.")
             if ACTIVATIONS[act].output_only and l != depth:
                 raise DerivcheckError(
                     f"Activation {act!r} on hidden layer {l} is not supported; {act} may only be the output layer's.")
-        if loss not in LOSSES:
-            raise DerivcheckError(f"Loss {loss!r} is unknown; use one of {', '.join(LOSSES)}.")
+        if not isinstance(loss, str) or loss not in LOSSES:
+            raise DerivcheckError(f"Loss {_short(loss)} is unknown; use one of {', '.join(LOSSES)}.")
         allowed = LOSSES[loss].needs_output
         if allowed and acts[-1] not in allowed:
             raise DerivcheckError(
@@ -186,13 +186,13 @@ class Network:
                 "always 1, so log(1 − a) is −∞; use sigmoid for a single output.")
         biases = _per_layer(bias, depth, "bias")
         for l, mode in enumerate(biases, 1):
-            if mode not in BIAS_MODES:
-                raise DerivcheckError(f"Bias mode {mode!r} of layer {l} is unknown; use one of {', '.join(BIAS_MODES)}.")
+            if not isinstance(mode, str) or mode not in BIAS_MODES:
+                raise DerivcheckError(f"Bias mode {_short(mode)} of layer {l} is unknown; use one of {', '.join(BIAS_MODES)}.")
         lr = None if learning_rate is None else exact_number(learning_rate, "learning_rate")
         if lr is not None and lr <= 0:
             raise DerivcheckError(f"learning_rate is {lr}; it must be positive.")
         if not isinstance(update_biases, bool):
-            raise DerivcheckError(f"update_biases is {update_biases!r}; write true or false.")
+            raise DerivcheckError(f"update_biases is {_short(update_biases)}; write true or false.")
         layers_t = tuple(int(n) for n in layers)
         arch = Architecture(layers_t, tuple(acts), loss, tuple(biases))
         exact_params = None if params is None else cls._check_params(arch, params)
@@ -209,11 +209,11 @@ class Network:
         expected = array_names(arch)
         for name in params:
             if name not in expected:
-                if name.startswith("b") and name[1:].isdigit() and 1 <= int(name[1:]) <= arch.depth:
+                if name.startswith("b") and name[1:].isascii() and name[1:].isdigit() and len(name) < 8 and 1 <= int(name[1:]) <= arch.depth:
                     raise DerivcheckError(f"{name} is given, but layer {name[1:]} has bias mode 'none'; "
                                           f"remove {name} or set its bias mode.")
                 raise DerivcheckError(
-                    f"Parameter {name!r} is not part of this network; its parameters are {', '.join(expected)}.")
+                    f"Parameter {_short(name)} is not part of this network; its parameters are {', '.join(expected)}.")
         out: dict[str, Any] = {}
         for name in expected:
             if name not in params:
