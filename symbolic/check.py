@@ -438,9 +438,15 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; directories → their ``*.toml`` files, sorted. Missing paths raise."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(p.glob("*.toml")))
-        elif p.exists():
+        try:
+            if p.is_dir():
+                out.extend(sorted(p.glob("*.toml")))
+                continue
+            exists = p.exists()
+        except OSError as err:  # e.g. a name too long for the file system
+            shown = str(p) if len(str(p)) <= 60 else str(p)[:57] + "..."
+            raise DerivcheckError(f"{shown} cannot be read ({err.strerror or err}).") from None
+        if exists:
             out.append(p)
         else:
             raise DerivcheckError(f"{p} does not exist; give a derivation file or a directory of them.")

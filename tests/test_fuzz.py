@@ -368,7 +368,7 @@ def test_fuzz_cli(request, tmp_path, monkeypatch):
     @given(argvs())
     def run(argv):
         # gradcheck (four witnesses) and anything on the real derivation files (formula proofs) are seconds
-        # of honest work, not a hang: they get a 30 s bound; the 1 s bound applies to everything else
+        # of honest work, not a hang: they get a 120 s bound; the 1 s bound applies to everything else
         slow = argv[:1] == ["gradcheck"] or any(a in (_GOOD, _DIR) for a in argv)
         out, err = io.StringIO(), io.StringIO()
         start = time.perf_counter()
@@ -382,7 +382,7 @@ def test_fuzz_cli(request, tmp_path, monkeypatch):
         assert rc in (0, 1, 2), (argv, rc)
         if rc == 2:
             assert "Traceback" not in err.getvalue()
-        assert time.perf_counter() - start < 30, argv
+        assert time.perf_counter() - start < 120, argv
         assert not (tmp_path / "CANARY").exists() and not Path("CANARY").exists()
 
     run()
