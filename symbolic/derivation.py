@@ -38,6 +38,7 @@ NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
 MAX_FILE_BYTES = 10_000_000
+MAX_NESTING = 100  # [ and { levels; tomllib recurses on each
 MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth has 60)
 MAX_CLAIM_EXPONENT = 1_000
 _LINE_KEY = "derivcheck header line 3f1c"
@@ -100,6 +101,22 @@ def _fail(path: Path, message: str) -> DerivcheckError:
 def _short(text: str, limit: int = 60) -> str:
     """User text shortened for a message (a 1 MB name must not make a 1 MB sentence)."""
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+_NESTING_TOKENS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*|[\[{]|[\]}]""")
+
+
+def _nesting(text: str) -> int:
+    """Deepest nesting of [ and { outside quoted text (an over-estimate is harmless: it only refuses)."""
+    depth = deepest = 0
+    for m in _NESTING_TOKENS.finditer(text):
+        ch = m.group()[0]
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _claim_lines(text: str) -> list[int]:
@@ -253,6 +270,9 @@ def load_derivation(path: str | Path) -> Derivation:
         raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:
         raise _fail(path, "is not UTF-8 text; save it as UTF-8.") from None
+    if _nesting(text) > MAX_NESTING:
+        raise _fail(path, f"nests arrays or tables too deeply (more than {MAX_NESTING} levels); a derivation file needs at most "
+                          f"matrices (lists of lists).")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
