@@ -35,7 +35,7 @@ import sympy as sp
 import numeric
 from .derivation import Claim, Derivation, load_derivation
 from .crosscheck import lambdified_gradient
-from .errors import DerivcheckError, KinkError
+from .errors import DerivcheckError, KinkError, shorten
 from .exact import Truth
 from .mistakes import diagnose
 from .network import Network
@@ -444,7 +444,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 continue
             exists = p.exists()
         except OSError as err:  # e.g. a name too long for the file system
-            shown = str(p) if len(str(p)) <= 60 else str(p)[:57] + "..."
+            shown = shorten(str(p))
             raise DerivcheckError(f"{shown} cannot be read ({err.strerror or err}).") from None
         if exists:
             out.append(p)

@@ -26,7 +26,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import DerivcheckError
+from .errors import DerivcheckError, brief
+from .errors import shorten as _short
 from .network import Network, exact_number
 from .notation import Name, parse_name
 
@@ -98,11 +99,6 @@ def _fail(path: Path, message: str) -> DerivcheckError:
     return DerivcheckError(f"{path}: {message}")
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """User text shortened for a message (a 1 MB name must not make a 1 MB sentence)."""
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 _NESTING_TOKENS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*|[\[{]|[\]}]""")
 
 
@@ -152,11 +148,11 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
 
 def _claimed_text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DerivcheckError(f"value {_short(repr(value))} is not a number; write it as a string such as \"0.593269992\"")
+        raise DerivcheckError(f"value {brief(value)} is not a number; write it as a string such as \"0.593269992\"")
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 4 * MAX_CLAIM_DIGITS or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            raise DerivcheckError(f"value {_short(repr(value))} is not a decimal number of at most {MAX_CLAIM_DIGITS} "
+            raise DerivcheckError(f"value {brief(value)} is not a decimal number of at most {MAX_CLAIM_DIGITS} "
                                   f"digits; write it like \"0.593269992\" or \"3.51e-5\"")
     elif isinstance(value, float) and not math.isfinite(value):
         raise DerivcheckError(f"value is {value}; write the number the author printed")
@@ -184,10 +180,10 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         if unknown:
             raise DerivcheckError(f"has unknown key(s) {', '.join(map(_short, unknown))}; allowed keys are {', '.join(sorted(CLAIM_KEYS))}")
         if name is not None and not isinstance(name, str):
-            raise DerivcheckError(f"has name {_short(repr(name))}, which is not text")
+            raise DerivcheckError(f"has name {brief(name)}, which is not text")
         expect = raw.get("expect")
         if expect is not None and expect not in EXPECT_VALUES:
-            raise DerivcheckError(f"has expect = {_short(repr(expect))}; use one of {', '.join(EXPECT_VALUES)}")
+            raise DerivcheckError(f"has expect = {brief(expect)}; use one of {', '.join(EXPECT_VALUES)}")
         claim.expect = expect
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
@@ -209,7 +205,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         claim.value = _claimed_text(raw["value"])
         after = raw.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise DerivcheckError(f"has after = {_short(repr(after))}; it must be a whole number of updates (0 or more)")
+            raise DerivcheckError(f"has after = {brief(after)}; it must be a whole number of updates (0 or more)")
         if after > MAX_UPDATES:
             raise DerivcheckError(f"asks for {after:,} updates, more than the {MAX_UPDATES:,} derivcheck will run")
         if after and network.learning_rate is None:
@@ -218,7 +214,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         sample = raw.get("sample", 1)
         if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1 or (
                 network.x is not None and sample > len(network.x)):
-            raise DerivcheckError(f"has sample = {_short(repr(sample))}, which is not a sample of [data]")
+            raise DerivcheckError(f"has sample = {brief(sample)}, which is not a sample of [data]")
         claim.sample = sample
         changes = raw.get("with", {})
         if not isinstance(changes, dict):
@@ -317,7 +313,7 @@ def load_derivation(path: str | Path) -> Derivation:
         raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")
     for alias, target in aliases.items():
         if not isinstance(target, str):
-            raise _fail(path, f"alias {_short(alias)!r} maps to {_short(repr(target))}; the target must be a canonical name in quotes.")
+            raise _fail(path, f"alias {_short(alias)!r} maps to {brief(target)}; the target must be a canonical name in quotes.")
         try:
             parse_name(target).check(network)
         except DerivcheckError as err:

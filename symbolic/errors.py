@@ -8,7 +8,7 @@ and the pytest plugin reports it as the test's failure text.
 """
 from __future__ import annotations
 
-__all__ = ["DerivcheckError", "KinkError", "TooLargeError"]
+__all__ = ["DerivcheckError", "KinkError", "TooLargeError", "brief", "shorten"]
 
 
 class DerivcheckError(ValueError):
@@ -21,3 +21,18 @@ class KinkError(DerivcheckError):
 
 class TooLargeError(DerivcheckError):
     """The requested mode would build an expression too large to handle in reasonable time."""
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """User text cut for a message: a 1 MB name must not make a 1 MB sentence."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """``repr`` of a user value, cut for a message; survives ints too long for ``repr`` itself."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4300 digits: give its size instead
+        digits = int(abs(value).bit_length() * 0.30103)  # type: ignore[arg-type]
+        return f"about {'-' if value < 0 else ''}1e{digits}"  # type: ignore[operator]
+    return shorten(text, limit)

@@ -50,7 +50,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
     VisitError
 
 from . import matrix_form as mf
-from .errors import DerivcheckError
+from .errors import DerivcheckError, brief
 from .notation import parse_name
 
 __all__ = ["Formula", "parse_formula", "GRAMMAR", "MAX_LENGTH"]
@@ -519,7 +519,7 @@ _LAYERED = ("W", "b", "u", "a", "delta")
 def _target(key: str, value: object) -> tuple[str, int | None, tuple[int, ...]]:
     """A symbols-map value → (kind, layer or None, fixed indices)."""
     if not isinstance(value, str):
-        raise DerivcheckError(f"symbols maps {key!r} to {value!r}; give a canonical name such as \"a1\" or \"y\".")
+        raise DerivcheckError(f"symbols maps {brief(key)} to {brief(value)}; give a canonical name such as \"a1\" or \"y\".")
     text = value.strip()
     m = re.fullmatch(r"(delta|δ)(\d*)(?:\[(\d+)\])?", text)
     if m:
@@ -531,7 +531,7 @@ def _target(key: str, value: object) -> tuple[str, int | None, tuple[int, ...]]:
         name = parse_name(text)
     except DerivcheckError:
         raise DerivcheckError(
-            f"symbols maps {key!r} to {value!r}, which is not a canonical name; use W2, b1, u2, a1, x, y, L, "
+            f"symbols maps {brief(key)} to {brief(value)}, which is not a canonical name; use W2, b1, u2, a1, x, y, L, "
             f"delta2, or an entry such as a1[2].") from None
     return name.kind, name.layer, name.indices
 
@@ -542,7 +542,7 @@ class _Resolver:
         self.symbols = dict(symbols)
         for key in self.symbols:
             if not isinstance(key, str) or not key.strip():
-                raise DerivcheckError(f"symbols has the key {key!r}; keys are the author's letters, such as z.")
+                raise DerivcheckError(f"symbols has the key {brief(key)}; keys are the author's letters, such as z.")
             if key.strip() in ("f", "\\sigma", "e"):
                 raise DerivcheckError(f"symbols may not redefine {key!r}; it is a function name.")
             _target(key, self.symbols[key])

@@ -87,7 +87,7 @@ from sympy.polys.rings import ring
 from sympy.polys.polyerrors import CoercionFailed, GeneratorsNeeded, PolynomialError
 
 from .closed_form import MAX_TREE_SIZE, closed_form, tree_size
-from .errors import DerivcheckError, TooLargeError
+from .errors import DerivcheckError, TooLargeError, shorten
 from .exact import DIGITS, evaluate as exact_evaluate
 from .network import Network
 from .notation import Name, symbol_for
@@ -655,9 +655,9 @@ class Ctx:
             text = re.sub(r"\s+", " ", text).strip()
             text = re.sub(r"([(\[]) ", r"\1", re.sub(r" ([)\]])", r"\1", text))
             if text:
-                return text if len(text) <= 100 else text[:97] + "..."
+                return shorten(text, 100)
         text = to_latex(node)
-        return text if len(text) <= 80 else text[:77] + "..."
+        return shorten(text, 80)
 
     def where(self, node: Node) -> str:
         if self.source is not None and node.span is not None:

@@ -30,7 +30,7 @@ import numpy as np
 from numeric.engine import Architecture
 from numeric.parameters import array_names, entry_index, entry_names
 
-from .errors import DerivcheckError
+from .errors import DerivcheckError, brief
 from .rules import ACTIVATIONS, LOSSES
 
 __all__ = ["Network", "BIAS_MODES", "exact_number"]
@@ -41,11 +41,6 @@ MAX_PARAMETERS = 1_000_000  # weights and biases; beyond this even the NumPy wit
 MAX_NUMBER_CHARS = 100  # a number written as text (0.35, 7/20, 3.5e-2): longer is no printed number
 MAX_MAGNITUDE = 10 ** 300  # about float64's range; beyond it exp() and the float witnesses are meaningless
 _EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _bounded(number: Fraction, what: str) -> Fraction:
@@ -81,9 +76,9 @@ def exact_number(value: Any, what: str) -> Fraction:
         try:
             number = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise DerivcheckError(f"{what} is {_short(value)}, which is not a number; write it like 0.35 or 7/20.") from None
+            raise DerivcheckError(f"{what} is {brief(value)}, which is not a number; write it like 0.35 or 7/20.") from None
         return _bounded(number, what)
-    raise DerivcheckError(f"{what} is {type(value).__name__} {_short(value)}; give a number.")
+    raise DerivcheckError(f"{what} is {type(value).__name__} {brief(value)}; give a number.")
 
 
 def _per_layer(value: Any, depth: int, what: str) -> tuple:
@@ -154,12 +149,12 @@ class Network:
             raise DerivcheckError("layers must list at least two sizes (the input layer and one more), e.g. [2, 2, 2].")
         for k, n in enumerate(layers):
             if isinstance(n, bool) or not isinstance(n, int):
-                raise DerivcheckError(f"Layer {k} has size {_short(n)}; layer sizes must be whole numbers.")
+                raise DerivcheckError(f"Layer {k} has size {brief(n)}; layer sizes must be whole numbers.")
             if n < 1:
-                raise DerivcheckError(f"Layer {k} has size {n}; every layer needs at least one neuron.")
+                raise DerivcheckError(f"Layer {k} has size {brief(n)}; every layer needs at least one neuron.")
             if n > MAX_LAYER_WIDTH:
                 raise DerivcheckError(
-                    f"Layer {k} has {n} neurons, more than derivcheck handles ({MAX_LAYER_WIDTH}); use a smaller network.")
+                    f"Layer {k} has {brief(n)} neurons, more than derivcheck handles ({MAX_LAYER_WIDTH}); use a smaller network.")
         depth = len(layers) - 1
         weights = sum(layers[l] * layers[l - 1] for l in range(1, depth + 1))
         if weights > MAX_PARAMETERS:
@@ -170,12 +165,12 @@ class Network:
         for l, act in enumerate(acts, 1):
             if not isinstance(act, str) or act not in ACTIVATIONS:
                 raise DerivcheckError(
-                    f"Activation {_short(act)} of layer {l} is unknown; use one of {', '.join(ACTIVATIONS)}.")
+                    f"Activation {brief(act)} of layer {l} is unknown; use one of {', '.join(ACTIVATIONS)}.")
             if ACTIVATIONS[act].output_only and l != depth:
                 raise DerivcheckError(
                     f"Activation {act!r} on hidden layer {l} is not supported; {act} may only be the output layer's.")
         if not isinstance(loss, str) or loss not in LOSSES:
-            raise DerivcheckError(f"Loss {_short(loss)} is unknown; use one of {', '.join(LOSSES)}.")
+            raise DerivcheckError(f"Loss {brief(loss)} is unknown; use one of {', '.join(LOSSES)}.")
         allowed = LOSSES[loss].needs_output
         if allowed and acts[-1] not in allowed:
             raise DerivcheckError(
@@ -187,12 +182,12 @@ class Network:
         biases = _per_layer(bias, depth, "bias")
         for l, mode in enumerate(biases, 1):
             if not isinstance(mode, str) or mode not in BIAS_MODES:
-                raise DerivcheckError(f"Bias mode {_short(mode)} of layer {l} is unknown; use one of {', '.join(BIAS_MODES)}.")
+                raise DerivcheckError(f"Bias mode {brief(mode)} of layer {l} is unknown; use one of {', '.join(BIAS_MODES)}.")
         lr = None if learning_rate is None else exact_number(learning_rate, "learning_rate")
         if lr is not None and lr <= 0:
             raise DerivcheckError(f"learning_rate is {lr}; it must be positive.")
         if not isinstance(update_biases, bool):
-            raise DerivcheckError(f"update_biases is {_short(update_biases)}; write true or false.")
+            raise DerivcheckError(f"update_biases is {brief(update_biases)}; write true or false.")
         layers_t = tuple(int(n) for n in layers)
         arch = Architecture(layers_t, tuple(acts), loss, tuple(biases))
         exact_params = None if params is None else cls._check_params(arch, params)
@@ -213,7 +208,7 @@ class Network:
                     raise DerivcheckError(f"{name} is given, but layer {name[1:]} has bias mode 'none'; "
                                           f"remove {name} or set its bias mode.")
                 raise DerivcheckError(
-                    f"Parameter {_short(name)} is not part of this network; its parameters are {', '.join(expected)}.")
+                    f"Parameter {brief(name)} is not part of this network; its parameters are {', '.join(expected)}.")
         out: dict[str, Any] = {}
         for name in expected:
             if name not in params:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .errors import DerivcheckError
+from .errors import DerivcheckError, brief, shorten
 
 __all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol"]
 
@@ -102,15 +102,15 @@ class Name:
 def parse_name(text: str) -> Name:
     """Parse a canonical name; anything else is a one-sentence error."""
     if not isinstance(text, str):
-        raise DerivcheckError(f"{text!r} is not a name; names are text such as W2[1,1] or a1[2].")
+        raise DerivcheckError(f"{brief(text)} is not a name; names are text such as W2[1,1] or a1[2].")
     m = _NAME.match(text.strip())
     if not m or (m["kind"] == "L" and m["layer"]):
-        shown = text if len(text) <= 60 else text[:57] + "..."
+        shown = shorten(text)
         raise DerivcheckError(
             f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1] "
             f"(map tutorial names to these in [aliases]).")
     if len(m["layer"]) > 6 or any(len(i.strip()) > 6 for i in (m["idx"] or "").split(",")):
-        raise DerivcheckError(f"{text.strip()[:57]!r}... has a layer or index number of more than 6 digits; "
+        raise DerivcheckError(f"{brief(text.strip())} has a layer or index number of more than 6 digits; "
                               f"no network derivcheck handles is that large.")
     layer = int(m["layer"]) if m["layer"] else None
     idx = tuple(int(i) for i in m["idx"].split(",")) if m["idx"] else ()

@@ -117,6 +117,10 @@ BUILD_ERRORS = [
     ("nan in a shared bias", base(bias="shared", params={**SHARED, "b1": float("nan")}), ["b1 is nan"]),
     ("string nan", base(y=["nan", 0.99]), ["y[1] is 'nan'", "not a number"]),
     ("division by zero", base(learning_rate="1/0"), ["learning_rate is '1/0'", "not a number"]),
+    # Python ints too long for repr (more than 4300 digits) are described by size: 10**5000 has 5001 digits
+    ("5001-digit layer size", base(layers=[2, 10**5000, 2]), ["Layer 1 has about 1e5000 neurons"]),
+    ("5001-digit negative size", base(layers=[2, -10**5000, 2]), ["Layer 1 has size about -1e5000"]),
+    ("5001-digit weight", base(params=params(W1=[[10**5000, 0.2], [0.25, 0.3]])), ["W1[1,1] is about 1e5000"]),
 ]
 
 
