@@ -6,6 +6,8 @@ Contract
 it never raises for bad input: a file that cannot be loaded becomes a report
 with ``error`` set, a claim that cannot be evaluated a result with verdict
 ``error`` and its sentence, and the other claims are still checked.
+:func:`check_files` checks many files, in worker processes when ``jobs`` > 1,
+and yields the reports in the order of the files as each becomes ready;
 :func:`check_paths` expands directories (``*.toml``, sorted) and checks each.
 
 Exact values (see DESIGN "Truth is exact"):
@@ -22,11 +24,16 @@ A WRONG number is passed to :func:`symbolic.mistakes.diagnose`.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import mpmath
 import numpy as np
@@ -43,7 +50,7 @@ from .notation import Name, parse_name
 from .replay import DIGITS, Mistakes, Replay
 from .verdict import Verdict, format_exact, judge
 
-__all__ = ["ClaimResult", "FileReport", "check_file", "check_paths", "EXACT_UPDATES", "REPLAY_UPDATES"]
+__all__ = ["ClaimResult", "FileReport", "check_file", "check_files", "check_paths", "default_jobs", "EXACT_UPDATES", "REPLAY_UPDATES"]
 
 EXACT_UPDATES = 2_000
 REPLAY_UPDATES = 2_000
@@ -453,5 +460,36 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def check_paths(paths: Iterable[str | Path]) -> list[FileReport]:
-    return [check_file(p) for p in expand_paths(paths)]
+def default_jobs(files: int) -> int:
+    """One worker per core, never more than there are files."""
+    return max(1, min(files, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def check_files(files: list[Path], jobs: int = 1) -> Iterator[FileReport]:
+    """The report of each file, in the files' order, checked by up to ``jobs`` worker processes.
+
+    Workers are forked (they start with every module already imported) and only
+    from a process running a single Python thread, where forking is safe;
+    anywhere else, or with one file or ``jobs`` = 1, files are checked here, one
+    after another. Workers ignore Ctrl-C: the caller gets the KeyboardInterrupt
+    and the workers are stopped.
+    """
+    jobs = min(jobs, len(files))
+    if jobs <= 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(check_file, files)
+        return
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_sigint)
+    try:
+        yield from pool.map(check_file, files)
+    finally:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()  # an interrupted or abandoned run leaves no worker checking on
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def check_paths(paths: Iterable[str | Path], jobs: int = 1) -> list[FileReport]:
+    return list(check_files(expand_paths(paths), jobs))

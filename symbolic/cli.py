@@ -81,16 +81,18 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .check import check_file, expand_paths
+    from .check import check_files, default_jobs, expand_paths
 
     if args.output and not args.json:
         raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")
     files = expand_paths(args.paths)
     if not files:
         raise DerivcheckError(f"No derivation files (*.toml) found in {', '.join(args.paths)}.")
+    jobs = default_jobs(len(files)) if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise DerivcheckError(f"--jobs is {args.jobs}; give 1 or more worker processes.")
     reports = []
-    for f in files:
-        report = check_file(f)
+    for report in check_files(files, jobs):
         reports.append(report)
         if not args.json:
             _print_report(report)
@@ -289,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="derivation files or directories of them")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.add_argument("-o", "--output", help="with --json: write the report to this file (atomically)")
+    p.add_argument("-j", "--jobs", type=int, help="worker processes for several files (default: one per core)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("gradcheck", help="compare exact, lambdified, backprop and finite-difference gradients")
     _add_network_options(p)

@@ -72,6 +72,7 @@ recurrence δ^{(l)} = (W^{(l+1)})ᵀ δ^{(l+1)} ⊙ f'(u^{(l)}), ∇W^{(l)} = δ
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
@@ -1261,11 +1262,17 @@ class _Evaluator:
     def _jacobian(of: Matrix, var: Matrix) -> Matrix:
         if of.shape == (1, 1):
             f = of[0, 0]
-            return var.applyfunc(lambda s: sp.diff(f, s))
+            return var.applyfunc(lambda s: _diff(f, s))
         if var.shape == (1, 1):
             s = var[0, 0]
-            return of.applyfunc(lambda f: sp.diff(f, s))
-        return Matrix(of.shape[0], var.shape[0], lambda i, j: sp.diff(of[i, 0], var[j, 0]))
+            return of.applyfunc(lambda f: _diff(f, s))
+        return Matrix(of.shape[0], var.shape[0], lambda i, j: _diff(of[i, 0], var[j, 0]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _diff(f: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    """``sympy.diff``, remembered: the formulas of one file ask for the same partials again and again."""
+    return sp.diff(f, s)
 
 
 # ============================================================================================== proofs

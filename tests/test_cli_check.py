@@ -11,6 +11,8 @@ import pytest
 
 from symbolic.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
+
 NET = """
 [network]
 layers = [2, 2, 1]
@@ -165,6 +167,28 @@ def test_real_command(tree: Path):
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.strip().splitlines() == [f"derivcheck: {tree / 'nope.toml'} does not exist; "
                                                    "give a derivation file or a directory of them."]
+
+
+def test_worker_processes_give_the_serial_report(tree: Path):
+    """``-j 2`` forks workers (a real process has one thread); its report is the serial one, in file order."""
+    exe = shutil.which("derivcheck")
+    command = [exe] if exe else [sys.executable, "-m", "symbolic.cli"]
+    paths = [str(tree / "mixed"), str(tree / "wrong.toml"), str(ROOT / "derivations")]
+    runs = [subprocess.run([*command, "check", "--json", "-j", jobs, *paths], capture_output=True, text=True,
+                           timeout=300) for jobs in ("1", "2")]
+    reports = [json.loads(run.stdout) for run in runs]
+    for report in reports:
+        for f in report["files"]:
+            for c in f["claims"]:
+                c.pop("seconds", None)
+    assert [r.returncode for r in runs] == [2, 2]
+    assert reports[0] == reports[1]
+    assert [f["path"] for f in reports[1]["files"]][-1].endswith("004-lagou-2-2-1-sigmoid.toml")
+
+
+def test_zero_jobs_is_refused(tree: Path, capsys):
+    assert main(["check", "-j", "0", str(tree / "wrong.toml")]) == 2
+    assert "--jobs is 0; give 1 or more worker processes." in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("target", ["missing-dir/out.json", "empty"], ids=["in-missing-directory", "is-a-directory"])

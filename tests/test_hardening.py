@@ -564,11 +564,24 @@ def test_ctrl_c_on_a_running_check_leaves_no_output(tmp_path):
         shutil.copy(SEED, d / f"s{k}.toml")
     for delay in (0.5, 1.0, 2.0, 3.0):
         target = tmp_path / f"out{delay}.json"
-        proc = subprocess.Popen([sys.executable, "-m", "symbolic.cli", "check", str(d), "--json", "-o", str(target)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-m", "symbolic.cli", "check", str(d), "--json", "-o", str(target),
+                                 "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
         if target.exists():
             json.loads(target.read_text(encoding="utf-8"))  # complete, never partial
         assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+        assert _processes_mentioning(str(d)) == [], "a worker process outlived the interrupted run"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (forked workers share the parent's)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
