@@ -9,7 +9,8 @@
    softmax_ce output): derive + prove all gradients, then their exact values.
 3. compiled symbolic gradient vs NumPy backprop (``numeric.gradient``) per call,
    1 sample and a batch of 256; compile time for 8-16-8.
-4. ``derivcheck check derivations/`` as a whole cold process.
+4. ``derivcheck check derivations/`` as a whole cold process: default (one worker
+   per core) and ``-j 1`` (serial), side by side.
 5. seed 002's 10,000 gradient-descent updates (``numeric.train``).
 6. peak memory of 2 (tracemalloc of the Python heap, and the process's max RSS).
 
@@ -177,13 +178,15 @@ def part_calls() -> list[dict]:
     return rows
 
 
-def part_check(runs: int = 3) -> list[float]:
+def part_check(runs: int = 3, jobs: list[str] | None = None) -> list[float]:
+    """Whole cold processes of ``derivcheck check derivations/`` (extra options in ``jobs``)."""
     exe = shutil.which("derivcheck")
     cmd = [exe] if exe else [sys.executable, "-m", "symbolic.cli"]
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        done = subprocess.run(cmd + ["check", "derivations/"], capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(cmd + ["check", *(jobs or []), "derivations/"], capture_output=True, text=True,
+                              cwd=ROOT)
         times.append(time.perf_counter() - t0)
         if done.returncode not in (0, 1):
             raise RuntimeError(f"derivcheck check derivations/ exited {done.returncode}:\n{done.stderr}")
@@ -325,9 +328,13 @@ def main(argv=None) -> int:
 
     # 4 -----------------------------------------------------------------------------------
     check = part_check()
+    serial = part_check(jobs=["-j", "1"])
     results["check_derivations"] = check
-    print(f"4. derivcheck check derivations/ (whole process, cold): best {_ms(min(check))}, "
-          f"runs {', '.join(_ms(t) for t in check)}")
+    results["check_derivations_serial"] = serial
+    print(f"4. derivcheck check derivations/ (whole process, cold), default: one worker per core "
+          f"({os.cpu_count()}): best {_ms(min(check))}, runs {', '.join(_ms(t) for t in check)}")
+    print(f"   with -j 1 (one process, files one after another): best {_ms(min(serial))}, "
+          f"runs {', '.join(_ms(t) for t in serial)}; ratio {min(check) / min(serial):.2f}×")
 
     # 5 -----------------------------------------------------------------------------------
     train = part_train()
