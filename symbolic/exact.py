@@ -43,63 +43,73 @@ __all__ = ["Truth", "evaluate", "DIGITS", "to_float"]
 DIGITS = 60
 
 
-class _Unsupported(Exception):
-    """The fast evaluator cannot decide this expression; use SymPy's evalf."""
+class Unevaluable(Exception):
+    """The mixed evaluator cannot decide this expression (the message says why)."""
+
+
+class NearKink(Exception):
+    """A Piecewise condition too close to 0 to call, or a nan branch/value: ``where`` is that expression."""
+
+    def __init__(self, where: sp.Expr):
+        super().__init__(str(where))
+        self.where = where
 
 
 _GUARD = 20  # extra working digits of the fast evaluator (it runs at DIGITS + 20 and DIGITS + 40)
 
 
-def _fast_value(expr: sp.Expr, dps: int):
-    """Value of a number expression, each distinct subexpression computed once.
+class MixedEvaluator:
+    """Value of a SymPy number expression, each distinct subexpression computed once.
 
     Values stay exact :class:`Fraction` while only rational arithmetic is involved and
     become mpmath numbers at ``dps`` digits once exp/log/tanh of a non-trivial argument
-    enters. Anything else (unknown functions, symbols, complex values, a Piecewise
-    condition too close to call, nan) raises :class:`_Unsupported`.
+    enters. Symbols take their values from ``env`` (Fractions or mpf). A Piecewise
+    condition within 10^(10 − dps) of 0, or a nan, raises :class:`NearKink`; anything
+    else it cannot decide (unknown functions, free symbols, log of a non-positive
+    number, and with ``finite`` a value that is not a finite real) :class:`Unevaluable`.
+    Callers set the working precision (``mpmath.workdps(dps)``) around the calls.
     """
-    memo: dict = {}
 
+    _TESTS = {sp.StrictLessThan: lambda s: s < 0, sp.LessThan: lambda s: s <= 0,
+              sp.StrictGreaterThan: lambda s: s > 0, sp.GreaterThan: lambda s: s >= 0}
+
+    def __init__(self, env: dict, dps: int, finite: bool = False):
+        self.env, self.dps, self.finite = env, dps, finite
+        self.tiny = mpmath.mpf(10) ** (10 - dps)
+        self.memo: dict = {}
+
+    def __call__(self, e: sp.Expr):
+        self.memo = {}  # env may have grown since the last call
+        return self.rec(e)
+
+    @staticmethod
     def mp(v):
         return mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
 
-    def real(v):
-        if not isinstance(v, (Fraction, mpmath.mpf)) or not mpmath.isfinite(mp(v)):
-            raise _Unsupported
-        return v
-
-    def sign(e) -> int:
-        v = rec(e)
+    def sign(self, e: sp.Expr, piece: sp.Expr) -> int:
+        v = self.rec(e)
         if isinstance(v, Fraction):
             return (v > 0) - (v < 0)
-        if abs(v) < mpmath.mpf(10) ** (10 - dps):
-            raise _Unsupported
+        if abs(v) < self.tiny:
+            raise NearKink(piece)
         return 1 if v > 0 else -1
 
-    def truth_of(c) -> bool:
-        if c is sp.true or c is sp.false:
-            return bool(c)
-        tests = {sp.StrictLessThan: lambda s: s < 0, sp.LessThan: lambda s: s <= 0,
-                 sp.StrictGreaterThan: lambda s: s > 0, sp.GreaterThan: lambda s: s >= 0}
-        if type(c) not in tests:
-            raise _Unsupported
-        return tests[type(c)](sign(c.lhs - c.rhs))
-
-    def rec(e):
+    def rec(self, e):
+        env = self.env
+        if e in env:
+            return env[e]
+        memo = self.memo
         if e in memo:
             return memo[e]
+        mp = self.mp
         if e.is_Rational:
             v = Fraction(int(e.p), int(e.q))
-        elif e.is_Float:
-            v = mpmath.mpf(e._mpf_)
-        elif e.is_NumberSymbol:
-            v = mpmath.mpf(e.evalf(dps + 5)._mpf_)
         elif e.is_Add:
-            terms = [rec(a) for a in e.args]
+            terms = [self.rec(a) for a in e.args]
             v = sum(terms, Fraction(0)) if all(isinstance(t, Fraction) for t in terms) else \
                 mpmath.fsum(mp(t) for t in terms)
         elif e.is_Mul:
-            factors = [rec(a) for a in e.args]
+            factors = [self.rec(a) for a in e.args]
             if any(isinstance(f, Fraction) and f == 0 for f in factors):
                 v = Fraction(0)
             elif all(isinstance(f, Fraction) for f in factors):
@@ -107,38 +117,59 @@ def _fast_value(expr: sp.Expr, dps: int):
             else:
                 v = mpmath.fprod(mp(f) for f in factors)
         elif e.is_Pow:
-            base, exponent = rec(e.base), rec(e.exp)
+            base, exponent = self.rec(e.base), self.rec(e.exp)
             if isinstance(exponent, Fraction) and exponent.denominator == 1:
                 v = base ** int(exponent)
             elif mp(base) > 0:
                 v = mpmath.power(mp(base), mp(exponent))
             else:
-                raise _Unsupported
+                raise Unevaluable(f"{e} has a non-positive base")
         elif isinstance(e, sp.exp):
-            x = rec(e.args[0])
+            x = self.rec(e.args[0])
             v = Fraction(1) if x == 0 else mpmath.exp(mp(x))
         elif isinstance(e, sp.log):
-            x = rec(e.args[0])
+            x = self.rec(e.args[0])
             if x <= 0:
-                raise _Unsupported
+                raise Unevaluable(f"log of a non-positive number in {e}")
             v = Fraction(0) if x == 1 else mpmath.log(mp(x))
         elif isinstance(e, sp.tanh):
-            x = rec(e.args[0])
+            x = self.rec(e.args[0])
             v = Fraction(0) if x == 0 else mpmath.tanh(mp(x))
         elif isinstance(e, sp.Piecewise):
             for branch, cond in e.args:
-                if truth_of(cond):
-                    v = rec(branch)
+                if cond is sp.true:
+                    hit = True
+                elif cond is sp.false:
+                    hit = False
+                elif type(cond) in self._TESTS:
+                    hit = self._TESTS[type(cond)](self.sign(cond.lhs - cond.rhs, e))
+                else:
+                    raise Unevaluable(str(cond))
+                if hit:
+                    if branch is sp.nan:
+                        raise NearKink(e)
+                    v = self.rec(branch)
                     break
             else:
-                raise _Unsupported
+                raise Unevaluable(str(e))
+        elif e.is_Float:
+            v = mpmath.mpf(e._mpf_)
+        elif e.is_NumberSymbol:
+            v = mpmath.mpf(e.evalf(self.dps + 5)._mpf_)
+        elif e is sp.nan:
+            raise NearKink(e)
         else:
-            raise _Unsupported
-        memo[e] = v = real(v)
+            raise Unevaluable(f"cannot evaluate {type(e).__name__}")
+        if self.finite and not isinstance(v, Fraction) and not (isinstance(v, mpmath.mpf) and mpmath.isfinite(v)):
+            raise Unevaluable(f"{e} is not a finite real number")
+        memo[e] = v
         return v
 
+
+def _fast_value(expr: sp.Expr, dps: int):
+    """:class:`MixedEvaluator` of a closed number expression, every value a finite real."""
     with mpmath.workdps(dps):
-        return rec(expr)
+        return MixedEvaluator({}, dps, finite=True)(expr)
 
 
 def _fast_evaluate(expr: sp.Expr) -> sp.Expr | None:
@@ -148,7 +179,7 @@ def _fast_evaluate(expr: sp.Expr) -> sp.Expr | None:
         if isinstance(low, Fraction):
             return sp.Rational(low.numerator, low.denominator)
         high = _fast_value(expr, DIGITS + 2 * _GUARD)
-    except (_Unsupported, ZeroDivisionError, OverflowError, TypeError, ValueError):
+    except (Unevaluable, NearKink, ZeroDivisionError, OverflowError, TypeError, ValueError):
         return None
     if isinstance(high, Fraction) or not high:
         return None  # an exact zero from rounded arithmetic is evalf's to judge

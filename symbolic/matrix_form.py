@@ -1005,6 +1005,29 @@ def _column(items: Sequence[sp.Expr]) -> Matrix:
     return Matrix(len(items), 1, list(items))
 
 
+def node_array(model, kind: str, layer: int | None) -> Matrix | None:
+    """W, b, x, y, u or a of ``model`` (which has ``network``, ``params``, ``x``, ``y``, ``u``, ``a``) as a matrix.
+
+    Weights are (n_l × n_{l−1}), a per-neuron bias and the node vectors are columns, a
+    shared bias is 1 × 1; any other kind gives None (the model's own business).
+    """
+    net = model.network
+    if kind == "W":
+        return Matrix(net.layers[layer], net.layers[layer - 1],
+                      lambda i, j: model.params[f"W{layer}[{i + 1},{j + 1}]"])
+    if kind == "b":
+        if net.bias[layer - 1] == "shared":
+            return Matrix([[model.params[f"b{layer}"]]])
+        return Matrix(net.layers[layer], 1, lambda i, j: model.params[f"b{layer}[{i + 1}]"])
+    if kind == "x" or (kind == "a" and layer == 0):
+        return _column(model.x)
+    if kind == "y":
+        return _column(model.y)
+    if kind in ("u", "a"):
+        return _column((model.u if kind == "u" else model.a)[layer])
+    return None
+
+
 class Model:
     """Every quantity of one sample as SymPy expressions (generic or concrete activations).
 
@@ -1077,22 +1100,9 @@ class Model:
 
     # --------------------------------------------------------------------- arrays
     def array(self, kind: str, layer: int | None) -> Matrix:
-        net = self.network
-        if kind == "W":
-            return Matrix(net.layers[layer], net.layers[layer - 1],
-                          lambda i, j: self.params[f"W{layer}[{i + 1},{j + 1}]"])
-        if kind == "b":
-            if net.bias[layer - 1] == "shared":
-                return Matrix([[self.params[f"b{layer}"]]])
-            return Matrix(net.layers[layer], 1, lambda i, j: self.params[f"b{layer}[{i + 1}]"])
-        if kind == "x" or (kind == "a" and layer == 0):
-            return _column(self.x)
-        if kind == "y":
-            return _column(self.y)
-        if kind == "u":
-            return _column(self.u[layer])
-        if kind == "a":
-            return _column(self.a[layer])
+        found = node_array(self, kind, layer)
+        if found is not None:
+            return found
         if kind == "L":
             return Matrix([[self.loss]])
         if kind == "delta":

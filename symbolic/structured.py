@@ -91,7 +91,6 @@ agreement of the 60-digit values on exp-laden nets.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -102,7 +101,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import DerivcheckError, KinkError
-from .exact import DIGITS
+from .exact import DIGITS, MixedEvaluator, NearKink, Unevaluable
 from .network import Network
 from .notation import Name, parse_name, symbol_for
 from .rules import ACTIVATIONS, LOSSES
@@ -434,8 +433,7 @@ def _needed(assignments: list[tuple[sp.Symbol, Expr]], exprs: Iterable[Expr],
     return [(s, e) for s, e in assignments if s in want and s in own]
 
 
-class _Unsupported(Exception):
-    pass
+_Unsupported = Unevaluable
 
 
 class _Kink(Exception):
@@ -443,99 +441,14 @@ class _Kink(Exception):
         self.node = node
 
 
-class _Interpreter:
-    """Evaluate SymPy expressions over an environment of Fractions / mpf (each subexpression once)."""
-
-    _TESTS = {sp.StrictLessThan: lambda s: s < 0, sp.LessThan: lambda s: s <= 0,
-              sp.StrictGreaterThan: lambda s: s > 0, sp.GreaterThan: lambda s: s >= 0}
-
-    def __init__(self, env: dict, dps: int):
-        self.env = env
-        self.tiny = mpmath.mpf(10) ** (10 - dps)
+class _Interpreter(MixedEvaluator):
+    """:class:`symbolic.exact.MixedEvaluator` over node symbols; a kink is named by its node (``u2[1]``)."""
 
     def __call__(self, e: Expr, target):
-        self.memo: dict = {}
-        self.target = target
-        return self.rec(e)
-
-    @staticmethod
-    def mp(v):
-        return mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
-
-    def sign(self, e, piece) -> int:
-        v = self.rec(e)
-        if isinstance(v, Fraction):
-            return (v > 0) - (v < 0)
-        if abs(v) < self.tiny:
-            raise _Kink(_node_name(piece))
-        return 1 if v > 0 else -1
-
-    def rec(self, e):
-        env = self.env
-        if e in env:
-            return env[e]
-        memo = self.memo
-        if e in memo:
-            return memo[e]
-        mp = self.mp
-        if e.is_Rational:
-            v = Fraction(int(e.p), int(e.q))
-        elif e.is_Add:
-            terms = [self.rec(a) for a in e.args]
-            v = sum(terms, Fraction(0)) if all(isinstance(t, Fraction) for t in terms) else \
-                mpmath.fsum(mp(t) for t in terms)
-        elif e.is_Mul:
-            factors = [self.rec(a) for a in e.args]
-            if any(isinstance(f, Fraction) and f == 0 for f in factors):
-                v = Fraction(0)
-            elif all(isinstance(f, Fraction) for f in factors):
-                v = math.prod(factors, start=Fraction(1))
-            else:
-                v = mpmath.fprod(mp(f) for f in factors)
-        elif e.is_Pow:
-            base, exponent = self.rec(e.base), self.rec(e.exp)
-            if isinstance(exponent, Fraction) and exponent.denominator == 1:
-                v = base ** int(exponent)
-            elif mp(base) > 0:
-                v = mpmath.power(mp(base), mp(exponent))
-            else:
-                raise _Unsupported(f"{e} has a non-positive base")
-        elif isinstance(e, sp.exp):
-            x = self.rec(e.args[0])
-            v = Fraction(1) if x == 0 else mpmath.exp(mp(x))
-        elif isinstance(e, sp.log):
-            x = self.rec(e.args[0])
-            if x <= 0:
-                raise _Unsupported(f"log of a non-positive number in {self.target}")
-            v = Fraction(0) if x == 1 else mpmath.log(mp(x))
-        elif isinstance(e, sp.tanh):
-            x = self.rec(e.args[0])
-            v = Fraction(0) if x == 0 else mpmath.tanh(mp(x))
-        elif isinstance(e, sp.Piecewise):
-            for branch, cond in e.args:
-                if cond is sp.true:
-                    hit = True
-                elif cond is sp.false:
-                    hit = False
-                elif type(cond) in self._TESTS:
-                    hit = self._TESTS[type(cond)](self.sign(cond.lhs - cond.rhs, e))
-                else:
-                    raise _Unsupported(str(cond))
-                if hit:
-                    if branch is sp.nan:
-                        raise _Kink(_node_name(e))
-                    v = self.rec(branch)
-                    break
-            else:
-                raise _Unsupported(str(e))
-        elif e.is_Float:
-            v = mpmath.mpf(e._mpf_)
-        elif e is sp.nan:
-            raise _Kink(str(self.target))
-        else:
-            raise _Unsupported(f"cannot evaluate {type(e).__name__}")
-        memo[e] = v
-        return v
+        try:
+            return super().__call__(e)
+        except NearKink as k:
+            raise _Kink(_node_name(k.where) if isinstance(k.where, sp.Piecewise) else str(target)) from None
 
 
 def _node_name(piece: sp.Piecewise) -> str:
@@ -739,26 +652,12 @@ class _NodeModel:
         return lambda v: df.get(v) or fp(v)  # f'(u{l}_i) is the node symbol df{l}_i
 
     def array(self, kind: str, layer: int | None):
-        from .matrix_form import Matrix
-        net = self.network
-        col = lambda items: Matrix(len(items), 1, list(items))  # noqa: E731
-        if kind == "W":
-            return Matrix(net.layers[layer], net.layers[layer - 1],
-                          lambda i, j: self.params[f"W{layer}[{i + 1},{j + 1}]"])
-        if kind == "b":
-            if net.bias[layer - 1] == "shared":
-                return Matrix([[self.params[f"b{layer}"]]])
-            return Matrix(net.layers[layer], 1, lambda i, j: self.params[f"b{layer}[{i + 1}]"])
-        if kind == "x" or (kind == "a" and layer == 0):
-            return col(self.x)
-        if kind == "y":
-            return col(self.y)
-        if kind == "u":
-            return col(self.u[layer])
-        if kind == "a":
-            return col(self.a[layer])
+        from .matrix_form import Matrix, node_array
+        found = node_array(self, kind, layer)
+        if found is not None:
+            return found
         if kind == "delta":
-            return col(self.deltas[layer])
+            return Matrix(len(self.deltas[layer]), 1, list(self.deltas[layer]))
         if kind == "L":
             return Matrix([[self.p.loss]])
         raise DerivcheckError(f"Unknown quantity {kind!r}.")

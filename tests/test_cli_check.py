@@ -9,33 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from identity_221 import DATA, NETWORK
 from symbolic.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NET = """
-[network]
-layers = [2, 2, 1]
-activation = "identity"
-loss = "half_sse"
-bias = "per-neuron"
-learning_rate = 0.1
-
-[data]
-x = [1, 2]
-y = [0.3]
-
-[parameters]
-W1 = [[0.5, -0.25], [0.75, 0.125]]
-b1 = [0.1, -0.2]
-W2 = [[0.6, -0.4]]
-b2 = [0.05]
-
+NET = NETWORK + DATA + """
 [aliases]
 net_h1 = "u1[1]"
 E = "L"
 """
-# By hand: u1[1] = 0.5 − 0.5 + 0.1 = 0.1; o = 0.06 − 0.32 + 0.05 = −0.21; L = ½·0.51² = 0.13005.
 
 
 def claim(name: str, value: str) -> str:

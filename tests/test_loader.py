@@ -11,29 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from identity_221 import DATA, NETWORK
 from symbolic.check import check_file
 from symbolic.derivation import MAX_UPDATES, load_derivation
 from symbolic.errors import DerivcheckError
 
-NETWORK = """
-[network]
-layers = [2, 2, 1]
-activation = "identity"
-loss = "half_sse"
-bias = "per-neuron"
-learning_rate = 0.1
-"""
-REST = """
-[data]
-x = [1, 2]
-y = [0.3]
-
-[parameters]
-W1 = [[0.5, -0.25], [0.75, 0.125]]
-b1 = [0.1, -0.2]
-W2 = [[0.6, -0.4]]
-b2 = [0.05]
-
+REST = DATA + """
 [aliases]
 w1 = "W1[1,1]"
 net_h1 = "u1[1]"

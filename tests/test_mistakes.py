@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from identity_221 import DATA, NETWORK
 from symbolic.check import check_file
 from symbolic.mistakes import MISTAKES
 
@@ -171,25 +172,7 @@ I0 = Params(((F(1, 2), F(-1, 4)), (F(3, 4), F(1, 8))), (F(1, 10), F(-1, 5)), ((F
 
 
 def identity_net(update_biases: bool) -> str:
-    return f"""
-[network]
-layers = [2, 2, 1]
-activation = "identity"
-loss = "half_sse"
-bias = "per-neuron"
-learning_rate = 0.1
-update_biases = {str(update_biases).lower()}
-
-[data]
-x = [1, 2]
-y = [0.3]
-
-[parameters]
-W1 = [[0.5, -0.25], [0.75, 0.125]]
-b1 = [0.1, -0.2]
-W2 = [[0.6, -0.4]]
-b2 = [0.05]
-"""
+    return NETWORK + f"update_biases = {str(update_biases).lower()}\n" + DATA
 
 
 def _swap_adjacent(text: str, at: int) -> str:
