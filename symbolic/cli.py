@@ -322,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for k, arg in enumerate(argv, 1):
+        if "\x00" in str(arg):  # only a caller in Python can pass one (a shell cannot): no file or option has it
+            print(f"derivcheck: argument {k} contains a NUL character; no file name or option can.", file=sys.stderr)
+            return 2
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -96,7 +96,8 @@ class Derivation:
 
 
 def _fail(path: Path, message: str) -> DerivcheckError:
-    return DerivcheckError(f"{path}: {message}")
+    shown = str(path) if str(path).isprintable() else brief(str(path))  # control characters shown escaped
+    return DerivcheckError(f"{shown}: {message}")
 
 
 _NESTING_TOKENS = re.compile(r""""(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*|[\[{]|[\]}]""")
@@ -266,6 +267,8 @@ def load_derivation(path: str | Path) -> Derivation:
         raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:
         raise _fail(path, "is not UTF-8 text; save it as UTF-8.") from None
+    except ValueError:  # a NUL character in the name: no file system accepts it
+        raise _fail(path, "is not a usable file name (it contains a NUL character).") from None
     if _nesting(text) > MAX_NESTING:
         raise _fail(path, f"nests arrays or tables too deeply (more than {MAX_NESTING} levels); a derivation file needs at most "
                           f"matrices (lists of lists).")

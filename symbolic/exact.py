@@ -166,6 +166,14 @@ class MixedEvaluator:
         return v
 
 
+def refuse_data_variable(var: Name) -> None:
+    """Derivatives are taken with respect to parameters and nodes, not the data or the loss."""
+    if var.kind in ("x", "y", "L"):
+        raise DerivcheckError(
+            f"Derivatives with respect to {var} are not supported; differentiate with respect to a "
+            f"parameter (W, b) or a node (u, a).")
+
+
 def _fast_value(expr: sp.Expr, dps: int):
     """:class:`MixedEvaluator` of a closed number expression, every value a finite real."""
     with mpmath.workdps(dps):
@@ -286,10 +294,7 @@ class Truth:
     def derivative(self, of: Name | str, wrt: Name | str) -> sp.Expr:
         """d(of)/d(wrt) at the point, exactly (see the module contract)."""
         top, var = self._name(of), self._name(wrt)
-        if var.kind in ("x", "y", "L"):
-            raise DerivcheckError(
-                f"Derivatives with respect to {var} are not supported; differentiate with respect to a "
-                f"parameter (W, b) or a node (u, a).")
+        refuse_data_variable(var)
         if self.structured is not None:
             return self.structured.derivative(top, var)
         self._check_kinks(top, var)

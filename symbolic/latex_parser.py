@@ -53,9 +53,10 @@ from . import matrix_form as mf
 from .errors import DerivcheckError, brief
 from .notation import parse_name
 
-__all__ = ["Formula", "parse_formula", "GRAMMAR", "MAX_LENGTH"]
+__all__ = ["Formula", "parse_formula", "GRAMMAR", "MAX_LENGTH", "MAX_NESTING"]
 
 MAX_LENGTH = 5000
+MAX_NESTING = 100  # ( [ { levels; tutorials' formulas use fewer than ten
 
 GRAMMAR = r"""
 start: equation
@@ -616,6 +617,19 @@ class _Resolver:
 
 
 # ------------------------------------------------------------------------------------------- parse
+def _too_deep(source: str) -> int | None:
+    """Where ( [ { first nest more than MAX_NESTING deep (checked before parsing, in one pass), or None."""
+    depth = 0
+    for pos, ch in enumerate(source):
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return pos
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
 def _position(source: str, pos: int | None) -> str:
     if pos is None:
         return ""
@@ -694,6 +708,10 @@ def parse_formula(latex: str, symbols: Mapping[str, str] | None = None) -> Formu
     source = _clean(latex)
     if not source.strip():
         raise DerivcheckError("The formula is empty; write an equation such as \\nabla_{W^{(2)}} L = ….")
+    deepest = _too_deep(source)
+    if deepest is not None:
+        raise DerivcheckError(f"The formula nests brackets more than {MAX_NESTING} deep{_position(source, deepest)}; "
+                              f"write it with fewer parentheses or braces.")
     try:
         tree = _parser().parse(source)
         sides, conds = _Build(source).transform(tree)

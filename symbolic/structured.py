@@ -101,7 +101,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import DerivcheckError, KinkError
-from .exact import DIGITS, MixedEvaluator, NearKink, Unevaluable
+from .exact import DIGITS, MixedEvaluator, NearKink, Unevaluable, refuse_data_variable
 from .network import Network
 from .notation import Name, parse_name, symbol_for
 from .rules import ACTIVATIONS, LOSSES
@@ -529,10 +529,7 @@ class StructuredTruth:
 
     def derivative(self, of: Name | str, wrt: Name | str) -> sp.Expr:
         top, var = self._name(of), self._name(wrt)
-        if var.kind in ("x", "y", "L"):
-            raise DerivcheckError(
-                f"Derivatives with respect to {var} are not supported; differentiate with respect to a "
-                f"parameter (W, b) or a node (u, a).")
+        refuse_data_variable(var)
         what = f"d{top}/d{var}"
         expr, sw = self.program.derivative(top, var)
         if top.kind == "L" and not top.indices:

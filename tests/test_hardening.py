@@ -127,6 +127,12 @@ def test_resource_guard(tmp_path, case, text, fragment):
     assert seconds < 10, f"{case}: {seconds:.1f} s"
 
 
+def test_nul_in_a_file_name_is_one_sentence():
+    with pytest.raises(DerivcheckError) as err:
+        load_derivation("seed\x00.toml")
+    assert str(err.value) == "'seed\\x00.toml': is not a usable file name (it contains a NUL character)."
+
+
 def test_thousands_of_claims_load_in_linear_time(tmp_path):
     """Claim line numbers used to cost one TOML parse per claim (5,000 claims: 150 s)."""
     text = NET + "".join(_claim(name="'L'", value=f"'0.{k}'") for k in range(5000))
@@ -168,6 +174,9 @@ def test_extreme_exact_values_are_judged_without_building_2_to_the_huge(tmp_path
     (["train", str(SEED), "--updates", str(10**9)], "out of range"),
     (["latex", str(SEED), "-o", "x.tex", "--digits", str(10**100)], "out of range"),
     (["check", "no/such/file.toml"], "does not exist"),
+    # NUL: only a Python caller can pass one (found by the long CLI fuzz: ValueError from os.stat)
+    (["gradcheck", "\x00"], "argument 2 contains a NUL character"),
+    (["check", str(SEED), "--json", "-o", "out\x00.json"], "argument 5 contains a NUL character"),
 ])
 def test_cli_guards(tmp_path, monkeypatch, capsys, argv, fragment):
     monkeypatch.chdir(tmp_path)
