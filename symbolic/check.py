@@ -444,7 +444,11 @@ def check_file(path: str | Path) -> FileReport:
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; directories → their ``*.toml`` files, sorted. Missing paths raise."""
     out: list[Path] = []
-    for p in map(Path, paths):
+    for given in paths:
+        if not str(given).strip():  # Path("") would silently mean the current folder
+            raise DerivcheckError("An empty argument is not a file or folder name; give a derivation file or a "
+                                  "directory of them (. for the current one).")
+        p = Path(given)
         try:
             if p.is_dir():
                 out.extend(sorted(p.glob("*.toml")))
