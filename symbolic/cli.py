@@ -274,6 +274,17 @@ def cmd_derive(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    """A random seed as NumPy takes it: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number, 0 or more")
+    return value
+
+
 def _add_network_options(p) -> None:
     p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
     p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
@@ -281,7 +292,7 @@ def _add_network_options(p) -> None:
     p.add_argument("--loss", default="half_sse", help="half_sse, sse, mse, bce or softmax_ce")
     p.add_argument("--bias", help="none, per-neuron or shared (or one per layer, comma-separated)")
     p.add_argument("--learning-rate", type=float, dest="learning_rate")
-    p.add_argument("--seed", type=int, help="draw a random point with this seed")
+    p.add_argument("--seed", type=_seed, help="draw a random point with this seed (0 or more)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -175,6 +175,7 @@ def test_extreme_exact_values_are_judged_without_building_2_to_the_huge(tmp_path
     (["latex", str(SEED), "-o", "x.tex", "--digits", str(10**100)], "out of range"),
     (["check", "no/such/file.toml"], "does not exist"),
     (["check", ""], "An empty argument is not a file or folder name"),  # Path("") is the current folder
+    (["gradcheck", "--seed", "-1", str(SEED)], "-1 is negative; a seed is a whole number, 0 or more"),  # fuzz
     # NUL: only a Python caller can pass one (found by the long CLI fuzz: ValueError from os.stat)
     (["gradcheck", "\x00"], "argument 2 contains a NUL character"),
     (["check", str(SEED), "--json", "-o", "out\x00.json"], "argument 5 contains a NUL character"),
