@@ -5,6 +5,10 @@ shape, unsupported LaTeX, a network too large for closed form — is raised as a
 :class:`DerivcheckError` whose message is one full sentence saying where the
 problem is and what to do. The CLI prints that sentence (never a traceback)
 and the pytest plugin reports it as the test's failure text.
+
+Messages quote user text through :func:`shorten` (text) and :func:`brief`
+(any value, ``repr``'d), so a 1 MB name or a 5,000-digit integer never makes a
+1 MB sentence or a crash.
 """
 from __future__ import annotations
 

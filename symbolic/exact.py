@@ -34,7 +34,7 @@ import mpmath
 import sympy as sp
 
 from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
-from .errors import DerivcheckError, KinkError
+from .errors import DerivcheckError, KinkError, shorten
 from .network import Network
 from .notation import Name, parse_name
 
@@ -51,7 +51,7 @@ class NearKink(Exception):
     """A Piecewise condition too close to 0 to call, or a nan branch/value: ``where`` is that expression."""
 
     def __init__(self, where: sp.Expr):
-        super().__init__(str(where))
+        super().__init__("a relu kink or a nan")
         self.where = where
 
 
@@ -123,14 +123,14 @@ class MixedEvaluator:
             elif mp(base) > 0:
                 v = mpmath.power(mp(base), mp(exponent))
             else:
-                raise Unevaluable(f"{e} has a non-positive base")
+                raise Unevaluable(f"a power {shorten(str(e), 80)} has a non-positive base")
         elif isinstance(e, sp.exp):
             x = self.rec(e.args[0])
             v = Fraction(1) if x == 0 else mpmath.exp(mp(x))
         elif isinstance(e, sp.log):
             x = self.rec(e.args[0])
             if x <= 0:
-                raise Unevaluable(f"log of a non-positive number in {e}")
+                raise Unevaluable(f"log of a non-positive number: {shorten(str(e), 80)}")
             v = Fraction(0) if x == 1 else mpmath.log(mp(x))
         elif isinstance(e, sp.tanh):
             x = self.rec(e.args[0])
@@ -144,14 +144,14 @@ class MixedEvaluator:
                 elif type(cond) in self._TESTS:
                     hit = self._TESTS[type(cond)](self.sign(cond.lhs - cond.rhs, e))
                 else:
-                    raise Unevaluable(str(cond))
+                    raise Unevaluable(f"the condition {shorten(str(cond), 80)} cannot be decided")
                 if hit:
                     if branch is sp.nan:
                         raise NearKink(e)
                     v = self.rec(branch)
                     break
             else:
-                raise Unevaluable(str(e))
+                raise Unevaluable(f"no branch of {shorten(str(e), 80)} applies")
         elif e.is_Float:
             v = mpmath.mpf(e._mpf_)
         elif e.is_NumberSymbol:
