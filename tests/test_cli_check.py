@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from identity_221 import DATA, NETWORK
+from small_nets import DATA, NETWORK
 from symbolic.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,6 +26,7 @@ import sympy.parsing.sympy_parser as sympy_parser
 import numeric
 import numeric.functions
 import symbolic.cli as cli
+from small_nets import SEED002_NETWORK, SEED002_VALUES
 from symbolic.check import check_file
 from symbolic.derivation import load_derivation
 from symbolic.errors import DerivcheckError
@@ -36,21 +37,7 @@ from symbolic.notation import parse_name
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml"
 
-NET = """[network]
-layers = [2, 2, 2]
-activation = "sigmoid"
-loss = "half_sse"
-bias = "shared"
-learning_rate = 0.5
-[data]
-x = [0.05, 0.10]
-y = [0.01, 0.99]
-[parameters]
-W1 = [[0.15, 0.20], [0.25, 0.30]]
-b1 = 0.35
-W2 = [[0.40, 0.45], [0.50, 0.55]]
-b2 = 0.60
-"""
+NET = SEED002_NETWORK + SEED002_VALUES
 GOOD_CLAIM = "[[claims]]\nname = 'a1[1]'\nvalue = '0.593269992'\n"
 
 

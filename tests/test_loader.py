@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from identity_221 import DATA, NETWORK
+from small_nets import DATA, NETWORK
 from symbolic.check import check_file
 from symbolic.derivation import MAX_UPDATES, load_derivation
 from symbolic.errors import DerivcheckError

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from identity_221 import DATA, NETWORK
+from small_nets import DATA, NETWORK, SEED002_NETWORK, SEED002_VALUES
 from symbolic.check import check_file
 from symbolic.mistakes import MISTAKES
 
@@ -134,25 +134,7 @@ S0 = Params(((0.15, 0.20), (0.25, 0.30)), 0.35, ((0.40, 0.45), (0.50, 0.55)), 0.
 SU1, SH, SU2, SO = S.forward(S0)
 SG = S.grads(S0)
 
-SEED002 = """
-[network]
-layers = [2, 2, 2]
-activation = "sigmoid"
-loss = "half_sse"
-bias = "shared"
-learning_rate = 0.5
-update_biases = false
-
-[data]
-x = [0.05, 0.10]
-y = [0.01, 0.99]
-
-[parameters]
-W1 = [[0.15, 0.20], [0.25, 0.30]]
-b1 = 0.35
-W2 = [[0.40, 0.45], [0.50, 0.55]]
-b2 = 0.60
-
+SEED002 = SEED002_NETWORK + "update_biases = false\n" + SEED002_VALUES + """
 [aliases]
 w1 = "W1[1,1]"
 w2 = "W1[1,2]"
