@@ -41,7 +41,7 @@ BIG = "16,32,32,10"
 def make_network(layers: list[int], big: bool = False):
     """A fixed network with rational parameters and one sample (seeded, reproducible)."""
     import numpy as np
-    from symbolic.network import Network
+    from symbolic.spec.network import Network
 
     rng = np.random.default_rng(20261123)
     q = lambda: Fraction(int(rng.integers(-50, 51)), 100)  # noqa: E731
@@ -64,10 +64,10 @@ def _parse(spec: str) -> list[int]:
 
 # --------------------------------------------------------------------------- subprocess parts
 def part_naive(spec: str) -> dict:
-    """Closed form, sympy.diff for every parameter, exact values (symbolic.exact.evaluate)."""
+    """Closed form, sympy.diff for every parameter, exact values (symbolic.truth.exact.evaluate)."""
     import sympy as sp
-    from symbolic.closed_form import closed_form
-    from symbolic.exact import Truth, evaluate
+    from symbolic.truth.closed_form import closed_form
+    from symbolic.truth.exact import Truth, evaluate
 
     net = make_network(_parse(spec))
     t0 = time.perf_counter()
@@ -86,8 +86,8 @@ def part_structured(spec: str, big: bool = False, memory: bool = False) -> dict:
     if memory:
         import tracemalloc
         tracemalloc.start()
-    import symbolic.matrix_form  # noqa: F401  (imported by prove(); imports are not timed, as for naive)
-    from symbolic.structured import Structured, StructuredTruth
+    import symbolic.formulas.matrix_form  # noqa: F401  (imported by prove(); imports are not timed, as for naive)
+    from symbolic.truth.program import Structured, StructuredTruth
 
     net = make_network(_parse(spec), big)
     t0 = time.perf_counter()
@@ -110,7 +110,7 @@ def part_structured(spec: str, big: bool = False, memory: bool = False) -> dict:
 
 def part_compile(spec: str, big: bool = False) -> dict:
     """Cold compile of the gradient (structured derivation + code generation + compile)."""
-    from symbolic.compiled import compile_gradient
+    from symbolic.truth.compiled import compile_gradient
 
     net = make_network(_parse(spec), big)
     t0 = time.perf_counter()
@@ -153,7 +153,7 @@ def per_call(fn, min_time: float = 0.3) -> float:
 def part_calls() -> list[dict]:
     import numpy as np
     import numeric
-    from symbolic.compiled import compile_gradient
+    from symbolic.truth.compiled import compile_gradient
 
     rows = []
     for spec, big in (("8,16,8", False), (BIG, True)):
@@ -195,7 +195,7 @@ def part_check(runs: int = 3, jobs: list[str] | None = None) -> list[float]:
 
 def part_train() -> dict:
     import numeric
-    from symbolic.derivation import load_derivation
+    from symbolic.claims.derivation import load_derivation
 
     d = load_derivation(ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml")
     net = d.network

@@ -8,13 +8,13 @@ Public surface (see each module's docstring for its contract):
 * :func:`cross_check` — the four gradient witnesses compared;
 * :class:`DerivcheckError` — the one error type for bad input.
 """
-from .closed_form import ClosedForm, closed_form, tree_size
-from .crosscheck import CrossCheck, WitnessRow, cross_check
-from .errors import DerivcheckError, KinkError, TooLargeError
-from .exact import DIGITS, Truth, evaluate
-from .network import BIAS_MODES, Network
-from .notation import Name, latex_name, parse_name, symbol_for
-from .rules import ACTIVATIONS, LOSSES, ActivationRule, LossRule
+from .truth.closed_form import ClosedForm, closed_form, tree_size
+from .truth.crosscheck import CrossCheck, WitnessRow, cross_check
+from .spec.errors import DerivcheckError, KinkError, TooLargeError
+from .truth.exact import DIGITS, Truth, evaluate
+from .spec.network import BIAS_MODES, Network
+from .spec.names import Name, latex_name, parse_name, symbol_for
+from .spec.rules import ACTIVATIONS, LOSSES, ActivationRule, LossRule
 
 __all__ = [
     "ClosedForm", "closed_form", "tree_size",

@@ -29,7 +29,7 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import DerivcheckError
+from .spec.errors import DerivcheckError
 
 __all__ = ["main"]
 
@@ -81,7 +81,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .check import check_files, default_jobs, expand_paths
+    from .claims.check import check_files, default_jobs, expand_paths
 
     if args.output and not args.json:
         raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")
@@ -143,10 +143,10 @@ def _network_from_args(args, symbolic: bool = True):
 
 
 def _parse_network(args):
-    from .network import Network
+    from .spec.network import Network
 
     if args.file:
-        from .derivation import load_derivation
+        from .claims.derivation import load_derivation
 
         return load_derivation(args.file).network
     if not args.layers:
@@ -164,7 +164,7 @@ def _parse_network(args):
 def _random_point(network, seed: int):
     import numpy as np
 
-    from .network import Network
+    from .spec.network import Network
 
     rng = np.random.default_rng(seed)
     arch = network.architecture
@@ -189,7 +189,7 @@ def _random_point(network, seed: int):
 
 
 def cmd_gradcheck(args) -> int:
-    from .crosscheck import cross_check
+    from .truth.crosscheck import cross_check
 
     network = _network_from_args(args)
     if network.params is None or network.x is None or args.seed is not None:
@@ -221,7 +221,7 @@ def cmd_train(args) -> int:
 
 def cmd_verify(args) -> int:
     try:
-        from .formula import verify_formula
+        from .formulas.verify import verify_formula
     except ImportError:
         raise DerivcheckError("Formula verification is not available in this installation.") from None
     network = _network_from_args(args)
@@ -237,8 +237,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_latex(args) -> int:
-    from .derivation import load_derivation
-    from .document import compile_pdf, render_document
+    from .claims.derivation import load_derivation
+    from .documents.document import compile_pdf, render_document
 
     out = Path(args.output)
     if out.suffix != ".tex":
@@ -262,7 +262,7 @@ def cmd_latex(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    from .document import derive_formulas
+    from .documents.document import derive_formulas
 
     network = _network_from_args(args)
     text = derive_formulas(network, latex=args.latex)

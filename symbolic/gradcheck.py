@@ -11,8 +11,8 @@ Contract
   with both values; otherwise it returns the numeric gradient (a non-empty,
   hence truthy, dict).
 * :func:`assert_gradients_match` — compares a user's gradient function with
-  the *exact* symbolic gradient (:class:`symbolic.exact.Truth`) of a
-  :class:`symbolic.network.Network` at the network's own point, at points
+  the *exact* symbolic gradient (:class:`symbolic.truth.exact.Truth`) of a
+  :class:`symbolic.spec.network.Network` at the network's own point, at points
   the caller gives and at ``n_random`` reproducible random points. The user's
   function has the signature ``my_grad_fn(params, x, y) -> grads``:
 
@@ -46,9 +46,9 @@ import numpy as np
 import numeric
 from numeric.parameters import array_names, entry_index
 
-from .errors import DerivcheckError, KinkError
-from .exact import Truth
-from .network import Network
+from .spec.errors import DerivcheckError, KinkError
+from .truth.exact import Truth
+from .spec.network import Network
 
 __all__ = [
     "gradcheck", "assert_gradients_match", "make_network", "standard_network", "STANDARD_NETWORKS",

@@ -19,7 +19,7 @@ Collection
   (when every collection error is a derivation file's, the session goes on
   as under ``--continue-on-collection-errors``; the exit status is still 1).
 
-Outcome of a claim (verdicts from :func:`symbolic.check.check_file`)
+Outcome of a claim (verdicts from :func:`symbolic.claims.check.check_file`)
   * no ``expect``: passes on ``ok``; on ``rounding`` unless
     ``--derivcheck-strict`` (or ini ``derivcheck_strict = true``); fails on
     ``WRONG``, ``shape error`` or ``error``;
@@ -161,8 +161,8 @@ class DerivationFile(pytest.File):
     """One derivation file; its claims are the test items."""
 
     def collect(self) -> Iterator["ClaimItem"]:
-        from .derivation import load_derivation
-        from .errors import DerivcheckError
+        from .claims.derivation import load_derivation
+        from .spec.errors import DerivcheckError
 
         try:
             derivation = load_derivation(self.path)
@@ -180,7 +180,7 @@ class DerivationFile(pytest.File):
             yield item
 
     def report(self):
-        """This file's :class:`symbolic.check.FileReport`, checked once per run."""
+        """This file's :class:`symbolic.claims.check.FileReport`, checked once per run."""
         return self.config.stash[_REPORTS].get(self.path)
 
 
@@ -262,7 +262,7 @@ class ClaimItem(pytest.Item):
         raise ClaimFailure(lines, summary)
 
     def runtest(self) -> None:
-        from .verdict import Verdict
+        from .claims.verdict import Verdict
 
         report = self.parent.report()
         if report.error:
@@ -307,7 +307,7 @@ class ClaimItem(pytest.Item):
 
 # ------------------------------------------------------------ report cache
 def _report_from_json(data: dict):
-    from .check import ClaimResult, FileReport
+    from .claims.check import ClaimResult, FileReport
 
     results = [ClaimResult(**r) for r in data.pop("results")]
     return FileReport(**data, results=results)
@@ -334,7 +334,7 @@ class _ReportCache:
 
     @staticmethod
     def _check(path: Path):
-        from .check import check_file
+        from .claims.check import check_file
 
         return check_file(path)
 
@@ -410,7 +410,7 @@ def derivcheck_network():
                                 "not to a standard network or a derivation file")
             if isinstance(spec, str) and spec in STANDARD_NETWORKS:
                 return standard_network(spec)
-            from .derivation import load_derivation
+            from .claims.derivation import load_derivation
 
             return load_derivation(spec).network
         return make_network(spec, **options)

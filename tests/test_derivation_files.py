@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.check import FileReport, check_file
+from symbolic.claims.check import FileReport, check_file
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
 FILES = sorted(DERIVATIONS.glob("*.toml"))
@@ -61,7 +61,7 @@ SEED002_REQUIRED = {
 
 
 def test_seed002_claims_present_and_checked():
-    from symbolic.derivation import load_derivation
+    from symbolic.claims.derivation import load_derivation
 
     claims = {(c.name, c.after): c.index for c in load_derivation(SEED002).claims}
     missing = sorted(set(SEED002_REQUIRED) - set(claims))

@@ -16,10 +16,10 @@ import pytest
 import numeric
 from symbolic import Network, Truth
 from symbolic.cli import main
-from symbolic.derivation import load_derivation
-from symbolic.document import compile_pdf, derive_formulas, render_document
-from symbolic.errors import DerivcheckError
-from symbolic.latex_printer import format_number
+from symbolic.claims.derivation import load_derivation
+from symbolic.documents.document import compile_pdf, derive_formulas, render_document
+from symbolic.spec.errors import DerivcheckError
+from symbolic.formulas.printers import format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = sorted((ROOT / "derivations").glob("*.toml"))
@@ -110,14 +110,14 @@ def test_seed002_document_content():
 def test_three_layer_softmax_numbers_match_backprop():
     tex = render_document(three_layer())
     assert_numpy_gradient_printed(tex, three_layer())
-    assert r"\delta^{(3)} &= a^{(3)} - y" in tex  # symbolic matrix form (symbolic.matrix_form)
+    assert r"\delta^{(3)} &= a^{(3)} - y" in tex  # symbolic matrix form (symbolic.formulas.matrix_form)
 
 
 def test_matrix_form_without_symbolic_matrix_form(monkeypatch):
-    """The document's own matrix nodes stand in when symbolic.matrix_form cannot be imported."""
+    """The document's own matrix nodes stand in when symbolic.formulas.matrix_form cannot be imported."""
     import sys
 
-    monkeypatch.setitem(sys.modules, "symbolic.matrix_form", None)
+    monkeypatch.setitem(sys.modules, "symbolic.formulas.matrix_form", None)
     tex = render_document(three_layer())
     assert (r"\delta^{(3)} &= \left(\operatorname{diag}\left(a^{(3)}\right) - a^{(3)} \, "
             r"\left(a^{(3)}\right)^{T}\right) \, \nabla_{a^{(3)}} L") in tex

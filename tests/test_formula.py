@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import numeric
-from symbolic.errors import DerivcheckError
-from symbolic.formula import FormulaVerdict, verify_formula
-from symbolic.network import Network
+from symbolic.spec.errors import DerivcheckError
+from symbolic.formulas.verify import FormulaVerdict, verify_formula
+from symbolic.spec.network import Network
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symbolic.cli import main
-from symbolic.derivation import load_derivation
-from symbolic.errors import DerivcheckError
+from symbolic.claims.derivation import load_derivation
+from symbolic.spec.errors import DerivcheckError
 
 CI_EXAMPLES = 150
 LONG_EXAMPLES = 10_000
@@ -295,7 +295,7 @@ _symbols = st.one_of(st.just({}), st.just({"z": "y", "y": "a1"}),
 
 def test_fuzz_latex_parser(request):
     """Generated LaTeX (token soup, garbage, deep nesting, 1 MB): a Formula or one DerivcheckError."""
-    parser = pytest.importorskip("symbolic.latex_parser")
+    parser = pytest.importorskip("symbolic.formulas.parser")
     n = _n_examples(request)
     counter = _Counter("LaTeX parser")
 
@@ -324,7 +324,7 @@ LONG = "a" + "1" * 5000 + "[1]"
     ("a^{(1)} = " + "(" * 5000, None),             # an unclosed formula
 ])
 def test_parser_messages_are_bounded(formula, symbols):
-    parser = pytest.importorskip("symbolic.latex_parser")
+    parser = pytest.importorskip("symbolic.formulas.parser")
     with pytest.raises(DerivcheckError) as err:
         parser.parse_formula(formula, symbols)
     assert len(str(err.value)) < 2000

@@ -14,8 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from symbolic.derivation import load_derivation
-from symbolic.errors import DerivcheckError
+from symbolic.claims.derivation import load_derivation
+from symbolic.spec.errors import DerivcheckError
 from symbolic.gradcheck import (
     METHODS, STANDARD_NETWORKS, assert_gradients_match, gradcheck, make_network, standard_network,
 )

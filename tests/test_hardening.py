@@ -27,12 +27,12 @@ import numeric
 import numeric.functions
 import symbolic.cli as cli
 from small_nets import SEED002_NETWORK, SEED002_VALUES
-from symbolic.check import check_file
-from symbolic.derivation import load_derivation
-from symbolic.errors import DerivcheckError
-from symbolic.exact import Truth
-from symbolic.network import Network
-from symbolic.notation import parse_name
+from symbolic.claims.check import check_file
+from symbolic.claims.derivation import load_derivation
+from symbolic.spec.errors import DerivcheckError
+from symbolic.truth.exact import Truth
+from symbolic.spec.network import Network
+from symbolic.spec.names import parse_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml"
@@ -292,14 +292,19 @@ _FORBIDDEN = {"eval", "exec", "compile", "sympify", "parse_expr", "parse_latex",
 # Calls that are allowed, each for a reason checked elsewhere:
 _ALLOWED = {
     # generated per-layer NumPy source, built only from identifiers we make (W1, u1, df1, t0, …)
-    ("symbolic/compiled.py", "exec"), ("symbolic/compiled.py", "compile"),
+    ("symbolic/truth/compiled.py", "exec"), ("symbolic/truth/compiled.py", "compile"),
     # lambdify over symbols we create (Dummy / symbol_for), never user text: see test_lambdify_only_gets_our_symbols
-    ("symbolic/replay.py", "lambdify"), ("symbolic/crosscheck.py", "lambdify"), ("symbolic/structured.py", "lambdify"),
+    ("symbolic/truth/replay.py", "lambdify"), ("symbolic/truth/crosscheck.py", "lambdify"), ("symbolic/truth/program.py", "lambdify"),
     # latexmk with an argument list (no shell) and -no-shell-escape
-    ("symbolic/document.py", "run"),
+    ("symbolic/documents/document.py", "run"),
     # tomllib.loads on the file's text (data, not code); json in the plugin
-    ("symbolic/derivation.py", "loads"),
+    ("symbolic/claims/derivation.py", "loads"),
 }
+
+
+def _package_files() -> list[Path]:
+    """Every module of the two packages, sub-packages included (walked recursively)."""
+    return sorted(p for pkg in ("symbolic", "numeric") for p in (ROOT / pkg).rglob("*.py"))
 
 
 def _calls(path: Path):
@@ -323,23 +328,27 @@ def test_package_never_evaluates_strings():
     """AST scan of symbolic/ and numeric/: no eval/exec/sympify/parse_expr/S(…) on text, and the few
     exec/lambdify/subprocess calls there are only where the allow-list says (each justified above)."""
     found = []
-    for pkg in ("symbolic", "numeric"):
-        for path in sorted((ROOT / pkg).glob("*.py")):
-            rel = f"{pkg}/{path.name}"
-            for name, node in _calls(path):
-                if (rel, name) in _ALLOWED:
-                    continue
-                found.append(f"{rel}:{node.lineno} {name}(…)")
+    scanned = _package_files()
+    for path in scanned:
+        rel = path.relative_to(ROOT).as_posix()
+        for name, node in _calls(path):
+            if (rel, name) in _ALLOWED:
+                continue
+            found.append(f"{rel}:{node.lineno} {name}(…)")
     assert not found, found
+    # the scan reached every sub-package (a glob of one folder once scanned nothing below it)
+    folders = {p.parent.relative_to(ROOT).as_posix() for p in scanned}
+    assert {"symbolic/spec", "symbolic/truth", "symbolic/formulas", "symbolic/claims",
+            "symbolic/documents", "numeric"} <= folders, folders
+    assert len(scanned) >= 30, len(scanned)
     # sympify-style parsing is not even imported
-    for pkg in ("symbolic", "numeric"):
-        for path in (ROOT / pkg).glob("*.py"):
-            text = path.read_text(encoding="utf-8")
-            assert "sympy_parser" not in text and "parse_latex" not in text.replace("parse_latex_", ""), path
+    for path in scanned:
+        text = path.read_text(encoding="utf-8")
+        assert "sympy_parser" not in text and "parse_latex" not in text.replace("parse_latex_", ""), path
 
 
 def test_document_subprocess_has_no_shell(tmp_path):
-    text = (ROOT / "symbolic" / "document.py").read_text(encoding="utf-8")
+    text = (ROOT / "symbolic" / "documents" / "document.py").read_text(encoding="utf-8")
     assert "shell=True" not in text and "-no-shell-escape" in text and 'shell_escape="f"' in text
 
 
@@ -360,7 +369,7 @@ def test_lambdify_only_gets_our_symbols(monkeypatch, tmp_path):
     def expr_has_text(expr):
         return any(isinstance(e, str) for e in sp.utilities.iterables.flatten([expr]))
 
-    for mod in ("symbolic.replay", "symbolic.crosscheck", "sympy"):
+    for mod in ("symbolic.truth.replay", "symbolic.truth.crosscheck", "sympy"):
         monkeypatch.setattr(sys.modules[mod].__dict__["sp"] if mod != "sympy" else sp, "lambdify", spy, raising=False)
     path = _write(tmp_path, "title = \"__import__('os')\"\n" + NET + "[aliases]\n\"w1); import os\" = 'W1[1,1]'\n"
                   + _claim(name="'W1[1,1]'", after=1, value="'0.149'") + _claim(name="'a2[1]'", value="'0.75'"))
@@ -372,7 +381,7 @@ def test_lambdify_only_gets_our_symbols(monkeypatch, tmp_path):
 
 
 def test_generated_latex_escapes_user_text_and_compiles_without_shell_escape(tmp_path):
-    from symbolic.document import render_document
+    from symbolic.documents.document import render_document
 
     canary = tmp_path / "CANARY"
     title = f"\\immediate\\write18{{touch {canary}}} \\input{{/etc/passwd}} \\def\\x{{\\x}}\\x $ % # ~"
@@ -385,7 +394,7 @@ def test_generated_latex_escapes_user_text_and_compiles_without_shell_escape(tmp
         pytest.skip("latexmk/pdflatex not installed")
     out = tmp_path / "doc.tex"
     out.write_text(tex, encoding="utf-8")
-    from symbolic.document import compile_pdf
+    from symbolic.documents.document import compile_pdf
     compile_pdf(out, tmp_path)
     assert not canary.exists()
 

@@ -1,7 +1,7 @@
 """Gradient descent through a relu kink is refused where it is undefined, never stepped one-sidedly."""
 import pytest
 
-from symbolic.check import check_file
+from symbolic.claims.check import check_file
 
 # 1-2-1 relu net, x = 1, y = 1: u1 = (0.5*1 + 0.5, 1*1 + b1[2]).
 # With b1[2] = -1, hidden unit 2 sits exactly on the kink (u1[2] = 0).

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symbolic.errors import DerivcheckError
-from symbolic.formula import FormulaVerdict, verify_formula
-from symbolic.latex_parser import Formula, parse_formula
-from symbolic.matrix_form import to_text
-from symbolic.network import Network
+from symbolic.spec.errors import DerivcheckError
+from symbolic.formulas.verify import FormulaVerdict, verify_formula
+from symbolic.formulas.parser import Formula, parse_formula
+from symbolic.formulas.matrix_form import to_text
+from symbolic.spec.network import Network
 
 SEED = {"z": "y", "y": "a1"}
 

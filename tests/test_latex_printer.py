@@ -7,12 +7,12 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from symbolic.errors import DerivcheckError
-from symbolic.latex_printer import (
+from symbolic.spec.errors import DerivcheckError
+from symbolic.formulas.printers import (
     DerivLatexPrinter, MApply, MGrad, MHad, MMul, MNum, MOnes, MSub, MSym, MT, Num, alias_latex, escape_text,
     format_number, matrix_latex, name_latex, render_matrix,
 )
-from symbolic.notation import parse_name, symbol_for
+from symbolic.spec.names import parse_name, symbol_for
 
 
 def S(name: str) -> sp.Symbol:

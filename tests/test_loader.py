@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from small_nets import DATA, NETWORK
-from symbolic.check import check_file
-from symbolic.derivation import MAX_UPDATES, load_derivation
-from symbolic.errors import DerivcheckError
+from symbolic.claims.check import check_file
+from symbolic.claims.derivation import MAX_UPDATES, load_derivation
+from symbolic.spec.errors import DerivcheckError
 
 REST = DATA + """
 [aliases]

@@ -1,8 +1,8 @@
 """Matrix-form derivation: proofs against the closed form, an independent numeric witness, printing.
 
-Expected values come from sources independent of ``symbolic.matrix_form``:
+Expected values come from sources independent of ``symbolic.formulas.matrix_form``:
 
-* ``sympy.diff`` of ``symbolic.closed_form`` (the foundation's closed form), through
+* ``sympy.diff`` of ``symbolic.truth.closed_form`` (the foundation's closed form), through
   :meth:`MatrixForm.prove` — the generic stages, and the concrete stage alone on small nets;
 * the NumPy engine ``numeric.gradient`` (never touches SymPy) at exact test points;
 * hand-written expected LaTeX / text for the textbook equations.
@@ -16,13 +16,13 @@ import pytest
 import sympy as sp
 
 import numeric
-from symbolic import closed_form
-from symbolic.errors import DerivcheckError, TooLargeError
-from symbolic.latex_parser import parse_formula
-from symbolic.matrix_form import (Add, Apply, Const, Ctx, Deriv, Entry, Hadamard, Juxt, MatMul, Model, ShapeMismatch,
+from symbolic.truth.closed_form import closed_form
+from symbolic.spec.errors import DerivcheckError, TooLargeError
+from symbolic.formulas.parser import parse_formula
+from symbolic.formulas.matrix_form import (Add, Apply, Const, Ctx, Deriv, Entry, Hadamard, Juxt, MatMul, Model, ShapeMismatch,
                                   Sub, Transpose, Var, derive, evaluate, generic_functions, sample_points,
                                   shape_of, to_latex, to_text, _generic_to_concrete)
-from symbolic.network import Network
+from symbolic.spec.network import Network
 
 # (layers, activation(s), loss, bias) — depth 1 to 3, every bias mode, every activation and loss
 NETWORKS = [
@@ -79,7 +79,7 @@ SMALL = [
 
 @pytest.mark.parametrize("case", SMALL, ids=[_id(c) for c in SMALL])
 def test_concrete_stage_alone_proves_against_closed_form(case):
-    """No undefined f: sympy.diff of symbolic.closed_form itself, exp(·) as fresh symbols, cancel."""
+    """No undefined f: sympy.diff of symbolic.truth.closed_form itself, exp(·) as fresh symbols, cancel."""
     net = Network.build(*case)
     for name, proof in derive(net).prove(stages=("concrete",)):
         assert proof.ok and proof.method == "concrete", (name, proof)
@@ -87,7 +87,7 @@ def test_concrete_stage_alone_proves_against_closed_form(case):
 
 @pytest.mark.parametrize("case", NETWORKS[:10], ids=[_id(c) for c in NETWORKS[:10]])
 def test_generic_model_is_the_closed_form_with_f_left_open(case):
-    """Substituting the real rules into the generic model gives symbolic.closed_form exactly."""
+    """Substituting the real rules into the generic model gives symbolic.truth.closed_form exactly."""
     net = Network.build(*case)
     generic, cf = Model(net, concrete=False), closed_form(net)
     for l in range(1, net.depth + 1):
@@ -107,7 +107,7 @@ def _numeric_params(net: Network, point: dict) -> dict[str, np.ndarray]:
 
 def _numeric_model(net: Network, point: dict) -> Model:
     """The concrete model with every node replaced by its value at ``point`` (40 digits)."""
-    from symbolic.matrix_form import _point_symbols
+    from symbolic.formulas.matrix_form import _point_symbols
     model = Model(net, concrete=True)
     subs = _point_symbols(model, point)
     model.u = [[sp.N(e.xreplace(subs), 40) for e in layer] for layer in model.u]
@@ -191,7 +191,7 @@ def test_softmax_ce_note_says_the_assumption():
 @pytest.mark.parametrize("case", NETWORKS[3:9], ids=[_id(c) for c in NETWORKS[3:9]])
 def test_printed_equations_read_back_and_verify(case):
     """Round trip: the derivation's LaTeX parses back and each line is proved by verify_formula."""
-    from symbolic.formula import verify_formula
+    from symbolic.formulas.verify import verify_formula
     net = Network.build(*case)
     form = derive(net)
     for lhs, rhs in form.equations():

@@ -1,9 +1,9 @@
 """Each entry of the mistake library diagnoses a number made by that mistake, and only a wrong number.
 
-For every entry of :data:`symbolic.mistakes.MISTAKES` a small derivation file is
+For every entry of :data:`symbolic.claims.mistakes.MISTAKES` a small derivation file is
 written with two claims about the same quantity: the number an author gets by
 making that mistake, and the correct number. The mistaken number is computed
-here, independently of :mod:`symbolic.replay` and :mod:`symbolic.exact`, by
+here, independently of :mod:`symbolic.truth.replay` and :mod:`symbolic.truth.exact`, by
 the 2-layer backprop written out below (the chain rule by hand, with the
 mistake switched in by hand): plain floats for seed 002's sigmoid network,
 exact Fractions for a small identity-activation 2-2-1 network.
@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from small_nets import DATA, NETWORK, SEED002_NETWORK, SEED002_VALUES
-from symbolic.check import check_file
-from symbolic.mistakes import MISTAKES
+from symbolic.claims.check import check_file
+from symbolic.claims.mistakes import MISTAKES
 
 DESCRIPTION = {m.key: m.description for m in MISTAKES}
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 from symbolic import DerivcheckError, Name, Network, parse_name
-from symbolic.network import MAX_LAYER_WIDTH
+from symbolic.spec.network import MAX_LAYER_WIDTH
 
 W1 = [[0.15, 0.20], [0.25, 0.30]]
 W2 = [[0.40, 0.45], [0.50, 0.55]]

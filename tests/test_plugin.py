@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-import symbolic.check  # noqa: F401  (imported before pytester snapshots sys.modules)
+import symbolic.claims.check  # noqa: F401  (imported before pytester snapshots sys.modules)
 import symbolic.gradcheck  # noqa: F401
 import symbolic.pytest_plugin  # noqa: F401
 
@@ -244,16 +244,16 @@ def test_parallel_under_xdist_checks_each_file_once(folder, tmp_path, monkeypatc
     log = tmp_path / "checked.log"
     folder.makeconftest(textwrap.dedent("""
         import os
-        import symbolic.check
+        import symbolic.claims.check
 
-        _original = symbolic.check.check_file
+        _original = symbolic.claims.check.check_file
 
         def _counting(path):
             with open(os.environ["DERIVCHECK_TEST_LOG"], "a") as fh:
                 fh.write(f"{os.getpid()} {path}\\n")
             return _original(path)
 
-        symbolic.check.check_file = _counting
+        symbolic.claims.check.check_file = _counting
     """))
     monkeypatch.setenv("DERIVCHECK_TEST_LOG", str(log))
     result = folder.runpytest_subprocess("-n", "2", "-p", "xdist", *QUIET)

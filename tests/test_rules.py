@@ -3,7 +3,7 @@
 Every expected value below is worked out by hand in the comment beside it, with
 exact arithmetic: inputs are chosen (0, ln 2, ln 3, …) so that exp and log
 cancel into rationals.  One table per kind of rule, one assertion body per
-table; each row is checked on the SymPy side (``symbolic.rules``) and on the
+table; each row is checked on the SymPy side (``symbolic.spec.rules``) and on the
 NumPy side (``numeric.functions``).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Structured derivation and compiled gradients against the closed form and NumPy backprop.
 
-The closed form (``sympy.diff`` of the whole loss tree, :class:`symbolic.exact.Truth`
+The closed form (``sympy.diff`` of the whole loss tree, :class:`symbolic.truth.exact.Truth`
 on small nets) and NumPy backprop (``numeric.gradient``, never touches SymPy) are
 the independent sources of expected values. What "identical" means:
 
@@ -28,12 +28,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import numeric
-from symbolic.closed_form import MAX_TREE_SIZE, tree_size
-from symbolic.compiled import compile_gradient
-from symbolic.errors import KinkError
-from symbolic.exact import Truth
-from symbolic.network import Network
-from symbolic.structured import Structured, StructuredTruth, lemma_output, prove_structured
+from symbolic.truth.closed_form import MAX_TREE_SIZE, tree_size
+from symbolic.truth.compiled import compile_gradient
+from symbolic.spec.errors import KinkError
+from symbolic.truth.exact import Truth
+from symbolic.spec.network import Network
+from symbolic.truth.program import Structured, StructuredTruth, lemma_output, prove_structured
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 RATIONAL_ACTS = {"identity", "relu"}
@@ -123,7 +123,7 @@ def _inlined(program: Structured, expr: sp.Expr) -> sp.Expr:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(max_depth=3, max_width=2, outputs=HIDDEN))
 def test_generic_gradient_equals_closed_form_diff_as_expressions(network):
-    from symbolic.matrix_form import Model
+    from symbolic.formulas.matrix_form import Model
 
     # sigmoid + bce's fused δ = a − y uses f' = f(1 − f), true of sigmoid only: lemma_output proves it
     assume((network.activations[-1], network.loss) != ("sigmoid", "bce"))
@@ -296,7 +296,7 @@ def test_compiled_sigmoid_saturates_without_warnings():
 
 # ------------------------------------------------------------------ derivcheck check on a big file
 def test_check_file_on_a_16_32_32_10_network(tmp_path):
-    from symbolic.check import check_file
+    from symbolic.claims.check import check_file
 
     rng = np.random.default_rng(5)
     layers = [16, 32, 32, 10]
@@ -336,8 +336,8 @@ def test_check_file_on_a_16_32_32_10_network(tmp_path):
 def test_gradient_function_is_a_drop_in_for_lambdify(layers, acts, loss, bias):
     import mpmath
 
-    from symbolic.crosscheck import lambdified_gradient
-    from symbolic.structured import gradient_function
+    from symbolic.truth.crosscheck import lambdified_gradient
+    from symbolic.truth.program import gradient_function
 
     net = _random_net(layers, acts, loss, bias, seed=7)
     truth = Truth(net)

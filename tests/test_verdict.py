@@ -1,4 +1,4 @@
-"""Verdict boundaries of :func:`symbolic.verdict.judge`, one table, hand arithmetic in the comments.
+"""Verdict boundaries of :func:`symbolic.claims.verdict.judge`, one table, hand arithmetic in the comments.
 
 Rules (DESIGN "Verdicts"): with u = one unit in the last printed digit,
 |claimed − exact| ≤ u/2 → ok; ≤ 2u → rounding; anything else → WRONG.
@@ -13,7 +13,7 @@ from fractions import Fraction as F
 import pytest
 import sympy as sp
 
-from symbolic.verdict import ROUNDING_UNITS, judge, printed_unit
+from symbolic.claims.verdict import ROUNDING_UNITS, judge, printed_unit
 
 R = sp.Rational
 TINY = R(1, 10 ** 60)  # far below any printed unit
@@ -133,7 +133,8 @@ from hypothesis import strategies as st  # noqa: E402
 def test_judge_any_number(digits, exponent, eighths, scientific):
     """claimed = digits·10^exponent printed with exactly that last digit; exact = claimed + eighths/8 units.
 
-    |eighths| ≤ 4 → ok (≤ ½ unit), ≤ 16 → rounding (≤ 2 units), else WRONG.
+    |eighths| ≤ 4 → ok (≤ ½ unit), ≤ 16 → rounding (≤ 2 units), else WRONG; a claim whose sign is
+    opposite to the exact value's is WRONG whatever the distance (claimed 1, exact −1/8).
     """
     number = Decimal(digits).scaleb(exponent)
     text = f"{number:E}" if scientific or exponent > 0 else f"{number:f}"  # "12000" would have u = 1
@@ -141,5 +142,7 @@ def test_judge_any_number(digits, exponent, eighths, scientific):
     assert unit == F(10) ** exponent
     exact = F(Decimal(text)) + F(eighths, 8) * unit
     expected = "ok" if abs(eighths) <= 4 else "rounding" if abs(eighths) <= 16 else "WRONG"
+    if expected == "rounding" and F(Decimal(text)) * exact < 0:
+        expected = "WRONG"
     assert judge(text, exact).verdict == expected
     assert judge(text, sp.Rational(exact.numerator, exact.denominator)).verdict == expected

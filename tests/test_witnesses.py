@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import numeric
-import symbolic.crosscheck as crosscheck_module
+import symbolic.truth.crosscheck as crosscheck_module
 from symbolic import ACTIVATIONS, BIAS_MODES, LOSSES, Network, Truth, cross_check
 
 HIDDEN = tuple(name for name, rule in ACTIVATIONS.items() if not rule.output_only)
@@ -168,7 +168,7 @@ CORRUPTIONS = [
 @pytest.mark.parametrize("where, corrupt, named", CORRUPTIONS, ids=[c[1].__name__.strip("_") for c in CORRUPTIONS])
 def test_cross_check_names_a_corrupted_witness(monkeypatch, where, corrupt, named):
     if where.startswith("numeric."):
-        # replace the name only in symbolic.crosscheck's namespace; the numeric package is untouched
+        # replace the name only in symbolic.truth.crosscheck's namespace; the numeric package is untouched
         attr = where.split(".")[1]
         proxy = SimpleNamespace(**{k: getattr(numeric, k) for k in numeric.__all__})
         setattr(proxy, attr, corrupt(getattr(numeric, attr)))

@@ -3,7 +3,7 @@
 Contract
 --------
 :func:`compile_gradient` turns a network's structured derivation
-(:class:`symbolic.structured.Structured`) into a :class:`CompiledGradient`:
+(:class:`symbolic.truth.program.Structured`) into a :class:`CompiledGradient`:
 Python source written per layer from the matrix form of the program —
 ``u = X @ Wᵀ + b``, ``a = f(u)``, ``df = f'(u)``, ``δ^{(l)} = (δ^{(l+1)} W^{(l+1)}) ⊙ df``,
 ``∇W = δᵀ a / m``, ``∇b = Σ δ / m`` — in which every elementwise piece (f, f',
@@ -40,9 +40,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .network import Network
-from .rules import ACTIVATIONS
-from .structured import Structured
+from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
+from .program import Structured
 
 __all__ = ["CompiledGradient", "compile_gradient"]
 

@@ -12,7 +12,7 @@ and yields the reports in the order of the files as each becomes ready;
 
 Exact values (see DESIGN "Truth is exact"):
 
-* values and derivatives at the file's point: :class:`symbolic.exact.Truth`;
+* values and derivatives at the file's point: :class:`symbolic.truth.exact.Truth`;
 * after N ≤ ``EXACT_UPDATES`` updates: the symbolic gradient (closed form,
   ``lambdify`` to mpmath over our own symbols) iterated at 60 digits, then
   Truth at the updated parameters — precision "60 digits";
@@ -20,7 +20,7 @@ Exact values (see DESIGN "Truth is exact"):
   then Truth at those parameters — precision "float64 trajectory", which is
   named in the result because it is a screen, not an exact value.
 
-A WRONG number is passed to :func:`symbolic.mistakes.diagnose`.
+A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
 """
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ import sympy as sp
 
 import numeric
 from .derivation import Claim, Derivation, load_derivation
-from .crosscheck import lambdified_gradient
-from .errors import DerivcheckError, KinkError, shorten
-from .exact import Truth
+from ..truth.crosscheck import lambdified_gradient
+from ..spec.errors import DerivcheckError, KinkError, shorten
+from ..truth.exact import Truth
 from .mistakes import diagnose
-from .network import Network
-from .notation import Name, parse_name
-from .replay import DIGITS, Mistakes, Replay
+from ..spec.network import Network
+from ..spec.names import Name, parse_name
+from ..truth.replay import DIGITS, Mistakes, Replay
 from .verdict import Verdict, format_exact, judge
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_files", "check_paths", "default_jobs", "EXACT_UPDATES", "REPLAY_UPDATES"]
@@ -399,10 +399,10 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        from .formula import verify_formula
+        from ..formulas.verify import verify_formula
     except ImportError:
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message="Formula claims need symbolic.formula, which this installation lacks.")
+                           message="Formula claims need symbolic.formulas.verify, which this installation lacks.")
     try:
         result = verify_formula(ctx.network, c.formula, c.symbols)
     except DerivcheckError as err:

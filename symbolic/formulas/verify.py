@@ -16,7 +16,7 @@ Contract
   in ∂L/∂w_{ij}^{(1)}, i and j run over the rows and columns of W^{(1)}; a condition such as
   ``\quad (i = 1)`` fixes one) and of a layer variable ``l`` (every layer where all the
   layers named exist).
-* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.matrix_form.prove_equal`:
+* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.formulas.matrix_form.prove_equal`:
   structural identity, or the elementwise difference is exactly 0 — for every elementwise
   activation, through the activations' derivative rules, or in the concrete closed form); the
   message says which. ``WRONG`` — a concrete counterexample: the point (the network's own
@@ -35,10 +35,10 @@ from typing import Iterator, Mapping
 
 import sympy as sp
 
-from . import matrix_form as mf
-from .errors import DerivcheckError
-from .latex_parser import Formula, parse_formula
-from .network import Network
+from ..formulas import matrix_form as mf
+from ..spec.errors import DerivcheckError
+from .parser import Formula, parse_formula
+from ..spec.network import Network
 
 __all__ = ["FormulaVerdict", "verify_formula", "VERDICTS"]
 

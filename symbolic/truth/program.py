@@ -2,7 +2,7 @@
 
 Contract
 --------
-The closed form (:mod:`symbolic.closed_form`) writes the loss as one tree of
+The closed form (:mod:`symbolic.truth.closed_form`) writes the loss as one tree of
 every parameter, which grows exponentially with depth. :class:`Structured`
 writes the same network as a *straight-line program* over node symbols, each
 defined once, so its size grows linearly with the number of parameters:
@@ -16,12 +16,12 @@ defined once, so its size grows linearly with the number of parameters:
 * gradients: ``∂L/∂W{l}[i,j] = δ{l}_i a{l-1}_j``, ``∂L/∂b{l}[i] = δ{l}_i``,
   ``∂L/∂b{l} = Σ_i δ{l}_i`` (shared bias).
 
-Node symbols are the canonical ones of :func:`symbolic.notation.symbol_for`
+Node symbols are the canonical ones of :func:`symbolic.spec.names.symbol_for`
 (``u2_1``, ``a2_1``) plus ``df2_1`` for f'(u) and ``delta2_1`` for δ; never user
-text. f and f' come from the rule table (:mod:`symbolic.rules`): ``rule.symbolic``
+text. f and f' come from the rule table (:mod:`symbolic.spec.rules`): ``rule.symbolic``
 / ``rule.symbolic_prime`` in the *concrete* program (the default), the undefined
 functions ``f_<name>`` / ``fp_<name>`` of
-:func:`symbolic.matrix_form.generic_functions` in the *generic* one
+:func:`symbolic.formulas.matrix_form.generic_functions` in the *generic* one
 (``generic=True``). Only the definitions of ``a{l}_i`` and ``df{l}_i`` differ
 between the two; the backward program and the gradients are the same
 expressions of node symbols. The output δ is the rule table's loss derivative
@@ -32,7 +32,7 @@ softmax_ce (exact for every target, also when Σy ≠ 1 — as in ``numeric.engi
 
 Derivatives of other quantities (``dL[k]/dW``, ``du2[1]/da1[2]``, …) are the
 same reverse sweep seeded at that quantity (adjoint symbols ``g{l}_i``), with
-the cut semantics of :mod:`symbolic.exact`: everything not downstream of the
+the cut semantics of :mod:`symbolic.truth.exact`: everything not downstream of the
 variable is held fixed.
 
 Exact evaluation (:meth:`Structured.evaluate`) runs the program once per sample
@@ -44,18 +44,18 @@ to ``DIGITS + 5`` digits (otherwise 180 and 300 digits are tried), and the answe
 is a ``Float`` of ``DIGITS`` (60) digits. A value that cancels (a shared bias's
 Σ_k δ_k under softmax is identically 0) is reported as 0 when it is below
 10^-170 in absolute value at both 180 and 300 digits. relu's f' at u = 0 is a
-:class:`KinkError` naming the node, as in :class:`symbolic.exact.Truth`.
+:class:`KinkError` naming the node, as in :class:`symbolic.truth.exact.Truth`.
 
 Proof (:meth:`Structured.prove`)
 --------------------------------
 Claim: every gradient entry of the program equals, entry by entry, the
-matrix-form formulas of :func:`symbolic.matrix_form.derive`
+matrix-form formulas of :func:`symbolic.formulas.matrix_form.derive`
 (δ^{(L)}, δ^{(l)} = (W^{(l+1)})ᵀ δ^{(l+1)} ⊙ f'(u^{(l)}), ∇W^{(l)} = δ^{(l)}(a^{(l−1)})ᵀ,
 ∇b^{(l)} = δ^{(l)} or Σ_i δ_i^{(l)}), which that module proves against
 ``sympy.diff`` of the closed form. The proof is exact and never samples:
 
 1. *Same atoms.* Each matrix-form equation is evaluated (by
-   :func:`symbolic.matrix_form.evaluate`) under a *node model* in which
+   :func:`symbolic.formulas.matrix_form.evaluate`) under a *node model* in which
    ``W``, ``b``, ``x``, ``y`` are the parameter/data symbols, ``u``, ``a`` and
    ``δ`` of every layer are the program's node symbols (not their definitions)
    and f'(u{l}_i) is the node symbol ``df{l}_i``. The right side of each
@@ -100,11 +100,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .errors import DerivcheckError, KinkError
+from ..spec.errors import DerivcheckError, KinkError
 from .exact import DIGITS, MixedEvaluator, NearKink, Unevaluable, refuse_data_variable
-from .network import Network
-from .notation import Name, parse_name, symbol_for
-from .rules import ACTIVATIONS, LOSSES
+from ..spec.network import Network
+from ..spec.names import Name, parse_name, symbol_for
+from ..spec.rules import ACTIVATIONS, LOSSES
 
 __all__ = ["Structured", "StructuredTruth", "ProofReport", "EntryCheck", "lemma_output", "gradient_function"]
 
@@ -197,7 +197,7 @@ class Structured:
         if not rule.elementwise:
             return rule.apply(us)
         if self.generic:
-            from .matrix_form import generic_functions
+            from ..formulas.matrix_form import generic_functions
             fn, _ = generic_functions(name)
             return [fn(v) for v in us]
         return [rule.symbolic(v) for v in us]
@@ -214,7 +214,7 @@ class Structured:
         """f_l'(u) for an elementwise activation of layer l (rule table, or generic)."""
         name = self.network.activations[l - 1]
         if self.generic:
-            from .matrix_form import generic_functions
+            from ..formulas.matrix_form import generic_functions
             return generic_functions(name)[1](u)
         return ACTIVATIONS[name].symbolic_prime(u)
 
@@ -442,7 +442,7 @@ class _Kink(Exception):
 
 
 class _Interpreter(MixedEvaluator):
-    """:class:`symbolic.exact.MixedEvaluator` over node symbols; a kink is named by its node (``u2[1]``)."""
+    """:class:`symbolic.truth.exact.MixedEvaluator` over node symbols; a kink is named by its node (``u2[1]``)."""
 
     def __call__(self, e: Expr, target):
         try:
@@ -637,7 +637,7 @@ class _NodeModel:
         self.deltas = sw.adjoint_u
 
     def function(self, name: str, prime: bool):
-        from .matrix_form import generic_functions
+        from ..formulas.matrix_form import generic_functions
         if name == "exp":
             return sp.exp
         if name == "log":
@@ -649,7 +649,7 @@ class _NodeModel:
         return lambda v: df.get(v) or fp(v)  # f'(u{l}_i) is the node symbol df{l}_i
 
     def array(self, kind: str, layer: int | None):
-        from .matrix_form import Matrix, node_array
+        from ..formulas.matrix_form import Matrix, node_array
         found = node_array(self, kind, layer)
         if found is not None:
             return found
@@ -681,7 +681,7 @@ def _compare(mine: Expr, theirs: Expr, subs: dict | None) -> str | None:
 
 def prove_structured(network: Network, program: Structured | None = None) -> ProofReport:
     """Prove the program's gradients equal to ``matrix_form.derive(network)`` entry by entry."""
-    from .matrix_form import Ctx, Deriv, Var, derive, evaluate, shape_of, to_text
+    from ..formulas.matrix_form import Ctx, Deriv, Var, derive, evaluate, shape_of, to_text
 
     program = program or Structured(network)
     model = _NodeModel(program)
@@ -727,7 +727,7 @@ def prove_structured(network: Network, program: Structured | None = None) -> Pro
 
 
 def _param_name(network: Network, symbol: sp.Symbol) -> str:
-    from .notation import canonical_of_symbol
+    from ..spec.names import canonical_of_symbol
     return canonical_of_symbol(symbol)
 
 

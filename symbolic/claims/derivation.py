@@ -26,10 +26,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import DerivcheckError, brief
-from .errors import shorten as _short
-from .network import Network, exact_number
-from .notation import Name, parse_name
+from ..spec.errors import DerivcheckError, brief
+from ..spec.errors import shorten as _short
+from ..spec.network import Network, exact_number
+from ..spec.names import Name, parse_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 

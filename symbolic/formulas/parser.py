@@ -7,7 +7,7 @@ Contract
     \nabla_{w^{(2)}} L = \left(f\left(W^{(2)} y + b^{(2)}\right) - z\right) \odot f'\left(W^{(2)} y + b^{(2)}\right) y^T
 
 and returns a :class:`Formula`: the sides of the equation chain (``A = B = C``, or an
-``aligned`` block with ``&=`` and ``\\``) as :mod:`symbolic.matrix_form` nodes, plus
+``aligned`` block with ``&=`` and ``\\``) as :mod:`symbolic.formulas.matrix_form` nodes, plus
 conditions that fix an index (``\quad (i = 1)``, ``, i = 1``, ``\text{for } i = 1``).
 
 What it reads: ``\frac``, ``\frac{\partial X}{\partial V}``, ``\frac{\partial}{\partial V} X``,
@@ -49,9 +49,9 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, \
     VisitError
 
-from . import matrix_form as mf
-from .errors import DerivcheckError, brief
-from .notation import parse_name
+from ..formulas import matrix_form as mf
+from ..spec.errors import DerivcheckError, brief
+from ..spec.names import parse_name
 
 __all__ = ["Formula", "parse_formula", "GRAMMAR", "MAX_LENGTH", "MAX_NESTING"]
 

@@ -7,7 +7,7 @@ Contract
 * :meth:`Truth.value` — any ``u``, ``a``, ``x``, ``y``, parameter, ``L`` or ``L[k]``;
 * :meth:`Truth.derivative` — ``dX/dY`` for any two canonical quantities,
   parameters or nodes: X as a function of Y through the network graph, with
-  everything that does not depend on Y held fixed (:mod:`symbolic.closed_form`'s
+  everything that does not depend on Y held fixed (:mod:`symbolic.truth.closed_form`'s
   ``cut``), by ``sympy.diff``;
 * :meth:`Truth.gradient` — ``dL/dθ`` for every parameter.
 
@@ -22,7 +22,7 @@ A derivative that passes through relu exactly at its kink (u = 0) raises
 
 When the closed form would exceed ``closed_form.MAX_TREE_SIZE`` nodes, values,
 derivatives and the gradient come from the structured derivation
-(:mod:`symbolic.structured`, same contract; ``Truth.structured``) instead.
+(:mod:`symbolic.truth.program`, same contract; ``Truth.structured``) instead.
 """
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ import mpmath
 import sympy as sp
 
 from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
-from .errors import DerivcheckError, KinkError, shorten
-from .network import Network
-from .notation import Name, parse_name
+from ..spec.errors import DerivcheckError, KinkError, shorten
+from ..spec.network import Network
+from ..spec.names import Name, parse_name
 
 __all__ = ["Truth", "evaluate", "DIGITS", "to_float"]
 
@@ -252,11 +252,11 @@ class Truth:
 
     @cached_property
     def structured(self):
-        """The structured program's truth (:mod:`symbolic.structured`) when the closed form would be
+        """The structured program's truth (:mod:`symbolic.truth.program`) when the closed form would be
         too large (``tree_size > MAX_TREE_SIZE``); None otherwise."""
         if tree_size(self.network) <= MAX_TREE_SIZE:
             return None
-        from .structured import StructuredTruth
+        from .program import StructuredTruth
         return StructuredTruth(self.network, self.sample)
 
     @cached_property

@@ -10,7 +10,7 @@ juxtaposition (a scalar factor when either side is 1×1, else a matrix
 product), ``Apply('f', arg, prime=True)`` is f'(·), ``Entry`` a subscript
 (w_{ij}: an entry; w_i of a matrix: row i; b_i of a vector: an entry), ``Deriv``
 a partial derivative ∂X/∂V, ``SumIdx`` a Σ over an index, ``MatrixLit`` a bmatrix.
-The derivation builds them; :mod:`symbolic.latex_parser` builds them from LaTeX.
+The derivation builds them; :mod:`symbolic.formulas.parser` builds them from LaTeX.
 :func:`to_latex` (dispatch on node type) prints them like the tutorials
 (``\\left(W^{(2)}\\right)^T \\delta^{(2)} \\odot f'(u^{(1)})``), :func:`to_text` in Unicode;
 the LaTeX reads back through the parser to the same meaning.
@@ -22,8 +22,8 @@ dimension. Bad input (a layer that does not exist, a bias the layer does not
 have) is a :class:`DerivcheckError`.
 
 **Models.** A :class:`Model` gives every quantity of one sample as SymPy
-expressions of the parameter symbols of :func:`symbolic.notation.symbol_for`.
-The *concrete* model is :func:`symbolic.closed_form.closed_form` itself
+expressions of the parameter symbols of :func:`symbolic.spec.names.symbol_for`.
+The *concrete* model is :func:`symbolic.truth.closed_form.closed_form` itself
 (cut for node derivatives exactly as there). The *generic* model is the same
 construction with every elementwise activation replaced by an undefined
 function ``f_<name>`` whose derivative is another undefined function
@@ -47,7 +47,7 @@ never at sampled points, in stages that stop at the first success:
    (σ' = σ(1 − σ), tanh' = 1 − tanh², identity, relu's step with H² = H);
    this proves activation-specific forms such as a ⊙ (1 − a) and the
    sigmoid + cross-entropy δ = a − y.
-3. *test points*: both sides of ``symbolic.closed_form`` (concrete rules) at
+3. *test points*: both sides of ``symbolic.truth.closed_form`` (concrete rules) at
    exact points (the network's own numbers first), mpmath at 60 digits; a
    difference is a counterexample (the WRONG verdict).
 4. *concrete*: the closed form itself with every exp(·)/tanh(·)/log(·) as a
@@ -87,12 +87,12 @@ from sympy.polys.fields import sfield
 from sympy.polys.rings import ring
 from sympy.polys.polyerrors import CoercionFailed, GeneratorsNeeded, PolynomialError
 
-from .closed_form import MAX_TREE_SIZE, closed_form, tree_size
-from .errors import DerivcheckError, TooLargeError, shorten
-from .exact import DIGITS, evaluate as exact_evaluate
-from .network import Network
-from .notation import Name, symbol_for
-from .rules import ACTIVATIONS, LOSSES
+from ..truth.closed_form import MAX_TREE_SIZE, closed_form, tree_size
+from ..spec.errors import DerivcheckError, TooLargeError, shorten
+from ..truth.exact import DIGITS, evaluate as exact_evaluate
+from ..spec.network import Network
+from ..spec.names import Name, symbol_for
+from ..spec.rules import ACTIVATIONS, LOSSES
 
 __all__ = [
     # nodes
@@ -1130,7 +1130,7 @@ class Model:
 
 
 def _parse(name: str) -> Name:
-    from .notation import parse_name
+    from ..spec.names import parse_name
     return parse_name(name)
 
 

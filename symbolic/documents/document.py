@@ -2,8 +2,8 @@
 
 Contract
 --------
-:func:`render_document` turns a :class:`~symbolic.derivation.Derivation` (or a
-bare :class:`~symbolic.network.Network`) into one complete ``.tex`` source:
+:func:`render_document` turns a :class:`~symbolic.claims.derivation.Derivation` (or a
+bare :class:`~symbolic.spec.network.Network`) into one complete ``.tex`` source:
 
 * a TikZ figure of the network — neurons labelled, weights on the edges with
   their values, biases as the bias mode has them (``shared``: one bias node per
@@ -18,12 +18,12 @@ bare :class:`~symbolic.network.Network`) into one complete ``.tex`` source:
 * a table of the file's claims with verdicts and diagnoses, WRONG ones
   highlighted (when the file has claims and ``check_claims`` is true).
 
-Every value comes from :class:`symbolic.exact.Truth` (exact rationals or
+Every value comes from :class:`symbolic.truth.exact.Truth` (exact rationals or
 60-digit numbers), so the document is correct by construction; numbers are
 printed with ``digits`` significant digits. Names are the file's own (through
 its aliases), else canonical. All formulas go through
-:class:`symbolic.latex_printer.DerivLatexPrinter`; user text through
-:func:`symbolic.latex_printer.escape_text`. A network without parameters or
+:class:`symbolic.formulas.printers.DerivLatexPrinter`; user text through
+:func:`symbolic.formulas.printers.escape_text`. A network without parameters or
 data gives the symbolic sections only (formulas, no numbers);
 :func:`derive_formulas` gives those formulas alone (LaTeX or plain text).
 
@@ -48,12 +48,12 @@ from typing import Sequence
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from .errors import DerivcheckError, KinkError
-from .exact import Truth, evaluate
-from .network import Network
-from .notation import Name, canonical_of_symbol, parse_name, symbol_for
-from .rules import ACTIVATIONS, LOSSES
-from .latex_printer import (
+from ..spec.errors import DerivcheckError, KinkError
+from ..truth.exact import Truth, evaluate
+from ..spec.network import Network
+from ..spec.names import Name, canonical_of_symbol, parse_name, symbol_for
+from ..spec.rules import ACTIVATIONS, LOSSES
+from ..formulas.printers import (
     DIGITS, DerivLatexPrinter, MApply, MGrad, MHad, MMul, MOnes, MSym, MT, MSub, Num, alias_latex, escape_text,
     format_number, matrix_latex, name_latex, render_matrix,
 )
@@ -647,12 +647,12 @@ def _matrix_form(w: _Writer, network: Network, nums: list[_Numbers] | None, grad
 
 
 def _matrix_equations(network: Network) -> dict[int, list[tuple[str, str]]]:
-    """Per layer, the symbolic (δ, ∇W, ∇b) equations as LaTeX: from :mod:`symbolic.matrix_form` when it is
+    """Per layer, the symbolic (δ, ∇W, ∇b) equations as LaTeX: from :mod:`symbolic.formulas.matrix_form` when it is
     available, else from this package's own matrix nodes."""
     out: dict[int, list[tuple[str, str]]] = {}
     try:
-        from .matrix_form import Deriv, Var, derive, to_latex
-    except ImportError:  # an installation without symbolic.matrix_form: this module's own matrix nodes
+        from ..formulas.matrix_form import Deriv, Var, derive, to_latex
+    except ImportError:  # an installation without symbolic.formulas.matrix_form: this module's own matrix nodes
         derive = None
     if derive is not None:
         mf = derive(network)
@@ -713,7 +713,7 @@ def _update(w: _Writer, network: Network, values: dict, grads: dict) -> None:
 
 
 def _claims_table(w: _Writer, report) -> None:
-    from .verdict import Verdict
+    from ..claims.verdict import Verdict
 
     if report.error:
         w.text("The claims could not be checked: " + escape_text(report.error))
@@ -756,7 +756,7 @@ def _breakable(text: str) -> str:
 def render_document(source, *, check_claims: bool = True, report=None, digits: int = DIGITS,
                     title: str | None = None) -> str:
     """A complete LaTeX document for a derivation (or a bare network); see the module contract."""
-    from .derivation import Derivation
+    from ..claims.derivation import Derivation
 
     if isinstance(source, Derivation):
         network, aliases = source.network, _alias_table(source.aliases, source.network)
@@ -833,7 +833,7 @@ def render_document(source, *, check_claims: bool = True, report=None, digits: i
         _update(w, network, values, grads)
     if claims and check_claims:
         if report is None:
-            from .check import check_derivation
+            from ..claims.check import check_derivation
 
             report = check_derivation(source)
         w.section("Claims checked")

@@ -9,9 +9,9 @@ claim would have if the author had made that mistake. :func:`diagnose`
 returns the description of every mistake whose prediction the claimed digits
 match (verdict ok or rounding against the prediction), or ``""``.
 
-The predictions run through :class:`symbolic.replay.Replay` (60-digit
-backprop with mistakes switched on) or :class:`symbolic.exact.Truth`; the
-context object (``symbolic.check.ClaimContext``) supplies them.
+The predictions run through :class:`symbolic.truth.replay.Replay` (60-digit
+backprop with mistakes switched on) or :class:`symbolic.truth.exact.Truth`; the
+context object (``symbolic.claims.check.ClaimContext``) supplies them.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Callable, Iterable
 
 from .derivation import Claim
-from .replay import Mistakes
+from ..truth.replay import Mistakes
 from .verdict import Verdict, judge
 
 __all__ = ["Mistake", "MISTAKES", "diagnose"]

@@ -27,7 +27,7 @@ import sympy as sp
 
 import numeric
 from .exact import Truth, to_float
-from .network import Network
+from ..spec.network import Network
 
 __all__ = ["WitnessRow", "CrossCheck", "cross_check", "lambdified_gradient"]
 
@@ -81,12 +81,12 @@ def lambdified_gradient(truth: Truth, modules: str = "numpy"):
 
     ``values`` is a flat sequence: the parameters in canonical order, then x, then y.
     ``modules`` is ``"numpy"`` (float64) or ``"mpmath"`` (the caller's working precision).
-    The argument symbols are the ones :mod:`symbolic.notation` builds, never user text.
+    The argument symbols are the ones :mod:`symbolic.spec.names` builds, never user text.
     Beyond ``MAX_TREE_SIZE`` the structured program stands in
-    (:func:`symbolic.structured.gradient_function`, same signature).
+    (:func:`symbolic.truth.program.gradient_function`, same signature).
     """
     if truth.structured is not None:
-        from .structured import gradient_function
+        from .program import gradient_function
         return gradient_function(truth.network, modules)
     form = truth.form
     names = truth.network.parameter_names()

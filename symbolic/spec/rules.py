@@ -10,7 +10,7 @@ Contract
 * ``LOSSES[name]`` is a :class:`LossRule`: ``terms(a, y)`` gives the list of
   per-output terms L[k] (they sum to the loss), ``numeric`` the NumPy twin.
 * relu is a ``Piecewise``; its kink (u = 0) is a point where the derivative
-  does not exist, and the evaluator reports it (:class:`symbolic.errors.KinkError`)
+  does not exist, and the evaluator reports it (:class:`symbolic.spec.errors.KinkError`)
   instead of returning either one-sided value.
 
 Adding an activation or loss is one entry here plus one in

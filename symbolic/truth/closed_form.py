@@ -5,7 +5,7 @@ Contract
 :func:`closed_form` builds, for one sample with symbolic input ``x`` and
 target ``y``, the expressions ``u{l}[i]``, ``a{l}[i]``, the loss terms
 ``L[k]`` and ``L`` as functions of every parameter symbol (made by
-:func:`symbolic.notation.symbol_for`: ``W2[1,1]`` is the symbol ``W2_1_1``,
+:func:`symbolic.spec.names.symbol_for`: ``W2[1,1]`` is the symbol ``W2_1_1``,
 printed ``W^{(2)}_{11}``).
 
 ``cut`` replaces nodes by free symbols: ``cut={"a1[2]": t}`` builds
@@ -25,10 +25,10 @@ from typing import Mapping
 
 import sympy as sp
 
-from .errors import TooLargeError
-from .network import Network
-from .notation import Name, parse_name, symbol_for
-from .rules import ACTIVATIONS, LOSSES
+from ..spec.errors import TooLargeError
+from ..spec.network import Network
+from ..spec.names import Name, parse_name, symbol_for
+from ..spec.rules import ACTIVATIONS, LOSSES
 
 __all__ = ["ClosedForm", "closed_form", "tree_size", "MAX_TREE_SIZE"]
 

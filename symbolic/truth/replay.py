@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .network import Network
-from .rules import ACTIVATIONS, LOSSES
+from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS, LOSSES
 
 __all__ = ["Mistakes", "Replay", "NO_MISTAKES"]
 

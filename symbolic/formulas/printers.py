@@ -3,7 +3,7 @@
 Contract
 --------
 * :class:`DerivLatexPrinter` — a SymPy ``LatexPrinter`` subclass. Symbols made
-  by :func:`symbolic.notation.symbol_for` (``W2_1_1``, ``u1_2``, ``x_1``, ``L``,
+  by :func:`symbolic.spec.names.symbol_for` (``W2_1_1``, ``u1_2``, ``x_1``, ``L``,
   ``L_1``) print as the file's alias (``w_{5}``, ``net_{h1}``) when the alias
   table has one, else in canonical notation (``W^{(2)}_{11}``). :class:`Num`
   is a number that stays unevaluated inside an expression (so
@@ -37,8 +37,8 @@ from typing import Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .errors import DerivcheckError
-from .notation import Name, canonical_of_symbol, latex_name, parse_name
+from ..spec.errors import DerivcheckError
+from ..spec.names import Name, canonical_of_symbol, latex_name, parse_name
 
 __all__ = [
     "DIGITS", "Num", "DerivLatexPrinter", "format_number", "alias_latex", "escape_text", "name_latex",
