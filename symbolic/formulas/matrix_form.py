@@ -89,7 +89,7 @@ from sympy.polys.polyerrors import CoercionFailed, GeneratorsNeeded, PolynomialE
 
 from ..truth.closed_form import MAX_TREE_SIZE, closed_form, tree_size
 from ..spec.errors import DerivcheckError, TooLargeError, shorten
-from ..truth.exact import DIGITS, evaluate as exact_evaluate
+from ..truth.evaluator import DIGITS, evaluate as exact_evaluate
 from ..spec.network import Network
 from ..spec.names import Name, symbol_for
 from ..spec.rules import ACTIVATIONS, LOSSES

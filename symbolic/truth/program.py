@@ -101,7 +101,7 @@ import numpy as np
 import sympy as sp
 
 from ..spec.errors import DerivcheckError, KinkError
-from .exact import DIGITS, MixedEvaluator, NearKink, Unevaluable, refuse_data_variable
+from .evaluator import DIGITS, MixedEvaluator, NearKink, Unevaluable, refuse_data_variable
 from ..spec.network import Network
 from ..spec.names import Name, parse_name, symbol_for
 from ..spec.rules import ACTIVATIONS, LOSSES
