@@ -20,8 +20,9 @@ from symbolic.truth.closed_form import closed_form
 from symbolic.spec.errors import DerivcheckError, TooLargeError
 from symbolic.formulas.parser import parse_formula
 from symbolic.formulas.matrix_form import (Add, Apply, Const, Ctx, Deriv, Entry, Hadamard, Juxt, MatMul, Model, ShapeMismatch,
-                                  Sub, Transpose, Var, derive, evaluate, generic_functions, sample_points,
-                                  shape_of, to_latex, to_text, _generic_to_concrete)
+                                  Sub, Transpose, Var, derive, evaluate, sample_points,
+                                  shape_of, to_latex, to_text)
+from symbolic.spec.rules import generic_functions, generic_to_concrete
 from symbolic.spec.network import Network
 
 # (layers, activation(s), loss, bias) — depth 1 to 3, every bias mode, every activation and loss
@@ -91,9 +92,9 @@ def test_generic_model_is_the_closed_form_with_f_left_open(case):
     net = Network.build(*case)
     generic, cf = Model(net, concrete=False), closed_form(net)
     for l in range(1, net.depth + 1):
-        assert [_generic_to_concrete(e) for e in generic.u[l]] == cf.u[l]
-        assert [_generic_to_concrete(e) for e in generic.a[l]] == cf.a[l]
-    assert _generic_to_concrete(generic.loss) == cf.loss
+        assert [generic_to_concrete(e) for e in generic.u[l]] == cf.u[l]
+        assert [generic_to_concrete(e) for e in generic.a[l]] == cf.a[l]
+    assert generic_to_concrete(generic.loss) == cf.loss
 
 
 def _numeric_params(net: Network, point: dict) -> dict[str, np.ndarray]:

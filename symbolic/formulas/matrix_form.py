@@ -92,7 +92,7 @@ from ..spec.errors import DerivcheckError, TooLargeError, shorten
 from ..truth.evaluator import DIGITS, evaluate as exact_evaluate
 from ..spec.network import Network
 from ..spec.names import Name, symbol_for
-from ..spec.rules import ACTIVATIONS, LOSSES
+from ..spec.rules import _GENERIC, ACTIVATIONS, LOSSES, _Activation, generic_functions, generic_to_concrete
 
 __all__ = [
     # nodes
@@ -965,42 +965,6 @@ def sum_range(node: SumIdx, ctx: Ctx) -> tuple[int, int]:
 
 
 # ============================================================================================== models
-class _Activation(sp.Function):
-    """An undefined elementwise activation whose derivative is another undefined function."""
-
-    nargs = 1
-    _prime: type = None  # set per subclass
-
-    def fdiff(self, argindex=1):
-        return type(self)._prime(self.args[0])
-
-
-_GENERIC: dict[str, tuple[type, type]] = {}
-
-
-def generic_functions(name: str) -> tuple[type, type]:
-    """(f_name, fp_name): the undefined activation ``name`` and its undefined derivative."""
-    if name not in _GENERIC:
-        prime = sp.Function(f"fp_{name}", real=True)
-        fn = type(f"f_{name}", (_Activation,), {"_prime": prime})
-        _GENERIC[name] = (fn, prime)
-    return _GENERIC[name]
-
-
-def _generic_to_concrete(expr: sp.Expr) -> sp.Expr:
-    """Replace every generic f_name / fp_name atom by the real rule."""
-    mapping = {}
-    for name, (fn, prime) in _GENERIC.items():
-        rule = ACTIVATIONS[name]
-        mapping[fn] = rule.symbolic
-        mapping[prime] = rule.symbolic_prime
-    out = expr
-    for fn, real in mapping.items():
-        if out.has(fn):
-            out = out.replace(fn, real)
-    return out
-
-
 def _column(items: Sequence[sp.Expr]) -> Matrix:
     return Matrix(len(items), 1, list(items))
 

@@ -13,6 +13,12 @@ Contract
   does not exist, and the evaluator reports it (:class:`symbolic.spec.errors.KinkError`)
   instead of returning either one-sided value.
 
+* Generic activations: :func:`generic_functions` gives ``(f_<name>, fp_<name>)``,
+  an undefined SymPy function (an :class:`_Activation`) whose derivative is the
+  undefined ``fp_<name>``; one pair per name, kept in ``_GENERIC``, so every
+  generic model and proof shares the same atoms. :func:`generic_to_concrete`
+  substitutes the real ``symbolic`` / ``symbolic_prime`` rules back in.
+
 Adding an activation or loss is one entry here plus one in
 ``numeric/functions.py``, and their tests.
 """
@@ -27,7 +33,8 @@ from numeric.functions import ACTIVATIONS as NUMERIC_ACTIVATIONS
 from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.functions import Activation, Loss
 
-__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES"]
+__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "_Activation", "_GENERIC", "generic_functions",
+           "generic_to_concrete"]
 
 Expr = sp.Expr
 
@@ -120,3 +127,40 @@ LOSSES: dict[str, LossRule] = {
     "softmax_ce": LossRule("softmax_ce", _softmax_ce, NUMERIC_LOSSES["softmax_ce"], needs_output=("softmax",),
                            description="−Σ y log softmax(u)"),
 }
+
+
+# ============================================== generic (undefined) activations f / f'
+class _Activation(sp.Function):
+    """An undefined elementwise activation whose derivative is another undefined function."""
+
+    nargs = 1
+    _prime: type = None  # set per subclass
+
+    def fdiff(self, argindex=1):
+        return type(self)._prime(self.args[0])
+
+
+_GENERIC: dict[str, tuple[type, type]] = {}
+
+
+def generic_functions(name: str) -> tuple[type, type]:
+    """(f_name, fp_name): the undefined activation ``name`` and its undefined derivative."""
+    if name not in _GENERIC:
+        prime = sp.Function(f"fp_{name}", real=True)
+        fn = type(f"f_{name}", (_Activation,), {"_prime": prime})
+        _GENERIC[name] = (fn, prime)
+    return _GENERIC[name]
+
+
+def generic_to_concrete(expr: sp.Expr) -> sp.Expr:
+    """Replace every generic f_name / fp_name atom by the real rule."""
+    mapping = {}
+    for name, (fn, prime) in _GENERIC.items():
+        rule = ACTIVATIONS[name]
+        mapping[fn] = rule.symbolic
+        mapping[prime] = rule.symbolic_prime
+    out = expr
+    for fn, real in mapping.items():
+        if out.has(fn):
+            out = out.replace(fn, real)
+    return out
