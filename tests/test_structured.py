@@ -29,11 +29,12 @@ from hypothesis import strategies as st
 
 import numeric
 from symbolic.truth.closed_form import MAX_TREE_SIZE, tree_size
-from symbolic.truth.compiled import compile_gradient
+from symbolic.truth.compiled import compile_gradient, gradient_function
 from symbolic.spec.errors import KinkError
 from symbolic.truth.exact import Truth
 from symbolic.spec.network import Network
-from symbolic.truth.program import Structured, StructuredTruth, lemma_output, prove_structured
+from symbolic.formulas.program_proof import lemma_output, prove_program, prove_structured
+from symbolic.truth.program import Structured, StructuredTruth
 
 HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 RATIONAL_ACTS = {"identity", "relu"}
@@ -192,7 +193,7 @@ def test_program_proved_equal_to_matrix_form(network):
 
 def test_proof_is_mostly_structural_identity():
     net = _random_net([4, 5, 3], ["tanh", "sigmoid"], "half_sse", "per-neuron")
-    report = Structured(net).prove()
+    report = prove_program(Structured(net))
     hidden = [e for e in report.equations if not e.equation.startswith("δ2")]
     assert all(e.structural == e.entries for e in hidden)
 
@@ -337,7 +338,6 @@ def test_gradient_function_is_a_drop_in_for_lambdify(layers, acts, loss, bias):
     import mpmath
 
     from symbolic.truth.crosscheck import lambdified_gradient
-    from symbolic.truth.program import gradient_function
 
     net = _random_net(layers, acts, loss, bias, seed=7)
     truth = Truth(net)

@@ -26,6 +26,12 @@ its own namespace holding only ``numpy``.
   generated functions (positional arrays in :attr:`CompiledGradient.arguments`
   order; they return a tuple in the same order). ``single`` works on 1-D
   vectors without any reshaping, for per-sample loops.
+* :func:`gradient_function` — the per-sample gradient as ``f(*values) -> list``
+  (parameters in canonical order, then x, then y), a drop-in for
+  :func:`symbolic.truth.crosscheck.lambdified_gradient`: ``"numpy"`` calls the
+  compiled single-sample code in float64, ``"mpmath"`` interprets the
+  structured program (:mod:`symbolic.truth.interpreter`) at the caller's working
+  precision (relu's f' at exactly 0 gives nan, as lambdify's Piecewise does).
 * Overflow inside ``exp`` of the printed rules (e.g. sigmoid at u = −1000)
   gives the correct limit 0/1 and is not warned about; relu's f' at exactly 0
   is ``nan``, as in :mod:`numeric.functions`.
@@ -36,15 +42,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import mpmath
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from numeric.parameters import flatten, unflatten
+
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
+from .interpreter import NodeInterpreter, NodeKink
 from .program import Structured
 
-__all__ = ["CompiledGradient", "compile_gradient"]
+__all__ = ["CompiledGradient", "compile_gradient", "gradient_function"]
 
 
 class _Printer(NumPyPrinter):
@@ -172,3 +182,45 @@ def _output_delta(p: Structured, batched: bool, ind: str) -> list[str]:
         return [f"{ind}d{L} = {_print(delta, names)}"]
     return [f"{ind}g{L} = {_print(grad, names)}",
             f"{ind}d{L} = a{L} * (g{L} - (a{L} * g{L}).sum({axis}))"]
+
+
+def gradient_function(network: Network, modules: str = "mpmath") -> Callable[..., list]:
+    """The per-sample gradient as ``f(*values) -> list`` (a drop-in for ``crosscheck.lambdified_gradient``).
+
+    ``values`` is the parameters in canonical order, then x, then y. ``"mpmath"`` runs the
+    structured program at the caller's working precision (relu's f' at exactly 0 is nan, as
+    lambdify's Piecewise gives); ``"numpy"`` calls the compiled single-sample code in float64.
+    """
+    program = Structured(network)
+    names = network.parameter_names()
+    grads = program.gradient_exprs()
+    exprs = [grads[k] for k in names]
+    args = [program.params[k] for k in names] + program.x + program.y
+    if modules == "numpy":
+        compiled = compile_gradient(network, program)
+        arch = network.architecture
+        n_p, n_x = len(names), network.layers[0]
+
+        def f_numpy(*values):
+            arrays = unflatten(arch, dict(zip(names, values[:n_p])))
+            x = np.asarray(values[n_p:n_p + n_x], dtype=float)
+            y = np.asarray(values[n_p + n_x:], dtype=float)
+            out = compiled(arrays, x, y)
+            return list(flatten(arch, out).values())
+
+        return f_numpy
+    if modules != "mpmath":
+        raise ValueError(f"modules must be 'mpmath' or 'numpy', not {modules!r}")
+    assignments = program.forward + program.local + program.sweep("L").assignments
+
+    def f_mpmath(*values):
+        env = dict(zip(args, values))
+        ev = NodeInterpreter(env, mpmath.mp.dps)
+        try:
+            for s, e in assignments:
+                env[s] = ev(e, s)
+            return [NodeInterpreter.mp(ev(e, None)) for e in exprs]
+        except NodeKink:
+            return [mpmath.nan] * len(exprs)
+
+    return f_mpmath

@@ -26,8 +26,10 @@ import numpy as np
 import sympy as sp
 
 import numeric
-from .exact import Truth, to_float
+
 from ..spec.network import Network
+from .compiled import gradient_function
+from .exact import Truth, to_float
 
 __all__ = ["WitnessRow", "CrossCheck", "cross_check", "lambdified_gradient"]
 
@@ -83,10 +85,9 @@ def lambdified_gradient(truth: Truth, modules: str = "numpy"):
     ``modules`` is ``"numpy"`` (float64) or ``"mpmath"`` (the caller's working precision).
     The argument symbols are the ones :mod:`symbolic.spec.names` builds, never user text.
     Beyond ``MAX_TREE_SIZE`` the structured program stands in
-    (:func:`symbolic.truth.program.gradient_function`, same signature).
+    (:func:`symbolic.truth.compiled.gradient_function`, same signature).
     """
     if truth.structured is not None:
-        from .program import gradient_function
         return gradient_function(truth.network, modules)
     form = truth.form
     names = truth.network.parameter_names()

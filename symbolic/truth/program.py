@@ -21,7 +21,7 @@ Node symbols are the canonical ones of :func:`symbolic.spec.names.symbol_for`
 text. f and f' come from the rule table (:mod:`symbolic.spec.rules`): ``rule.symbolic``
 / ``rule.symbolic_prime`` in the *concrete* program (the default), the undefined
 functions ``f_<name>`` / ``fp_<name>`` of
-:func:`symbolic.formulas.matrix_form.generic_functions` in the *generic* one
+:func:`symbolic.spec.rules.generic_functions` in the *generic* one
 (``generic=True``). Only the definitions of ``a{l}_i`` and ``df{l}_i`` differ
 between the two; the backward program and the gradients are the same
 expressions of node symbols. The output δ is the rule table's loss derivative
@@ -36,80 +36,31 @@ the cut semantics of :mod:`symbolic.truth.exact`: everything not downstream of t
 variable is held fixed.
 
 Exact evaluation (:meth:`Structured.evaluate`) runs the program once per sample
-with one interpreter over the SymPy definitions: values stay
-:class:`fractions.Fraction` while only rational arithmetic is involved (identity
-/ relu nets at rational points give exact ``Rational``), else mpmath; mpmath runs
-are done at ``DIGITS + 20`` and ``DIGITS + 40`` working digits and must agree
-to ``DIGITS + 5`` digits (otherwise 180 and 300 digits are tried), and the answer
-is a ``Float`` of ``DIGITS`` (60) digits. A value that cancels (a shared bias's
-Σ_k δ_k under softmax is identically 0) is reported as 0 when it is below
-10^-170 in absolute value at both 180 and 300 digits. relu's f' at u = 0 is a
-:class:`KinkError` naming the node, as in :class:`symbolic.truth.exact.Truth`.
-
-Proof (:meth:`Structured.prove`)
---------------------------------
-Claim: every gradient entry of the program equals, entry by entry, the
-matrix-form formulas of :func:`symbolic.formulas.matrix_form.derive`
-(δ^{(L)}, δ^{(l)} = (W^{(l+1)})ᵀ δ^{(l+1)} ⊙ f'(u^{(l)}), ∇W^{(l)} = δ^{(l)}(a^{(l−1)})ᵀ,
-∇b^{(l)} = δ^{(l)} or Σ_i δ_i^{(l)}), which that module proves against
-``sympy.diff`` of the closed form. The proof is exact and never samples:
-
-1. *Same atoms.* Each matrix-form equation is evaluated (by
-   :func:`symbolic.formulas.matrix_form.evaluate`) under a *node model* in which
-   ``W``, ``b``, ``x``, ``y`` are the parameter/data symbols, ``u``, ``a`` and
-   ``δ`` of every layer are the program's node symbols (not their definitions)
-   and f'(u{l}_i) is the node symbol ``df{l}_i``. The right side of each
-   equation then is a small expression of the same atoms as the program's
-   definition of that entry, independent of the network's size.
-2. *Entry by entry.* For every entry the two expressions are compared:
-   identical SymPy expressions (*structural identity* — the usual case: the
-   program is the δ recurrence written entry-wise), else their difference
-   must ``expand`` to 0, else the numerator of its ``together`` must (loss
-   derivatives such as bce's written differently). For softmax +
-   softmax_ce the matrix form states a − y, valid for targets with Σy = 1; there
-   y_n = 1 − Σ_{k<n} y_k is substituted first, as matrix_form's own proof does.
-   Because ``a`` and ``df`` are opaque symbols here, equality holds for every
-   elementwise activation at once; giving them their definitions (the same on
-   both sides) keeps it.
-3. *Output lemmas* (size n_L, independent of depth and width): the fused δ's
-   and the softmax Jacobian are proved from ``sympy.diff`` of the rule table's
-   concrete expressions in the output pre-activations u_k, with u_k = log(E_k)
-   for positive symbols E_k (so exp(c·u_k) = E_k^c) and the numerator of the
-   difference expanded to 0
-   (Jacobian entries (1,1) and (1,2); the others follow from softmax's
-   permutation equivariance).
-
-What this proves: the program *is* the matrix-form backprop, entry by entry,
-at any size. That the matrix form is ∂L/∂θ is the multivariate chain rule on
-the layer graph; matrix_form proves it against ``sympy.diff`` of the closed
-form on every network small enough for one. Independently,
-``tests/test_structured.py`` checks structured against closed-form gradients
-(hypothesis, every activation, loss and bias mode): identical Rationals for
-identity/relu nets, the structured gradient written out in parameters equal
-*as an expression* to ``sympy.diff`` of the generic closed form, and 50-digit
-agreement of the 60-digit values on exp-laden nets.
+with :mod:`symbolic.truth.interpreter` (identity / relu nets at rational points give
+exact ``Rational``, others 60-digit ``Float``; relu's f' at u = 0 is a
+:class:`KinkError` naming the node, as in :class:`symbolic.truth.exact.Truth`).
+:class:`StructuredTruth` has the contract of ``Truth``. That the program equals the
+matrix-form backprop is proved in :mod:`symbolic.formulas.program_proof`; the
+gradient as a callable (mpmath or compiled NumPy) is
+:func:`symbolic.truth.compiled.gradient_function`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
-import mpmath
-import numpy as np
 import sympy as sp
 
-from ..spec.errors import DerivcheckError, KinkError
-from .evaluator import DIGITS, MixedEvaluator, NearKink, Unevaluable, refuse_data_variable
-from ..spec.network import Network
+from ..spec.errors import DerivcheckError
 from ..spec.names import Name, parse_name, symbol_for
-from ..spec.rules import ACTIVATIONS, LOSSES
+from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS, LOSSES, generic_functions
+from .evaluator import refuse_data_variable
+from .interpreter import exact_values, needed_assignments, run_assignments, values_in
 
-__all__ = ["Structured", "StructuredTruth", "ProofReport", "EntryCheck", "lemma_output", "gradient_function"]
-
-_GUARD = 20
-_ZERO = mpmath.mpf(10) ** -170  # below this at 180 and 300 digits, a cancelling value is 0
+__all__ = ["Structured", "StructuredTruth", "Sweep"]
 
 Expr = sp.Expr
 
@@ -197,7 +148,6 @@ class Structured:
         if not rule.elementwise:
             return rule.apply(us)
         if self.generic:
-            from ..formulas.matrix_form import generic_functions
             fn, _ = generic_functions(name)
             return [fn(v) for v in us]
         return [rule.symbolic(v) for v in us]
@@ -214,7 +164,6 @@ class Structured:
         """f_l'(u) for an elementwise activation of layer l (rule table, or generic)."""
         name = self.network.activations[l - 1]
         if self.generic:
-            from ..formulas.matrix_form import generic_functions
             return generic_functions(name)[1](u)
         return ACTIVATIONS[name].symbolic_prime(u)
 
@@ -376,125 +325,16 @@ class Structured:
         """
         env = self.point(sample)
         where = f" for sample {sample}" if len(self.network.x) > 1 else ""
-        with mpmath.workdps(dps):
-            ev = _Interpreter(env, dps)
-            for s, e in self.forward:
-                env[s] = ev(e, s)
-            assignments = self.local + [a for sw in sweeps for a in sw.assignments]
-            if needed is not None:
-                assignments = _needed(assignments, needed, self.definition)
-            for s, e in assignments:
-                try:
-                    env[s] = ev(e, s)
-                except _Kink as k:
-                    raise KinkError(f"{k.node} = 0{where} lies exactly on relu's kink, where {what or 'the derivative'}"
-                                    f" does not exist; move the point off the kink.") from None
-        return env
+        assignments = self.local + [a for sw in sweeps for a in sw.assignments]
+        if needed is not None:
+            assignments = needed_assignments(assignments, needed, self.definition)
+        return run_assignments(env, dps, self.forward, assignments, what, where)
 
     def evaluate(self, exprs: Sequence[Expr], sample: int = 1, sweeps: Sequence[Sweep] = (),
                  what: str = "") -> list[sp.Expr]:
         """Exact values of ``exprs`` (over node/adjoint symbols) at one sample (see the module contract)."""
-        return _exact_values(lambda dps: self._values(exprs, sample, sweeps, what, dps), what)
-
-    def _values(self, exprs, sample, sweeps, what, dps):
-        env = self.run(sample, dps, sweeps, what, exprs)
-        with mpmath.workdps(dps):
-            ev = _Interpreter(env, dps)
-            out = []
-            for e in exprs:
-                try:
-                    out.append(ev(e, None))
-                except _Kink as k:
-                    raise KinkError(f"{k.node} = 0 lies exactly on relu's kink, where {what or 'the derivative'} "
-                                    f"does not exist; move the point off the kink.") from None
-            return out
-
-    # ------------------------------------------------------------------ proof
-    def prove(self) -> "ProofReport":
-        """Prove the program equal to the matrix-form formulas entry by entry (module docstring)."""
-        return prove_structured(self.network, self)
-
-
-# ========================================================================================= evaluation
-def _needed(assignments: list[tuple[sp.Symbol, Expr]], exprs: Iterable[Expr],
-            other: dict | None = None) -> list[tuple[sp.Symbol, Expr]]:
-    """The assignments ``exprs`` depend on (transitively, also through ``other`` definitions), in order."""
-    defs = dict(other or {})
-    defs.update(assignments)
-    own = {s for s, _ in assignments}
-    want: set = set()
-    stack = [s for e in exprs for s in e.free_symbols if s in defs]
-    while stack:
-        s = stack.pop()
-        if s in want:
-            continue
-        want.add(s)
-        stack.extend(t for t in defs[s].free_symbols if t in defs and t not in want)
-    return [(s, e) for s, e in assignments if s in want and s in own]
-
-
-_Unsupported = Unevaluable
-
-
-class _Kink(Exception):
-    def __init__(self, node: str):
-        self.node = node
-
-
-class _Interpreter(MixedEvaluator):
-    """:class:`symbolic.truth.exact.MixedEvaluator` over node symbols; a kink is named by its node (``u2[1]``)."""
-
-    def __call__(self, e: Expr, target):
-        try:
-            return super().__call__(e)
-        except NearKink as k:
-            raise _Kink(_node_name(k.where) if isinstance(k.where, sp.Piecewise) else str(target)) from None
-
-
-def _node_name(piece: sp.Piecewise) -> str:
-    """The canonical node a Piecewise (relu) is applied to: ``u2[1]``."""
-    for s in piece.free_symbols:
-        head, *idx = s.name.split("_")
-        return head + (f"[{','.join(idx)}]" if idx else "")
-    return "a pre-activation"
-
-
-def _exact_values(compute: Callable[[int], list], what: str) -> list[sp.Expr]:
-    """Run ``compute(dps)``; Fractions become Rationals, mpf results must agree at two precisions."""
-    precisions = [(DIGITS + _GUARD, DIGITS + 2 * _GUARD), (3 * DIGITS, 5 * DIGITS)]
-    try:
-        low = compute(precisions[0][0])
-        if all(isinstance(v, Fraction) for v in low):
-            return [sp.Rational(v.numerator, v.denominator) for v in low]
-        for lo_dps, hi_dps in precisions:
-            if lo_dps != precisions[0][0]:
-                low = compute(lo_dps)
-            high = compute(hi_dps)
-            out, ok = [], True
-            with mpmath.workdps(hi_dps):
-                for lo, hi in zip(low, high):
-                    if isinstance(lo, Fraction) and isinstance(hi, Fraction) and lo == hi:
-                        out.append(sp.Rational(hi.numerator, hi.denominator))
-                        continue
-                    lo_m, hi_m = _Interpreter.mp(lo), _Interpreter.mp(hi)
-                    if not (mpmath.isfinite(lo_m) and mpmath.isfinite(hi_m)):
-                        raise DerivcheckError(f"{what or 'The value'} is not a finite real number at this point.")
-                    if abs(hi_m - lo_m) > abs(hi_m) * mpmath.mpf(10) ** (-DIGITS - 5):
-                        if lo_dps != precisions[0][0] and max(abs(lo_m), abs(hi_m)) < _ZERO:
-                            out.append(sp.Float(0, DIGITS))  # cancels to 0 at 180 and 300 digits
-                            continue
-                        ok = False
-                        break
-                    out.append(sp.Float(hi_m, DIGITS))
-            if ok:
-                return out
-    except _Unsupported as e:
-        raise DerivcheckError(f"{what or 'The value'} cannot be evaluated exactly here ({e}).") from None
-    except ZeroDivisionError:
-        raise DerivcheckError(f"{what or 'The value'} divides by zero at this point.") from None
-    raise DerivcheckError(f"{what or 'The value'} cancels to below {DIGITS} significant digits even at "
-                          f"{precisions[-1][1]} working digits; derivcheck cannot state it exactly.")
-
+        return exact_values(lambda dps: values_in(self.run(sample, dps, sweeps, what, exprs), dps, exprs, what),
+                            what)
 
 # ============================================================================================ Truth
 class StructuredTruth:
@@ -548,238 +388,6 @@ class StructuredTruth:
         return {k: _mean([row[i] for row in per_sample]) for i, k in enumerate(names)}
 
 
-def gradient_function(network: Network, modules: str = "mpmath") -> Callable[..., list]:
-    """The per-sample gradient as ``f(*values) -> list`` (a drop-in for ``crosscheck.lambdified_gradient``).
-
-    ``values`` is the parameters in canonical order, then x, then y. ``"mpmath"`` runs the
-    structured program at the caller's working precision (relu's f' at exactly 0 is nan, as
-    lambdify's Piecewise gives); ``"numpy"`` calls the compiled single-sample code in float64.
-    """
-    program = Structured(network)
-    names = network.parameter_names()
-    grads = program.gradient_exprs()
-    exprs = [grads[k] for k in names]
-    args = [program.params[k] for k in names] + program.x + program.y
-    if modules == "numpy":
-        from numeric.parameters import flatten, unflatten
-        from .compiled import compile_gradient
-        compiled = compile_gradient(network, program)
-        arch = network.architecture
-        n_p, n_x = len(names), network.layers[0]
-
-        def f_numpy(*values):
-            arrays = unflatten(arch, dict(zip(names, values[:n_p])))
-            x = np.asarray(values[n_p:n_p + n_x], dtype=float)
-            y = np.asarray(values[n_p + n_x:], dtype=float)
-            out = compiled(arrays, x, y)
-            return list(flatten(arch, out).values())
-
-        return f_numpy
-    if modules != "mpmath":
-        raise ValueError(f"modules must be 'mpmath' or 'numpy', not {modules!r}")
-    assignments = program.forward + program.local + program.sweep("L").assignments
-
-    def f_mpmath(*values):
-        env = dict(zip(args, values))
-        ev = _Interpreter(env, mpmath.mp.dps)
-        try:
-            for s, e in assignments:
-                env[s] = ev(e, s)
-            return [_Interpreter.mp(ev(e, None)) for e in exprs]
-        except _Kink:
-            return [mpmath.nan] * len(exprs)
-
-    return f_mpmath
-
-
 def _mean(values: list[sp.Expr]) -> sp.Expr:
     total = sp.Add(*values) if len(values) > 1 else values[0]
     return total / len(values) if len(values) > 1 else total
-
-
-# ============================================================================================= proofs
-@dataclass(frozen=True)
-class EntryCheck:
-    equation: str
-    entries: int
-    structural: int  # entries identical as SymPy expressions
-    expanded: int    # entries equal after expand / together
-    assumption: str = ""
-
-
-@dataclass
-class ProofReport:
-    network: Network
-    equations: list[EntryCheck] = field(default_factory=list)
-    lemmas: list[str] = field(default_factory=list)
-
-    @property
-    def entries(self) -> int:
-        return sum(e.entries for e in self.equations)
-
-    def describe(self) -> str:
-        lines = [f"{e.equation}: {e.entries} entries equal ({e.structural} structurally identical, "
-                 f"{e.expanded} after expansion){' — ' + e.assumption if e.assumption else ''}"
-                 for e in self.equations]
-        return "\n".join(lines + [f"lemma: {t}" for t in self.lemmas])
-
-
-class _NodeModel:
-    """A matrix_form model whose u, a, δ are the program's node symbols and f, f' generic."""
-
-    def __init__(self, program: Structured):
-        self.p = program
-        self.network = program.network
-        self.concrete = False
-        self.params, self.x, self.y = program.params, program.x, program.y
-        self.u, self.a = program.u, program.a
-        sw = program.sweep("L")
-        self.deltas = sw.adjoint_u
-
-    def function(self, name: str, prime: bool):
-        from ..formulas.matrix_form import generic_functions
-        if name == "exp":
-            return sp.exp
-        if name == "log":
-            return (lambda v: 1 / v) if prime else sp.log
-        fn, fp = generic_functions(name)
-        if not prime:
-            return fn
-        df = self.p._df_of
-        return lambda v: df.get(v) or fp(v)  # f'(u{l}_i) is the node symbol df{l}_i
-
-    def array(self, kind: str, layer: int | None):
-        from ..formulas.matrix_form import Matrix, node_array
-        found = node_array(self, kind, layer)
-        if found is not None:
-            return found
-        if kind == "delta":
-            return Matrix(len(self.deltas[layer]), 1, list(self.deltas[layer]))
-        if kind == "L":
-            return Matrix([[self.p.loss]])
-        raise DerivcheckError(f"Unknown quantity {kind!r}.")
-
-    def with_cut(self, kind, layer):  # derived formulas contain no ∂X/∂(node)
-        raise DerivcheckError("A derivative node cannot be evaluated in the structured node model.")
-
-
-def _compare(mine: Expr, theirs: Expr, subs: dict | None) -> str | None:
-    """'structural', 'expanded', or None when not shown equal."""
-    if mine == theirs:
-        return "structural"
-    diff = mine - theirs
-    if subs:
-        diff = diff.xreplace(subs)
-    if diff == 0:
-        return "expanded"
-    d = sp.expand(diff)
-    if d == 0:
-        return "expanded"
-    num, _ = sp.fraction(sp.together(d))
-    return "expanded" if sp.expand(num) == 0 else None
-
-
-def prove_structured(network: Network, program: Structured | None = None) -> ProofReport:
-    """Prove the program's gradients equal to ``matrix_form.derive(network)`` entry by entry."""
-    from ..formulas.matrix_form import Ctx, Deriv, Var, derive, evaluate, shape_of, to_text
-
-    program = program or Structured(network)
-    model = _NodeModel(program)
-    form = derive(network)
-    ctx = Ctx(network)
-    report = ProofReport(network)
-    depth = network.depth
-    sumone = None
-    if (network.activations[-1], network.loss) == ("softmax", "softmax_ce"):
-        y = program.y
-        sumone = {y[-1]: 1 - sp.Add(*y[:-1])}
-    memo: dict = {}
-    for lhs, rhs in form.equations():
-        shape_of(rhs, ctx)
-        theirs = evaluate(rhs, model, ctx, memo)
-        if isinstance(lhs, Var):  # δ^{(l)}
-            l = lhs.layer
-            defs = dict(program.backward)
-            mine = [defs.get(s, s) if isinstance(s, sp.Symbol) else s for s in model.deltas[l]]
-            subs = sumone if l == depth else None
-        else:
-            assert isinstance(lhs, Deriv)
-            kind, l = lhs.wrt.kind, lhs.wrt.layer
-            target = model.array(kind, l)
-            mine = [program.derivative("L", _param_name(network, s))[0] for s in target]
-            subs = None
-        flat = list(theirs)
-        if len(flat) != len(mine):
-            raise DerivcheckError(f"{to_text(lhs)} has {len(flat)} entries in the matrix form but "
-                                  f"{len(mine)} in the structured program.")
-        structural = expanded = 0
-        for k, (me, th) in enumerate(zip(mine, flat)):
-            how = _compare(me, th, subs)
-            if how is None:
-                raise DerivcheckError(f"The structured program and the matrix form differ at entry {k + 1} of "
-                                      f"{to_text(lhs)}: {me} vs {th}.")
-            structural += how == "structural"
-            expanded += how == "expanded"
-        note = "targets with Σ y_k = 1 (y_n = 1 − Σ_{k<n} y_k substituted)" if subs else ""
-        report.equations.append(EntryCheck(to_text(lhs), len(mine), structural, expanded, note))
-    report.lemmas = lemma_output(network.activations[-1], network.loss, network.layers[-1])
-    return report
-
-
-def _param_name(network: Network, symbol: sp.Symbol) -> str:
-    from ..spec.names import canonical_of_symbol
-    return canonical_of_symbol(symbol)
-
-
-_LEMMAS: dict[tuple[str, str, int], list[str]] = {}
-
-
-def _zero(e: Expr, us: Sequence[sp.Symbol]) -> bool:
-    """Whether ``e`` is identically 0, with every u_k written as log(E_k) for a positive symbol E_k.
-
-    exp(c·u_k) becomes E_k**c, so the expression is rational in the E's; the numerator of its
-    ``together`` must expand to 0. Sound: E_k ranges over all positive reals as u_k over all reals.
-    """
-    e = e.xreplace({u: sp.log(sp.Dummy(f"E{k}", positive=True)) for k, u in enumerate(us)})
-    num, _ = sp.fraction(sp.together(e))
-    return sp.expand(num) == 0
-
-
-def lemma_output(act: str, loss: str, n: int) -> list[str]:
-    """Prove the output-layer rules the program uses, from sympy.diff of the rule table (cached)."""
-    key = (act, loss, n)
-    if key in _LEMMAS:
-        return _LEMMAS[key]
-    us = [sp.Symbol(f"v{k + 1}", real=True) for k in range(n)]
-    ys = [sp.Symbol(f"t{k + 1}", real=True) for k in range(n)]
-    rule = ACTIVATIONS[act]
-    out: list[str] = []
-    if rule.elementwise:
-        if (act, loss) == ("sigmoid", "bce"):
-            term = LOSSES[loss].terms([rule.symbolic(us[0])], [ys[0]])[0]
-            if not _zero(sp.diff(term, us[0]) - (rule.symbolic(us[0]) - ys[0]), us):
-                raise DerivcheckError("The fused sigmoid + bce output δ = a − y could not be proved.")
-            out.append("sigmoid + bce: ∂L_k/∂u_k = a_k − y_k (sympy.diff, u = log E)")
-        else:
-            out.append(f"{act} output: ∂L/∂u_k = ∂L_k/∂a_k · f'(u_k) (one-variable chain rule)")
-        _LEMMAS[key] = out
-        return out
-    a = rule.apply(us)
-    pairs = [(0, 0)] + ([(0, 1)] if n > 1 else [])
-    for i, k in pairs:
-        jac = a[i] * ((1 if i == k else 0) - a[k])
-        if not _zero(sp.diff(a[i], us[k]) - jac, us):
-            raise DerivcheckError("The softmax Jacobian a_i(δ_ik − a_k) could not be proved.")
-    out.append(f"softmax Jacobian ∂a_i/∂u_k = a_i(δ_ik − a_k) for n = {n} (entries (1,1), (1,2); the rest by "
-               f"permutation equivariance)")
-    if loss == "softmax_ce":
-        asym = [sp.Symbol(f"s{k + 1}", positive=True) for k in range(n)]
-        terms = LOSSES[loss].terms(asym, ys)
-        g = [sp.diff(sp.Add(*terms), s) for s in asym]
-        for k in range(n):
-            chain = sp.Add(*[g[i] * asym[i] * ((1 if i == k else 0) - asym[k]) for i in range(n)])
-            if sp.expand(chain - (asym[k] * sp.Add(*ys) - ys[k])) != 0:
-                raise DerivcheckError("The fused softmax + softmax_ce output δ could not be proved.")
-        out.append("softmax + softmax_ce: Σ_i ∂L/∂a_i · a_i(δ_ik − a_k) = a_k Σ_j y_j − y_k (expand)")
-    _LEMMAS[key] = out
-    return out
