@@ -41,6 +41,7 @@ import sympy as sp
 
 import numeric
 from .derivation import Claim, Derivation, load_derivation
+from ..formulas.verify import verify_formula
 from ..truth.crosscheck import lambdified_gradient
 from ..spec.errors import DerivcheckError, KinkError, shorten
 from ..truth.exact import Truth
@@ -398,11 +399,6 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
-    try:
-        from ..formulas.verify import verify_formula
-    except ImportError:
-        return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message="Formula claims need symbolic.formulas.verify, which this installation lacks.")
     try:
         result = verify_formula(ctx.network, c.formula, c.symbols)
     except DerivcheckError as err:

@@ -16,13 +16,13 @@ context object (``symbolic.claims.check.ClaimContext``) supplies them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Callable, Iterable
 
-from .derivation import Claim
 from ..truth.replay import Mistakes
-from .verdict import Verdict, judge
+from .derivation import Claim
+from .verdict import Verdict, judge, printed_unit
 
 __all__ = ["Mistake", "MISTAKES", "diagnose"]
 
@@ -99,10 +99,6 @@ def _net_input_local(ctx, c: Claim):
 
 def _rounded_like(text: str, exact) -> str:
     """``exact`` rounded to the same number of decimals as the printed ``text``."""
-    from decimal import ROUND_HALF_EVEN
-
-    from .verdict import printed_unit
-
     unit = printed_unit(text)
     quantum = Decimal(unit.numerator) / Decimal(unit.denominator)
     value = Decimal(str(exact.evalf(40) if hasattr(exact, "evalf") else exact))
