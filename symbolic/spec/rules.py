@@ -33,7 +33,7 @@ from numeric.functions import ACTIVATIONS as NUMERIC_ACTIVATIONS
 from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.functions import Activation, Loss
 
-__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "_Activation", "_GENERIC", "generic_functions",
+__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "_Activation", "_GENERIC", "generic_functions",
            "generic_to_concrete"]
 
 Expr = sp.Expr
@@ -48,6 +48,9 @@ class ActivationRule:
     has_kink: bool = False
     output_only: bool = False
     symbolic_vector: Callable[[Sequence[Expr]], list[Expr]] | None = None
+    # vector rules: the vector-Jacobian product Σ_i g_i ∂a_i/∂u_k from the outputs a and the adjoint g,
+    # in plain + and * so that it runs on SymPy expressions, rationals and balls alike
+    vector_vjp: Callable[[Sequence, Sequence], list] | None = None
 
     @property
     def elementwise(self) -> bool:
@@ -69,6 +72,12 @@ def _softmax(us: Sequence[Expr]) -> list[Expr]:
     return [sp.exp(u) / total for u in us]
 
 
+def _softmax_vjp(a: Sequence, g: Sequence) -> list:
+    """Σ_i g_i ∂a_i/∂u_k = a_k (g_k − Σ_i a_i g_i): the softmax Jacobian a_i(δ_ik − a_k) applied to g."""
+    total = sum((ai * gi for ai, gi in zip(a, g)), 0)
+    return [ak * (gk - total) for ak, gk in zip(a, g)]
+
+
 def _relu(u: Expr) -> Expr:
     return sp.Piecewise((0, u < 0), (u, True))
 
@@ -84,7 +93,7 @@ ACTIVATIONS: dict[str, ActivationRule] = {
     "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"]),
     "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True),
     "softmax": ActivationRule("softmax", None, None, NUMERIC_ACTIVATIONS["softmax"], output_only=True,
-                              symbolic_vector=_softmax),
+                              symbolic_vector=_softmax, vector_vjp=_softmax_vjp),
 }
 
 
@@ -126,6 +135,24 @@ LOSSES: dict[str, LossRule] = {
                    description="−Σ[y log a + (1−y) log(1−a)]"),
     "softmax_ce": LossRule("softmax_ce", _softmax_ce, NUMERIC_LOSSES["softmax_ce"], needs_output=("softmax",),
                            description="−Σ y log softmax(u)"),
+}
+
+
+# ============================================== fused output pairs
+def _sigmoid_bce_delta(a: Sequence, y: Sequence) -> list:
+    return [ak - yk for ak, yk in zip(a, y)]
+
+
+def _softmax_ce_delta(a: Sequence, y: Sequence) -> list:
+    total = sum(y, 0)
+    return [ak * total - yk for ak, yk in zip(a, y)]
+
+
+# (output activation, loss) -> ∂L/∂u^{(L)} from a^{(L)} and y, in plain + and *; exact for every target (also
+# Σy ≠ 1), proved from sympy.diff of the two entries above by symbolic.formulas.program_proof.lemma_output
+FUSED_OUTPUTS: dict[tuple[str, str], Callable[[Sequence, Sequence], list]] = {
+    ("sigmoid", "bce"): _sigmoid_bce_delta,
+    ("softmax", "softmax_ce"): _softmax_ce_delta,
 }
 
 

@@ -7,37 +7,51 @@ Contract
 * :meth:`Truth.value` — any ``u``, ``a``, ``x``, ``y``, parameter, ``L`` or ``L[k]``;
 * :meth:`Truth.derivative` — ``dX/dY`` for any two canonical quantities,
   parameters or nodes: X as a function of Y through the network graph, with
-  everything that does not depend on Y held fixed (:mod:`symbolic.truth.closed_form`'s
-  ``cut``), by ``sympy.diff``;
-* :meth:`Truth.gradient` — ``dL/dθ`` for every parameter.
+  everything that does not depend on Y held fixed (the ``cut`` of
+  :mod:`symbolic.truth.closed_form`);
+* :meth:`Truth.gradient` — ``dL/dθ`` for every parameter;
+* :meth:`Truth.enclosure` — rigorous lower and upper bounds of any of them at a
+  given precision, for certified verdicts.
 
-Results are SymPy numbers: a ``Rational`` when the inputs are rational and
-no exp/log enters (truly exact), otherwise a ``Float`` evaluated to
-``DIGITS`` (60) significant digits by mpmath. Node quantities refer to one
-sample (``sample``, 1-based); ``L`` is the mean loss over the batch, so its
-derivative w.r.t. one sample's node carries the 1/m factor.
+Every answer reads from the exact point evaluation (:mod:`symbolic.truth.point`): one
+forward sweep per sample and one reverse sweep per seed, cached, so a claim and all its
+mistake candidates cost one sweep. Results are SymPy numbers: a ``Rational`` when the
+inputs are rational and no exp/log enters (truly exact), otherwise a ``Float`` of
+``DIGITS`` (60) significant digits taken from a certified ball whose radius is below
+10^-65 of its value — at 320 bits first, then 1,280, 5,120 and 20,480 when cancellation
+or a ball straddling a branch needs it. A ball that still contains 0 at 320 and at 1,280
+bits, with radii below 10^-45 and 10^-185, is an identically-zero quantity (a shared
+bias's Σ δ under softmax) and is reported as 0. Node quantities refer to one sample
+(``sample``, 1-based); ``L`` is the mean loss over the batch, so its derivative w.r.t.
+one sample's node carries the 1/m factor.
 
 A derivative that passes through relu exactly at its kink (u = 0) raises
-:class:`KinkError` naming the node, never a one-sided value.
+:class:`KinkError` naming the node, never a one-sided value; a quantity that does not
+pass through the kinked unit is computed.
 
-When the closed form would exceed ``closed_form.MAX_TREE_SIZE`` nodes, values,
-derivatives and the gradient come from the structured derivation
-(:mod:`symbolic.truth.program`, same contract; ``Truth.structured``) instead.
+The closed form (``Truth.form``, ``Truth.point``) stays available as the reference the
+lambdify witness and the proofs use; it is built only when asked for.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import cached_property
 
+import mpmath
 import sympy as sp
+from flint import arb, fmpq
 
-from .evaluator import DIGITS, evaluate, refuse_data_variable
-from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
 from ..spec.errors import DerivcheckError, KinkError
-from ..spec.network import Network
 from ..spec.names import Name, parse_name
+from ..spec.network import Network
+from .balls import Undecided, Undefined, Unevaluable, bounds
+from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
+from .evaluator import DIGITS, evaluate, refuse_data_variable
+from .point import Point
+from .program import StructuredTruth
 
 
-__all__ = ["Truth", "evaluate", "DIGITS", "to_float"]
+__all__ = ["Truth", "evaluate", "DIGITS", "PRECISIONS", "to_float"]
 
 
 def to_float(value: sp.Expr) -> float:
@@ -45,17 +59,10 @@ def to_float(value: sp.Expr) -> float:
     return float(value)
 
 
-def _position(name: Name, depth: int) -> tuple[int, int]:
-    """Order of quantities along the forward pass: parameters of layer l feed u_l, then a_l."""
-    if name.kind in ("W", "b"):
-        return (name.layer, 0)
-    if name.kind == "u":
-        return (name.layer, 1)
-    if name.kind == "a":
-        return (name.layer, 2)
-    if name.kind in ("x",):
-        return (0, 2)
-    return (depth + 1, 0)  # L, L[k], y
+PRECISIONS = (320, 1280, 5120, 20480)
+_RELATIVE = arb(10) ** -65  # a ball this narrow relative to its value pins DIGITS = 60 digits
+_ZERO_RADIUS = (arb(10) ** -45, arb(10) ** -185)
+_UNBOUNDED = (Fraction(-1, 1) * 10 ** 1000, Fraction(10 ** 1000))
 
 
 class Truth:
@@ -71,14 +78,14 @@ class Truth:
         self.network = network
         self.sample = sample
         self.m = len(network.x)
+        self._points: dict[int, Point] = {}
 
     @cached_property
     def structured(self):
         """The structured program's truth (:mod:`symbolic.truth.program`) when the closed form would be
-        too large (``tree_size > MAX_TREE_SIZE``); None otherwise."""
+        too large (``tree_size > MAX_TREE_SIZE``); None otherwise (the lambdify witness reads it)."""
         if tree_size(self.network) <= MAX_TREE_SIZE:
             return None
-        from .program import StructuredTruth
         return StructuredTruth(self.network, self.sample)
 
     @cached_property
@@ -86,7 +93,7 @@ class Truth:
         return closed_form(self.network)
 
     def point(self, sample: int | None = None) -> dict[sp.Symbol, sp.Rational]:
-        """Exact values of every parameter and of one sample's data, keyed by symbol."""
+        """Exact values of every parameter and of one sample's data, keyed by closed-form symbol."""
         s = (sample or self.sample) - 1
         f = self.form
         pt = {sym: sp.Rational(v.numerator, v.denominator) for sym, v in
@@ -98,65 +105,87 @@ class Truth:
     def _name(self, name: Name | str) -> Name:
         return (parse_name(name) if isinstance(name, str) else name).check(self.network)
 
-    def _batch_mean(self, expr: sp.Expr, what: str) -> sp.Expr:
-        total = sum((evaluate(expr, self.point(s), what) for s in range(1, self.m + 1)), sp.Integer(0))
-        return total / self.m if self.m > 1 else total
+    def at(self, prec: int = PRECISIONS[0]) -> Point:
+        """The point evaluation at ``prec`` bits (cached)."""
+        if prec not in self._points:
+            self._points[prec] = Point(self.network, prec)
+        return self._points[prec]
 
-    # ----------------------------------------------------------------- values
+    # ------------------------------------------------------------------------- answers
     def value(self, name: Name | str) -> sp.Expr:
         """The exact value of a canonical quantity (``L`` is the batch mean)."""
         n = self._name(name)
-        if self.structured is not None:
-            return self.structured.value(n)
-        if n.kind == "L" and not n.indices:
-            return self._batch_mean(self.form.loss, "L")
-        return evaluate(self.form.expr(n), self.point(), str(n))
+        return self._certain(lambda p: p.value(n, self.sample), str(n), None)
 
-    # ------------------------------------------------------------ derivatives
     def derivative(self, of: Name | str, wrt: Name | str) -> sp.Expr:
         """d(of)/d(wrt) at the point, exactly (see the module contract)."""
         top, var = self._name(of), self._name(wrt)
         refuse_data_variable(var)
-        if self.structured is not None:
-            return self.structured.derivative(top, var)
-        self._check_kinks(top, var)
-        what = f"d{top}/d{var}"
-        if var.is_parameter:
-            expr = sp.diff(self.form.expr(top), self.form.params[str(var)])
-            if top.kind == "L":
-                return self._batch_mean(expr, what) if not top.indices else evaluate(expr, self.point(), what)
-            return evaluate(expr, self.point(), what)
-        t = sp.Dummy("t", real=True)
-        cut = closed_form(self.network, cut={str(var): t})
-        expr = sp.diff(cut.expr(top), t)
-        node_value = self.value(var)
-        pt = self.point()
-        pt[t] = node_value
-        result = evaluate(expr, pt, what)
-        if top.kind == "L" and not top.indices and self.m > 1:
-            result = result / self.m
-        return result
+        return self._certain(lambda p: p.derivative(top, var, self.sample), f"d{top}/d{var}", (top, var))
 
     def gradient(self) -> dict[str, sp.Expr]:
         """dL/dθ for every parameter, in canonical order."""
-        if self.structured is not None:
-            return self.structured.gradient()
         return {p: self.derivative("L", p) for p in self.network.parameter_names()}
 
-    # ------------------------------------------------------------------ kinks
-    def _check_kinks(self, top: Name, var: Name) -> None:
-        """Raise if a relu kink (u = 0 exactly) lies between ``var`` and ``top``."""
-        depth = self.network.depth
-        lo, hi = _position(var, depth), _position(top, depth)
-        for l, act in enumerate(self.network.activations, 1):
-            if act != "relu" or not (lo <= (l, 1) and hi >= (l, 2)):
+    def enclosure(self, of: Name | str, wrt: Name | str | None = None,
+                  prec: int = PRECISIONS[0]) -> tuple[Fraction, Fraction]:
+        """Rigorous bounds (lo, hi) of a value or derivative at ``prec`` bits (lo = hi when exact)."""
+        top = self._name(of)
+        p = self.at(prec)
+        try:
+            if wrt is None:
+                v = p.value(top, self.sample)
+            else:
+                var = self._name(wrt)
+                refuse_data_variable(var)
+                v = p.derivative(top, var, self.sample)
+        except Undecided:
+            return _UNBOUNDED
+        if isinstance(v, Undefined):
+            raise KinkError(self._kink_message(v, f"d{top}/d{self._name(wrt)}"))
+        return bounds(v)
+
+    # ----------------------------------------------------------------------- precision
+    def _kink_message(self, v: Undefined, what: str) -> str:
+        return (f"{v.node} = 0 lies exactly on relu's kink, where {what} does not exist; "
+                f"move the point off the kink.")
+
+    def _certain(self, compute, what: str, derivative) -> sp.Expr:
+        """The value of ``compute(point)`` to DIGITS digits, raising the precision as needed."""
+        zero_seen = 0
+        for prec in PRECISIONS:
+            try:
+                v = compute(self.at(prec))
+            except Undecided:
                 continue
-            for s in range(1, self.m + 1):
-                pt = self.point(s)
-                for i, ue in enumerate(self.form.u[l], 1):
-                    v = evaluate(ue, pt, f"u{l}[{i}]")
-                    if v == 0 or (not v.is_Rational and abs(v) < sp.Float(10) ** (10 - DIGITS)):
-                        where = f" for sample {s}" if self.m > 1 else ""
-                        raise KinkError(
-                            f"u{l}[{i}] = 0{where} lies exactly on relu's kink, where d{top}/d{var} does not "
-                            f"exist; move the point off the kink.")
+            except Unevaluable as err:
+                raise DerivcheckError(f"{what} is not a finite real number at this point ({err}).") from None
+            if isinstance(v, Undefined):
+                raise KinkError(self._kink_message(v, what))
+            if isinstance(v, fmpq):
+                return sp.Rational(int(v.p), int(v.q))
+            if v.contains(0):
+                if v.rad() < _ZERO_RADIUS[zero_seen]:
+                    zero_seen += 1
+                    if zero_seen == len(_ZERO_RADIUS):
+                        return sp.Float(0, DIGITS)
+                continue
+            if v.rad() < abs(v).lower() * _RELATIVE:
+                return _float(v)
+        if derivative is not None and self._near_kink(prec):
+            raise KinkError(f"{what} passes through a relu unit whose input is within 10^-6000 of the kink; "
+                            f"move the point off the kink.")
+        raise DerivcheckError(f"{what} could not be computed to {DIGITS} significant digits even with "
+                              f"{PRECISIONS[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
+
+    def _near_kink(self, prec: int) -> bool:
+        return any(act == "relu" for act in self.network.activations)
+
+
+def _float(v) -> sp.Float:
+    """The ball's midpoint rounded to DIGITS significant digits."""
+    man, exp = (int(t) for t in v.mid().man_exp())
+    with mpmath.workprec(max(abs(man).bit_length(), 64) + 10):
+        return sp.Float(mpmath.ldexp(mpmath.mpf(man), exp), DIGITS)
+
+
