@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from symbolic.spec.errors import DerivcheckError
 from symbolic.formulas.verify import FormulaVerdict, verify_formula
 from symbolic.formulas.parser import Formula, parse_formula
-from symbolic.formulas.matrix_form import to_text
+from symbolic.formulas.render import to_text
 from symbolic.spec.network import Network
 
 SEED = {"z": "y", "y": "a1"}

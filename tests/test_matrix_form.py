@@ -1,6 +1,7 @@
 """Matrix-form derivation: proofs against the closed form, an independent numeric witness, printing.
 
-Expected values come from sources independent of ``symbolic.formulas.matrix_form``:
+Expected values come from sources independent of the matrix-form modules (``symbolic.formulas.nodes``,
+``shapes``, ``models``, ``evaluation``, ``proofs``, ``derive``):
 
 * ``sympy.diff`` of ``symbolic.truth.closed_form`` (the foundation's closed form), through
   :meth:`MatrixForm.prove` — the generic stages, and the concrete stage alone on small nets;
@@ -19,9 +20,13 @@ import numeric
 from symbolic.truth.closed_form import closed_form
 from symbolic.spec.errors import DerivcheckError, TooLargeError
 from symbolic.formulas.parser import parse_formula
-from symbolic.formulas.matrix_form import (Add, Apply, Const, Ctx, Deriv, Entry, Hadamard, Juxt, MatMul, Model, ShapeMismatch,
-                                  Sub, Transpose, Var, derive, evaluate, sample_points,
-                                  shape_of, to_latex, to_text)
+from symbolic.formulas.derive import derive
+from symbolic.formulas.evaluation import evaluate
+from symbolic.formulas.models import Model
+from symbolic.formulas.nodes import Add, Apply, Const, Deriv, Entry, Hadamard, Juxt, MatMul, Sub, Transpose, Var
+from symbolic.formulas.proofs import point_symbols, sample_points
+from symbolic.formulas.render import to_latex, to_text
+from symbolic.formulas.shapes import Ctx, ShapeMismatch, shape_of
 from symbolic.spec.rules import generic_functions, generic_to_concrete
 from symbolic.spec.network import Network
 
@@ -108,9 +113,8 @@ def _numeric_params(net: Network, point: dict) -> dict[str, np.ndarray]:
 
 def _numeric_model(net: Network, point: dict) -> Model:
     """The concrete model with every node replaced by its value at ``point`` (40 digits)."""
-    from symbolic.formulas.matrix_form import _point_symbols
     model = Model(net, concrete=True)
-    subs = _point_symbols(model, point)
+    subs = point_symbols(model, point)
     model.u = [[sp.N(e.xreplace(subs), 40) for e in layer] for layer in model.u]
     model.a = [[sp.N(e.xreplace(subs), 40) for e in layer] for layer in model.a]
     model.params = {k: subs[v] for k, v in model.params.items()}

@@ -16,7 +16,7 @@ Contract
   in ∂L/∂w_{ij}^{(1)}, i and j run over the rows and columns of W^{(1)}; a condition such as
   ``\quad (i = 1)`` fixes one) and of a layer variable ``l`` (every layer where all the
   layers named exist).
-* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.formulas.matrix_form.prove_equal`:
+* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.formulas.proofs.prove_equal`:
   structural identity, or the elementwise difference is exactly 0 — for every elementwise
   activation, through the activations' derivative rules, or in the concrete closed form); the
   message says which. ``WRONG`` — a concrete counterexample: the point (the network's own
@@ -35,10 +35,15 @@ from typing import Iterator, Mapping
 
 import sympy as sp
 
-from ..formulas import matrix_form as mf
 from ..spec.errors import DerivcheckError
-from .parser import Formula, parse_formula
 from ..spec.network import Network
+from .evaluation import evaluate
+from .models import Model
+from .nodes import Deriv, Entry, LayerRef, Node, Var, free_indices, layer_vars, walk
+from .parser import Formula, parse_formula
+from .proofs import prove_equal
+from .render import to_text
+from .shapes import Ctx, ShapeMismatch, check_index_ranges, fmt_shape, index_ranges, shape_of
 
 __all__ = ["FormulaVerdict", "verify_formula", "VERDICTS"]
 
@@ -52,7 +57,7 @@ class FormulaVerdict:
     verdict: str                          # 'ok' | 'WRONG' | 'shape error'
     message: str                          # one or two sentences
     lhs: str                              # what was claimed, e.g. "∇W2" or "dL/dW1[i,j]"
-    method: str | None = None             # how 'ok' was proved (see matrix_form.Proof.method)
+    method: str | None = None             # how 'ok' was proved (see symbolic.formulas.proofs.Proof.method)
     steps: int = 1                        # right-hand sides in the chain
     step: int | None = None               # the (1-based) right-hand side that failed
     entry: tuple[int, ...] | None = None  # 1-based entry of the failing side
@@ -67,35 +72,35 @@ class FormulaVerdict:
 
 
 # --------------------------------------------------------------------------------------- naming
-def _name(node: mf.Node) -> str:
+def _name(node: Node) -> str:
     """Canonical-style name of a differentiation variable or node."""
-    if isinstance(node, mf.Var):
+    if isinstance(node, Var):
         if node.kind == "a" and node.layer == 0:
             return "x"
         head = "δ" if node.kind == "delta" else node.kind
         return head + ("" if node.layer is None else str(node.layer))
-    if isinstance(node, mf.Entry) and isinstance(node.base, mf.Var):
+    if isinstance(node, Entry) and isinstance(node.base, Var):
         base = _name(node.base)
         idx = ",".join(map(str, node.indices))
         if node.base.kind == "W" and len(node.indices) == 1:
             return f"{base}[{idx},:]"
         return f"{base}[{idx}]"
-    return f"({mf.to_text(node)})"
+    return f"({to_text(node)})"
 
 
 def claim_label(formula: Formula) -> str:
     """What the left side claims, e.g. ``∇W2``, ``dL/dW1[i,j]``, ``δ1``, ``a1[1]``."""
     lhs = formula.lhs
-    if isinstance(lhs, mf.Deriv):
-        of = "L" if isinstance(lhs.of, mf.Var) and lhs.of.kind == "L" else _name(lhs.of)
+    if isinstance(lhs, Deriv):
+        of = "L" if isinstance(lhs.of, Var) and lhs.of.kind == "L" else _name(lhs.of)
         if lhs.nabla and of == "L":
             label = f"∇{_name(lhs.wrt)}"
         else:
             label = f"d{of}/d{_name(lhs.wrt)}"
-    elif isinstance(lhs, (mf.Var, mf.Entry)):
+    elif isinstance(lhs, (Var, Entry)):
         label = _name(lhs)
     else:
-        label = mf.to_text(lhs)
+        label = to_text(lhs)
     if formula.conditions:
         label += " (" + ", ".join(f"{k} = {v}" for k, v in formula.conditions.items()) + ")"
     return label
@@ -105,7 +110,7 @@ def claim_label(formula: Formula) -> str:
 def _layer_bindings(formula: Formula, network: Network) -> list[dict[str, int]]:
     names: list[str] = []
     for side in formula.sides:
-        for v in mf.layer_vars(side):
+        for v in layer_vars(side):
             if v not in names:
                 names.append(v)
     if not names:
@@ -115,10 +120,10 @@ def _layer_bindings(formula: Formula, network: Network) -> list[dict[str, int]]:
     var = names[0]
     refs: list[tuple[str, int]] = []  # (kind, offset)
     for side in formula.sides:
-        for n in mf.walk(side):
+        for n in walk(side):
             layer = getattr(n, "layer", None)
-            if isinstance(layer, mf.LayerRef) and layer.var == var:
-                kind = n.kind if isinstance(n, mf.Var) else "f"
+            if isinstance(layer, LayerRef) and layer.var == var:
+                kind = n.kind if isinstance(n, Var) else "f"
                 refs.append((kind, layer.offset))
     depth = network.depth
     valid = []
@@ -138,14 +143,14 @@ def _layer_bindings(formula: Formula, network: Network) -> list[dict[str, int]]:
     return valid
 
 
-def _origin(formula: Formula, ctx: mf.Ctx) -> dict[str, str]:
+def _origin(formula: Formula, ctx: Ctx) -> dict[str, str]:
     """For each free index of the left side, the subscript that set its range (for messages)."""
     out: dict[str, str] = {}
     lhs = formula.lhs
-    roots = [n.wrt for n in mf.walk(lhs) if isinstance(n, mf.Deriv)] + [lhs]
+    roots = [n.wrt for n in walk(lhs) if isinstance(n, Deriv)] + [lhs]
     for root in roots:
-        for n in mf.walk(root):
-            if isinstance(n, mf.Entry):
+        for n in walk(root):
+            if isinstance(n, Entry):
                 for i in n.indices:
                     if isinstance(i, str) and i not in out:
                         out[i] = f"set by {ctx.show(n)} on the left"
@@ -239,7 +244,7 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
     steps = len(formula.sides) - 1
     free_all: set[str] = set()
     for side in formula.sides:
-        free_all.update(mf.free_indices(side))
+        free_all.update(free_indices(side))
     for var in formula.conditions:
         if var not in free_all:
             raise DerivcheckError(f"The condition {var} = {formula.conditions[var]} names an index the formula does "
@@ -247,16 +252,16 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
 
     plans = []  # (layer binding, ctx, index ranges, shape)
     for lb in _layer_bindings(formula, network):
-        ctx = mf.Ctx(network, layers=lb, source=formula.source)
+        ctx = Ctx(network, layers=lb, source=formula.source)
         where = "" if not lb else " (for " + ", ".join(f"{k} = {v}" for k, v in lb.items()) + ")"
         try:
             memo: dict = {}
-            shapes = [mf.shape_of(side, ctx, memo) for side in formula.sides]
-            ranges = mf.index_ranges(formula.lhs, ctx, formula.conditions)
+            shapes = [shape_of(side, ctx, memo) for side in formula.sides]
+            ranges = index_ranges(formula.lhs, ctx, formula.conditions)
             origin = _origin(formula, ctx)
             for side in formula.sides:
-                mf.check_index_ranges(side, ctx, ranges, origin)
-        except mf.ShapeMismatch as exc:
+                check_index_ranges(side, ctx, ranges, origin)
+        except ShapeMismatch as exc:
             text = str(exc)
             if where:
                 text = text.rstrip(".") + where + "."
@@ -265,8 +270,8 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
         for k, shape in enumerate(shapes[1:], 1):
             if shape != shapes[0]:
                 step = f"right-hand side {k} of {steps}" if steps > 1 else "the right side"
-                msg = (f"The left side {ctx.show(formula.lhs)} is {mf._fmt_shape(shapes[0])}, but {step} "
-                       f"{ctx.show(formula.sides[k])} is {mf._fmt_shape(shape)}{where}.")
+                msg = (f"The left side {ctx.show(formula.lhs)} is {fmt_shape(shapes[0])}, but {step} "
+                       f"{ctx.show(formula.sides[k])} is {fmt_shape(shape)}{where}.")
                 return FormulaVerdict("shape error", msg, label, steps=steps, step=k, bindings=dict(lb))
         plans.append((lb, ctx, ranges, shapes[0]))
     cases = sum(len(list(_index_bindings(r))) for _, _, r, _ in plans) * steps
@@ -274,21 +279,21 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
         raise DerivcheckError(f"The formula expands to {cases} index cases; at most {MAX_CASES} are supported — "
                               f"use a smaller network.")
 
-    def build(model: mf.Model):
+    def build(model: Model):
         memo: dict = {}
         for lb, ctx, ranges, _ in plans:
             for idx in _index_bindings(ranges):
-                c = mf.Ctx(network, layers=lb, idx=idx, source=formula.source)
-                truth = mf.evaluate(formula.lhs, model, c, memo)
+                c = Ctx(network, layers=lb, idx=idx, source=formula.source)
+                truth = evaluate(formula.lhs, model, c, memo)
                 for k, side in enumerate(formula.sides[1:], 1):
-                    claim = mf.evaluate(side, model, c, memo)
+                    claim = evaluate(side, model, c, memo)
                     if any(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in claim):
                         which = "the right side" if steps == 1 else f"right-hand side {k}"
                         raise DerivcheckError(f"{which[0].upper()}{which[1:]} is not a finite expression: it divides "
                                               f"by zero or takes the log of 0.")
                     yield (_Key(tuple(sorted(lb.items())), k, tuple(sorted(idx.items()))), truth, claim)
 
-    proof = mf.prove_equal(network, build)
+    proof = prove_equal(network, build)
     if proof.ok:
         how = proof.describe(network.activations)
         head = ("Proved for all parameter and data values" if steps == 1 else

@@ -1,0 +1,109 @@
+"""The lark grammar (LALR) of the LaTeX that :func:`symbolic.formulas.parser.parse_formula` reads.
+
+Contract
+--------
+:data:`GRAMMAR` is the grammar text and nothing else lives here. Its rule
+aliases (``add``, ``hadamard``, ``juxt``, ``frac``, ``nabla``, ``call`` …) are
+the method names of :class:`symbolic.formulas.reading.TreeBuilder`, which turns
+the parse tree into formula nodes. Precedence: ``+ -`` bind loosest; ``⊙``,
+``⊘``, ``\\cdot`` and juxtaposition share one level and associate to the left;
+a Σ and an operator ``\\frac{\\partial}{\\partial V}`` take the whole product
+that follows them. Plain norm bars arrive pre-marked as open/close by
+:func:`symbolic.formulas.parser.parse_formula` (``\\ue000`` / ``\\ue001``).
+"""
+from __future__ import annotations
+
+__all__ = ["GRAMMAR"]
+
+GRAMMAR = r"""
+start: equation
+equation: chain conds?
+        | BEGIN_AL chain NL? END_AL conds?
+chain: expr (NL? EQ expr)+ NL?
+conds: COND+
+
+?expr: expr PLUS term               -> add
+     | expr MINUS term              -> sub
+     | term
+?term: term ODOT signed             -> hadamard
+     | term OSLASH signed           -> ediv
+     | term CDOT signed             -> cdot
+     | term postfix                 -> juxt
+     | term SUM term                -> juxt_sum
+     | signed
+?signed: MINUS signed               -> neg
+       | PLUS signed                -> pos
+       | SUM term                   -> sum
+       | postfix
+?postfix: postfix SUB               -> subscript
+        | postfix LAYER             -> layer
+        | postfix TRANSPOSE         -> transpose
+        | postfix POWER             -> power
+        | postfix PRIME             -> prime
+        | postfix CARET LBRACE expr RBRACE  -> supexpr
+        | postfix CARET LETTER      -> supexpr
+        | atom
+?atom: LETTER                       -> letter
+     | GREEK                        -> letter
+     | NUMBER                       -> number
+     | LPAR expr RPAR               -> paren
+     | LBRACE expr RBRACE           -> group
+     | FRAC LBRACE expr RBRACE LBRACE expr RBRACE                 -> frac
+     | FRACDIGITS                   -> frac_digits
+     | FRAC LBRACE PARTIAL expr RBRACE LBRACE PARTIAL expr RBRACE -> partial
+     | FRAC LBRACE PARTIAL RBRACE LBRACE PARTIAL expr RBRACE term -> partial_op
+     | NABLA LBRACE expr RBRACE postfix -> nabla
+     | NABLA LETTER postfix          -> nabla
+     | FNAME fsuffix* LPAR expr RPAR -> call
+     | NORML expr NORMR              -> norm
+     | BEGIN_MAT mrow (NL mrow)* NL? END_MAT -> matrix
+     | FONT expr RBRACE              -> font
+     | ACCENT LETTER RBRACE          -> accent
+     | ACCENT GREEK RBRACE           -> accent
+mrow: expr (AMP expr)*
+fsuffix: PRIME | LAYER
+
+COND.9: /(?:,|\\text\s*\{\s*(?:for|if|when|where)\s*\})\s*\(?\s*[a-z]\s*=\s*\d+\s*\)?/
+      | /\(\s*[a-z]\s*=\s*\d+\s*\)/
+EQ: /&?\s*=/
+AMP: "&"
+NL: /\\\\/
+BEGIN_AL.5: /\\begin\s*\{\s*(?:aligned|align\*?|split|gathered|equation\*?)\s*\}/
+END_AL.5: /\\end\s*\{\s*(?:aligned|align\*?|split|gathered|equation\*?)\s*\}/
+BEGIN_MAT.5: /\\begin\s*\{\s*[bpvBV]?matrix\s*\}/
+END_MAT.5: /\\end\s*\{\s*[bpvBV]?matrix\s*\}/
+FRACDIGITS.6: /\\[dt]?frac\s*\d\s*\d/
+FRAC.5: /\\[dt]?frac(?![a-zA-Z])/
+PARTIAL.5: /\\partial(?![a-zA-Z])/
+NABLA.5: /\\nabla\s*_/
+SUM.5: /\\sum(?![a-zA-Z])(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*[a-z]\s*(?:=\s*\d+\s*)?\}|[a-z])(?:\s*\^\s*(?:\{\s*\d+\s*\}|\d))?)?/
+FNAME.6: /f(?![a-zA-Z])/
+       | /\\(?:sigma|varphi|phi|exp|tanh|log|ln)(?![a-zA-Z])/
+       | /\\(?:operatorname|mathrm|text)\s*\{\s*(?:softmax|relu|ReLU|diag|sigmoid|tanh|exp|log)\s*\}/
+GREEK.5: /\\delta(?![a-zA-Z])/
+FONT.5: /\\(?:mathbf|boldsymbol|bm|mathit|vec|mathbfit|mathrm|mathsf)\s*\{/
+ACCENT.5: /\\(?:hat|bar|tilde)\s*\{/
+LAYER.7: /\^\s*\{\s*\(\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?)\s*\)\s*(?:T|\\top|\\intercal)?\s*\}/
+TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathrm\s*\{\s*T\s*\})\s*\})/
+PRIME.7: /'|\^\s*(?:\\prime(?![a-zA-Z])|\{\s*\\prime\s*\})/
+POWER.7: /\^\s*(?:\d|\{\s*\d+\s*\})/
+CARET: "^"
+SUB.5: /_\s*(?:\{[\sa-z0-9,]*\}|[a-z0-9])/
+LETTER: /[A-Za-z]/
+NUMBER: /\d+(?:\.\d+)?/
+PLUS: "+"
+MINUS: "-" | "\u2212"
+ODOT.5: /\\odot(?![a-zA-Z])|\u2299|\\circ(?![a-zA-Z])/
+OSLASH.5: /\\oslash(?![a-zA-Z])|\u2298/
+CDOT.5: /\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z])|\u00b7/
+LPAR.5: /\\left\s*[\(\[]|\\[bB]igg?l?\s*[\(\[]|[\(\[]/
+RPAR.5: /\\right\s*[\)\]]|\\[bB]igg?r?\s*[\)\]]|[\)\]]/
+LBRACE: "{"
+RBRACE: "}"
+NORML.5: /\\left\s*(?:\\\||\\[lr]?Vert(?![a-zA-Z]))|\\lVert(?![a-zA-Z])|\ue000\ue000/
+NORMR.5: /\\right\s*(?:\\\||\\[lr]?Vert(?![a-zA-Z]))|\\rVert(?![a-zA-Z])|\ue001\ue001/
+SPACING.8: /\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\displaystyle(?![a-zA-Z])|\\left\s*\.|\\right\s*\.|\\limits(?![a-zA-Z])/
+WS: /\s+/
+%ignore WS
+%ignore SPACING
+"""

@@ -1,0 +1,362 @@
+"""Reading: the lark parse tree of a formula turned into raw formula nodes (letters not yet resolved).
+
+Contract
+--------
+:class:`TreeBuilder` is the lark ``Transformer`` for :data:`symbolic.formulas.grammar.GRAMMAR`
+(one method per rule alias). It returns ``(sides, conditions)``: the sides of
+the equation chain as nodes of :mod:`symbolic.formulas.nodes`, except that
+letters are still :class:`RawName` (the letter as written, with its layer
+superscript, subscript text and primes), ``base^{expr}`` that is neither a
+layer, a transpose nor a power is a :class:`RawSup`, and a function call is a
+:class:`RawCall`; :class:`symbolic.formulas.resolution.Resolver` gives them a
+meaning. Every node carries the ``span`` (source columns) it was read from.
+Conditions (``\\quad (i = 1)``) are a dict index → value.
+
+Anything the reader refuses (an empty subscript, a sum without an index, a
+power over 64, f'', …) raises :class:`ReadFailure` with one sentence and the
+source position; :func:`symbolic.formulas.parser.parse_formula` turns it into a
+located :class:`symbolic.spec.errors.DerivcheckError`. :func:`parse_indices`
+reads a subscript (``ij``, ``12``, ``i,j``) into indices.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from lark import Token, Transformer, Tree, v_args
+
+from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatrixLit, Neg, Node,
+                    Norm, Pow, Sub, SumIdx, Transpose)
+
+__all__ = ["RawName", "RawSup", "RawCall", "ReadFailure", "TreeBuilder", "parse_indices"]
+
+
+@dataclass(frozen=True)
+class RawName(Node):
+    """A letter as written, before the symbols map gives it a meaning."""
+
+    letter: str
+    layer: Layer = None
+    indices: tuple | None = None
+    sub_text: str | None = None
+    primes: int = 0
+    transposed_layer: bool = False
+
+
+@dataclass(frozen=True)
+class RawSup(Node):
+    """base^{expr} that is neither a layer, a transpose nor an integer power (e^{…})."""
+
+    base: Node
+    exponent: Node
+
+
+@dataclass(frozen=True)
+class RawCall(Node):
+    fn: str
+    arg: Node
+    prime: bool
+    layer: Layer
+
+
+def _span(meta) -> tuple[int, int] | None:
+    if getattr(meta, "empty", True):
+        return None
+    return (meta.start_pos, meta.end_pos)
+
+
+def _tok_span(tok: Token) -> tuple[int, int]:
+    return (tok.start_pos, tok.end_pos)
+
+
+_FN_NAMES = {"f": "f", "\\sigma": "sigmoid", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\tanh": "tanh",
+             "\\log": "log", "\\ln": "log", "softmax": "softmax", "relu": "relu", "ReLU": "relu", "diag": "diag",
+             "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log"}
+
+
+def _layer_value(text: str) -> Layer:
+    m = re.search(r"\(\s*(\d+|[a-zA-Z])(?:\s*([+-])\s*(\d+))?\s*\)", text)
+    assert m is not None
+    head, sign, off = m.groups()
+    if head.isdigit():
+        return int(head)
+    offset = 0 if sign is None else (int(off) if sign == "+" else -int(off))
+    return LayerRef(head, offset)
+
+
+class TreeBuilder(Transformer):
+    """Parse tree → raw nodes (letters still unresolved)."""
+
+    def __init__(self, source: str):
+        super().__init__()
+        self.source = source
+
+    # ---------------------------------------------------------------- structure
+    def start(self, children):
+        return children[0]
+
+    def equation(self, children):
+        sides, conds = None, {}
+        for c in children:
+            if isinstance(c, tuple) and c and c[0] == "chain":
+                sides = c[1]
+            elif isinstance(c, dict):
+                conds = c
+        return sides, conds
+
+    def chain(self, children):
+        return ("chain", tuple(c for c in children if isinstance(c, Node)))
+
+    def conds(self, children):
+        out: dict[str, int] = {}
+        for tok in children:
+            m = re.search(r"([a-z])\s*=\s*(\d+)", str(tok))
+            var, value = m.group(1), int(m.group(2))
+            if var in out and out[var] != value:
+                raise ReadFailure(f"The condition {tok.strip()} contradicts an earlier one", tok.start_pos)
+            out[var] = value
+        return out
+
+    # ------------------------------------------------------------------ binary
+    @v_args(meta=True)
+    def add(self, meta, ch):
+        return Add(ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def sub(self, meta, ch):
+        return Sub(ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def hadamard(self, meta, ch):
+        return Hadamard(ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def ediv(self, meta, ch):
+        return EDiv(ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def cdot(self, meta, ch):
+        return Dot(ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def juxt(self, meta, ch):
+        return Juxt(ch[0], ch[1], span=_span(meta))
+
+    @v_args(meta=True)
+    def juxt_sum(self, meta, ch):
+        right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
+        return Juxt(ch[0], right, span=_span(meta))
+
+    @v_args(meta=True)
+    def neg(self, meta, ch):
+        return Neg(ch[1], span=_span(meta))
+
+    def pos(self, ch):
+        return ch[1]
+
+    @v_args(meta=True)
+    def sum(self, meta, ch):
+        return self._sum(ch[0], ch[1], _span(meta))
+
+    def _sum(self, tok: Token, body: Node, span) -> Node:
+        m = re.fullmatch(r"\\sum(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*(\d+)\s*)?\}|([a-z]))"
+                         r"(?:\s*\^\s*(?:\{\s*(\d+)\s*\}|(\d)))?)?", str(tok))
+        var = m.group(1) or m.group(3)
+        lo = m.group(2)
+        hi = m.group(4) or m.group(5)
+        if var is None:
+            raise ReadFailure("A sum needs its index written, like \\sum_{k=1}^{4}", tok.start_pos)
+        if hi is not None and lo is None:
+            raise ReadFailure("A sum with an upper bound needs a lower bound too, like \\sum_{k=1}^{4}", tok.start_pos)
+        if lo is not None and hi is None:
+            if int(lo) != 1:
+                raise ReadFailure("A sum starting at a bound other than 1 needs an upper bound", tok.start_pos)
+            return SumIdx(var, None, None, body, span=span)
+        if lo is None:
+            return SumIdx(var, None, None, body, span=span)
+        lo_i, hi_i = int(lo), int(hi)
+        if hi_i < lo_i:
+            raise ReadFailure(f"The sum over {var} runs from {lo_i} down to {hi_i}, which is empty", tok.start_pos)
+        if hi_i - lo_i > 10_000:
+            raise ReadFailure(f"The sum over {var} has {hi_i - lo_i + 1} terms; at most 10001 are supported", tok.start_pos)
+        return SumIdx(var, lo_i, hi_i, body, span=span)
+
+    # ----------------------------------------------------------------- postfix
+    @v_args(meta=True)
+    def subscript(self, meta, ch):
+        base, tok = ch
+        text = str(tok).strip()[1:].strip()
+        if text.startswith("{"):
+            text = text[1:-1]
+        text = text.strip()
+        if not text:
+            raise ReadFailure("An empty subscript", tok.start_pos)
+        if isinstance(base, RawName) and base.indices is None and not base.primes:
+            return RawName(base.letter, base.layer, (), text, 0, base.transposed_layer, span=_span(meta))
+        if isinstance(base, RawName) and base.indices is not None:
+            raise ReadFailure("A second subscript on the same letter", tok.start_pos)
+        return Entry(base, parse_indices(text, 2, tok.start_pos), span=_span(meta))
+
+    @v_args(meta=True)
+    def layer(self, meta, ch):
+        base, tok = ch
+        layer = _layer_value(str(tok))
+        transposed = bool(re.search(r"\)\s*(?:T|\\top|\\intercal)\s*\}", str(tok)))
+        if isinstance(base, RawName) and base.layer is None and not base.primes:
+            named = RawName(base.letter, layer, base.indices, base.sub_text, 0, False, span=_span(meta))
+            return Transpose(named, span=_span(meta)) if transposed else named
+        raise ReadFailure("A layer superscript like ^{(2)} belongs directly on a letter such as W or a", tok.start_pos)
+
+    @v_args(meta=True)
+    def transpose(self, meta, ch):
+        return Transpose(ch[0], span=_span(meta))
+
+    @v_args(meta=True)
+    def power(self, meta, ch):
+        base, tok = ch
+        n = int(re.search(r"\d+", str(tok)).group(0))
+        if n > 64:
+            raise ReadFailure(f"The power {n} is too large (at most 64)", tok.start_pos)
+        return Pow(base, n, span=_span(meta))
+
+    @v_args(meta=True)
+    def prime(self, meta, ch):
+        base, tok = ch
+        if isinstance(base, RawName):
+            return RawName(base.letter, base.layer, base.indices, base.sub_text, base.primes + 1,
+                         base.transposed_layer, span=_span(meta))
+        raise ReadFailure("A prime (') is only supported on a function name, as in f'(u)", tok.start_pos)
+
+    @v_args(meta=True)
+    def supexpr(self, meta, ch):
+        base, exponent = ch[0], (ch[3] if len(ch) == 5 else ch[2])
+        if isinstance(exponent, Token):
+            exponent = RawName(str(exponent), span=_tok_span(exponent))
+        return RawSup(base, exponent, span=_span(meta))
+
+    # ------------------------------------------------------------------- atoms
+    def letter(self, ch):
+        tok = ch[0]
+        return RawName(str(tok).strip(), span=_tok_span(tok))
+
+    def number(self, ch):
+        tok = ch[0]
+        return Const(Fraction(str(tok)), span=_tok_span(tok))
+
+    @v_args(meta=True)
+    def paren(self, meta, ch):
+        inner = ch[1]
+        return _with_span(inner, _span(meta))
+
+    @v_args(meta=True)
+    def group(self, meta, ch):
+        return _with_span(ch[1], _span(meta))
+
+    @v_args(meta=True)
+    def frac(self, meta, ch):
+        num, den = ch[2], ch[5]
+        if isinstance(num, Const) and isinstance(den, Const):
+            if den.value == 0:
+                raise ReadFailure("A fraction with denominator 0", meta.start_pos)
+            return Const(num.value / den.value, span=_span(meta))
+        return Div(num, den, span=_span(meta))
+
+    def frac_digits(self, ch):
+        tok = ch[0]
+        digits = re.findall(r"\d", str(tok))
+        if digits[1] == "0":
+            raise ReadFailure("A fraction with denominator 0", tok.start_pos)
+        return Const(Fraction(int(digits[0]), int(digits[1])), span=_tok_span(tok))
+
+    @v_args(meta=True)
+    def partial(self, meta, ch):
+        return Deriv(ch[3], ch[7], span=_span(meta))
+
+    @v_args(meta=True)
+    def partial_op(self, meta, ch):
+        return Deriv(ch[-1], ch[6], span=_span(meta))
+
+    @v_args(meta=True)
+    def nabla(self, meta, ch):
+        if len(ch) == 5:
+            wrt, of = ch[2], ch[4]
+        else:
+            wrt, of = RawName(str(ch[1]), span=_tok_span(ch[1])), ch[2]
+        return Deriv(of, wrt, nabla=True, span=_span(meta))
+
+    @v_args(meta=True)
+    def call(self, meta, ch):
+        tok = ch[0]
+        name = re.sub(r"\\(?:operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1", str(tok)).strip()
+        fn = _FN_NAMES[name]
+        prime, layer = False, None
+        for suffix in ch[1:-3]:
+            for s in suffix.children:
+                if s.type == "PRIME":
+                    if prime:
+                        raise ReadFailure("Second derivatives (f'') are not supported", s.start_pos)
+                    prime = True
+                else:
+                    if layer is not None or fn != "f":
+                        raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
+                    layer = _layer_value(str(s))
+        if prime and fn in ("softmax", "diag", "exp", "log"):
+            raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
+        return RawCall(fn, ch[-2], prime, layer, span=_span(meta))
+
+    @v_args(meta=True)
+    def norm(self, meta, ch):
+        return Norm(ch[1], span=_span(meta))
+
+    @v_args(meta=True)
+    def matrix(self, meta, ch):
+        rows = tuple(tuple(r.children) for r in ch if hasattr(r, "data") and r.data == "mrow")
+        return MatrixLit(rows, span=_span(meta))
+
+    def mrow(self, ch):
+        return Tree("mrow", [c for c in ch if isinstance(c, Node)])
+
+    @v_args(meta=True)
+    def font(self, meta, ch):
+        return _with_span(ch[1], _span(meta))
+
+    @v_args(meta=True)
+    def accent(self, meta, ch):
+        kind = re.match(r"\\(\w+)", str(ch[0])).group(1)
+        return RawName(f"\\{kind}{{{str(ch[1]).strip()}}}", span=_span(meta))
+
+
+def _with_span(node: Node, span) -> Node:
+    """The same node with a wider source span (parentheses included)."""
+    if span is None:
+        return node
+    return replace(node, span=span)
+
+
+class ReadFailure(Exception):
+    def __init__(self, message: str, pos: int | None):
+        super().__init__(message)
+        self.message, self.pos = message, pos
+
+
+def parse_indices(text: str, want: int, pos: int | None) -> tuple:
+    """``ij`` → ('i','j'); ``12`` → (1, 2) when two are wanted, else (12,); ``i,j`` → ('i','j')."""
+    if "," in text:
+        parts = [p.strip() for p in text.split(",")]
+    elif text.isdigit() and want == 1:
+        parts = [text]
+    else:
+        parts = [c for c in text if not c.isspace()]
+    out: list = []
+    for p in parts:
+        if p.isdigit():
+            v = int(p)
+            if v < 1:
+                raise ReadFailure(f"The subscript {p} is not a valid index (indices start at 1)", pos)
+            out.append(v)
+        elif re.fullmatch(r"[a-z]", p):
+            out.append(p)
+        else:
+            raise ReadFailure(f"The subscript {p!r} is not an index; write digits or single letters like i, j", pos)
+    return tuple(out)
