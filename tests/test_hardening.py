@@ -293,6 +293,9 @@ _FORBIDDEN = {"eval", "exec", "compile", "sympify", "parse_expr", "parse_latex",
 _ALLOWED = {
     # generated per-layer NumPy source, built only from identifiers we make (W1, u1, df1, t0, …)
     ("symbolic/truth/compiled.py", "exec"), ("symbolic/truth/compiled.py", "compile"),
+    # generated plain-float update source, built only from identifiers we make (W1_1_2, u1_1, delta1_1, s_W1_1_2,
+    # …), parsed and every name/attribute/call checked before compile, run with only math, range, len, max
+    ("symbolic/truth/compiled_update.py", "exec"), ("symbolic/truth/compiled_update.py", "compile"),
     # lambdify over symbols we create (Dummy / symbol_for), never user text: see test_lambdify_only_gets_our_symbols
     ("symbolic/truth/replay.py", "lambdify"), ("symbolic/truth/crosscheck.py", "lambdify"), ("symbolic/truth/program.py", "lambdify"),
     # latexmk with an argument list (no shell) and -no-shell-escape
