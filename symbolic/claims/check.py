@@ -13,12 +13,11 @@ and yields the reports in the order of the files as each becomes ready;
 Exact values (see DESIGN "Truth is exact"):
 
 * values and derivatives at the file's point: :class:`symbolic.truth.exact.Truth`;
-* after N ≤ ``EXACT_UPDATES`` updates: the symbolic gradient (closed form,
-  ``lambdify`` to mpmath over our own symbols) iterated at 60 digits, then
-  Truth at the updated parameters — precision "60 digits";
-* after more updates: NumPy float64 gradient descent (``numeric.train``),
-  then Truth at those parameters — precision "float64 trajectory", which is
-  named in the result because it is a screen, not an exact value.
+* after N updates: the parameters of :class:`symbolic.truth.trajectory.Trajectory`
+  (60 digits for N ≤ ``EXACT_UPDATES``, a float64 trajectory beyond), then Truth
+  at those parameters — its precision sentence ("60 digits through N update(s)",
+  "float64 trajectory of N updates, then exact") is named in the result, because
+  a float64 trajectory is a screen, not an exact value.
 
 A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
 """
@@ -35,26 +34,20 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import mpmath
-import numpy as np
 import sympy as sp
 
-import numeric
 from .derivation import Claim, Derivation, load_derivation
 from ..formulas.verify import verify_formula
-from ..truth.crosscheck import lambdified_gradient
-from ..spec.errors import DerivcheckError, KinkError, shorten
+from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES, Trajectory, to_fraction
+from ..spec.errors import DerivcheckError, shorten
 from ..truth.exact import Truth
 from .mistakes import diagnose
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
-from ..truth.replay import DIGITS, Mistakes, Replay
+from ..truth.replay import Mistakes, Replay
 from .verdict import Verdict, format_exact, judge
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_files", "check_paths", "default_jobs", "EXACT_UPDATES", "REPLAY_UPDATES"]
-
-EXACT_UPDATES = 2_000
-REPLAY_UPDATES = 2_000
 
 
 @dataclass
@@ -102,21 +95,6 @@ class _Skip(Exception):
     """A mistake that cannot be replayed here."""
 
 
-def _to_fraction(value) -> Fraction:
-    if isinstance(value, mpmath.mpf):
-        sign, man, exp, _ = value._mpf_
-        if not value or not mpmath.isfinite(value):
-            if value == 0:
-                return Fraction(0)
-            raise DerivcheckError(f"a replayed value is {value}, not a finite number")
-        return (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
-    if isinstance(value, float):
-        return Fraction(value)
-    if isinstance(value, sp.Rational):
-        return Fraction(int(value.p), int(value.q))
-    return Fraction(value)
-
-
 class ClaimContext:
     """Everything the claim checker and the mistake table need about one derivation."""
 
@@ -129,11 +107,8 @@ class ClaimContext:
         self.network: Network = derivation.network
         self.notes: list[str] = []
         self._truths: dict = {}
-        self._trajectories: dict = {}
         self._replay: Replay | None = None
-        self._mp_gradient = None
-        self._numpy_runs: dict = {}
-        self._poison: dict = {}
+        self.trajectory = Trajectory(self.network, replay=lambda: self.replay)
 
     # ---------------------------------------------------------------- helpers
     def note(self, text: str) -> None:
@@ -160,94 +135,16 @@ class ClaimContext:
         return self._truths[key]
 
     # ----------------------------------------------------------- trajectories
-    def _symbolic_mp_gradient(self):
-        if self._mp_gradient is None:
-            self._mp_gradient = (self.network.parameter_names(),
-                                 lambdified_gradient(Truth(self.network), modules="mpmath"))
-        return self._mp_gradient
-
     def parameters_after(self, with_values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
-        """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
-        key = (tuple(sorted(with_values.items())), n)
-        if key in self._trajectories:
-            return self._trajectories[key]
-        start = self.network.parameter_values()
-        start.update(with_values)
-        if n == 0:
-            result = start
-        elif n <= EXACT_UPDATES:
-            names, grad = self._symbolic_mp_gradient()
-            with mpmath.workdps(DIGITS):
-                p = [mpmath.mpf(v.numerator) / v.denominator for v in (start[k] for k in names)]
-                data = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in self.network.x]
-                targets = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in self.network.y]
-                eta = mpmath.mpf(self.network.learning_rate.numerator) / self.network.learning_rate.denominator
-                is_fixed = [(not k.startswith("W")) and not self.network.update_biases for k in names]
-                m = len(data)
-                for step in range(n):
-                    self._record_kinks(key, dict(zip(names, p)), step)
-                    g = [mpmath.mpf(0)] * len(names)
-                    for xs, ys in zip(data, targets):
-                        g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
-                    p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
-                result = {k: _to_fraction(v) for k, v in zip(names, p)}
-        else:
-            self._record_kinks(key, self.replay.initial(with_values), 0)
-            result = {k: _to_fraction(v) for k, v in self._numpy_after(with_values, n, Mistakes()).items()}
-        self._trajectories[key] = result
-        return result
-
-    def _record_kinks(self, key, params: dict, step: int) -> None:
-        """Mark the parameters whose update at ``step`` would need relu's derivative exactly at its kink.
-
-        At a kink (a relu input exactly 0) the gradient of every parameter feeding that unit
-        does not exist; those parameters are poisoned, and from the next step on everything is
-        (every gradient then depends on them). :meth:`_check_poison` refuses claims that use them.
-        """
-        relu_layers = [l for l, act in enumerate(self.network.activations, 1) if act == "relu"]
-        if not relu_layers:
-            return
-        poison = self._poison.setdefault(key, {})
-        if step > 0 and poison:
-            for k in params:
-                poison.setdefault(k, next(iter(poison.values())))
-            return
-        tiny = mpmath.mpf(10) ** (10 - DIGITS)
-        update_biases = self.network.update_biases
-        for s in range(1, len(self.network.x) + 1):
-            u, _ = self.replay.forward(params, s)
-            for l in relu_layers:
-                for i, v in enumerate(u[l], 1):
-                    if abs(v) >= tiny:
-                        continue
-                    why = (f"after {step} update(s), u{l}[{i}] = 0 lies exactly on relu's kink, where the gradient "
-                           f"does not exist, so that update is undefined; move the starting point off the kink")
-                    for k in params:
-                        name = parse_name(k)
-                        if name.kind == "b" and not update_biases:
-                            continue
-                        feeds = name.layer < l or (name.layer == l and (not name.indices or name.indices[0] == i))
-                        if feeds or step > 0:
-                            poison.setdefault(k, why)
+        """Exact-as-possible parameter values after ``n`` true gradient-descent updates (see Trajectory)."""
+        return self.trajectory.after(with_values, n)
 
     def _check_poison(self, key, parameter: str | None) -> None:
-        """Raise if the claim needs a parameter whose trajectory crossed a kink (see :meth:`_record_kinks`)."""
-        poison = self._poison.get(key)
-        if not poison:
-            return
-        n = key[1]
-        if parameter is not None and n == 1:
-            if parameter in poison:
-                raise KinkError(poison[parameter])
-            return
-        raise KinkError(next(iter(poison.values())))
+        """Raise if the claim needs a parameter whose trajectory crossed a kink (see Trajectory.check_poison)."""
+        self.trajectory.check_poison(dict(key[0]), key[1], parameter)
 
     def precision_for(self, c: Claim) -> str:
-        if c.after > EXACT_UPDATES:
-            return f"float64 trajectory of {c.after:,} updates (NumPy), then exact"
-        if c.after:
-            return f"{DIGITS} digits through {c.after:,} update(s)"
-        return "exact"
+        return self.trajectory.precision(c.after)
 
     # ----------------------------------------------------------------- truth
     def _evaluate(self, c: Claim, values: dict[str, Fraction], quantity: Name, wrt: Name | None):
@@ -346,36 +243,12 @@ class ClaimContext:
         return None
 
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
-        """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs.
-
-        Each run keeps its last two snapshots, so N, N+1 and N−1 updates cost one run.
-        """
-        arch = self.network.architecture
-        X, Y = self.network.numeric_data()
-        update_biases = self.network.update_biases if m.update_biases is None else m.update_biases
-        lr = float(self.network.learning_rate) * float(m.loss_scale) * m.sign
-        snapshots = self._numpy_runs.setdefault((tuple(sorted(start.items())), m), {})
-        if n not in snapshots:
-            done = max((k for k in snapshots if k <= n), default=None)
-            if done is None:
-                values = self.network.parameter_values()
-                values.update(start)
-                done, params = 0, numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
-            else:
-                params = snapshots[done]
-            if n - done > 1:
-                params = numeric.train(arch, params, X, Y, lr, n - done - 1, update_biases=update_biases,
-                                       record=False).params
-                snapshots[n - 1] = params
-            if n > done:
-                params = numeric.gd_step(arch, params, X, Y, lr, update_biases)
-            snapshots[n] = params
-        with mpmath.workdps(DIGITS):
-            return {k: mpmath.mpf(v) for k, v in numeric.flatten(arch, snapshots[n]).items()}
+        """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs (Trajectory.float_after)."""
+        return self.trajectory.float_after(start, n, m)
 
 
 def _fraction_value(v) -> sp.Rational:
-    f = _to_fraction(v)
+    f = to_fraction(v)
     return sp.Rational(f.numerator, f.denominator)
 
 

@@ -1,0 +1,299 @@
+"""Trajectories: a network's parameters after N gradient-descent updates, exact/60-digit or float64, saying which.
+
+Contract
+--------
+:class:`Trajectory` runs full-batch gradient descent θ ← θ − η · mean_s ∂L_s/∂θ from a
+:class:`~symbolic.spec.network.Network`'s parameters with some of them overridden
+(``start``, canonical name → exact number); biases move only when the network's
+``update_biases`` says so.
+
+* :meth:`Trajectory.after` — the parameters after ``n`` true updates, as Fractions:
+  ``n`` = 0 is the start itself; ``n`` ≤ ``EXACT_UPDATES``: the symbolic per-sample
+  gradient (``lambdify`` of the closed form to mpmath, over our own symbols) iterated at
+  ``DIGITS`` (60) significant digits; beyond: the float64 trajectory of
+  :meth:`Trajectory.float_after`, its floats taken exactly. :meth:`Trajectory.precision`
+  is the sentence saying which ("60 digits through 3 update(s)", "float64 trajectory of
+  10,000 updates, then exact" — then, because the claim's quantity is evaluated exactly at
+  those parameters). Results are cached per (start, n).
+* relu kinks: along a 60-digit trajectory every step's forward pass is checked; a relu input
+  exactly 0 (|u| < 10^(10−DIGITS)) at step 0 poisons the parameters feeding that unit
+  (their first update is undefined), at any later step — or from step 1 on once anything is
+  poisoned — every parameter. A float64 trajectory is checked at its start only.
+  :meth:`Trajectory.check_poison` raises :class:`KinkError` for a claim that needs a poisoned
+  parameter (after one update only the poisoned ones, after more every parameter).
+* :meth:`Trajectory.float_after` — float64 parameters after ``n`` updates with the
+  replayable mistakes of a :class:`~symbolic.truth.replay.Mistakes` (``loss_scale`` and
+  ``sign`` scale the learning rate, ``update_biases`` overrides the setting), as mpf. The
+  engines are generated from the structured program (:class:`~symbolic.truth.program.Structured`)
+  and chosen by measured cost: up to ``PLAIN_WORK`` parameters × samples the whole update as
+  plain Python floats (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net
+  in ~0.01 s where one NumPy call per step costs ~0.5 s); up to ``STRUCTURED_PARAMETERS``
+  the generated NumPy gradient of :mod:`symbolic.truth.compiled`, θ −= η·∇ per step;
+  beyond, ``numeric.train`` (NumPy's witness; building the program would cost more than
+  the run). A plain-float run whose Python floats raise (exp overflow, division by zero)
+  is run by NumPy instead. All are float64 and agree with ``numeric.train`` to rounding
+  (tests/test_trajectory.py). Each run keeps its last two snapshots, so N − 1, N and
+  N + 1 updates cost one run; :meth:`Trajectory.float_engine` names the engine a run used.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable, Mapping
+
+import mpmath
+import sympy as sp
+
+import numeric
+from ..spec.errors import DerivcheckError, KinkError
+from ..spec.names import parse_name
+from ..spec.network import Network
+from .compiled import CompiledGradient, compile_gradient
+from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
+from .crosscheck import lambdified_gradient
+from .exact import Truth
+from .program import Structured
+from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
+
+__all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
+           "STRUCTURED_PARAMETERS", "to_fraction"]
+
+EXACT_UPDATES = 2_000  # up to here trajectories are iterated at DIGITS digits
+REPLAY_UPDATES = 2_000  # up to here mistakes are replayed at DIGITS digits (symbolic.truth.replay)
+# float engines, cheapest first; the bounds are measured (parameters x samples: plain Python floats
+# cost ~0.13 us each per update, one NumPy update ~50-70 us whatever the size up to a few thousand)
+PLAIN = "generated plain-float update"
+GENERATED_NUMPY = "generated NumPy gradient"
+NUMPY = "numeric.train"
+PLAIN_WORK = 500  # parameters x samples
+STRUCTURED_PARAMETERS = 2_000
+
+Start = Mapping[str, Fraction]
+
+
+def to_fraction(value) -> Fraction:
+    """The exact value of an mpf, float, SymPy Rational or int (a non-finite value is one sentence)."""
+    if isinstance(value, mpmath.mpf):
+        sign, man, exp, _ = value._mpf_
+        if not value or not mpmath.isfinite(value):
+            if value == 0:
+                return Fraction(0)
+            raise DerivcheckError(f"a replayed value is {value}, not a finite number")
+        return (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(value, float):
+        return Fraction(value)
+    if isinstance(value, sp.Rational):
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)
+
+
+def _key(start: Start) -> tuple:
+    return tuple(sorted(start.items()))
+
+
+class Trajectory:
+    """Gradient-descent trajectories of one network (see the module contract).
+
+    ``replay`` supplies the shared :class:`Replay` (its 60-digit forward pass finds kinks);
+    by default one is made when first needed.
+    """
+
+    def __init__(self, network: Network, replay: Callable[[], Replay] | None = None):
+        self.network = network
+        self._replay_of = replay
+        self._replay: Replay | None = None
+        self._mp_gradient = None
+        self._exact: dict = {}
+        self._poison: dict = {}
+        self._snapshots: dict = {}
+        self._engines: dict = {}
+        self._plain: dict[bool, CompiledUpdate] = {}
+        self._numpy_code: CompiledGradient | None = None
+        self._program: Structured | None = None
+        self._data: tuple | None = None
+
+    @property
+    def replay(self) -> Replay:
+        if self._replay is None:
+            self._replay = self._replay_of() if self._replay_of is not None else Replay(self.network)
+        return self._replay
+
+    # ------------------------------------------------------------------- exact
+    @staticmethod
+    def precision(n: int) -> str:
+        """How a value after ``n`` updates was computed."""
+        if n > EXACT_UPDATES:
+            return f"float64 trajectory of {n:,} updates, then exact"
+        if n:
+            return f"{DIGITS} digits through {n:,} update(s)"
+        return "exact"
+
+    def _symbolic_mp_gradient(self):
+        if self._mp_gradient is None:
+            self._mp_gradient = (self.network.parameter_names(),
+                                 lambdified_gradient(Truth(self.network), modules="mpmath"))
+        return self._mp_gradient
+
+    def after(self, start: Start, n: int) -> dict[str, Fraction]:
+        """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
+        key = (_key(start), n)
+        if key in self._exact:
+            return self._exact[key]
+        values = self.network.parameter_values()
+        values.update(start)
+        if n == 0:
+            result = values
+        elif n <= EXACT_UPDATES:
+            result = self._mp_after(key, values, n)
+        else:
+            self._record_kinks(key, self.replay.initial(dict(start)), 0)
+            floats = self.float_after(start, n)
+            if self._poison.get(key) and not all(mpmath.isfinite(v) for v in floats.values()):
+                self.check_poison(start, n, None)  # the kink made the floats nan: say so, not "nan"
+            result = {k: to_fraction(v) for k, v in floats.items()}
+        self._exact[key] = result
+        return result
+
+    def _mp_after(self, key: tuple, values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
+        names, grad = self._symbolic_mp_gradient()
+        net = self.network
+        with mpmath.workdps(DIGITS):
+            p = [mpmath.mpf(v.numerator) / v.denominator for v in (values[k] for k in names)]
+            data = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in net.x]
+            targets = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in net.y]
+            eta = mpmath.mpf(net.learning_rate.numerator) / net.learning_rate.denominator
+            is_fixed = [(not k.startswith("W")) and not net.update_biases for k in names]
+            m = len(data)
+            for step in range(n):
+                self._record_kinks(key, dict(zip(names, p)), step)
+                g = [mpmath.mpf(0)] * len(names)
+                for xs, ys in zip(data, targets):
+                    g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
+                p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
+            return {k: to_fraction(v) for k, v in zip(names, p)}
+
+    # ------------------------------------------------------------------- kinks
+    def _record_kinks(self, key: tuple, params: dict, step: int) -> None:
+        """Mark the parameters whose update at ``step`` would need relu's derivative exactly at its kink.
+
+        At a kink (a relu input exactly 0) the gradient of every parameter feeding that unit
+        does not exist; those parameters are poisoned, and from the next step on everything is
+        (every gradient then depends on them). :meth:`check_poison` refuses claims that use them.
+        """
+        relu_layers = [l for l, act in enumerate(self.network.activations, 1) if act == "relu"]
+        if not relu_layers:
+            return
+        poison = self._poison.setdefault(key, {})
+        if step > 0 and poison:
+            for k in params:
+                poison.setdefault(k, next(iter(poison.values())))
+            return
+        tiny = mpmath.mpf(10) ** (10 - DIGITS)
+        update_biases = self.network.update_biases
+        for s in range(1, len(self.network.x) + 1):
+            u, _ = self.replay.forward(params, s)
+            for l in relu_layers:
+                for i, v in enumerate(u[l], 1):
+                    if abs(v) >= tiny:
+                        continue
+                    why = (f"after {step} update(s), u{l}[{i}] = 0 lies exactly on relu's kink, where the gradient "
+                           f"does not exist, so that update is undefined; move the starting point off the kink")
+                    for k in params:
+                        name = parse_name(k)
+                        if name.kind == "b" and not update_biases:
+                            continue
+                        feeds = name.layer < l or (name.layer == l and (not name.indices or name.indices[0] == i))
+                        if feeds or step > 0:
+                            poison.setdefault(k, why)
+
+    def check_poison(self, start: Start, n: int, parameter: str | None) -> None:
+        """Raise if a claim after ``n`` updates needs a parameter whose trajectory crossed a kink.
+
+        ``parameter`` is the one parameter the claim reads (None: it depends on all of them).
+        """
+        poison = self._poison.get((_key(start), n))
+        if not poison:
+            return
+        if parameter is not None and n == 1:
+            if parameter in poison:
+                raise KinkError(poison[parameter])
+            return
+        raise KinkError(next(iter(poison.values())))
+
+    # ------------------------------------------------------------------- float
+    def float_engine(self, start: Start, mistakes: Mistakes = NO_MISTAKES) -> str | None:
+        """The engine of a float run from ``start`` (PLAIN, GENERATED_NUMPY or NUMPY; None before any run).
+
+        NumPy's name wins once it ran any part of the run.
+        """
+        return self._engines.get((_key(start), mistakes))
+
+    def float_after(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> dict[str, mpmath.mpf]:
+        """Float64 parameters after ``n`` updates (with ``mistakes``), resuming cached runs."""
+        run = (_key(start), mistakes)
+        snapshots = self._snapshots.setdefault(run, {})
+        if n not in snapshots:
+            done = max((k for k in snapshots if k <= n), default=None)
+            if done is None:
+                values = self.network.parameter_values()
+                values.update(start)
+                done, params = 0, {k: float(v) for k, v in values.items()}
+            else:
+                params = snapshots[done]
+            if n - done > 1:
+                params = self._float_steps(run, params, n - done - 1, mistakes)
+                snapshots[n - 1] = params
+            if n > done:
+                params = self._float_steps(run, params, 1, mistakes)
+            snapshots[n] = params
+        with mpmath.workdps(DIGITS):
+            return {k: mpmath.mpf(v) for k, v in snapshots[n].items()}
+
+    def _float_kind(self) -> str:
+        """The engine for this network's float runs: by measured cost (see the module contract)."""
+        n, m = len(self.network.parameter_names()), len(self.network.x)
+        if n * m <= PLAIN_WORK:
+            return PLAIN
+        return GENERATED_NUMPY if n <= STRUCTURED_PARAMETERS else NUMPY
+
+    def _structured(self) -> Structured:
+        if self._program is None:
+            self._program = Structured(self.network)
+        return self._program
+
+    def _float_steps(self, run: tuple, params: dict[str, float], steps: int, m: Mistakes) -> dict[str, float]:
+        net = self.network
+        update_biases = net.update_biases if m.update_biases is None else m.update_biases
+        lr = float(net.learning_rate) * float(m.loss_scale) * m.sign
+        kind = self._float_kind()
+        if kind == PLAIN:
+            if update_biases not in self._plain:
+                self._plain[update_biases] = compile_update(net, update_biases, self._structured())
+            try:
+                out = self._plain[update_biases].run(params, steps, lr, self._float_data())
+                self._engines.setdefault(run, PLAIN)
+                return out
+            except FloatTrouble:  # Python floats raised where NumPy gives inf/nan: NumPy runs it
+                kind = GENERATED_NUMPY if len(params) <= STRUCTURED_PARAMETERS else NUMPY
+        self._engines[run] = kind
+        arch = net.architecture
+        X, Y = net.numeric_data()
+        arrays = numeric.unflatten(arch, params)
+        if kind == NUMPY:
+            arrays = numeric.train(arch, arrays, X, Y, lr, steps, update_biases=update_biases, record=False).params
+            return numeric.flatten(arch, arrays)
+        if self._numpy_code is None:
+            self._numpy_code = compile_gradient(net, self._structured())
+        code = self._numpy_code
+        current = [arrays[k] for k in code.arguments]
+        moves = [k.startswith("W") or update_biases for k in code.arguments]
+        for _ in range(steps):
+            grads = code.batched(*current, X, Y)
+            for value, grad, move in zip(current, grads, moves):
+                if move:
+                    value -= lr * grad
+        return numeric.flatten(arch, dict(zip(code.arguments, current)))
+
+    def _float_data(self) -> tuple:
+        if self._data is None:
+            self._data = tuple(tuple(float(v) for v in (*xs, *ys)) for xs, ys in zip(self.network.x, self.network.y))
+        return self._data
