@@ -30,6 +30,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -40,12 +41,14 @@ from .derivation import Claim, Derivation, load_derivation
 from ..formulas.verify import verify_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES, Trajectory, to_fraction
 from ..spec.errors import DerivcheckError, shorten
-from ..truth.exact import Truth
+from ..truth.evaluator import DIGITS
+from ..truth.exact import PRECISIONS, Truth
 from .mistakes import diagnose
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
-from .verdict import Verdict, format_exact, judge
+from .verdict import ROUNDING_UNITS, Verdict, format_exact, judge, judge_bounds, printed_unit
+from ..truth.balls import Undecided, Undefined, Unevaluable
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_files", "check_paths", "default_jobs", "EXACT_UPDATES", "REPLAY_UPDATES"]
 
@@ -182,6 +185,40 @@ class ClaimContext:
             return self._evaluate(c, values, c.quantity, name)
         return self._evaluate(c, values, name, None)
 
+    def certify(self, c: Claim, exact) -> tuple[str, str]:
+        """(verdict, precision note) from the certified ball of the claim's value: the verdict every point
+        of the ball gets, at the first precision of ``PRECISIONS`` whose ball lies inside one verdict region.
+        A value still on a boundary at the last precision is judged from its 60 digits, and the note says so."""
+        if isinstance(exact, sp.Rational):
+            return judge(c.value, exact).verdict, ""
+        truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
+        for bits in PRECISIONS:
+            lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
+            judgement = judge_bounds(c.value, lo, hi)
+            if judgement is not None:
+                return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
+        return judge(c.value, exact).verdict, (f", within 2^-{PRECISIONS[-1]:,} of a verdict boundary: judged "
+                                               f"from {DIGITS} digits")
+
+    def near_claim(self, c: Claim, others: list[str]) -> list[str]:
+        """The ``others`` whose derivative (as :meth:`exact_for` reads it) a float screen of the point
+        evaluation puts within ROUNDING_UNITS + 1 units of the claimed number, in their order; only those
+        can reproduce it, so only those are computed exactly (a 128×128 weight has 16,383 siblings)."""
+        if c.kind != "derivative":
+            return others
+        point = self._truth(self._values(c.with_values, c.after), c.sample).at()
+        claimed, band = float(Decimal(c.value)), float((ROUNDING_UNITS + 1) * printed_unit(c.value))
+        kept = []
+        for other in others:
+            try:
+                v = point.derivative(c.quantity, parse_name(other), c.sample)
+                near = type(v) is Undefined or abs(float(v) - claimed) <= band * (1 + 1e-9)
+            except (Undecided, Unevaluable, DerivcheckError, OverflowError):
+                near = True  # let the exact evaluation say what it is
+            if near:
+                kept.append(other)
+        return kept
+
     def exact_with(self, c: Claim, with_values: dict[str, Fraction]):
         values = self._values(with_values, c.after, self._read_parameter(c)) or self.network.parameter_values()
         return self._evaluate(c, values, c.quantity, c.wrt)
@@ -265,10 +302,10 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
                            message=f"{where}: {c.label}: {err}")
-    verdict = judge(c.value, exact).verdict
+    verdict, certified = ctx.certify(c, exact)
     diagnosis = diagnose(ctx, c) if verdict == Verdict.WRONG else ""
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
-                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c))
+                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified)
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:

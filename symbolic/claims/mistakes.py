@@ -73,7 +73,7 @@ def _other_updates(delta: int) -> Callable:
 def _swapped_entry(ctx, c: Claim):
     """The same quantity for another entry of the same weight matrix (transposed one first)."""
     target = c.wrt if c.kind == "derivative" else c.quantity
-    for other in ctx.sibling_entries(target):
+    for other in ctx.near_claim(c, ctx.sibling_entries(target)):
         value = ctx.exact_for(c, other)
         if value is not None:
             yield value, f" (the number belongs to {ctx.display(other)}, not {ctx.display(str(target))})"

@@ -18,6 +18,9 @@ known: ``"0.35891648"`` has a last-digit unit of 1e-8, ``"0.5"`` of 0.1,
 
 Comparison is done in exact rational arithmetic against the exact value (a
 SymPy Rational, or a Float with ≥ 50 significant digits, far below any unit).
+:func:`judge_bounds` judges a value known only as a certified interval [lo, hi]: it
+answers only when no verdict boundary (:func:`boundaries`) lies inside, so a caller
+raises the precision instead of guessing.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-__all__ = ["Verdict", "Judgement", "judge", "printed_unit", "ROUNDING_UNITS", "format_exact"]
+__all__ = ["Verdict", "Judgement", "judge", "judge_bounds", "boundaries", "printed_unit", "ROUNDING_UNITS",
+           "format_exact"]
 
 ROUNDING_UNITS = 2
 _EXTREME_BITS = 20_000  # |value| beyond 2**±20000 (≈ 10**±6000) is far outside any printed claim's unit
@@ -84,6 +88,25 @@ def judge(text: str, exact) -> Judgement:
     if off <= ROUNDING_UNITS and not (claimed * truth < 0):
         return Judgement(Verdict.ROUNDING, off)
     return Judgement(Verdict.WRONG, off)
+
+
+def boundaries(text: str) -> list[Fraction]:
+    """The exact values at which the verdict of the printed number ``text`` changes: claimed ± ½ unit,
+    claimed ± ROUNDING_UNITS units, and 0 (where the sign rule starts)."""
+    claimed, unit = Fraction(Decimal(text)), printed_unit(text)
+    return [claimed - ROUNDING_UNITS * unit, claimed - unit / 2, claimed + unit / 2,
+            claimed + ROUNDING_UNITS * unit, Fraction(0)]
+
+
+def judge_bounds(text: str, lo: Fraction, hi: Fraction) -> Judgement | None:
+    """The verdict when the exact value is only known to lie in [lo, hi] (a certified ball): the verdict
+    every value of the interval gets, or None when a verdict boundary lies inside it (more precision
+    is needed; nothing is guessed)."""
+    if lo == hi:
+        return judge(text, lo)
+    if any(lo <= b <= hi for b in boundaries(text)):
+        return None
+    return judge(text, (lo + hi) / 2)
 
 
 def format_exact(value, digits: int = 15) -> str:

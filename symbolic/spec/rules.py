@@ -51,6 +51,9 @@ class ActivationRule:
     # vector rules: the vector-Jacobian product Σ_i g_i ∂a_i/∂u_k from the outputs a and the adjoint g,
     # in plain + and * so that it runs on SymPy expressions, rationals and balls alike
     vector_vjp: Callable[[Sequence, Sequence], list] | None = None
+    # f' written through the output a = f(u) (sigmoid: a(1 − a)), where a rule has such a form: what hand
+    # derivations print, and what the "f' from the net input" mistake evaluates at u instead of a
+    prime_of_output: Callable[[Expr], Expr] | None = None
 
     @property
     def elementwise(self) -> bool:
@@ -89,8 +92,9 @@ def _relu_prime(u: Expr) -> Expr:
 ACTIVATIONS: dict[str, ActivationRule] = {
     "identity": ActivationRule("identity", lambda u: u, lambda u: sp.Integer(1), NUMERIC_ACTIVATIONS["identity"]),
     "sigmoid": ActivationRule("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
-                              NUMERIC_ACTIVATIONS["sigmoid"]),
-    "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"]),
+                              NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a)),
+    "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"],
+                           prime_of_output=lambda a: 1 - a ** 2),
     "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True),
     "softmax": ActivationRule("softmax", None, None, NUMERIC_ACTIVATIONS["softmax"], output_only=True,
                               symbolic_vector=_softmax, vector_vjp=_softmax_vjp),

@@ -93,6 +93,8 @@ def dot(xs: Sequence, ys: Sequence) -> object:
 def _sign(v) -> int:
     if type(v) is fmpq:
         return (v > 0) - (v < 0)
+    if v.is_exact():
+        return (v > 0) - (v < 0)
     if v > 0:
         return 1
     if v < 0:

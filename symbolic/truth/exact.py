@@ -168,7 +168,7 @@ class Truth:
                 if v.rad() < _ZERO_RADIUS[zero_seen]:
                     zero_seen += 1
                     if zero_seen == len(_ZERO_RADIUS):
-                        return sp.Float(0, DIGITS)
+                        return sp.Integer(0)
                 continue
             if v.rad() < abs(v).lower() * _RELATIVE:
                 return _float(v)
