@@ -4,6 +4,8 @@
   nesting, function-level ones included, relative imports resolved — has no
   cycle, and imports point one way: faces → documents → claims → formulas →
   truth → spec → numeric; ``numeric/`` never imports SymPy.
+* Imports sit at the top of their module, except in the two faces that import
+  lazily for start-up speed (cli, pytest_plugin).
 * Every module states its contract in a docstring and its public names in
   ``__all__``; no module is over 400 lines except the lark grammar.
 * A wheel built from the repository installs into a fresh virtual environment
@@ -220,6 +222,44 @@ def test_imports_point_one_way():
     assert found == KNOWN_LAYER_VIOLATIONS, (
         f"new: {sorted(found - KNOWN_LAYER_VIOLATIONS)}; fixed (remove from KNOWN_LAYER_VIOLATIONS): "
         f"{sorted(KNOWN_LAYER_VIOLATIONS - found)}")
+
+
+# The faces import inside functions for start-up speed only (pytest loads the plugin in every run):
+# nothing they import imports them back, which test_import_graph_has_no_cycle checks with those imports
+# as edges. Everywhere else an import belongs at the top of the module.
+LAZY_FOR_SPEED = {"symbolic/cli.py", "symbolic/pytest_plugin.py"}
+
+
+def _function_level_imports(path: Path) -> list[int]:
+    """Line numbers of the imports inside a function or class body of ``path``."""
+    lines = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)) and inside:
+                lines.append(child.lineno)
+            visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                                      ast.Lambda)))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return lines
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import os\n", []),
+    ("def f():\n    import os\n", [2]),
+    ("class C:\n    def m(self):\n        from . import x\n", [3]),
+    ("try:\n    import fcntl\nexcept ImportError:\n    fcntl = None\n", []),
+])
+def test_function_level_import_finder(tmp_path, source, expected):
+    path = tmp_path / "m.py"
+    path.write_text(source, encoding="utf-8")
+    assert _function_level_imports(path) == expected
+
+
+def test_imports_are_at_module_top_outside_the_faces():
+    found = {_rel(p): lines for p in MODULES.values() if (lines := _function_level_imports(p))}
+    assert set(found) == LAZY_FOR_SPEED, {k: v for k, v in found.items() if k not in LAZY_FOR_SPEED}
 
 
 # ------------------------------------------------------------------------------ module contracts
