@@ -62,7 +62,12 @@ from ..spec.names import canonical_of_symbol
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS, LOSSES, generic_functions
 from ..truth.program import Structured
-from .matrix_form import Ctx, Deriv, Matrix, Var, derive, evaluate, node_array, shape_of, to_text
+from .derive import derive
+from .evaluation import evaluate
+from .models import Matrix, node_array
+from .nodes import Deriv, Var
+from .render import to_text
+from .shapes import Ctx, shape_of
 
 __all__ = ["EntryCheck", "ProofReport", "prove_structured", "prove_program", "lemma_output"]
 
