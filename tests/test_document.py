@@ -17,7 +17,9 @@ import numeric
 from symbolic import Network, Truth
 from symbolic.cli import main
 from symbolic.claims.derivation import load_derivation
-from symbolic.documents.document import compile_pdf, derive_formulas, render_document
+from symbolic.documents.formula_listing import derive_formulas
+from symbolic.documents.latex import render_document
+from symbolic.documents.pdf import compile_pdf
 from symbolic.spec.errors import DerivcheckError
 from symbolic.formulas.printers import format_number
 
@@ -110,21 +112,7 @@ def test_seed002_document_content():
 def test_three_layer_softmax_numbers_match_backprop():
     tex = render_document(three_layer())
     assert_numpy_gradient_printed(tex, three_layer())
-    assert r"\delta^{(3)} &= a^{(3)} - y" in tex  # symbolic matrix form (symbolic.formulas.matrix_form)
-
-
-def test_matrix_form_without_symbolic_matrix_form(monkeypatch):
-    """The document's own matrix nodes stand in when symbolic.formulas.matrix_form cannot be imported."""
-    import sys
-
-    monkeypatch.setitem(sys.modules, "symbolic.formulas.matrix_form", None)
-    tex = render_document(three_layer())
-    assert (r"\delta^{(3)} &= \left(\operatorname{diag}\left(a^{(3)}\right) - a^{(3)} \, "
-            r"\left(a^{(3)}\right)^{T}\right) \, \nabla_{a^{(3)}} L") in tex
-    assert r"\delta^{(2)} &= \left(W^{(3)}\right)^{T} \, \delta^{(3)} \odot f_{2}'\left(u^{(2)}\right)" in tex
-    assert r"\nabla_{W^{(1)}} L &= \delta^{(1)} \, x^{T}" in tex
-    assert r"\nabla_{b^{(1)}} L &= \delta^{(1)}" in tex
-    assert_numpy_gradient_printed(tex, three_layer())
+    assert r"\delta^{(3)} &= a^{(3)} - y" in tex  # symbolic matrix form (symbolic.formulas.derive)
 
 
 def test_batch_gradient_is_the_mean():
