@@ -9,8 +9,7 @@ import sympy as sp
 
 from symbolic.spec.errors import DerivcheckError
 from symbolic.formulas.printers import (
-    DerivLatexPrinter, MApply, MGrad, MHad, MMul, MNum, MOnes, MSub, MSym, MT, Num, alias_latex, escape_text,
-    format_number, matrix_latex, name_latex, render_matrix,
+    DerivLatexPrinter, Num, alias_latex, escape_text, format_number, matrix_latex, name_latex,
 )
 from symbolic.spec.names import parse_name, symbol_for
 
@@ -164,40 +163,13 @@ def test_digits_setting():
     assert DerivLatexPrinter(digits=4).doprint(sp.Float("0.593269992107187", 60)) == "0.5933"
 
 
-# ------------------------------------------------------------------ matrix nodes
-@pytest.mark.parametrize("node, expected", [
-    (MSym("W", 2), "W^{(2)}"),
-    (MSym("delta", 1), r"\delta^{(1)}"),
-    (MSym("x"), "x"),
-    (MT(MSym("a", 1)), r"\left(a^{(1)}\right)^{T}"),
-    (MT(MSym("x")), "x^{T}"),
-    (MMul((MSym("delta", 2), MT(MSym("a", 1)))), r"\delta^{(2)} \, \left(a^{(1)}\right)^{T}"),
-    (MHad(MMul((MT(MSym("W", 3)), MSym("delta", 3))), MApply("f'", MSym("u", 2), 2)),
-     r"\left(W^{(3)}\right)^{T} \, \delta^{(3)} \odot f_{2}'\left(u^{(2)}\right)"),
-    (MHad(MSub(MSym("a", 2), MSym("y")), MApply("sigma'", MSym("u", 2))),
-     r"\left(a^{(2)} - y\right) \odot \sigma'\left(u^{(2)}\right)"),
-    (MMul((MT(MOnes()), MSym("delta", 1))), r"\mathbf{1}^{T} \, \delta^{(1)}"),
-    (MGrad(MSym("W", 2)), r"\nabla_{W^{(2)}} L"),
-    (MMul((MSub(MApply("diag", MSym("a", 3)), MMul((MSym("a", 3), MT(MSym("a", 3))))), MGrad(MSym("a", 3)))),
-     r"\left(\operatorname{diag}\left(a^{(3)}\right) - a^{(3)} \, \left(a^{(3)}\right)^{T}\right) \, "
-     r"\nabla_{a^{(3)}} L"),
-    (MNum(((sp.Rational(1, 4), -0.5), (sp.Float("0.0821670405642308", 60), 2))),
-     r"\begin{bmatrix} 0.25 & -0.5 \\ 0.0821670406 & 2 \end{bmatrix}"),
-])
-def test_matrix_nodes(node, expected):
-    assert render_matrix(node) == expected
-
-
-def test_matrix_latex_column_vector_and_errors():
+# ------------------------------------------------------------------ numeric matrices
+def test_matrix_latex_rows_column_vector_and_errors():
+    rows = ((sp.Rational(1, 4), -0.5), (sp.Float("0.0821670405642308", 60), 2))
+    assert matrix_latex(rows) == r"\begin{bmatrix} 0.25 & -0.5 \\ 0.0821670406 & 2 \end{bmatrix}"
     assert matrix_latex([sp.Rational(1, 2), 3]) == r"\begin{bmatrix} 0.5 \\ 3 \end{bmatrix}"
     with pytest.raises(DerivcheckError):
         matrix_latex([])
-    with pytest.raises(DerivcheckError):
-        render_matrix(MSym(r"\input"))
-    with pytest.raises(DerivcheckError):
-        render_matrix(MApply(r"\write18", MSym("u", 1)))
-    with pytest.raises(TypeError):
-        render_matrix("W")
 
 
 # ------------------------------------------------------------------ user text

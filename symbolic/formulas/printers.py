@@ -1,4 +1,4 @@
-"""LaTeX rendering: the one dispatch point for every formula, name, number and user text.
+"""LaTeX printing of SymPy expressions, names, numbers and user text (formula nodes: symbolic.formulas.render).
 
 Contract
 --------
@@ -21,17 +21,15 @@ Contract
   TeX special character (``\\ { } $ % # & _ ^ ~ < > |``) is escaped and
   non-ASCII characters outside a small table are replaced by a visible code,
   so user text can never run a TeX command (``\\input``, ``\\write18``, ``\\def``).
-* Matrix expressions (the per-layer matrix form) are small node types —
-  :class:`MSym`, :class:`MT`, :class:`MMul`, :class:`MHad`, :class:`MApply`,
-  :class:`MSub`, :class:`MOnes`, :class:`MGrad`, :class:`MNum` — rendered by
-  :func:`render_matrix` (one ``singledispatch`` function, one branch per type).
+* :func:`matrix_latex` — a numeric matrix (or a column vector) as a ``bmatrix``
+  with the one number format. Symbolic matrix formulas are formula nodes
+  (:mod:`symbolic.formulas.nodes`), printed by :func:`symbolic.formulas.render.to_latex`.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from functools import singledispatch
+from fractions import Fraction
 from typing import Mapping, Sequence
 
 import sympy as sp
@@ -42,7 +40,7 @@ from ..spec.names import Name, canonical_of_symbol, latex_name, parse_name
 
 __all__ = [
     "DIGITS", "Num", "DerivLatexPrinter", "format_number", "alias_latex", "escape_text", "name_latex",
-    "MSym", "MT", "MMul", "MHad", "MApply", "MSub", "MOnes", "MGrad", "MNum", "render_matrix", "matrix_latex",
+    "matrix_latex",
 ]
 
 DIGITS = 9
@@ -127,15 +125,10 @@ def _decimal(value) -> Decimal:
         return Decimal(str(value))
     if isinstance(value, float):
         return Decimal(repr(value))
-    try:
-        from fractions import Fraction
-
-        if isinstance(value, Fraction):
-            with localcontext() as ctx:
-                ctx.prec = 60
-                return Decimal(value.numerator) / Decimal(value.denominator)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, Fraction):
+        with localcontext() as ctx:
+            ctx.prec = 60
+            return Decimal(value.numerator) / Decimal(value.denominator)
     return Decimal(str(value))
 
 
@@ -227,157 +220,6 @@ class DerivLatexPrinter(LatexPrinter):
 def _ident_of(name: Name) -> str:
     parts = [name.kind + ("" if name.layer is None else str(name.layer))] + [str(i) for i in name.indices]
     return "_".join(parts)
-
-
-# ------------------------------------------------------------------ matrix nodes
-@dataclass(frozen=True)
-class MSym:
-    """A named matrix or vector of layer ``layer``: ``W`` → ``W^{(l)}``, ``delta`` → ``\\delta^{(l)}``."""
-
-    name: str
-    layer: int | None = None
-
-
-@dataclass(frozen=True)
-class MT:
-    """Transpose."""
-
-    arg: object
-
-
-@dataclass(frozen=True)
-class MMul:
-    """Matrix product of the factors, left to right."""
-
-    factors: tuple
-
-
-@dataclass(frozen=True)
-class MHad:
-    """Elementwise (Hadamard) product."""
-
-    left: object
-    right: object
-
-
-@dataclass(frozen=True)
-class MApply:
-    """A function applied elementwise: ``MApply("f'", u)`` → ``f'(u)``; ``sub`` decorates f (its layer)."""
-
-    function: str
-    arg: object
-    layer: int | None = None
-
-
-@dataclass(frozen=True)
-class MSub:
-    """Difference ``left − right``."""
-
-    left: object
-    right: object
-
-
-@dataclass(frozen=True)
-class MOnes:
-    """The all-ones vector (sums over neurons, for a shared bias)."""
-
-
-@dataclass(frozen=True)
-class MGrad:
-    """The gradient of the loss with respect to a matrix node: ``\\nabla_{W^{(2)}} L``."""
-
-    wrt: object
-
-
-@dataclass(frozen=True)
-class MNum:
-    """A numeric matrix (rows of exact values), printed with the chosen precision."""
-
-    rows: tuple
-
-
-_MATRIX_NAMES = {"delta": r"\delta", "nabla_W": r"\nabla_{W}", "nabla_b": r"\nabla_{b}"}
-_FUNCTIONS = {"f": "f", "f'": "f'", "sigma": r"\sigma", "sigma'": r"\sigma'", "softmax": r"\operatorname{softmax}",
-              "diag": r"\operatorname{diag}"}
-
-
-def _needs_parens(node) -> bool:
-    return isinstance(node, (MMul, MHad, MSub))
-
-
-@singledispatch
-def render_matrix(node, digits: int = DIGITS) -> str:
-    """LaTeX of a matrix-expression node (one branch per node type)."""
-    raise TypeError(f"cannot render {type(node).__name__} as a matrix expression")
-
-
-@render_matrix.register
-def _(node: MSym, digits: int = DIGITS) -> str:
-    base = _MATRIX_NAMES.get(node.name)
-    if base is None:
-        if not re.fullmatch(r"[A-Za-z]+", node.name):
-            raise DerivcheckError(f"{node.name!r} is not a matrix name (letters only).")
-        base = _base(node.name)
-    return base + (f"^{{({node.layer})}}" if node.layer is not None else "")
-
-
-@render_matrix.register
-def _(node: MT, digits: int = DIGITS) -> str:
-    inner = render_matrix(node.arg, digits)
-    if isinstance(node.arg, MSym) and node.arg.layer is not None or _needs_parens(node.arg):
-        inner = f"\\left({inner}\\right)"
-    return f"{inner}^{{T}}"
-
-
-@render_matrix.register
-def _(node: MMul, digits: int = DIGITS) -> str:
-    parts = []
-    for f in node.factors:
-        tex = render_matrix(f, digits)
-        parts.append(f"\\left({tex}\\right)" if isinstance(f, (MHad, MSub)) else tex)
-    return " \\, ".join(parts)
-
-
-@render_matrix.register
-def _(node: MHad, digits: int = DIGITS) -> str:
-    def side(n):
-        tex = render_matrix(n, digits)
-        return f"\\left({tex}\\right)" if isinstance(n, MSub) else tex
-
-    return f"{side(node.left)} \\odot {side(node.right)}"
-
-
-@render_matrix.register
-def _(node: MApply, digits: int = DIGITS) -> str:
-    fn = _FUNCTIONS.get(node.function)
-    if fn is None:
-        raise DerivcheckError(f"{node.function!r} is not a known elementwise function.")
-    if node.layer is not None:
-        fn = f"{fn}_{{{node.layer}}}" if not fn.endswith("'") else f"{fn[:-1]}_{{{node.layer}}}'"
-    return f"{fn}\\left({render_matrix(node.arg, digits)}\\right)"
-
-
-@render_matrix.register
-def _(node: MSub, digits: int = DIGITS) -> str:
-    right = render_matrix(node.right, digits)
-    if isinstance(node.right, MSub):
-        right = f"\\left({right}\\right)"
-    return f"{render_matrix(node.left, digits)} - {right}"
-
-
-@render_matrix.register
-def _(node: MOnes, digits: int = DIGITS) -> str:
-    return r"\mathbf{1}"
-
-
-@render_matrix.register
-def _(node: MGrad, digits: int = DIGITS) -> str:
-    return f"\\nabla_{{{render_matrix(node.wrt, digits)}}} L"
-
-
-@render_matrix.register
-def _(node: MNum, digits: int = DIGITS) -> str:
-    return matrix_latex(node.rows, digits)
 
 
 def matrix_latex(rows: Sequence[Sequence], digits: int = DIGITS) -> str:
