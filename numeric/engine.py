@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .functions import ACTIVATIONS, LOSSES
+from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES, FusedOutput
 
 __all__ = [
     "Architecture", "Forward", "forward", "sample_losses", "loss", "output_delta", "gradient", "gd_step",
@@ -71,20 +71,8 @@ def forward(arch: Architecture, params: Params, X: np.ndarray) -> Forward:
     return Forward(u, a)
 
 
-def _softplus(u: np.ndarray) -> np.ndarray:
-    """log(1 + e^u), stable, analytic on each branch (complex-step safe)."""
-    re = u.real if np.iscomplexobj(u) else u
-    pos = re > 0
-    return np.where(pos, u + np.log1p(np.exp(np.where(pos, -u, 0 * u))), np.log1p(np.exp(np.where(pos, 0 * u, u))))
-
-
-def _fused(arch: Architecture) -> str | None:
-    pair = (arch.activations[-1], arch.loss)
-    if pair == ("sigmoid", "bce"):
-        return "sigmoid_bce"
-    if pair == ("softmax", "softmax_ce"):
-        return "softmax_ce"
-    return None
+def _fused(arch: Architecture) -> FusedOutput | None:
+    return FUSED_OUTPUTS.get((arch.activations[-1], arch.loss))
 
 
 def sample_losses(arch: Architecture, fwd: Forward, Y: np.ndarray) -> np.ndarray:
@@ -92,13 +80,8 @@ def sample_losses(arch: Architecture, fwd: Forward, Y: np.ndarray) -> np.ndarray
     Y = np.atleast_2d(Y)
     uL, aL = fwd.u[-1], fwd.a[-1]
     fused = _fused(arch)
-    if fused == "sigmoid_bce":
-        return (_softplus(uL) - Y * uL).sum(axis=-1)
-    if fused == "softmax_ce":
-        re = uL.real if np.iscomplexobj(uL) else uL
-        shifted = uL - re.max(axis=-1, keepdims=True)
-        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return -(Y * log_softmax).sum(axis=-1)
+    if fused is not None:  # from the logits, where that is more stable
+        return fused.loss(uL, Y)
     return LOSSES[arch.loss].value(aL, Y)
 
 
@@ -112,10 +95,8 @@ def output_delta(arch: Architecture, fwd: Forward, Y: np.ndarray) -> np.ndarray:
     Y = np.atleast_2d(Y)
     uL, aL = fwd.u[-1], fwd.a[-1]
     fused = _fused(arch)
-    if fused == "sigmoid_bce":
-        return aL - Y
-    if fused == "softmax_ce":
-        return aL * Y.sum(axis=-1, keepdims=True) - Y
+    if fused is not None:
+        return fused.delta(aL, Y)
     grad_a = LOSSES[arch.loss].gradient(aL, Y)
     return ACTIVATIONS[arch.activations[-1]].backprop(uL, aL, grad_a)
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Activation", "Loss", "ACTIVATIONS", "LOSSES", "sigmoid", "softmax"]
+__all__ = ["Activation", "Loss", "FusedOutput", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "sigmoid", "softmax"]
 
 Array = np.ndarray
 
@@ -44,6 +44,15 @@ def sigmoid(u: Array) -> Array:
     # exp of a non-positive real part never overflows.
     e = np.exp(np.where(positive, -u, u))
     return np.where(positive, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_real(u: Array) -> Array:
+    """``sigmoid`` for real float64 arrays, bit for bit (1 + e formed once)."""
+    e = np.exp(-np.abs(u))
+    d = 1 + e
+    out = e / d
+    np.divide(1.0, d, out=out, where=u >= 0)  # where(u >= 0, 1/d, e/d) without the second full array
+    return out
 
 
 def _sigmoid_prime(u: Array) -> Array:
@@ -82,6 +91,10 @@ class Activation:
     value: Callable[[Array], Array]
     derivative: Callable[[Array], Array] | None  # elementwise f'(u); None for softmax
     elementwise: bool = True
+    # f'(u) from a = f(u), where that is bit for bit ``derivative`` (sigmoid: s * (1 - s) with s = sigmoid(u))
+    prime_of_output: Callable[[Array], Array] | None = None
+    # ``value`` for real float64 arrays, bit for bit, and cheaper (None: ``value`` itself)
+    real_value: Callable[[Array], Array] | None = None
 
     def backprop(self, u: Array, a: Array, grad_a: Array) -> Array:
         """dL/du from dL/da: ``grad_a * f'(u)``, or the softmax Jacobian product."""
@@ -93,8 +106,9 @@ class Activation:
 
 ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation("identity", lambda u: u, lambda u: np.ones_like(u)),
-    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_prime),
-    "tanh": Activation("tanh", np.tanh, _tanh_prime),
+    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_prime, prime_of_output=lambda a: a * (1 - a),
+                          real_value=_sigmoid_real),
+    "tanh": Activation("tanh", np.tanh, _tanh_prime, prime_of_output=lambda a: 1 - a * a),
     "relu": Activation("relu", _relu, _relu_prime),
     "softmax": Activation("softmax", softmax, None, elementwise=False),
 }
@@ -133,4 +147,32 @@ LOSSES: dict[str, Loss] = {
     ),
     "bce": Loss("bce", _bce, _bce_grad),
     "softmax_ce": Loss("softmax_ce", lambda a, y: -_xlogy(y, a).sum(axis=-1), lambda a, y: -y / a),
+}
+
+
+def _softplus(u: Array) -> Array:
+    """log(1 + e^u), stable, analytic on each branch (complex-step safe)."""
+    re = _real(u)
+    pos = re > 0
+    return np.where(pos, u + np.log1p(np.exp(np.where(pos, -u, 0 * u))), np.log1p(np.exp(np.where(pos, 0 * u, u))))
+
+
+def _log_softmax(u: Array) -> Array:
+    shifted = u - _real(u).max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class FusedOutput:
+    """An (output activation, loss) pair computed from the logits: per-sample loss (m,) and δ = dL/du (m, n)."""
+
+    loss: Callable[[Array, Array], Array]  # (u, y)
+    delta: Callable[[Array, Array], Array]  # (a, y)
+
+
+# the NumPy side of ``symbolic.spec.rules.FUSED_OUTPUTS``
+FUSED_OUTPUTS: dict[tuple[str, str], FusedOutput] = {
+    ("sigmoid", "bce"): FusedOutput(lambda u, y: (_softplus(u) - y * u).sum(axis=-1), lambda a, y: a - y),
+    ("softmax", "softmax_ce"): FusedOutput(lambda u, y: -(y * _log_softmax(u)).sum(axis=-1),
+                                           lambda a, y: a * y.sum(axis=-1, keepdims=True) - y),
 }

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import Architecture, Forward, loss, output_delta, sample_losses
-from .functions import ACTIVATIONS, LOSSES
+from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
 
 __all__ = ["TrainResult", "train"]
 
@@ -80,24 +80,6 @@ def train(
     return result
 
 
-def _sigmoid(u: np.ndarray) -> np.ndarray:
-    """``functions.sigmoid`` for real float64 arrays, bit for bit (1 + e formed once)."""
-    e = np.exp(-np.abs(u))
-    d = 1 + e
-    out = e / d
-    np.divide(1.0, d, out=out, where=u >= 0)  # where(u >= 0, 1/d, e/d) without the second full array
-    return out
-
-
-def _from_value(name: str):
-    """f'(u) computed from a = f(u) when that is exactly the engine's arithmetic, else None."""
-    if name == "sigmoid":
-        return lambda a: a * (1 - a)  # engine: s = sigmoid(u); s * (1 - s), and s is a bit for bit
-    if name == "tanh":
-        return lambda a: 1 - a * a  # engine: t = tanh(u); 1 - t * t
-    return None
-
-
 class _Stepper:
     """In-place gradient-descent updates of ``p``, each bit for bit ``engine.gd_step``."""
 
@@ -107,11 +89,11 @@ class _Stepper:
         self.W = [None] + [p[f"W{l}"] for l in range(1, depth + 1)]
         self.b = [None] + [p.get(f"b{l}") if arch.bias[l - 1] != "none" else None for l in range(1, depth + 1)]
         self.mode = [None] + list(arch.bias)
-        self.value = [None] + [_sigmoid if a == "sigmoid" else ACTIVATIONS[a].value for a in arch.activations]
         self.act = [None] + [ACTIVATIONS[a] for a in arch.activations]
-        self.prime = [None] + [_from_value(a) for a in arch.activations]
+        self.value = [None] + [act.real_value or act.value for act in self.act[1:]]
+        self.prime = [None] + [act.prime_of_output for act in self.act[1:]]  # f'(u) from a, bit for bit
         self.update_biases = update_biases
-        fused = (arch.activations[-1], arch.loss) in (("sigmoid", "bce"), ("softmax", "softmax_ce"))
+        fused = (arch.activations[-1], arch.loss) in FUSED_OUTPUTS
         self.output_prime = None if fused else self.prime[-1]
         self.loss_gradient = LOSSES[arch.loss].gradient
 

@@ -25,6 +25,7 @@ Adding an activation or loss is one entry here plus one in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable, Sequence
 
 import sympy as sp
@@ -33,7 +34,8 @@ from numeric.functions import ACTIVATIONS as NUMERIC_ACTIVATIONS
 from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.functions import Activation, Loss
 
-__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "_Activation", "_GENERIC", "generic_functions",
+__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "DEFAULT_ACTIVATION",
+           "DEFAULT_LOSS", "_Activation", "_GENERIC", "generic_functions",
            "generic_to_concrete"]
 
 Expr = sp.Expr
@@ -54,6 +56,18 @@ class ActivationRule:
     # f' written through the output a = f(u) (sigmoid: a(1 − a)), where a rule has such a form: what hand
     # derivations print, and what the "f' from the net input" mistake evaluates at u instead of a
     prime_of_output: Callable[[Expr], Expr] | None = None
+    # names: LaTeX and plain-text printers, the formula reader's spellings, the document's "Activations" line
+    latex: str = ""
+    text: str = ""
+    parser_names: tuple[str, ...] = ()
+    document_label: str = ""
+    # display forms for documents: f(u) as printed (None: ``symbolic``), and f'(u) as tutorials print it
+    # (through a = f(u) where ``prime_of_output`` exists), kept unevaluated so the printed order stays as written
+    display: Callable[[Expr], Expr] | None = None
+    display_prime: Callable[[Expr, Expr], Expr] | None = None
+    # f and f' of a rule without a form through the output, written with a step function H (relu: v·H(v), H(v)),
+    # for the generic-relations proof stage: step_form(v, H) -> (f(v), f'(v))
+    step_form: Callable[[Expr, Callable], tuple[Expr, Expr]] | None = None
 
     @property
     def elementwise(self) -> bool:
@@ -81,6 +95,14 @@ def _softmax_vjp(a: Sequence, g: Sequence) -> list:
     return [ak * (gk - total) for ak, gk in zip(a, g)]
 
 
+def _times(*factors) -> Expr:
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _plus(*terms) -> Expr:
+    return sp.Add(*terms, evaluate=False)
+
+
 def _relu(u: Expr) -> Expr:
     return sp.Piecewise((0, u < 0), (u, True))
 
@@ -90,14 +112,28 @@ def _relu_prime(u: Expr) -> Expr:
 
 
 ACTIVATIONS: dict[str, ActivationRule] = {
-    "identity": ActivationRule("identity", lambda u: u, lambda u: sp.Integer(1), NUMERIC_ACTIVATIONS["identity"]),
+    "identity": ActivationRule("identity", lambda u: u, lambda u: sp.Integer(1), NUMERIC_ACTIVATIONS["identity"],
+                               latex="\\operatorname{id}", text="id", document_label="identity",
+                               display_prime=lambda u, a: sp.Integer(1), step_form=lambda v, H: (v, sp.Integer(1))),
     "sigmoid": ActivationRule("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
-                              NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a)),
+                              NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a),
+                              latex="\\sigma", text="σ", parser_names=("\\sigma", "sigmoid"),
+                              document_label=r"sigmoid $\sigma(z) = 1/(1+e^{-z})$",
+                              display_prime=lambda u, a: _times(a, _plus(sp.Integer(1), _times(sp.Integer(-1), a)))),
     "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"],
-                           prime_of_output=lambda a: 1 - a ** 2),
-    "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True),
+                           prime_of_output=lambda a: 1 - a ** 2,
+                           latex="\\tanh", text="tanh", parser_names=("\\tanh", "tanh"), document_label=r"$\tanh$",
+                           display_prime=lambda u, a: _plus(sp.Integer(1),
+                                                            _times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False)))),
+    "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True,
+                           latex="\\operatorname{relu}", text="relu", parser_names=("relu", "ReLU"),
+                           document_label=r"ReLU $\max(0, z)$", display=lambda u: sp.Max(0, u),
+                           display_prime=lambda u, a: sp.Piecewise((sp.Integer(1), u > 0), (sp.Integer(0), True)),
+                           step_form=lambda v, H: (v * H(v), H(v))),
     "softmax": ActivationRule("softmax", None, None, NUMERIC_ACTIVATIONS["softmax"], output_only=True,
-                              symbolic_vector=_softmax, vector_vjp=_softmax_vjp),
+                              symbolic_vector=_softmax, vector_vjp=_softmax_vjp,
+                              latex="\\operatorname{softmax}", text="softmax", parser_names=("softmax",),
+                              document_label="softmax"),
 }
 
 
@@ -108,6 +144,13 @@ class LossRule:
     numeric: Loss
     needs_output: tuple[str, ...] | None = None  # activations the output layer may have
     description: str = ""
+    latex: str = ""  # the loss as documents print it
+    half: bool = False  # carries a ½ (the "½ dropped" / "½ applied twice" mistakes)
+    # what targets y it takes: "real", "binary" (0/1, and log(1 − a) appears) or "distribution" (Σ_k y_k = 1)
+    targets: str = "real"
+    # ∇_a L built from the matrix-form node constructors ``ops`` (sub, scale, ediv, hadamard, neg, one), the
+    # output a, the target y and the output size n
+    matrix_gradient: Callable | None = None
 
 
 def _half_sse(a, y):
@@ -132,14 +175,27 @@ def _softmax_ce(a, y):
 
 
 LOSSES: dict[str, LossRule] = {
-    "half_sse": LossRule("half_sse", _half_sse, NUMERIC_LOSSES["half_sse"], description="½Σ(y−a)²"),
-    "sse": LossRule("sse", _sse, NUMERIC_LOSSES["sse"], description="Σ(y−a)²"),
-    "mse": LossRule("mse", _mse, NUMERIC_LOSSES["mse"], description="(1/n)Σ(y−a)²"),
+    "half_sse": LossRule("half_sse", _half_sse, NUMERIC_LOSSES["half_sse"], description="½Σ(y−a)²",
+                         latex=r"\frac{1}{2} \sum_k (y_k - a_k)^2", half=True,
+                         matrix_gradient=lambda o, a, y, n: o.sub(a, y)),
+    "sse": LossRule("sse", _sse, NUMERIC_LOSSES["sse"], description="Σ(y−a)²", latex=r"\sum_k (y_k - a_k)^2",
+                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2), o.sub(a, y))),
+    "mse": LossRule("mse", _mse, NUMERIC_LOSSES["mse"], description="(1/n)Σ(y−a)²",
+                    latex=r"\frac{1}{n} \sum_k (y_k - a_k)^2",
+                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2, n), o.sub(a, y))),
     "bce": LossRule("bce", _bce, NUMERIC_LOSSES["bce"], needs_output=("sigmoid", "softmax"),
-                   description="−Σ[y log a + (1−y) log(1−a)]"),
+                   description="−Σ[y log a + (1−y) log(1−a)]",
+                   latex=r"-\sum_k \left[y_k \log a_k + (1 - y_k) \log(1 - a_k)\right]", targets="binary",
+                   matrix_gradient=lambda o, a, y, n: o.ediv(o.sub(a, y), o.hadamard(a, o.sub(o.one, a)))),
     "softmax_ce": LossRule("softmax_ce", _softmax_ce, NUMERIC_LOSSES["softmax_ce"], needs_output=("softmax",),
-                           description="−Σ y log softmax(u)"),
+                           description="−Σ y log softmax(u)",
+                           latex=r"-\sum_k y_k \log a_k, \ a = \operatorname{softmax}(u)", targets="distribution",
+                           matrix_gradient=lambda o, a, y, n: o.neg(o.ediv(y, a))),
 }
+
+# the network a derivation file, the CLI and Network.build get when they name none (configuration, not a rule)
+DEFAULT_ACTIVATION = "sigmoid"
+DEFAULT_LOSS = "half_sse"
 
 
 # ============================================== fused output pairs
