@@ -144,6 +144,7 @@ def _network_from_args(args, symbolic: bool = True):
 
 def _parse_network(args):
     from .spec.network import Network
+    from .spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
 
     if args.file:
         from .claims.derivation import load_derivation
@@ -155,9 +156,9 @@ def _parse_network(args):
         layers = [int(v) for v in args.layers.split(",")]
     except ValueError:
         raise DerivcheckError(f"--layers {args.layers!r} is not a comma-separated list of sizes such as 3,4,2.") from None
-    acts = args.activation.split(",") if args.activation else "sigmoid"
+    acts = args.activation.split(",") if args.activation else [DEFAULT_ACTIVATION]
     bias = args.bias.split(",") if args.bias else "per-neuron"
-    return Network.build(layers, acts if len(acts) > 1 else acts[0], args.loss, bias if len(bias) > 1 else bias[0],
+    return Network.build(layers, acts if len(acts) > 1 else acts[0], args.loss or DEFAULT_LOSS, bias if len(bias) > 1 else bias[0],
                          learning_rate=args.learning_rate)
 
 
@@ -165,6 +166,7 @@ def _random_point(network, seed: int):
     import numpy as np
 
     from .spec.network import Network
+    from .spec.rules import LOSSES
 
     rng = np.random.default_rng(seed)
     arch = network.architecture
@@ -177,10 +179,11 @@ def _random_point(network, seed: int):
     arrays = numeric.unflatten(arch, {k: float(v) for k, v in values.items()})
     params = {k: (v.tolist() if v.ndim else float(v)) for k, v in arrays.items()}
     x = [float(q(v)) for v in rng.uniform(-1, 1, network.layers[0])]
-    if network.loss == "softmax_ce":
+    targets = LOSSES[network.loss].targets
+    if targets == "distribution":  # one-hot
         y = [0.0] * network.layers[-1]
         y[int(rng.integers(network.layers[-1]))] = 1.0
-    elif network.loss == "bce":
+    elif targets == "binary":
         y = [float(int(v)) for v in rng.integers(0, 2, network.layers[-1])]
     else:
         y = [float(q(v)) for v in rng.uniform(-1, 1, network.layers[-1])]
@@ -289,7 +292,7 @@ def _add_network_options(p) -> None:
     p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
     p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
     p.add_argument("--activation", help="one activation, or one per non-input layer separated by commas")
-    p.add_argument("--loss", default="half_sse", help="half_sse, sse, mse, bce or softmax_ce")
+    p.add_argument("--loss", help="half_sse (the default), sse, mse, bce or softmax_ce")
     p.add_argument("--bias", help="none, per-neuron or shared (or one per layer, comma-separated)")
     p.add_argument("--learning-rate", type=float, dest="learning_rate")
     p.add_argument("--seed", type=_seed, help="draw a random point with this seed (0 or more)")

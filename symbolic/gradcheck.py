@@ -49,6 +49,7 @@ from numeric.parameters import array_names, entry_index
 
 from .spec.errors import DerivcheckError, KinkError
 from .spec.network import Network
+from .spec.rules import LOSSES
 from .spec.standard import STANDARD_NETWORKS, make_network, standard_network
 from .truth.exact import Truth
 
@@ -258,7 +259,7 @@ def _point_from(network: Network, point: Any, shapes: dict) -> tuple[Params, np.
 def _random_point(network: Network, shapes: dict, rng: np.random.Generator, m: int):
     params = {k: rng.uniform(-1, 1, size=s) for k, s in shapes.items()}
     X = rng.uniform(-1, 1, size=(m, network.layers[0]))
-    if network.loss == "softmax_ce":
+    if LOSSES[network.loss].targets == "distribution":  # one-hot targets
         Y = np.eye(network.layers[-1])[rng.integers(network.layers[-1], size=m)]
     else:
         Y = rng.uniform(0, 1, size=(m, network.layers[-1]))

@@ -30,6 +30,7 @@ from ..spec.errors import DerivcheckError, brief
 from ..spec.errors import shorten as _short
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
+from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
 
 __all__ = ["Claim", "Derivation", "load_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
@@ -300,8 +301,8 @@ def load_derivation(path: str | Path) -> Derivation:
     try:
         network = Network.build(
             layers=net["layers"],
-            activation=net.get("activation", "sigmoid"),
-            loss=net.get("loss", "half_sse"),
+            activation=net.get("activation", DEFAULT_ACTIVATION),
+            loss=net.get("loss", DEFAULT_LOSS),
             bias=net.get("bias", "per-neuron"),
             learning_rate=net.get("learning_rate"),
             update_biases=net.get("update_biases", True),

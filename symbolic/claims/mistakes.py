@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Callable, Iterable
 
+from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.replay import Mistakes
 from .derivation import Claim
 from .verdict import Verdict, judge, printed_unit
@@ -88,11 +89,12 @@ def _moved_change(ctx, c: Claim):
 
 
 def _net_input_local(ctx, c: Claim):
-    """da/du written as u(1−u) for a sigmoid node (the local factor itself)."""
+    """da/du written as u(1−u) for a sigmoid node (the local factor itself: f' through a, evaluated at u)."""
     if c.kind == "derivative" and c.quantity.kind == "a" and c.wrt.kind == "u" and \
-            c.quantity.layer == c.wrt.layer and ctx.network.activations[c.wrt.layer - 1] == "sigmoid":
+            c.quantity.layer == c.wrt.layer and \
+            ACTIVATIONS[ctx.network.activations[c.wrt.layer - 1]].prime_of_output is not None:
         u = ctx.node_value(str(c.wrt), c)
-        yield u * (1 - u), ""
+        yield ACTIVATIONS[ctx.network.activations[c.wrt.layer - 1]].prime_of_output(u), ""
     else:
         yield from _replayed(Mistakes(fprime="net_input"))(ctx, c)
 
@@ -126,23 +128,24 @@ def _typo(ctx, c: Claim):
         yield Fraction(Decimal(claimed)), f": correctly rounded it reads {right} ({kind})"
 
 
-def _has_sigmoid(ctx, c: Claim) -> bool:
-    return "sigmoid" in ctx.network.activations and (
+def _has_prime_of_output(ctx, c: Claim) -> bool:
+    """Some layer's f' is written through its output (sigmoid's a(1−a)): the rule table's ``prime_of_output``."""
+    return any(ACTIVATIONS[act].prime_of_output is not None for act in ctx.network.activations) and (
         _param_gradient_or_update(ctx, c) or (c.kind == "derivative" and c.wrt.kind == "u"))
 
 
 MISTAKES: list[Mistake] = [
     Mistake("half_dropped", "the ½ of the half squared error was dropped (derivative of (y−a)² taken as (a−y))",
-            lambda ctx, c: ctx.network.loss == "half_sse" and _involves_loss(ctx, c), _scaled_loss(2)),
+            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), _scaled_loss(2)),
     Mistake("half_doubled", "the ½ of the half squared error was applied twice",
-            lambda ctx, c: ctx.network.loss == "half_sse" and _involves_loss(ctx, c), _scaled_loss(0.5)),
+            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), _scaled_loss(0.5)),
     Mistake("fprime_source_node",
             "the output unit's activation derivative was evaluated at the hidden unit (h(1−h) where O(1−O) belongs)",
             lambda ctx, c: ctx.network.depth >= 2 and _param_gradient_or_update(ctx, c),
             _replayed(Mistakes(fprime="source_node"))),
     Mistake("fprime_net_input",
             "sigmoid's derivative was computed from the net input, u(1−u), instead of from the output, a(1−a)",
-            _has_sigmoid, _net_input_local),
+            _has_prime_of_output, _net_input_local),
     Mistake("typo", "a transcription typo", lambda ctx, c: c.kind in ("value", "derivative"), _typo),
     Mistake("index_swap", "a weight index is wrong",
             lambda ctx, c: ctx.has_siblings(c), _swapped_entry),

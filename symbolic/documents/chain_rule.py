@@ -24,7 +24,7 @@ import sympy as sp
 from ..formulas.printers import Num, escape_text, format_number
 from ..spec.errors import DerivcheckError
 from ..spec.network import Network
-from ..spec.rules import LOSSES
+from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.evaluator import evaluate
 from .numbers import SampleNumbers
 from .writer import Writer, a_name, a_of, bias_name, deriv, plus, substitute, sum_terms, sym, times, u_of
@@ -32,35 +32,19 @@ from .writer import Writer, a_name, a_of, bias_name, deriv, plus, substitute, su
 __all__ = ["forward_section", "loss_section", "backward_section", "activation_formula", "prime_formula",
            "loss_terms"]
 
-_LOSS_LATEX = {"half_sse": r"\frac{1}{2} \sum_k (y_k - a_k)^2", "sse": r"\sum_k (y_k - a_k)^2",
-               "mse": r"\frac{1}{n} \sum_k (y_k - a_k)^2",
-               "bce": r"-\sum_k \left[y_k \log a_k + (1 - y_k) \log(1 - a_k)\right]",
-               "softmax_ce": r"-\sum_k y_k \log a_k, \ a = \operatorname{softmax}(u)"}
-
-
 def activation_formula(act: str, u: sp.Expr) -> sp.Expr:
-    """f(u) as a display expression (symbolic ``u`` or a :class:`Num`)."""
-    if act == "sigmoid":
-        return 1 / (1 + sp.exp(-u))
-    if act == "tanh":
-        return sp.tanh(u)
-    if act == "relu":
-        return sp.Max(0, u)
-    if act == "identity":
-        return u
+    """f(u) as a display expression (symbolic ``u`` or a :class:`Num`), from the rule table."""
+    rule = ACTIVATIONS.get(act)
+    if rule is not None and rule.elementwise:
+        return (rule.display or rule.symbolic)(u)
     raise DerivcheckError(f"Activation {act!r} has no elementwise formula.")
 
 
 def prime_formula(act: str, u: sp.Expr, a: sp.Expr) -> sp.Expr:
-    """f'(u) written in terms of the node's output a (as tutorials do)."""
-    if act == "sigmoid":
-        return times(a, plus(sp.Integer(1), times(sp.Integer(-1), a)))
-    if act == "tanh":
-        return plus(sp.Integer(1), times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False)))
-    if act == "relu":
-        return sp.Piecewise((sp.Integer(1), u > 0), (sp.Integer(0), True))
-    if act == "identity":
-        return sp.Integer(1)
+    """f'(u) written in terms of the node's output a (as tutorials do), from the rule table."""
+    rule = ACTIVATIONS.get(act)
+    if rule is not None and rule.display_prime is not None:
+        return rule.display_prime(u, a)
     raise DerivcheckError(f"Activation {act!r} has no elementwise derivative.")
 
 
@@ -92,7 +76,7 @@ def forward_section(w: Writer, network: Network, num: SampleNumbers | None, valu
                     nums.append(Num(values[bname]))
                 steps += [sum_terms(w, nums), format_number(num.value(f"u{l}[{i}]"), w.p.digits)]
             w.chain(w.tex(u_of(l, i)), *steps)
-            if act == "softmax":
+            if not ACTIVATIONS[act].elementwise:  # softmax: its quotient
                 n = network.layers[l]
                 if n <= 3:
                     formula = sp.exp(u_of(l, i)) / plus(*[sp.exp(u_of(l, k)) for k in range(1, n + 1)])
@@ -110,8 +94,9 @@ def forward_section(w: Writer, network: Network, num: SampleNumbers | None, valu
                     steps += [f"\\frac{{{w.tex(sp.exp(Num(num.value(f'u{l}[{i}]'))))}}}{{{format_number(total, w.p.digits)}}}",
                               f"\\frac{{{format_number(top, w.p.digits)}}}{{{format_number(total, w.p.digits)}}}"]
             else:
-                steps = [w.tex(activation_formula(act, u_of(l, i)))]
-                if num is not None and act != "identity":
+                formula = activation_formula(act, u_of(l, i))
+                steps = [w.tex(formula)]
+                if num is not None and formula != u_of(l, i):  # f(u) = u (identity): the numbers say nothing new
                     steps.append(w.tex(activation_formula(act, Num(num.value(f"u{l}[{i}]")))))
             if num is not None:
                 steps.append(format_number(num.value(f"a{l}[{i}]"), w.p.digits))
@@ -122,7 +107,7 @@ def forward_section(w: Writer, network: Network, num: SampleNumbers | None, valu
 def loss_section(w: Writer, network: Network, num: SampleNumbers | None) -> None:
     """The loss, each term L[k] (formula, numbers, value) and their sum."""
     D, n = network.depth, network.layers[-1]
-    desc = _LOSS_LATEX.get(network.loss)
+    desc = LOSSES[network.loss].latex or None
     desc = f"${desc}$" if desc else escape_text(LOSSES[network.loss].description or network.loss)
     w.text(f"Loss \\texttt{{{escape_text(network.loss)}}}: {desc}, one term per output.")
     terms = loss_terms(network)
@@ -155,8 +140,8 @@ def backward_section(w: Writer, network: Network, num: SampleNumbers | None, val
         for i in range(1, n + 1):
             u, a = u_of(l, i), a_of(l, i)
             w.begin_group()
-            if act == "softmax":
-                # δ_i = Σ_k ∂L/∂a_k · ∂a_k/∂u_i, with ∂a_k/∂u_i = a_k(1 − a_i) if k = i else −a_k a_i
+            if not ACTIVATIONS[act].elementwise:
+                # softmax: δ_i = Σ_k ∂L/∂a_k · ∂a_k/∂u_i, with ∂a_k/∂u_i = a_k(1 − a_i) if k = i else −a_k a_i
                 terms, nums = [], []
                 for k in range(1, n + 1):
                     ak = a_of(l, k)
@@ -197,7 +182,7 @@ def backward_section(w: Writer, network: Network, num: SampleNumbers | None, val
                 prime = prime_formula(act, u, a)
                 steps = [w.tex(prime)]
                 if num is not None:
-                    if act in ("sigmoid", "tanh"):
+                    if ACTIVATIONS[act].prime_of_output is not None:  # written through a: substitute a
                         steps.append(w.tex(prime_formula(act, u, Num(num.value(f"a{l}[{i}]")))))
                     steps.append(fmt(num.d(f"a{l}[{i}]", f"u{l}[{i}]")))
                 w.chain(w.tex(deriv(a, u)), *steps)
@@ -212,10 +197,11 @@ def backward_section(w: Writer, network: Network, num: SampleNumbers | None, val
         rows = []
         for i in range(1, n + 1):
             u, a = u_of(l, i), a_of(l, i)
-            local = [deriv(L, u)] if act == "softmax" else [deriv(L, a), deriv(a, u)]
+            vector = not ACTIVATIONS[act].elementwise
+            local = [deriv(L, u)] if vector else [deriv(L, a), deriv(a, u)]
             local_n = None
             if num is not None:
-                local_n = [num.d("L", f"u{l}[{i}]")] if act == "softmax" else \
+                local_n = [num.d("L", f"u{l}[{i}]")] if vector else \
                     [num.d("L", f"a{l}[{i}]"), num.d(f"a{l}[{i}]", f"u{l}[{i}]")]
             for j in range(1, n_prev + 1):
                 pname = f"W{l}[{i},{j}]"

@@ -18,6 +18,7 @@ from ..formulas.printers import DerivLatexPrinter, Num, format_number
 from ..spec.errors import DerivcheckError
 from ..spec.names import canonical_of_symbol, parse_name
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
 from .chain_rule import activation_formula, backward_section, forward_section, loss_section, loss_terms, prime_formula
 from .matrix_section import matrix_section
 from .writer import Writer, a_name, a_of, bias_name, deriv, plus, sym, times, u_of
@@ -62,7 +63,7 @@ def derive_formulas(network: Network, latex: bool = False) -> str:
             terms = [times(sym(f"W{l}[{i},{j}]"), a_of(l - 1, j)) for j in range(1, network.layers[l - 1] + 1)]
             b = bias_name(network, l, i)
             out.append(f"{tp.doprint(u_of(l, i))} = {tp.doprint(plus(*terms, *([sym(b)] if b else [])))}")
-            if act == "softmax":
+            if not ACTIVATIONS[act].elementwise:  # softmax
                 rhs = f"exp({tp.doprint(u_of(l, i))}) / sum_k exp(u{l}[k])"
             else:
                 rhs = tp.doprint(activation_formula(act, u_of(l, i)))
@@ -76,7 +77,7 @@ def derive_formulas(network: Network, latex: bool = False) -> str:
         act = network.activations[l - 1]
         for i in range(1, network.layers[l] + 1):
             u, a = u_of(l, i), a_of(l, i)
-            if act == "softmax":
+            if not ACTIVATIONS[act].elementwise:  # softmax
                 out.append(f"dL/d{tp.doprint(u)} = sum_k dL/da{l}[k] * a{l}[k] * ([k={i}] - {tp.doprint(a)})")
                 continue
             if l == D:

@@ -42,6 +42,7 @@ from ..formulas.printers import DIGITS, DerivLatexPrinter, Num, alias_latex, esc
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
 from ..truth.exact import Truth
 from .chain_rule import backward_section, forward_section, loss_section
 from .claims_table import breakable, claims_table
@@ -67,8 +68,10 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \newcommand{\wrong}[1]{\textcolor{red!70!black}{\textbf{#1}}}
 """
 
-_ACT_NAMES = {"identity": "identity", "sigmoid": r"sigmoid $\sigma(z) = 1/(1+e^{-z})$", "tanh": r"$\tanh$",
-              "relu": r"ReLU $\max(0, z)$", "softmax": "softmax"}
+def _act_label(act: str) -> str:
+    """The activation as the document's header names it (the rule table's label)."""
+    rule = ACTIVATIONS.get(act)
+    return rule.document_label if rule is not None and rule.document_label else escape_text(act)
 
 
 def _exact_fraction(value: Fraction | sp.Expr) -> Fraction:
@@ -138,9 +141,9 @@ def render_document(source: Derivation | Network, *, check_claims: bool = True, 
     if origin:
         w.text(f"Source: \\texttt{{{breakable(origin)}}}.")
     if len(set(network.activations)) == 1:
-        acts = f"activation {_ACT_NAMES.get(network.activations[0], escape_text(network.activations[0]))}"
+        acts = f"activation {_act_label(network.activations[0])}"
     else:
-        acts = "activations " + ", ".join(f"layer {l}: {_ACT_NAMES.get(a, escape_text(a))}"
+        acts = "activations " + ", ".join(f"layer {l}: {_act_label(a)}"
                                           for l, a in enumerate(network.activations, 1))
     modes = escape_text(network.bias[0]) if len(set(network.bias)) == 1 else \
         ", ".join(f"layer {l}: {escape_text(b)}" for l, b in enumerate(network.bias, 1))

@@ -23,6 +23,7 @@ import sympy as sp
 
 from ..spec.errors import DerivcheckError
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
 from .evaluation import evaluate
 from .models import Matrix, Model
 from .nodes import (Apply, Const, Deriv, Diag, EDiv, Hadamard, Juxt, MatMul, Neg, Node, Sub, SumAll, Transpose, Var,
@@ -108,22 +109,28 @@ def _closed_form_truth(lhs: Node, model: Model, net: Network) -> Matrix:
     params = model.array(wrt.kind, wrt.layer)
     return params.applyfunc(lambda s: sp.diff(model.loss, s))
 
+class _NODE_OPS:
+    """The matrix-form node constructors a loss rule's ``matrix_gradient`` builds ∇_a L from."""
+
+    sub = staticmethod(Sub)
+    ediv = staticmethod(EDiv)
+    hadamard = staticmethod(Hadamard)
+    neg = staticmethod(Neg)
+    one = Const(Fraction(1))
+
+    @staticmethod
+    def scale(c: Fraction, node: Node) -> Node:
+        return Juxt(Const(c), node)
+
+
 def _loss_gradient(network: Network) -> Node:
     """∇_a L for the output a = a^{(L)}, as a node."""
     depth = network.depth
     a, y = Var("a", depth), Var("y")
-    diff = Sub(a, y)
     loss = network.loss
-    if loss == "half_sse":
-        return diff
-    if loss == "sse":
-        return Juxt(Const(Fraction(2)), diff)
-    if loss == "mse":
-        return Juxt(Const(Fraction(2, network.layers[-1])), diff)
-    if loss == "bce":
-        return EDiv(diff, Hadamard(a, Sub(Const(Fraction(1)), a)))
-    if loss == "softmax_ce":  # −y ⊘ a
-        return Neg(EDiv(y, a))
+    build = LOSSES[loss].matrix_gradient
+    if build is not None:
+        return build(_NODE_OPS, a, y, network.layers[-1])
     raise DerivcheckError(f"No matrix form is known for the loss {loss!r}.")
 
 
@@ -133,12 +140,11 @@ def derive(network: Network) -> MatrixForm:
     out_act, loss = network.activations[-1], network.loss
     note = ""
     a_out, y = Var("a", depth), Var("y")
-    if (out_act, loss) == ("sigmoid", "bce"):
+    if (out_act, loss) in FUSED_OUTPUTS:  # a fused output pair: δ = a − y
         delta_out: Node = Sub(a_out, y)
-    elif (out_act, loss) == ("softmax", "softmax_ce"):
-        delta_out = Sub(a_out, y)
-        note = f"δ{depth} = a{depth} − y holds for targets with Σ_k y_k = 1"
-    elif out_act == "softmax":
+        if LOSSES[loss].targets == "distribution":  # the table's a Σy − y is a − y only when Σ y = 1
+            note = f"δ{depth} = a{depth} − y holds for targets with Σ_k y_k = 1"
+    elif not ACTIVATIONS[out_act].elementwise:  # softmax Jacobian
         jac = Sub(Diag(a_out), MatMul(a_out, Transpose(a_out)))
         delta_out = MatMul(jac, _loss_gradient(network))
     else:

@@ -110,8 +110,8 @@ class _Evaluator:
         if isinstance(node, Apply):
             name = function_name(node, ctx)
             a = ev(node.arg)
-            if name == "softmax":
-                return column(ACTIVATIONS["softmax"].apply(list(a)))
+            if name in ACTIVATIONS and not ACTIVATIONS[name].elementwise:  # softmax: a vector rule
+                return column(ACTIVATIONS[name].apply(list(a)))
             fn = m.function(name, node.prime)
             return a.applyfunc(fn)
         if isinstance(node, Diag):

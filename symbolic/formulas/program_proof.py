@@ -60,7 +60,7 @@ import sympy as sp
 from ..spec.errors import DerivcheckError
 from ..spec.names import canonical_of_symbol
 from ..spec.network import Network
-from ..spec.rules import ACTIVATIONS, LOSSES, generic_functions
+from ..spec.rules import ACTIVATIONS, FUSED_OUTPUTS, LOSSES, generic_functions
 from ..truth.program import Structured
 from .derive import derive
 from .evaluation import evaluate
@@ -166,7 +166,7 @@ def prove_structured(network: Network, program: Structured | None = None) -> Pro
     report = ProofReport(network)
     depth = network.depth
     sumone = None
-    if (network.activations[-1], network.loss) == ("softmax", "softmax_ce"):
+    if LOSSES[network.loss].targets == "distribution":  # softmax + softmax_ce: proved for Σ y = 1
         y = program.y
         sumone = {y[-1]: 1 - sp.Add(*y[:-1])}
     memo: dict = {}
@@ -235,11 +235,12 @@ def lemma_output(act: str, loss: str, n: int) -> list[str]:
     rule = ACTIVATIONS[act]
     out: list[str] = []
     if rule.elementwise:
-        if (act, loss) == ("sigmoid", "bce"):
+        if (act, loss) in FUSED_OUTPUTS:
             term = LOSSES[loss].terms([rule.symbolic(us[0])], [ys[0]])[0]
-            if not _zero(sp.diff(term, us[0]) - (rule.symbolic(us[0]) - ys[0]), us):
-                raise DerivcheckError("The fused sigmoid + bce output δ = a − y could not be proved.")
-            out.append("sigmoid + bce: ∂L_k/∂u_k = a_k − y_k (sympy.diff, u = log E)")
+            fused = FUSED_OUTPUTS[(act, loss)]([rule.symbolic(us[0])], [ys[0]])[0]
+            if not _zero(sp.diff(term, us[0]) - fused, us):
+                raise DerivcheckError(f"The fused {act} + {loss} output δ = a − y could not be proved.")
+            out.append(f"{act} + {loss}: ∂L_k/∂u_k = a_k − y_k (sympy.diff, u = log E)")
         else:
             out.append(f"{act} output: ∂L/∂u_k = ∂L_k/∂a_k · f'(u_k) (one-variable chain rule)")
         _LEMMAS[key] = out
@@ -252,14 +253,14 @@ def lemma_output(act: str, loss: str, n: int) -> list[str]:
             raise DerivcheckError("The softmax Jacobian a_i(δ_ik − a_k) could not be proved.")
     out.append(f"softmax Jacobian ∂a_i/∂u_k = a_i(δ_ik − a_k) for n = {n} (entries (1,1), (1,2); the rest by "
                f"permutation equivariance)")
-    if loss == "softmax_ce":
+    if (act, loss) in FUSED_OUTPUTS:
         asym = [sp.Symbol(f"s{k + 1}", positive=True) for k in range(n)]
         terms = LOSSES[loss].terms(asym, ys)
         g = [sp.diff(sp.Add(*terms), s) for s in asym]
         for k in range(n):
             chain = sp.Add(*[g[i] * asym[i] * ((1 if i == k else 0) - asym[k]) for i in range(n)])
-            if sp.expand(chain - (asym[k] * sp.Add(*ys) - ys[k])) != 0:
-                raise DerivcheckError("The fused softmax + softmax_ce output δ could not be proved.")
-        out.append("softmax + softmax_ce: Σ_i ∂L/∂a_i · a_i(δ_ik − a_k) = a_k Σ_j y_j − y_k (expand)")
+            if sp.expand(chain - FUSED_OUTPUTS[(act, loss)](asym, ys)[k]) != 0:
+                raise DerivcheckError(f"The fused {act} + {loss} output δ could not be proved.")
+        out.append(f"{act} + {loss}: Σ_i ∂L/∂a_i · a_i(δ_ik − a_k) = a_k Σ_j y_j − y_k (expand)")
     _LEMMAS[key] = out
     return out

@@ -40,7 +40,7 @@ import sympy as sp
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
-from ..spec.rules import _GENERIC
+from ..spec.rules import _GENERIC, ACTIVATIONS, LOSSES
 from ..truth.evaluator import DIGITS, evaluate as exact_evaluate
 from .models import Matrix, Model
 from .zero_test import Rationalizer, Step, is_zero
@@ -99,7 +99,7 @@ def sample_points(network: Network, count: int = 3, seed: int = 20240531) -> Ite
     if network.params is not None and network.x is not None and network.y is not None:
         own = {k: v for k, v in network.params.items()}
         own["x"], own["y"] = network.x[0], network.y[0]
-        if network.loss != "softmax_ce" or sum(own["y"]) == 1:
+        if LOSSES[network.loss].targets != "distribution" or sum(own["y"]) == 1:
             yield own, True
     rng = random.Random(seed)
     net = network
@@ -117,7 +117,7 @@ def sample_points(network: Network, count: int = 3, seed: int = 20240531) -> Ite
                 point[f"b{l}"] = tuple(val() for _ in range(net.layers[l]))
         point["x"] = tuple(val() for _ in range(net.layers[0]))
         ys = [Fraction(rng.randint(1, 9), 10) for _ in range(net.layers[-1])]
-        if net.loss == "softmax_ce":
+        if LOSSES[net.loss].targets == "distribution":
             total = sum(ys)
             ys = [v / total for v in ys]
         point["y"] = tuple(ys)
@@ -142,7 +142,7 @@ def point_symbols(model: Model, point: Mapping[str, object]) -> dict[sp.Symbol, 
 
 def _on_kink(model: Model, pt: dict) -> bool:
     for l, act in enumerate(model.network.activations, 1):
-        if act == "relu":
+        if ACTIVATIONS[act].has_kink:
             for ue in model.u[l]:
                 v = ue.xreplace(pt)
                 v = v if v.is_Rational else sp.piecewise_fold(v).evalf(30)
@@ -171,14 +171,12 @@ def _relations(expr: sp.Expr) -> sp.Expr:
     for name, (fn, prime) in list(_GENERIC.items()):
         if not (out.has(fn) or out.has(prime)):
             continue
-        if name == "sigmoid":
-            out = out.replace(prime, lambda v, fn=fn: fn(v) * (1 - fn(v)))
-        elif name == "tanh":
-            out = out.replace(prime, lambda v, fn=fn: 1 - fn(v) ** 2)
-        elif name == "identity":
-            out = out.replace(prime, lambda v: sp.Integer(1)).replace(fn, lambda v: v)
-        elif name == "relu":
-            out = out.replace(prime, lambda v: Step(v)).replace(fn, lambda v: v * Step(v))
+        rule = ACTIVATIONS[name]
+        if rule.prime_of_output is not None:  # sigmoid: f' = f (1 − f); tanh: f' = 1 − f²
+            out = out.replace(prime, lambda v, fn=fn, rule=rule: rule.prime_of_output(fn(v)))
+        elif rule.step_form is not None:  # identity: f(v) = v, f' = 1; relu: f(v) = v·H(v), f' = H(v)
+            out = out.replace(prime, lambda v, rule=rule: rule.step_form(v, Step)[1]).replace(
+                fn, lambda v, rule=rule: rule.step_form(v, Step)[0])
     return out
 
 
@@ -213,7 +211,7 @@ def prove_equal(network: Network, build: Callable[[Model], Iterable[Item]],
     unknown = set(stages) - set(STAGES)
     if unknown or "concrete" not in stages:
         raise ValueError(f"stages must be a subset of {STAGES} that includes 'concrete'")
-    sum_one = network.loss == "softmax_ce"
+    sum_one = LOSSES[network.loss].targets == "distribution"
     rel: list[tuple[int, int]] | None = None
     if "generic" in stages or "relations" in stages:
         generic = Model(network, concrete=False)

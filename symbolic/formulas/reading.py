@@ -26,6 +26,7 @@ from fractions import Fraction
 
 from lark import Token, Transformer, Tree, v_args
 
+from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatrixLit, Neg, Node,
                     Norm, Pow, Sub, SumIdx, Transpose)
 
@@ -70,9 +71,9 @@ def _tok_span(tok: Token) -> tuple[int, int]:
     return (tok.start_pos, tok.end_pos)
 
 
-_FN_NAMES = {"f": "f", "\\sigma": "sigmoid", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\tanh": "tanh",
-             "\\log": "log", "\\ln": "log", "softmax": "softmax", "relu": "relu", "ReLU": "relu", "diag": "diag",
-             "sigmoid": "sigmoid", "tanh": "tanh", "exp": "exp", "log": "log"}
+_FN_NAMES = {"f": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
+             "exp": "exp", "log": "log",
+             **{spelling: name for name, rule in ACTIVATIONS.items() for spelling in rule.parser_names}}
 
 
 def _layer_value(text: str) -> Layer:
@@ -301,7 +302,7 @@ class TreeBuilder(Transformer):
                     if layer is not None or fn != "f":
                         raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
                     layer = _layer_value(str(s))
-        if prime and fn in ("softmax", "diag", "exp", "log"):
+        if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
             raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
         return RawCall(fn, ch[-2], prime, layer, span=_span(meta))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Sequence
 
+from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Apply, Binary, Const, Deriv, Diag, Dot, Div, EDiv, Entry, Hadamard, Index, Juxt, Layer,
                     LayerRef, MatMul, MatrixLit, Neg, Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var)
 
@@ -171,8 +172,8 @@ def _(node: Pow) -> str:
     return f"{_wrap(node.base, _ATOM)}^{{{node.exponent}}}"
 
 
-_FN_LATEX = {"f": "f", "sigmoid": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log",
-             "relu": "\\operatorname{relu}", "identity": "\\operatorname{id}", "softmax": "\\operatorname{softmax}"}
+_FN_LATEX = {"f": "f", "exp": "\\exp", "log": "\\log",
+             **{name: rule.latex for name, rule in ACTIVATIONS.items()}}  # the activations' names: the rule table
 
 
 @to_latex.register
@@ -291,8 +292,7 @@ to_text.register(SumAll, lambda n: f"Σₖ {_twrap(n.arg, _ATOM)}[k]")
 to_text.register(Norm, lambda n: f"‖{to_text(n.arg)}‖")
 to_text.register(MatrixLit, lambda n: "[" + "; ".join(", ".join(to_text(c) for c in r) for r in n.rows) + "]")
 
-_FN_TEXT = {"f": "f", "sigmoid": "σ", "tanh": "tanh", "exp": "exp", "log": "log", "relu": "relu",
-            "identity": "id", "softmax": "softmax"}
+_FN_TEXT = {"f": "f", "exp": "exp", "log": "log", **{name: rule.text for name, rule in ACTIVATIONS.items()}}
 
 
 @to_text.register

@@ -26,6 +26,7 @@ from typing import Iterator, Mapping
 
 from ..spec.errors import DerivcheckError, shorten
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Apply, Const, Deriv, Diag, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatMul,
                     MatrixLit, Neg, Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var, children, walk)
 from .render import to_latex
@@ -212,7 +213,8 @@ def _shape(node: Node, ctx: Ctx, memo: dict) -> tuple[int, int]:
         return a
     if isinstance(node, Apply):
         a = sh(node.arg)
-        if function_name(node, ctx) == "softmax":
+        rule = ACTIVATIONS.get(function_name(node, ctx))
+        if rule is not None and not rule.elementwise:  # softmax
             if node.prime:
                 raise DerivcheckError(f"{ctx.show(node)} asks for softmax' elementwise, but softmax is not "
                                       f"elementwise; write its Jacobian diag(a) − a aᵀ instead.")

@@ -31,7 +31,7 @@ from numeric.engine import Architecture
 from numeric.parameters import array_names, entry_index, entry_names
 
 from .errors import DerivcheckError, brief
-from .rules import ACTIVATIONS, LOSSES
+from .rules import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
 __all__ = ["Network", "BIAS_MODES", "exact_number"]
 
@@ -135,8 +135,8 @@ class Network:
     def build(
         cls,
         layers: Sequence[int],
-        activation: str | Sequence[str] = "sigmoid",
-        loss: str = "half_sse",
+        activation: str | Sequence[str] = DEFAULT_ACTIVATION,
+        loss: str = DEFAULT_LOSS,
         bias: str | Sequence[str] = "per-neuron",
         learning_rate: Any = None,
         update_biases: bool = True,
@@ -175,7 +175,8 @@ class Network:
         if allowed and acts[-1] not in allowed:
             raise DerivcheckError(
                 f"Loss {loss!r} needs the output activation to be {' or '.join(allowed)}, not {acts[-1]!r}.")
-        if loss == "bce" and acts[-1] == "softmax" and layers[-1] == 1:
+        # a 0/1-target loss with log(1 − a) (bce) on a one-neuron vector output (softmax ≡ 1)
+        if LOSSES[loss].targets == "binary" and not ACTIVATIONS[acts[-1]].elementwise and layers[-1] == 1:
             raise DerivcheckError(
                 "Loss 'bce' with a softmax output of one neuron is undefined: softmax of a single output is "
                 "always 1, so log(1 − a) is −∞; use sigmoid for a single output.")

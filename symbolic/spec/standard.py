@@ -23,6 +23,7 @@ from numeric.parameters import array_names
 
 from .errors import DerivcheckError
 from .network import Network
+from .rules import DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
 __all__ = ["make_network", "standard_network", "STANDARD_NETWORKS"]
 
@@ -34,15 +35,15 @@ def _decimals(rng: np.random.Generator, shape: tuple[int, ...], low: float = -1.
 
 
 def _random_targets(rng: np.random.Generator, loss: str, n: int) -> list:
-    if loss == "softmax_ce":
+    if LOSSES[loss].targets == "distribution":  # a one-hot target
         return [1 if k == int(rng.integers(n)) else 0 for k in range(n)]
     return _decimals(rng, (n,), 0.0, 1.0)
 
 
 def make_network(
     layers: Sequence[int],
-    activation: str | Sequence[str] = "sigmoid",
-    loss: str = "half_sse",
+    activation: str | Sequence[str] = DEFAULT_ACTIVATION,
+    loss: str = DEFAULT_LOSS,
     bias: str | Sequence[str] = "per-neuron",
     *,
     params: Mapping[str, Any] | None = None,
