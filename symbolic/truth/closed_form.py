@@ -41,7 +41,7 @@ def tree_size(network: Network) -> int:
     for l in range(1, network.depth + 1):
         n_prev, n = network.layers[l - 1], network.layers[l]
         size_u = n_prev * (size_a + 2) + 2
-        size_a = n * (size_u + 3) if network.activations[l - 1] == "softmax" else size_u + 4
+        size_a = size_u + 4 if ACTIVATIONS[network.activations[l - 1]].elementwise else n * (size_u + 3)
     return network.layers[-1] * (size_a + 5)
 
 

@@ -50,7 +50,7 @@ from sympy.printing.numpy import NumPyPrinter
 from numeric.parameters import flatten, unflatten
 
 from ..spec.network import Network
-from ..spec.rules import ACTIVATIONS
+from ..spec.rules import ACTIVATIONS, FUSED_OUTPUTS
 from .interpreter import NodeInterpreter, NodeKink
 from .program import Structured
 
@@ -132,7 +132,7 @@ def _source(p: Structured, args: list[str], batched: bool) -> str:
         act = ACTIVATIONS[net.activations[l - 1]]
         if act.elementwise:
             pairs = [(f"a{l}", p.definition[p.a[l][0]])]
-            needs_df = l < depth or (act.name, net.loss) != ("sigmoid", "bce")
+            needs_df = l < depth or (act.name, net.loss) not in FUSED_OUTPUTS  # a fused output needs no f'
             if needs_df:
                 pairs.append((f"df{l}", p.definition[p.df[l][0]]))
             lines += _cse_lines(pairs, names, f"t{l}_", ind)
@@ -171,11 +171,12 @@ def _output_delta(p: Structured, batched: bool, ind: str) -> list[str]:
     act, loss = net.activations[-1], net.loss
     axis = "axis=1, keepdims=True" if batched else ""
     names = {p.a[L][0]: f"a{L}", p.y[0]: yname, p.u[L][0]: f"u{L}"}
-    if (act, loss) == ("softmax", "softmax_ce"):  # the program's a_k Σ_j y_j − y_k
+    fused = (act, loss) in FUSED_OUTPUTS
+    if fused and not ACTIVATIONS[act].elementwise:  # softmax + softmax_ce: the program's a_k Σ_j y_j − y_k
         return [f"{ind}d{L} = a{L} * {yname}.sum({axis}) - {yname}"]
     grad = p.loss_gradient()[0]  # ∂L_1/∂a_1 of the rule table; elementwise in (a_k, y_k)
     if ACTIVATIONS[act].elementwise:
-        if (act, loss) == ("sigmoid", "bce"):
+        if fused:  # sigmoid + bce: the table's a − y
             return [f"{ind}d{L} = a{L} - {yname}"]
         delta = p.sweep("L").assignments[0][1]  # δ{L}_1 = ∂L_1/∂a_1 · df{L}_1
         names[p.df[L][0]] = f"df{L}"

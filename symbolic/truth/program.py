@@ -56,7 +56,7 @@ import sympy as sp
 from ..spec.errors import DerivcheckError
 from ..spec.names import Name, parse_name, symbol_for
 from ..spec.network import Network
-from ..spec.rules import ACTIVATIONS, LOSSES, generic_functions
+from ..spec.rules import ACTIVATIONS, FUSED_OUTPUTS, LOSSES, generic_functions
 from .evaluator import refuse_data_variable
 from .interpreter import exact_values, needed_assignments, run_assignments, values_in
 
@@ -181,11 +181,8 @@ class Structured:
         L = net.depth
         act, loss = net.activations[-1], net.loss
         a, u, y = self.a[L], self.u[L], self.y
-        if fused and (act, loss) == ("sigmoid", "bce"):
-            return [ak - yk for ak, yk in zip(a, y)]
-        if fused and (act, loss) == ("softmax", "softmax_ce"):
-            total = sp.Add(*y)
-            return [ak * total - yk for ak, yk in zip(a, y)]
+        if fused and (act, loss) in FUSED_OUTPUTS:  # sigmoid + bce: a − y; softmax + softmax_ce: a Σy − y
+            return FUSED_OUTPUTS[(act, loss)](a, y)
         if not ACTIVATIONS[act].elementwise:  # softmax Jacobian: ∂a_i/∂u_k = a_i(δ_ik − a_k)
             return [a[k] * grad_a[k] - sp.Add(*[a[k] * a[i] * grad_a[i] for i in range(len(a))])
                     for k in range(len(a))]

@@ -47,6 +47,7 @@ import numeric
 from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import parse_name
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
 from .compiled import CompiledGradient, compile_gradient
 from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
 from .crosscheck import lambdified_gradient
@@ -179,7 +180,7 @@ class Trajectory:
         does not exist; those parameters are poisoned, and from the next step on everything is
         (every gradient then depends on them). :meth:`check_poison` refuses claims that use them.
         """
-        relu_layers = [l for l, act in enumerate(self.network.activations, 1) if act == "relu"]
+        relu_layers = [l for l, act in enumerate(self.network.activations, 1) if ACTIVATIONS[act].has_kink]
         if not relu_layers:
             return
         poison = self._poison.setdefault(key, {})
