@@ -11,6 +11,8 @@ arrays and a ``{entry name: value}`` mapping.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .engine import Architecture
@@ -40,7 +42,12 @@ def _entries(arch: Architecture, name: str) -> list[tuple[str, tuple[int, ...]]]
 
 def entry_index(arch: Architecture) -> dict[str, tuple[str, tuple[int, ...]]]:
     """``{"W2[1,2]": ("W2", (0, 1)), "b1": ("b1", ()), ...}`` in canonical order."""
-    return {entry: (name, idx) for name in array_names(arch) for entry, idx in _entries(arch, name)}
+    return dict(_entry_items(arch))
+
+
+@functools.lru_cache(maxsize=64)
+def _entry_items(arch: Architecture) -> tuple:
+    return tuple((entry, (name, idx)) for name in array_names(arch) for entry, idx in _entries(arch, name))
 
 
 def entry_names(arch: Architecture) -> list[str]:

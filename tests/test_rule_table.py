@@ -30,8 +30,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("symbolic/spec/standard.py", "half_sse"): "STANDARD_NETWORKS configuration",
     # the math functions the compiled update may call (math.tanh), not the tanh activation rule
     ("symbolic/truth/compiled_update.py", "tanh"): "name of math.tanh in the compiled code's namespace",
-    # PENDING: exact.py is being edited by another change; Truth._near_kink should ask ACTIVATIONS[act].has_kink
-    ("symbolic/truth/exact.py", "relu"): "pending: _near_kink to ask has_kink",
 }
 
 

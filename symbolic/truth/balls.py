@@ -55,6 +55,8 @@ ZERO, ONE = fmpq(0), fmpq(1)
 
 def exact(v: Fraction | int) -> fmpq:
     """A Python rational as an exact domain value."""
+    if type(v) is Fraction:
+        return fmpq(v.numerator, v.denominator)
     f = Fraction(v)
     return fmpq(f.numerator, f.denominator)
 
@@ -226,11 +228,24 @@ def to_fraction(v) -> Fraction:
     return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
+_EXTREME_BITS = 20_000  # beyond 2^±20000 (≈ 10^±6000) no printed claim's unit tells values apart
+
+
 def bounds(v) -> tuple[Fraction, Fraction]:
-    """Rigorous lower and upper bounds of a value (equal for an exact rational)."""
+    """Rigorous lower and upper bounds of a value (equal for an exact rational); a ball entirely beyond
+    2^±20000 in magnitude gets same-signed stand-in bounds at that scale (its verdict for every printed
+    claim), so that 2^(10^15) is never built."""
     if type(v) is fmpq:
         f = to_fraction(v)
         return f, f
+    if not v.contains(0):
+        man, exp = (int(t) for t in v.mid().man_exp())
+        top = exp + abs(man).bit_length()
+        if abs(top) > _EXTREME_BITS:
+            sign = -1 if man < 0 else 1
+            scale = Fraction(2) ** (_EXTREME_BITS if top > 0 else -_EXTREME_BITS)
+            lo, hi = sorted((sign * scale, sign * scale * (2 if top > 0 else Fraction(1, 2))))
+            return lo, hi
     mid = to_fraction(v)
     rad = to_fraction(arb(v.rad()))
     return mid - rad, mid + rad

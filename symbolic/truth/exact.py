@@ -44,6 +44,7 @@ from flint import arb, fmpq
 from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import Name, parse_name
 from ..spec.network import Network
+from ..spec.rules import ACTIVATIONS
 from .balls import Undecided, Undefined, Unevaluable, bounds
 from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
 from .evaluator import DIGITS, evaluate, refuse_data_variable
@@ -124,8 +125,22 @@ class Truth:
         return self._certain(lambda p: p.derivative(top, var, self.sample), f"d{top}/d{var}", (top, var))
 
     def gradient(self) -> dict[str, sp.Expr]:
-        """dL/dθ for every parameter, in canonical order."""
-        return {p: self.derivative("L", p) for p in self.network.parameter_names()}
+        """dL/dθ for every parameter, in canonical order: one gradient sweep at the first precision; an
+        entry whose ball does not pin DIGITS digits (or that meets a kink) goes through :meth:`derivative`."""
+        try:
+            balls = self.at().gradient()
+        except Undecided:
+            balls = {}
+        out = {}
+        for p in self.network.parameter_names():
+            v = balls.get(p)
+            if isinstance(v, fmpq):
+                out[p] = sp.Rational(int(v.p), int(v.q))
+            elif isinstance(v, arb) and not v.contains(0) and v.rad() < abs(v).lower() * _RELATIVE:
+                out[p] = _float(v)
+            else:
+                out[p] = self.derivative("L", p)
+        return out
 
     def enclosure(self, of: Name | str, wrt: Name | str | None = None,
                   prec: int = PRECISIONS[0]) -> tuple[Fraction, Fraction]:
@@ -179,7 +194,7 @@ class Truth:
                               f"{PRECISIONS[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
 
     def _near_kink(self, prec: int) -> bool:
-        return any(act == "relu" for act in self.network.activations)
+        return any(ACTIVATIONS[act].has_kink for act in self.network.activations)
 
 
 def _float(v) -> sp.Float:

@@ -115,6 +115,22 @@ class Affine:
                     out[j] = g[k]
         return out
 
+    def layer_gradient(self, g: list, a: list) -> dict[str, object]:
+        """Every parameter partial of this layer at once: ∂/∂W{l} = g aᵀ (one outer product), ∂/∂b{l} = g
+        (or Σ g for a shared bias), keyed by canonical name in row-major order."""
+        l = self.layer
+        names = [f"W{l}[{i},{j}]" for i in range(1, self.rows + 1) for j in range(1, self.cols + 1)]
+        if any(type(v) is Undefined for v in (*g, *a)):
+            values = [mul((gi, aj)) for gi in g for aj in a]
+        else:
+            values = _entries(_column(g) * _column(a).transpose())
+        out = dict(zip(names, values))
+        if self.bias == "shared":
+            out[f"b{l}"] = add(g)
+        elif self.bias == "per-neuron":
+            out.update({f"b{l}[{i}]": gi for i, gi in enumerate(g, 1)})
+        return out
+
     def partial(self, name: Name, g: list, a: list):
         """d(top)/dθ for this layer's parameter ``name`` from d(top)/du{l} = g and the input a{l-1}."""
         if name.kind == "W":

@@ -234,13 +234,32 @@ class Point:
         return ZERO if g is None else g[var.indices[0] - 1]
 
     def gradient(self) -> dict[str, object]:
-        """dL/dθ for every parameter, in canonical order (batch mean)."""
+        """dL/dθ for every parameter, in canonical order (batch mean): per sample one reverse sweep and
+        one outer product per layer."""
         top = parse_name("L")
-        return {p: self.derivative(top, parse_name(p)) for p in self.network.parameter_names()}
+        names = self.network.parameter_names()
+        with workprec(self.prec):
+            total: dict = {}
+            for s in range(1, self.m + 1):
+                sw, a = self.sweep(s, top), self.forward(s).a
+                for aff in self.affine:
+                    l = aff.layer
+                    g, inputs = sw.weights.get(l, (sw.g_u[l], a[l - 1]))
+                    part = aff.layer_gradient(g, inputs)
+                    if l in sw.weights:  # the biases keep the true δ under the source-node mistake
+                        part.update({k: v for k, v in aff.layer_gradient(sw.g_u[l], a[l - 1]).items()
+                                     if k.startswith("b")})
+                    for k, v in part.items():
+                        total[k] = v if k not in total else add((total[k], v))
+            return {k: _mean_of(total[k], self.m) for k in names}
 
 
 def _name(name: Name | str, network: Network) -> Name:
     return (parse_name(name) if isinstance(name, str) else name).check(network)
+
+
+def _mean_of(total, m: int):
+    return total if m == 1 or type(total) is Undefined else mul((total, fmpq(1, m)))
 
 
 def _mean(values: list):

@@ -8,9 +8,9 @@ Contract
 ``update_biases`` says so.
 
 * :meth:`Trajectory.after` — the parameters after ``n`` true updates, as Fractions:
-  ``n`` = 0 is the start itself; ``n`` ≤ ``EXACT_UPDATES``: the symbolic per-sample
-  gradient (``lambdify`` of the closed form to mpmath, over our own symbols) iterated at
-  ``DIGITS`` (60) significant digits; beyond: the float64 trajectory of
+  ``n`` = 0 is the start itself; ``n`` ≤ ``EXACT_UPDATES``: the exact point evaluation's
+  gradient (:class:`~symbolic.truth.replay.Replay` without a mistake: balls at 256 bits)
+  iterated at ``DIGITS`` (60) significant digits; beyond: the float64 trajectory of
   :meth:`Trajectory.float_after`, its floats taken exactly. :meth:`Trajectory.precision`
   is the sentence saying which ("60 digits through 3 update(s)", "float64 trajectory of
   10,000 updates, then exact" — then, because the claim's quantity is evaluated exactly at
@@ -50,8 +50,6 @@ from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
 from .compiled import CompiledGradient, compile_gradient
 from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
-from .crosscheck import lambdified_gradient
-from .exact import Truth
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
 
@@ -102,7 +100,6 @@ class Trajectory:
         self.network = network
         self._replay_of = replay
         self._replay: Replay | None = None
-        self._mp_gradient = None
         self._exact: dict = {}
         self._poison: dict = {}
         self._snapshots: dict = {}
@@ -128,12 +125,6 @@ class Trajectory:
             return f"{DIGITS} digits through {n:,} update(s)"
         return "exact"
 
-    def _symbolic_mp_gradient(self):
-        if self._mp_gradient is None:
-            self._mp_gradient = (self.network.parameter_names(),
-                                 lambdified_gradient(Truth(self.network), modules="mpmath"))
-        return self._mp_gradient
-
     def after(self, start: Start, n: int) -> dict[str, Fraction]:
         """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
         key = (_key(start), n)
@@ -155,22 +146,18 @@ class Trajectory:
         return result
 
     def _mp_after(self, key: tuple, values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
-        names, grad = self._symbolic_mp_gradient()
-        net = self.network
+        """n true updates at DIGITS digits: each gradient is the exact point evaluation's (Replay without a
+        mistake, balls at 256 bits rounded to DIGITS digits per step)."""
         with mpmath.workdps(DIGITS):
-            p = [mpmath.mpf(v.numerator) / v.denominator for v in (values[k] for k in names)]
-            data = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in net.x]
-            targets = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in net.y]
-            eta = mpmath.mpf(net.learning_rate.numerator) / net.learning_rate.denominator
-            is_fixed = [(not k.startswith("W")) and not net.update_biases for k in names]
-            m = len(data)
+            p = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in values.items()}
             for step in range(n):
-                self._record_kinks(key, dict(zip(names, p)), step)
-                g = [mpmath.mpf(0)] * len(names)
-                for xs, ys in zip(data, targets):
-                    g = [a + b for a, b in zip(g, grad(*p, *xs, *ys))]
-                p = [v if fixed else v - eta * gk / m for v, gk, fixed in zip(p, g, is_fixed)]
-            return {k: to_fraction(v) for k, v in zip(names, p)}
+                self._record_kinks(key, p, step)
+                p = self.replay.step(p, self.network.learning_rate)
+                if self._poison.get(key) and not all(mpmath.isfinite(v) for v in p.values()):
+                    # an update through a kink is undefined (nan); check_poison refuses every claim that
+                    # reads such a parameter, so the rest of the trajectory is not computed
+                    return {k: to_fraction(v) if mpmath.isfinite(v) else Fraction(0) for k, v in p.items()}
+            return {k: to_fraction(v) for k, v in p.items()}
 
     # ------------------------------------------------------------------- kinks
     def _record_kinks(self, key: tuple, params: dict, step: int) -> None:
