@@ -531,8 +531,11 @@ LEGEND = """\
    name); softmax = sigmoid hidden + softmax output + softmax_ce, sse = sigmoid + half_sse. "> limit": killed,
    the ratio is a lower bound. 4: least-squares slope of log(wall) on log(P); a timed-out size counts at the
    limit, which makes that fit a lower bound, so the fit over the sizes that finished is shown too.
-   5: first call of Truth(net).gradient() after imports vs a python-flint arb reverse sweep at 300 bits (best of 5).
-   8-9: best of 3, after imports, absolute (the goal is absolute). 10: max RSS of that check process."""
+   5: Point(net).gradient() — the certified balls of every partial, one forward + one reverse sweep at 320 bits
+   (best of 5, warm) — vs a minimal python-flint arb reverse sweep at 300 bits written here (best of 5); their
+   balls must overlap. 6: Truth(net).gradient(), first call after imports (rule compilation, 60-digit SymPy
+   numbers), for information. 9-10: best of 3, after imports, absolute (the goal is absolute; 9 is NumPy's
+   independent witness, 10 the truth side's float path). 11: max RSS of that check process."""
 
 
 # ------------------------------------------------------------------------------ main
