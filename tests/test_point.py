@@ -75,9 +75,12 @@ def test_gradient_is_the_closed_form(network):
         return
     got, want = Truth(network).gradient(), closed_gradient(network)
     assert list(got) == list(want)
+    # without exp/log anywhere in the network the sweep must stay exact; with them the closed form may still
+    # cancel to a Rational (softmax of equal inputs is exactly ½) where the balls give 60 digits of it
+    rational = set(network.activations) <= {"identity", "relu"} and network.loss in ("half_sse", "sse", "mse")
     for k in want:
-        if want[k].is_Rational:  # no exp/log entered: the sweep must have stayed exact too
-            assert got[k].is_Rational and got[k] == want[k], k
+        if rational:
+            assert want[k].is_Rational and got[k].is_Rational and got[k] == want[k], k
         assert _agree(got[k], want[k]), (k, got[k], want[k])
 
 

@@ -28,7 +28,7 @@ import flint
 import sympy as sp
 from flint import arb, fmpq
 
-__all__ = ["Undefined", "Undecided", "Unevaluable", "Value", "compile_scalar", "add", "mul", "dot", "exact",
+__all__ = ["EXTREME_BITS", "Undefined", "Undecided", "Unevaluable", "Value", "compile_scalar", "add", "mul", "dot", "exact",
            "to_fraction", "bounds", "is_zero", "workprec"]
 
 workprec = flint.ctx.workprec
@@ -228,7 +228,7 @@ def to_fraction(v) -> Fraction:
     return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
-_EXTREME_BITS = 20_000  # beyond 2^±20000 (≈ 10^±6000) no printed claim's unit tells values apart
+EXTREME_BITS = 20_000  # beyond 2^±20000 (≈ 10^±6000) no printed claim's unit tells values apart
 
 
 def bounds(v) -> tuple[Fraction, Fraction]:
@@ -241,9 +241,9 @@ def bounds(v) -> tuple[Fraction, Fraction]:
     if not v.contains(0):
         man, exp = (int(t) for t in v.mid().man_exp())
         top = exp + abs(man).bit_length()
-        if abs(top) > _EXTREME_BITS:
+        if abs(top) > EXTREME_BITS:
             sign = -1 if man < 0 else 1
-            scale = Fraction(2) ** (_EXTREME_BITS if top > 0 else -_EXTREME_BITS)
+            scale = Fraction(2) ** (EXTREME_BITS if top > 0 else -EXTREME_BITS)
             lo, hi = sorted((sign * scale, sign * scale * (2 if top > 0 else Fraction(1, 2))))
             return lo, hi
     mid = to_fraction(v)

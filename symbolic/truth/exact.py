@@ -187,14 +187,12 @@ class Truth:
                 continue
             if v.rad() < abs(v).lower() * _RELATIVE:
                 return _float(v)
-        if derivative is not None and self._near_kink(prec):
-            raise KinkError(f"{what} passes through a relu unit whose input is within 10^-6000 of the kink; "
-                            f"move the point off the kink.")
+        if derivative is not None and any(ACTIVATIONS[act].has_kink for act in self.network.activations):
+            raise KinkError(f"{what} could not be decided even with {PRECISIONS[-1]:,}-bit arithmetic: a relu input "
+                            f"lies within 2^-{PRECISIONS[-1]:,} of its kink, or the value cancels; move the point "
+                            f"off the kink.")
         raise DerivcheckError(f"{what} could not be computed to {DIGITS} significant digits even with "
                               f"{PRECISIONS[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
-
-    def _near_kink(self, prec: int) -> bool:
-        return any(ACTIVATIONS[act].has_kink for act in self.network.activations)
 
 
 def _float(v) -> sp.Float:

@@ -47,6 +47,12 @@ def _entries(matrix) -> list:
     return list(matrix.entries())
 
 
+def _mixed(values: Sequence) -> bool:
+    """Some values exact and some balls: matrix products would turn the exact ones into balls."""
+    kinds = {type(v) for v in values}
+    return fmpq in kinds and len(kinds) > 1
+
+
 @dataclass(frozen=True)
 class Mistakes:
     """Program transformations that reproduce common hand-derivation errors (all off by default).
@@ -94,8 +100,11 @@ class Affine:
         return self._balls[key]
 
     def forward(self, a: list) -> list:
-        col = _column(a)
-        u = _entries(self.weights(type(col) is fmpq_mat) * col)
+        if _mixed(a) and type(self.W) is fmpq_mat:  # entry by entry, so that an exact 0 weight keeps u exact
+            u = [add([mul((self.W[i, j], aj)) for j, aj in enumerate(a)]) for i in range(self.rows)]
+        else:
+            col = _column(a)
+            u = _entries(self.weights(type(col) is fmpq_mat) * col)
         if self.bias == "none":
             return u
         return [ui + bi for ui, bi in zip(u, self.b)]
@@ -106,6 +115,8 @@ class Affine:
         defined = [ZERO if type(gk) is Undefined else gk for gk in g]
         if all(is_zero(v) for v in defined):
             out = [ZERO] * self.cols
+        elif _mixed(defined) and type(self.W) is fmpq_mat:
+            out = [add([mul((self.W[k, j], gk)) for k, gk in enumerate(defined)]) for j in range(self.cols)]
         else:
             row = _column(defined).transpose()
             out = _entries(row * self.weights(type(row) is fmpq_mat))
@@ -120,7 +131,7 @@ class Affine:
         (or Σ g for a shared bias), keyed by canonical name in row-major order."""
         l = self.layer
         names = [f"W{l}[{i},{j}]" for i in range(1, self.rows + 1) for j in range(1, self.cols + 1)]
-        if any(type(v) is Undefined for v in (*g, *a)):
+        if any(type(v) is Undefined for v in (*g, *a)) or _mixed((*g, *a)):
             values = [mul((gi, aj)) for gi in g for aj in a]
         else:
             values = _entries(_column(g) * _column(a).transpose())

@@ -23,13 +23,12 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.network import Network
-from .balls import Undecided, Undefined, exact, workprec
+from .balls import EXTREME_BITS, Undecided, Undefined, exact, workprec
 from .point import NO_MISTAKES, Mistakes, Point
 
 __all__ = ["Mistakes", "Replay", "NO_MISTAKES", "DIGITS"]
 
 DIGITS = 60
-_EXTREME_BITS = 20_000  # beyond 2^±20000 (≈ 10^±6000) no printed claim's unit can tell values apart
 PRECISIONS = (256, 1024, 4096)  # bits of the balls behind the 60-digit answers; more where a branch is close
 
 
@@ -65,8 +64,8 @@ def _out(value) -> mpmath.mpf:
         if not man:
             return mpmath.mpf(0)
         top = exp + abs(man).bit_length()
-        if abs(top) > _EXTREME_BITS:  # e^(−10^15): a same-signed stand-in gives every printed claim's verdict
-            return mpmath.ldexp(mpmath.mpf(-1 if man < 0 else 1), _EXTREME_BITS if top > 0 else -_EXTREME_BITS)
+        if abs(top) > EXTREME_BITS:  # e^(−10^15): a same-signed stand-in gives every printed claim's verdict
+            return mpmath.ldexp(mpmath.mpf(-1 if man < 0 else 1), EXTREME_BITS if top > 0 else -EXTREME_BITS)
         return mpmath.mpf((int(man < 0), abs(man), exp, abs(man).bit_length()))
 
 
