@@ -22,44 +22,17 @@ from hypothesis import strategies as st
 
 import numeric
 from closed_reference import closed_derivative, closed_gradient, closed_point, closed_value, on_kink
+from net_strategies import networks as random_networks
 from symbolic.claims.check import check_file
 from symbolic.spec.errors import KinkError
 from symbolic.spec.network import Network
 from symbolic.truth.closed_form import closed_form
 from symbolic.truth.exact import Truth
 
-ACTS = ["identity", "sigmoid", "tanh", "relu"]
-
-
-def _losses(output: str, width: int) -> list[str]:
-    out = ["half_sse", "sse", "mse"]
-    if output == "sigmoid" or (output == "softmax" and width > 1):
-        out.append("bce")
-    if output == "softmax":
-        out.append("softmax_ce")
-    return out
-
-
-@st.composite
-def networks(draw, samples: int = 2):
-    depth = draw(st.integers(1, 2))
-    layers = [draw(st.integers(1, 3)) for _ in range(depth + 1)]
-    acts = [draw(st.sampled_from(ACTS)) for _ in range(depth - 1)] + [draw(st.sampled_from(ACTS + ["softmax"]))]
-    loss = draw(st.sampled_from(_losses(acts[-1], layers[-1])))
-    bias = [draw(st.sampled_from(["none", "per-neuron", "shared"])) for _ in range(depth)]
-    q = st.integers(-15, 15).map(lambda k: Fraction(k, 10))
-    params = {}
-    for l in range(1, depth + 1):
-        params[f"W{l}"] = [[draw(q) for _ in range(layers[l - 1])] for _ in range(layers[l])]
-        if bias[l - 1] == "per-neuron":
-            params[f"b{l}"] = [draw(q) for _ in range(layers[l])]
-        elif bias[l - 1] == "shared":
-            params[f"b{l}"] = draw(q)
-    m = draw(st.integers(1, samples))
-    x = [[draw(q) for _ in range(layers[0])] for _ in range(m)]
-    target = st.integers(1, 9).map(lambda k: Fraction(k, 10))  # bce needs 0 < y and a ≠ 0, 1
-    y = [[draw(target) for _ in range(layers[-1])] for _ in range(m)]
-    return Network.build(layers, acts, loss, bias, params=params, x=x, y=y)
+def networks(samples: int = 2):
+    """Random networks of every activation, loss and bias mode, 1..samples samples; targets in 0.1..0.9
+    (bce needs 0 < y and a ≠ 0, 1)."""
+    return random_networks(samples=samples, vary_samples=True, targets=(1, 9))
 
 
 def _agree(got: sp.Expr, want: sp.Expr) -> bool:
@@ -94,7 +67,7 @@ def test_values_and_node_derivatives_are_the_closed_form(network, data):
     truth = Truth(network, sample)
     layer = data.draw(st.integers(1, L))
     unit = data.draw(st.integers(1, network.layers[layer]))
-    for name in ["L", f"L[1]", f"u{layer}[{unit}]", f"a{layer}[{unit}]"]:
+    for name in ["L", "L[1]", f"u{layer}[{unit}]", f"a{layer}[{unit}]"]:
         assert _agree(truth.value(name), closed_value(network, name, sample)), name
     pairs = [("L", f"u{layer}[{unit}]"), ("L", f"a{layer}[{unit}]"), (f"a{L}[1]", f"u{layer}[{unit}]"),
              ("L[1]", f"W{layer}[{unit},1]"), (f"u{L}[1]", f"a{layer - 1}[1]" if layer > 1 else "W1[1,1]")]

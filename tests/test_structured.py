@@ -33,44 +33,12 @@ from symbolic.truth.compiled import compile_gradient, gradient_function
 from symbolic.spec.errors import KinkError
 from symbolic.truth.exact import Truth
 from closed_reference import closed_gradient, on_kink
+from net_strategies import HIDDEN, networks
 from symbolic.spec.network import Network
 from symbolic.formulas.program_proof import lemma_output, prove_program, prove_structured
 from symbolic.truth.program import Structured, StructuredTruth
 
-HIDDEN = ["identity", "sigmoid", "tanh", "relu"]
 RATIONAL_ACTS = {"identity", "relu"}
-
-
-def _losses_for(output: str, width: int) -> list[str]:
-    out = ["half_sse", "sse", "mse"]
-    if output == "sigmoid" or (output == "softmax" and width > 1):  # bce of a 1-wide softmax is undefined
-        out.append("bce")
-    if output == "softmax":
-        out.append("softmax_ce")
-    return out
-
-
-@st.composite
-def networks(draw, max_depth: int = 2, max_width: int = 3, hidden=HIDDEN, outputs=None, samples: int = 1):
-    depth = draw(st.integers(1, max_depth))
-    layers = [draw(st.integers(1, max_width)) for _ in range(depth + 1)]
-    acts = [draw(st.sampled_from(hidden)) for _ in range(depth - 1)]
-    out_choices = outputs or (HIDDEN + ["softmax"])
-    acts.append(draw(st.sampled_from(out_choices)))
-    loss = draw(st.sampled_from(_losses_for(acts[-1], layers[-1])))
-    bias = [draw(st.sampled_from(["none", "per-neuron", "shared"])) for _ in range(depth)]
-    q = st.integers(-15, 15).map(lambda k: Fraction(k, 10))
-    params = {}
-    for l in range(1, depth + 1):
-        params[f"W{l}"] = [[draw(q) for _ in range(layers[l - 1])] for _ in range(layers[l])]
-        if bias[l - 1] == "per-neuron":
-            params[f"b{l}"] = [draw(q) for _ in range(layers[l])]
-        elif bias[l - 1] == "shared":
-            params[f"b{l}"] = draw(q)
-    x = [[draw(q) for _ in range(layers[0])] for _ in range(samples)]
-    target = st.integers(0, 10).map(lambda k: Fraction(k, 10))
-    y = [[draw(target) for _ in range(layers[-1])] for _ in range(samples)]
-    return Network.build(layers, acts, loss, bias, params=params, x=x, y=y)
 
 
 def _close(a: sp.Expr, b: sp.Expr, digits: int = 50) -> bool:

@@ -25,11 +25,12 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 import flint
+import mpmath
 import sympy as sp
 from flint import arb, fmpq
 
 __all__ = ["EXTREME_BITS", "Undefined", "Undecided", "Unevaluable", "Value", "compile_scalar", "add", "mul", "dot", "exact",
-           "to_fraction", "bounds", "is_zero", "workprec"]
+           "to_fraction", "to_mpf", "magnitude_bits", "bounds", "is_zero", "workprec"]
 
 workprec = flint.ctx.workprec
 
@@ -219,12 +220,31 @@ def compile_scalar(expr: sp.Expr, args: Sequence[sp.Symbol], kink: str = "a kink
     return lambda *vals, node=kink: fn(vals, node)
 
 
+def _mid(v) -> tuple[int, int]:
+    """(mantissa, exponent) of a ball's midpoint: mid = mantissa · 2^exponent exactly."""
+    man, exp = v.mid().man_exp()
+    return int(man), int(exp)
+
+
+def magnitude_bits(v) -> int:
+    """log2 of the midpoint's magnitude, to the bit (0 for a zero midpoint)."""
+    man, exp = _mid(v)
+    return exp + abs(man).bit_length() if man else 0
+
+
+def to_mpf(v) -> mpmath.mpf:
+    """The value (an fmpq, or a ball's midpoint) rounded once to mpmath's working precision."""
+    if type(v) is fmpq:
+        return mpmath.mpf(int(v.p)) / int(v.q)
+    man, exp = _mid(v)
+    return mpmath.mpf((int(man < 0), abs(man), exp, abs(man).bit_length())) if man else mpmath.mpf(0)
+
+
 def to_fraction(v) -> Fraction:
     """The exact value of an fmpq, or the midpoint of a ball, as a Fraction."""
     if type(v) is fmpq:
         return Fraction(int(v.p), int(v.q))
-    man, exp = v.mid().man_exp()
-    man, exp = int(man), int(exp)
+    man, exp = _mid(v)
     return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
@@ -239,10 +259,9 @@ def bounds(v) -> tuple[Fraction, Fraction]:
         f = to_fraction(v)
         return f, f
     if not v.contains(0):
-        man, exp = (int(t) for t in v.mid().man_exp())
-        top = exp + abs(man).bit_length()
+        top = magnitude_bits(v)
         if abs(top) > EXTREME_BITS:
-            sign = -1 if man < 0 else 1
+            sign = 1 if v > 0 else -1
             scale = Fraction(2) ** (EXTREME_BITS if top > 0 else -EXTREME_BITS)
             lo, hi = sorted((sign * scale, sign * scale * (2 if top > 0 else Fraction(1, 2))))
             return lo, hi

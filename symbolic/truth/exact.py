@@ -45,7 +45,7 @@ from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import Name, parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
-from .balls import Undecided, Undefined, Unevaluable, bounds
+from .balls import Undecided, Undefined, Unevaluable, bounds, to_mpf
 from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
 from .evaluator import DIGITS, evaluate, refuse_data_variable
 from .point import Point
@@ -136,7 +136,7 @@ class Truth:
             v = balls.get(p)
             if isinstance(v, fmpq):
                 out[p] = sp.Rational(int(v.p), int(v.q))
-            elif isinstance(v, arb) and not v.contains(0) and v.rad() < abs(v).lower() * _RELATIVE:
+            elif isinstance(v, arb) and _pins_digits(v):
                 out[p] = _float(v)
             else:
                 out[p] = self.derivative("L", p)
@@ -185,7 +185,7 @@ class Truth:
                     if zero_seen == len(_ZERO_RADIUS):
                         return sp.Integer(0)
                 continue
-            if v.rad() < abs(v).lower() * _RELATIVE:
+            if _pins_digits(v):
                 return _float(v)
         if derivative is not None and any(ACTIVATIONS[act].has_kink for act in self.network.activations):
             raise KinkError(f"{what} could not be decided even with {PRECISIONS[-1]:,}-bit arithmetic: a relu input "
@@ -195,10 +195,14 @@ class Truth:
                               f"{PRECISIONS[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
 
 
+def _pins_digits(v) -> bool:
+    """A ball away from 0 and narrow enough (relative radius < 10^-65) to give DIGITS correct digits."""
+    return not v.contains(0) and v.rad() < abs(v).lower() * _RELATIVE
+
+
 def _float(v) -> sp.Float:
     """The ball's midpoint rounded to DIGITS significant digits."""
-    man, exp = (int(t) for t in v.mid().man_exp())
-    with mpmath.workprec(max(abs(man).bit_length(), 64) + 10):
-        return sp.Float(mpmath.ldexp(mpmath.mpf(man), exp), DIGITS)
+    with mpmath.workdps(DIGITS):
+        return sp.Float(to_mpf(v), DIGITS)
 
 

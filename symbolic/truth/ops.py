@@ -36,11 +36,15 @@ __all__ = ["Affine", "Activation", "LossTerms", "Mistakes", "NO_MISTAKES", "affi
 
 
 # ============================================================================================ linear algebra
+def _matrix(rows: int, cols: int, entries: list):
+    """A matrix of the entries (row-major): exact when all are rational, else balls."""
+    if all(type(v) is fmpq for v in entries):
+        return fmpq_mat(rows, cols, entries)
+    return arb_mat(rows, cols, [arb(v) for v in entries])
+
+
 def _column(values: Sequence):
-    """A column matrix of the values: exact when all are rational, else balls."""
-    if all(type(v) is fmpq for v in values):
-        return fmpq_mat(len(values), 1, list(values))
-    return arb_mat(len(values), 1, [arb(v) for v in values])
+    return _matrix(len(values), 1, list(values))
 
 
 def _entries(matrix) -> list:
@@ -261,12 +265,6 @@ class LossTerms:
     def delta(self, a: list, y: list) -> list:
         """∂L/∂u{L} of the fused pair (a − y for sigmoid + bce, …)."""
         return [mul((d, self.scale)) for d in self.fused(a, y)]
-
-
-def _matrix(rows: int, cols: int, entries: list):
-    if all(type(v) is fmpq for v in entries):
-        return fmpq_mat(rows, cols, entries)
-    return arb_mat(rows, cols, [arb(v) for v in entries])
 
 
 def affine_ops(network: Network, values: dict | None = None) -> list[Affine]:

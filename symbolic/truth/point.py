@@ -99,8 +99,7 @@ class Point:
                     a.append(act.forward(ul))
                     where = f" for sample {sample}" if self.m > 1 else ""
                     df.append(act.local(ul, where, self.mistakes) if act.elementwise else None)
-                y = [exact(v) for v in self.network.y[sample - 1]]
-                self._forwards[sample] = _Forward(a, u, df, self.loss.forward(a[-1], y))
+                self._forwards[sample] = _Forward(a, u, df, self.loss.forward(a[-1], self.target(sample)))
         return self._forwards[sample]
 
     def target(self, sample: int) -> list:
@@ -263,5 +262,4 @@ def _mean_of(total, m: int):
 
 
 def _mean(values: list):
-    total = add(values)
-    return total if len(values) == 1 or type(total) is Undefined else mul((total, fmpq(1, len(values))))
+    return _mean_of(add(values), len(values))

@@ -23,7 +23,7 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.network import Network
-from .balls import EXTREME_BITS, Undecided, Undefined, exact, workprec
+from .balls import EXTREME_BITS, Undecided, Undefined, exact, magnitude_bits, to_mpf, workprec
 from .point import NO_MISTAKES, Mistakes, Point
 
 __all__ = ["Mistakes", "Replay", "NO_MISTAKES", "DIGITS"]
@@ -56,17 +56,12 @@ def _ball(value):
 def _out(value) -> mpmath.mpf:
     if type(value) is Undefined:
         return mpmath.nan
-    if type(value) is fmpq:
-        with mpmath.workdps(DIGITS):
-            return mpmath.mpf(int(value.p)) / int(value.q)
-    man, exp = (int(t) for t in value.mid().man_exp())
     with mpmath.workdps(DIGITS):
-        if not man:
-            return mpmath.mpf(0)
-        top = exp + abs(man).bit_length()
-        if abs(top) > EXTREME_BITS:  # e^(−10^15): a same-signed stand-in gives every printed claim's verdict
-            return mpmath.ldexp(mpmath.mpf(-1 if man < 0 else 1), EXTREME_BITS if top > 0 else -EXTREME_BITS)
-        return mpmath.mpf((int(man < 0), abs(man), exp, abs(man).bit_length()))
+        if type(value) is not fmpq and not value.contains(0) and abs(magnitude_bits(value)) > EXTREME_BITS:
+            # e^(−10^15): a same-signed stand-in at 2^±EXTREME_BITS gives every printed claim's verdict
+            top = EXTREME_BITS if magnitude_bits(value) > 0 else -EXTREME_BITS
+            return mpmath.ldexp(mpmath.mpf(1 if value > 0 else -1), top)
+        return to_mpf(value)
 
 
 class Replay:
