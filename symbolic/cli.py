@@ -81,7 +81,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def cmd_check(args) -> int:
-    from .claims.check import check_files, default_jobs, expand_paths
+    from .claims.running import check_files, default_jobs, expand_paths
 
     if args.output and not args.json:
         raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")

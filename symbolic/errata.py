@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from .claims.check import check_paths
+from .claims.running import check_paths
 
 __all__ = ["errata_table"]
 

@@ -11,7 +11,7 @@ match (verdict ok or rounding against the prediction), or ``""``.
 
 The predictions run through :class:`symbolic.truth.replay.Replay` (60-digit
 backprop with mistakes switched on) or :class:`symbolic.truth.exact.Truth`; the
-context object (``symbolic.claims.check.ClaimContext``) supplies them.
+context object (``symbolic.claims.context.ClaimContext``) supplies them.
 """
 from __future__ import annotations
 
