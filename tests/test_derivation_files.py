@@ -85,4 +85,4 @@ def test_seed002_diagnoses():
     assert "updated before the hidden-layer gradients" in results["E_total", "0.291027924"].diagnosis
     long_run = results["E_total", "0.0000351085"]
     assert "one update too few" in long_run.diagnosis
-    assert long_run.precision.startswith("float64 trajectory of 10,000 updates")
+    assert long_run.precision.startswith("certified ball arithmetic through 10,000 update(s)")

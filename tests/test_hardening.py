@@ -297,6 +297,8 @@ _ALLOWED = {
     # generated plain-float update source, built only from identifiers we make (W1_1_2, u1_1, delta1_1, s_W1_1_2,
     # …), parsed and every name/attribute/call checked before compile, run with only math, range, len, max
     ("symbolic/truth/compiled_update.py", "exec"), ("symbolic/truth/compiled_update.py", "compile"),
+    # the same source run over balls: constant quotients rewritten to math.ratio, the tree checked again
+    ("symbolic/truth/ball_update.py", "exec"), ("symbolic/truth/ball_update.py", "compile"),
     # lambdify over symbols we create (Dummy / symbol_for), never user text: see test_lambdify_only_gets_our_symbols
     ("symbolic/truth/crosscheck.py", "lambdify"),
     # latexmk with an argument list (no shell) and -no-shell-escape

@@ -30,6 +30,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("symbolic/spec/standard.py", "half_sse"): "STANDARD_NETWORKS configuration",
     # the math functions the compiled update may call (math.tanh), not the tanh activation rule
     ("symbolic/truth/compiled_update.py", "tanh"): "name of math.tanh in the compiled code's namespace",
+    ("symbolic/truth/ball_update.py", "tanh"): "name of the ball math.tanh in the generated code's namespace",
 }
 
 

@@ -14,10 +14,9 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
 
 * values and derivatives at the file's point: :class:`symbolic.truth.exact.Truth`;
 * after N updates: the parameters of :class:`symbolic.truth.trajectory.Trajectory`
-  (60 digits for N ≤ ``EXACT_UPDATES``, a float64 trajectory beyond), then Truth
-  at those parameters — its precision sentence ("60 digits through N update(s)",
-  "float64 trajectory of N updates, then exact") is named in the result, because
-  a float64 trajectory is a screen, not an exact value.
+  (certified balls; 60 digits for relu networks up to ``EXACT_UPDATES``), then Truth
+  at those parameters — its precision sentence is named in the result; a claim finer
+  than the certified balls gets a sentence, not a verdict.
 
 A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
 """

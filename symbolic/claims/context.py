@@ -18,7 +18,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .derivation import Claim, Derivation
-from ..truth.trajectory import REPLAY_UPDATES, Trajectory, to_fraction
+from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_key, to_fraction, undecided_sentence
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
@@ -68,10 +68,11 @@ class ClaimContext:
         return self.d.display_name(canonical)
 
     def _truth(self, values: dict[str, Fraction], sample: int) -> Truth:
-        key = (tuple(sorted(values.items())), sample)
+        key = (point_key(values), sample)
         if key not in self._truths:
-            net = self.network.with_values(values) if values else self.network
-            self._truths[key] = Truth(net, sample)
+            balls = ball_values(values)  # a certified trajectory's balls (issue 21)
+            net = self.network.with_values(values) if values and balls is None else self.network
+            self._truths[key] = Truth(net, sample, values=balls)
         return self._truths[key]
 
     # ----------------------------------------------------------- trajectories
@@ -134,6 +135,8 @@ class ClaimContext:
             judgement = judge_bounds(c.value, lo, hi)
             if judgement is not None:
                 return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
+        if truth.values is not None:  # issue 21: a ball trajectory's value never judged beyond its digits
+            raise DerivcheckError(undecided_sentence(c.value, lo, hi, c.after))
         return judge(c.value, exact).verdict, (f", within 2^-{PRECISIONS[-1]:,} of a verdict boundary: judged "
                                                f"from {DIGITS} digits")
 

@@ -69,7 +69,7 @@ _UNBOUNDED = (Fraction(-1, 1) * 10 ** 1000, Fraction(10 ** 1000))
 class Truth:
     """Exact values and derivatives of one network at its parameters and data."""
 
-    def __init__(self, network: Network, sample: int = 1):
+    def __init__(self, network: Network, sample: int = 1, values: dict | None = None):
         if network.params is None:
             raise DerivcheckError("The network has no parameter values, so there is no point to evaluate at.")
         if network.x is None or network.y is None:
@@ -79,6 +79,9 @@ class Truth:
         self.network = network
         self.sample = sample
         self.m = len(network.x)
+        # domain values (fmpq / arb) of every parameter, e.g. a certified trajectory's balls: answers are then
+        # as narrow as those balls allow, whatever the working precision
+        self.values = values
         self._points: dict[int, Point] = {}
 
     @cached_property
@@ -109,7 +112,7 @@ class Truth:
     def at(self, prec: int = PRECISIONS[0]) -> Point:
         """The point evaluation at ``prec`` bits (cached)."""
         if prec not in self._points:
-            self._points[prec] = Point(self.network, prec)
+            self._points[prec] = Point(self.network, prec, values=self.values)
         return self._points[prec]
 
     # ------------------------------------------------------------------------- answers
@@ -168,6 +171,7 @@ class Truth:
     def _certain(self, compute, what: str, derivative) -> sp.Expr:
         """The value of ``compute(point)`` to DIGITS digits, raising the precision as needed."""
         zero_seen = 0
+        v = None
         for prec in PRECISIONS:
             try:
                 v = compute(self.at(prec))
@@ -179,6 +183,8 @@ class Truth:
                 raise KinkError(self._kink_message(v, what))
             if isinstance(v, fmpq):
                 return sp.Rational(int(v.p), int(v.q))
+            if self.values is not None and prec == PRECISIONS[1] and v.is_finite() and not _pins_digits(v):
+                return _certified_digits(v)  # the input balls, not the working precision, bound the answer
             if v.contains(0):
                 if v.rad() < _ZERO_RADIUS[zero_seen]:
                     zero_seen += 1
@@ -198,6 +204,16 @@ class Truth:
 def _pins_digits(v) -> bool:
     """A ball away from 0 and narrow enough (relative radius < 10^-65) to give DIGITS correct digits."""
     return not v.contains(0) and v.rad() < abs(v).lower() * _RELATIVE
+
+
+def _certified_digits(v) -> sp.Expr:
+    """A ball from ball-valued inputs as the digits it certifies (at most DIGITS; 0 for a narrow ball
+    around 0, whose verdicts the caller certifies from the ball itself)."""
+    if v.contains(0):
+        return sp.Integer(0)
+    digits = int(mpmath.floor(mpmath.log10(to_mpf(abs(v).lower()) / to_mpf(v.rad())))) if v.rad() else DIGITS
+    with mpmath.workdps(DIGITS):
+        return sp.Float(to_mpf(v), max(1, min(DIGITS, digits)))
 
 
 def _float(v) -> sp.Float:

@@ -7,14 +7,19 @@ Contract
 (``start``, canonical name → exact number); biases move only when the network's
 ``update_biases`` says so.
 
-* :meth:`Trajectory.after` — the parameters after ``n`` true updates, as Fractions:
-  ``n`` = 0 is the start itself; ``n`` ≤ ``EXACT_UPDATES``: the exact point evaluation's
-  gradient (:class:`~symbolic.truth.replay.Replay` without a mistake: balls at 256 bits)
-  iterated at ``DIGITS`` (60) significant digits; beyond: the float64 trajectory of
-  :meth:`Trajectory.float_after`, its floats taken exactly. :meth:`Trajectory.precision`
-  is the sentence saying which ("60 digits through 3 update(s)", "float64 trajectory of
-  10,000 updates, then exact" — then, because the claim's quantity is evaluated exactly at
-  those parameters). Results are cached per (start, n).
+* :meth:`Trajectory.after` — the parameters after ``n`` true updates: ``n`` = 0 is the start
+  itself (Fractions). Otherwise, where the cost allows (``MAX_PARAMETERS`` parameters and
+  parameters × samples × updates ≤ ``BALL_WORK``), a **certified ball trajectory**
+  (:mod:`symbolic.truth.ball_update`: the generated update over ``arb`` balls at 256 bits, then
+  1,024 and 4,096 while a parameter's ball is wider than 10^-70 of its value): every entry is
+  a Fraction where the updates left it exactly unchanged (ties stay ties) and an ``arb`` ball
+  elsewhere, which :class:`~symbolic.truth.exact.Truth` evaluates rigorously (``values=``).
+  Networks with a kink activation (relu) take the ``DIGITS``-digit path up to
+  ``EXACT_UPDATES`` updates (each step's forward pass is checked for exact kinks; parameters
+  a step leaves unchanged stay exact) and the ball path beyond. A run beyond the cost bound
+  with more than ``EXACT_UPDATES`` updates is refused with a sentence naming the size and
+  the limit (a float64 trajectory would be judged beyond the digits it can certify).
+  :meth:`Trajectory.precision` is the sentence saying which. Results are cached per (start, n).
 * relu kinks: along a 60-digit trajectory every step's forward pass is checked; a relu input
   exactly 0 (|u| < 10^(10−DIGITS)) at step 0 poisons the parameters feeding that unit
   (their first update is undefined), at any later step — or from step 1 on once anything is
@@ -43,18 +48,23 @@ from typing import Callable, Mapping
 import mpmath
 import sympy as sp
 
+from flint import arb, fmpq
+
 import numeric
 from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
+from .ball_update import BallUpdate, compile_ball_update
 from .compiled import CompiledGradient, compile_gradient
-from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
+from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
+from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
 
 __all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
-           "STRUCTURED_PARAMETERS", "to_fraction"]
+           "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
+           "undecided_sentence"]
 
 EXACT_UPDATES = 2_000  # up to here trajectories are iterated at DIGITS digits
 REPLAY_UPDATES = 2_000  # up to here mistakes are replayed at DIGITS digits (symbolic.truth.replay)
@@ -66,7 +76,26 @@ NUMPY = "numeric.train"
 PLAIN_WORK = 500  # parameters x samples
 STRUCTURED_PARAMETERS = 2_000
 
+BALL_PRECISIONS = (256, 1_024, 4_096)
+# parameters x samples x updates of a ball run; measured ~1.3 us each at 256 bits (seed 002: 10,000 updates
+# in 0.13 s), so the bound is ~3 s of CPU
+BALL_WORK = 2_500_000
+_BALL_RELATIVE = arb(10) ** -70  # a parameter ball this narrow keeps 60 digits of every claim within reach
+
 Start = Mapping[str, Fraction]
+
+
+def point_key(values: Mapping) -> tuple:
+    """A hashable key of a parameter dict; a ball (unhashable) is keyed by identity — the trajectory keeps
+    every result it returned, so its balls live as long as the key."""
+    return tuple(sorted((k, ("ball", id(v)) if isinstance(v, arb) else v) for k, v in values.items()))
+
+
+def ball_values(values: Mapping) -> dict | None:
+    """The domain values (fmpq / arb) of a parameter dict holding certified balls; None if all are Fractions."""
+    if not any(isinstance(v, arb) for v in values.values()):
+        return None
+    return {k: v if isinstance(v, arb) else exact(v) for k, v in values.items()}
 
 
 def to_fraction(value) -> Fraction:
@@ -105,6 +134,8 @@ class Trajectory:
         self._snapshots: dict = {}
         self._engines: dict = {}
         self._plain: dict[bool, CompiledUpdate] = {}
+        self._balls: dict[bool, BallUpdate] = {}
+        self._bits: dict[int, int] = {}
         self._numpy_code: CompiledGradient | None = None
         self._program: Structured | None = None
         self._data: tuple | None = None
@@ -116,14 +147,22 @@ class Trajectory:
         return self._replay
 
     # ------------------------------------------------------------------- exact
-    @staticmethod
-    def precision(n: int) -> str:
+    def precision(self, n: int) -> str:
         """How a value after ``n`` updates was computed."""
-        if n > EXACT_UPDATES:
-            return f"float64 trajectory of {n:,} updates, then exact"
+        if n in self._bits:
+            return f"certified ball arithmetic through {n:,} update(s) at {self._bits[n]:,} bits"
         if n:
             return f"{DIGITS} digits through {n:,} update(s)"
         return "exact"
+
+    def _ball_cost(self, n: int) -> int:
+        return len(self.network.parameter_names()) * len(self.network.x) * n
+
+    def _by_balls(self, n: int) -> bool:
+        kinked = any(ACTIVATIONS[a].has_kink for a in self.network.activations)
+        if kinked and n <= EXACT_UPDATES:
+            return False
+        return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= BALL_WORK
 
     def after(self, start: Start, n: int) -> dict[str, Fraction]:
         """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
@@ -134,16 +173,48 @@ class Trajectory:
         values.update(start)
         if n == 0:
             result = values
+        elif self._by_balls(n):
+            if n > EXACT_UPDATES:
+                self._record_kinks(key, self.replay.initial(dict(start)), 0)
+                self.check_poison(start, n, None)
+            result = self._ball_after(values, n)
         elif n <= EXACT_UPDATES:
             result = self._mp_after(key, values, n)
         else:
-            self._record_kinks(key, self.replay.initial(dict(start)), 0)
-            floats = self.float_after(start, n)
-            if self._poison.get(key) and not all(mpmath.isfinite(v) for v in floats.values()):
-                self.check_poison(start, n, None)  # the kink made the floats nan: say so, not "nan"
-            result = {k: to_fraction(v) for k, v in floats.items()}
+            P, m = len(self.network.parameter_names()), len(self.network.x)
+            raise DerivcheckError(
+                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
+                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory "
+                f"(and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else
+                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
+                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory; "
+                f"a float64 run cannot certify the claim's digits, so it is not judged (claim fewer updates)")
         self._exact[key] = result
         return result
+
+    def _ball_after(self, values: dict[str, Fraction], n: int) -> dict:
+        """n updates in certified ball arithmetic (see the module contract): Fractions where unchanged."""
+        ub = self.network.update_biases
+        if ub not in self._balls:
+            self._balls[ub] = compile_ball_update(self.network, ub, self._structured())
+        run: dict | None = None
+        for bits in BALL_PRECISIONS:
+            out = self._balls[ub].run(values, n, self.network.learning_rate, bits)
+            if out is None:
+                continue
+            run = out
+            self._bits[n] = bits
+            if all(isinstance(v, fmpq) or v.rad() <= abs(v).upper() * _BALL_RELATIVE or
+                   v.rad() <= _BALL_RELATIVE for v in out.values()):
+                break
+        if run is None:
+            kinked = any(ACTIVATIONS[a].has_kink for a in self.network.activations)
+            why = ("a relu input comes so close to its kink during the updates" if kinked else
+                   "a value overflows or a division by zero occurs during the updates")
+            raise (KinkError if kinked else DerivcheckError)(
+                f"after {n:,} update(s) the parameters cannot be certified: {why} that even "
+                f"{BALL_PRECISIONS[-1]:,}-bit ball arithmetic cannot decide it")
+        return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in run.items()}
 
     def _mp_after(self, key: tuple, values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
         """n true updates at DIGITS digits: each gradient is the exact point evaluation's (Replay without a
@@ -157,7 +228,10 @@ class Trajectory:
                     # an update through a kink is undefined (nan); check_poison refuses every claim that
                     # reads such a parameter, so the rest of the trajectory is not computed
                     return {k: to_fraction(v) if mpmath.isfinite(v) else Fraction(0) for k, v in p.items()}
-            return {k: to_fraction(v) for k, v in p.items()}
+            # a parameter the updates left exactly where it started (never moved, or every gradient an exact 0)
+            # keeps its exact value: a tie stays a tie
+            start = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in values.items()}
+            return {k: values[k] if v == start[k] else to_fraction(v) for k, v in p.items()}
 
     # ------------------------------------------------------------------- kinks
     def _record_kinks(self, key: tuple, params: dict, step: int) -> None:
@@ -285,3 +359,12 @@ class Trajectory:
         if self._data is None:
             self._data = tuple(tuple(float(v) for v in (*xs, *ys)) for xs, ys in zip(self.network.x, self.network.y))
         return self._data
+
+
+def undecided_sentence(claimed: str, lo: Fraction, hi: Fraction, n: int) -> str:
+    """Why a claim after ``n`` updates gets no verdict: its printed digits are finer than the certified ball."""
+    with mpmath.workdps(20):
+        lo_s, hi_s = mpmath.nstr(mpmath.mpf(lo.numerator) / lo.denominator, 17), \
+            mpmath.nstr(mpmath.mpf(hi.numerator) / hi.denominator, 17)
+    return (f"the claimed {claimed} is more precise than {n:,} certified update(s) can judge: the value lies "
+            f"between {lo_s} and {hi_s}, across a verdict boundary; claim fewer digits")

@@ -1,0 +1,147 @@
+"""Certified trajectories: the generated gradient-descent update run in ball arithmetic.
+
+Contract
+--------
+:func:`compile_ball_update` takes the plain-float update source of
+:mod:`symbolic.truth.compiled_update` (the structured program's forward pass, local
+derivatives, δ sweep and gradient expressions, printed once from SymPy) and runs it
+over python-flint ``arb`` balls instead of floats: ``math`` in the generated code is
+a namespace whose ``exp``/``log``/``tanh`` are the ball functions, and every
+constant quotient of the source (``1/3``, which Python would round to a float) is
+rewritten into an exact ball quotient before compiling. The result is rigorous: every
+true parameter after ``steps`` updates lies inside its ball (arb propagates every
+rounding error into the radius).
+
+:meth:`BallUpdate.run` iterates from exact rational starting values at ``prec`` bits
+and returns one ball per parameter. A parameter that is never moved (a bias with
+``update_biases = false``) or whose ball comes back identical — midpoint and radius —
+to its starting ball (every update added an exact 0) is reported as its exact
+starting rational (:class:`flint.fmpq`), so ties stay ties. A relu input whose ball
+straddles 0 makes its f' ``nan``; such a run (or one that overflowed) returns ``None``
+for the caller to retry at a higher precision or refuse.
+
+Safety: the source is the one :mod:`symbolic.truth.compiled_update` generates and
+verifies (identifiers we build); the rewrite adds only calls of ``math.ratio``, and the
+rewritten tree is checked again before ``compile``. The namespace holds only the ball
+``math`` and the builtins ``range``, ``len`` and ``max``.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import SimpleNamespace
+from typing import Callable, Mapping
+
+from flint import arb, fmpq
+
+from ..spec.errors import DerivcheckError
+from ..spec.names import parse_name
+from ..spec.network import Network
+from .balls import exact, workprec
+from .compiled_update import _BUILTINS, _MATH, _source, _verify
+from .program import Structured
+
+__all__ = ["BallUpdate", "compile_ball_update", "ball_math"]
+
+
+def _ratio(p: int, q: int) -> arb:
+    return arb(fmpq(p, q))
+
+
+def _unary(method: str) -> Callable:
+    def fn(x):
+        return getattr(arb(x), method)()
+    return fn
+
+
+def ball_math() -> SimpleNamespace:
+    """The ``math`` the generated code sees when it runs over balls."""
+    return SimpleNamespace(exp=_unary("exp"), log=_unary("log"), tanh=_unary("tanh"), nan=arb("nan"),
+                           inf=arb("inf"), ratio=_ratio)
+
+
+class _Quotients(ast.NodeTransformer):
+    """``1/3`` and ``-1/3`` (integer constant over integer constant) → ``math.ratio(1, 3)``."""
+
+    @staticmethod
+    def _int(node) -> int | None:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = _Quotients._int(node.operand)
+            return None if inner is None else -inner
+        return None
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Div):
+            p, q = self._int(node.left), self._int(node.right)
+            if p is not None and q:
+                call = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "ratio", ast.Load()),
+                                [ast.Constant(p), ast.Constant(q)], [])
+                return ast.copy_location(call, node)
+        return node
+
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, float) and node.value.is_integer():  # the sums' 0.0 starts
+            return ast.copy_location(ast.Constant(int(node.value)), node)
+        return node
+
+
+def _check(tree: ast.AST, names: set[str]) -> None:
+    """The rewritten tree uses only our names, ``math.<ball function>`` and no float constant."""
+    allowed = _MATH | {"ratio"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            raise DerivcheckError("Internal: a float constant in the generated update is not exact over balls.")
+        if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
+            raise DerivcheckError(f"Internal: generated ball update uses an unknown name {node.id!r}.")
+        if isinstance(node, ast.Attribute) and not (
+                isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in allowed):
+            raise DerivcheckError("Internal: generated ball update uses an attribute outside math.")
+
+
+@dataclass
+class BallUpdate:
+    """Generated update code of one network run over balls (see the module contract)."""
+
+    network: Network
+    update_biases: bool
+    parameters: list[str]
+    function: Callable = field(repr=False)
+
+    def run(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction, prec: int) -> dict | None:
+        """Parameters after ``steps`` updates at ``prec`` bits: fmpq where unchanged, else arb; None when a
+        ball became non-finite (a relu input too close to its kink, or overflow) at this precision."""
+        net = self.network
+        with workprec(prec):
+            start = {k: exact(values[k]) for k in self.parameters}
+            balls = [arb(start[k]) for k in self.parameters]
+            data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(net.x, net.y)]
+            out = self.function(steps, arb(exact(learning_rate)), data, *balls)
+        result: dict = {}
+        for k, before, after in zip(self.parameters, balls, out):
+            if not isinstance(after, arb):
+                after = arb(after)
+            if not after.is_finite():
+                return None
+            moved = parse_name(k).kind == "W" or self.update_biases
+            same = after.mid() == before.mid() and after.rad() == before.rad()
+            result[k] = start[k] if (not moved or same) else after
+        return result
+
+
+def compile_ball_update(network: Network, update_biases: bool | None = None,
+                        program: Structured | None = None) -> BallUpdate:
+    """Generate (via :mod:`symbolic.truth.compiled_update`), rewrite, check and compile the ball update."""
+    p = program if program is not None else Structured(network)
+    ub = network.update_biases if update_biases is None else update_biases
+    source, names, params = _source(p, ub)
+    _verify(source, names)
+    tree = ast.fix_missing_locations(_Quotients().visit(ast.parse(source)))
+    _check(tree, names)
+    namespace: dict = {"__builtins__": dict(_BUILTINS), "math": ball_math()}
+    exec(compile(tree, f"<derivcheck ball update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
+    return BallUpdate(network, ub, params, namespace["run"])
