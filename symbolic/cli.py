@@ -3,7 +3,9 @@
 Commands
 --------
 * ``derivcheck check FILE|DIR… [--json]`` — verdict table per derivation file;
-  exit 0 (all ok/rounding), 1 (some WRONG), 2 (bad input).
+  exit 0 (all ok/rounding), 1 (some WRONG), 2 (bad input). Documents (``.md``, ``.tex``,
+  ``.ipynb``) are checked equation by equation (``--network``, ``--annotate``, ``--draft``:
+  docs/documents.md).
 * ``derivcheck gradcheck FILE`` or ``derivcheck gradcheck --layers 3,4,2 …`` —
   the four gradient witnesses compared at the file's point (or a random
   point drawn with ``--seed``); exit 0 when they agree, 1 otherwise.
@@ -82,6 +84,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def cmd_check(args) -> int:
     from .claims.running import check_files, default_jobs, expand_paths
+    from .documents.checked import check_documents
 
     if args.output and not args.json:
         raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")
@@ -92,17 +95,17 @@ def cmd_check(args) -> int:
     if jobs < 1:
         raise DerivcheckError(f"--jobs is {args.jobs}; give 1 or more worker processes.")
     reports = []
-    for report in check_files(files, jobs):
+    for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs), _write_atomic):
         reports.append(report)
         if not args.json:
-            _print_report(report)
+            print(report.table(_table)) if hasattr(report, "table") else _print_report(report)
             sys.stdout.flush()
     wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error"))
     bad = sum(1 for r in reports if r.error) + sum(1 for r in reports for c in r.results if c.verdict == "error")
     total = sum(len(r.results) for r in reports)
     if args.json:
         doc = {
-            "files": [{"path": r.path, "title": r.title, "error": r.error,
+            "files": [r.to_json() if hasattr(r, "to_json") else {"path": r.path, "title": r.title, "error": r.error,
                        "claims": [c.to_json() for c in r.results]} for r in reports],
             "summary": {"files": len(reports), "claims": total, "wrong": wrong,
                         "bad_input": bad},
@@ -306,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.add_argument("-o", "--output", help="with --json: write the report to this file (atomically)")
     p.add_argument("-j", "--jobs", type=int, help="worker processes for several files (default: one per core)")
+    p.add_argument("--network", help="documents (.md/.tex/.ipynb): the network as a TOML file, instead of the "
+                                     "document's toml derivcheck block")
+    p.add_argument("--annotate", help="one document: write it as HTML with every equation marked (OUT.html)")
+    p.add_argument("--draft", help="one document: write the derivation file it implies (OUT.toml)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("gradcheck", help="compare exact, lambdified, backprop and finite-difference gradients")
     _add_network_options(p)

@@ -2,8 +2,9 @@
 files (derivation), the verdict of a printed number against the exact one (verdict), the
 library of common mistakes that explains a WRONG number (mistakes), the context that answers
 exact values and replays for one derivation (context), the checker that judges every claim of
-a file (check) and the runner over files and folders (running). It imports formulas, truth,
-spec and numeric, never documents or the faces.
+a file (check) and the runner over files and folders (running); sources/ reads documents
+(Markdown, LaTeX, notebooks) as equation chains and checks them link by link through the same
+checker. It imports formulas, truth, spec and numeric, never documents or the faces.
 """
 
 __all__: list[str] = []

@@ -32,7 +32,7 @@ from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
 
-__all__ = ["Claim", "Derivation", "load_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
+__all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
 CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample"}
 TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked"}
@@ -270,6 +270,12 @@ def load_derivation(path: str | Path) -> Derivation:
         raise _fail(path, "is not UTF-8 text; save it as UTF-8.") from None
     except ValueError:  # a NUL character in the name: no file system accepts it
         raise _fail(path, "is not a usable file name (it contains a NUL character).") from None
+    return parse_derivation(text, path)
+
+
+def parse_derivation(text: str, path: str | Path) -> Derivation:
+    """Validate derivation-file TOML ``text``; messages name ``path`` (a document's network block uses this)."""
+    path = Path(path)
     if _nesting(text) > MAX_NESTING:
         raise _fail(path, f"nests arrays or tables too deeply (more than {MAX_NESTING} levels); a derivation file needs at most "
                           f"matrices (lists of lists).")
