@@ -7,8 +7,9 @@ appears in a document: numbers (``0.15``), ``+ - * / \times \cdot ×`` and impli
 products, ``\frac{…}{…}``, powers (``x^2``, ``^{2-1}``), ``e^{…}``, ``\exp(…)``,
 ``\sigma(…)`` / ``sigmoid(…)``, parentheses of every LaTeX size, ``\sum`` (kept, never
 evaluated), the tutorial's names (``w_1``, ``net_{h_1}``, ``\text{out}_{o1}``,
-``a''_1``, ``E_{total}``, ``O(e)``) and derivatives ``\frac{\partial X}{\partial Y}``
-(also ``\Delta`` and ``\mathrm{d}``). A name applied to a parenthesis (``h(c)``) is kept
+``a''_1``, ``E_{total}``, ``\hat{y}``, ``O(e)``) and derivatives ``\frac{\partial X}{\partial Y}``
+(also ``\Delta`` and ``\mathrm{d}``). As tutorials mean them, ``z1`` is one name (not z·1)
+and so is ``E_y1`` (the subscript y1); a layer superscript belongs to its name (``z^{(2)}``, ``w_{ij}^{(1)}``). A name applied to a parenthesis (``h(c)``) is kept
 as :class:`Apply`: the caller decides, from its aliases, whether that is a name or a
 product. Unreadable text raises :class:`DerivcheckError` naming the column; nothing is
 ever evaluated as Python.
@@ -73,7 +74,7 @@ FRACDIGITS.6: /\\[dt]?frac\s*\d\s*\d/
 DIFF.5: /\\partial(?![a-zA-Z])|\\Delta(?![a-zA-Z])|\\mathrm\s*\{\s*d\s*\}/
 FUNC.6: /\\(?:exp|sigma)(?![a-zA-Z])|\\(?:text|mathrm|operatorname)\s*\{\s*(?:sigmoid|exp)\s*\}|(?:sigmoid|exp)(?![A-Za-z_'])/
 SUM.5: /\\sum(?![a-zA-Z])(?:\s*\\limits)?(?:\s*_\s*(?:\{[^{}]*\}|[a-z]))?(?:\s*\^\s*(?:\{[^{}]*\}|\w))?/
-NAME: /(?:\\(?:text|mathrm|mathit|operatorname)\s*\{\s*[A-Za-z][A-Za-z0-9]*\s*\}|[A-Za-z]+|\\(?:alpha|beta|gamma|eta|theta|lambda|mu|omega|epsilon|varepsilon|tau|phi|psi|rho|xi|zeta|kappa|nu)(?![a-zA-Z]))(?:\s*')*(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?(?:\s*')*/
+NAME: /(?:\\(?:text|mathrm|mathit|operatorname)\s*\{\s*[A-Za-z][A-Za-z0-9]*\s*\}|\\(?:hat|bar|tilde)\s*\{\s*[A-Za-z][A-Za-z0-9]*\s*\}|[A-Za-z]+[0-9]*|\\(?:alpha|beta|gamma|delta|eta|theta|lambda|mu|omega|epsilon|varepsilon|tau|phi|psi|rho|xi|zeta|kappa|nu)(?![a-zA-Z]))(?:\s*')*(?:\s*\^\s*\{\s*\(\s*\d+\s*\)\s*\})?(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z][0-9]*|[0-9]))?(?:\s*\^\s*\{\s*\(\s*\d+\s*\)\s*\})?(?:\s*')*/
 NUMBER: /\d+(?:\.\d+)?|\.\d+/
 PLUS: "+"
 MINUS: "-" | "\u2212"
@@ -149,6 +150,7 @@ class Total(Node):
 def name_key(text: str) -> str:
     """A name's spelling without LaTeX decoration: ``\\text{out}_{o1}`` and ``out_o1`` both give ``outo1``."""
     text = re.sub(r"\\(?:text|mathrm|mathit|operatorname)\s*\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\(hat|bar|tilde)\s*\{([^{}]*)\}", r"\1\2", text)
     return re.sub(r"[\s{}_\\]", "", text)
 
 

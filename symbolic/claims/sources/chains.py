@@ -7,7 +7,9 @@ bracket and brace, at ``\\`` into rows (a row that starts with ``=`` or ``&=`` c
 the previous row's chain, as in ``aligned``), each row at top-level commas into separate
 statements when every piece holds an ``=`` (``w_{11} = 0.5, w_{12} = 0.6``), and each
 statement at top-level ``=`` into its sides. ``\begin{aligned}``-style wrappers and ``&``
-are ignored. Every :class:`Part` keeps its text, its offset in the equation and its
+are ignored, and ``\approx`` is a link like ``=`` (a printed number is judged by its
+digits either way); ``\leftarrow``/``\gets``/``:=`` is a link too, and marks the chain
+as an update (its left side is the value after the update). Every :class:`Part` keeps its text, its offset in the equation and its
 parse by :func:`symbolic.formulas.arithmetic.parse_arithmetic` (or the sentence saying
 why it is not arithmetic), and its kind:
 
@@ -29,6 +31,8 @@ from .equations import Equation
 __all__ = ["Part", "Chain", "read_chains", "split_top", "MAX_PARTS"]
 
 MAX_PARTS = 200
+_APPROX = re.compile(r"\\approx(?![a-zA-Z])|\u2248")
+_ASSIGN = re.compile(r"\\leftarrow(?![a-zA-Z])|\\gets(?![a-zA-Z])|:=|\u2190")
 _WRAPPER = re.compile(r"\\(?:begin|end)\s*\{\s*(?:aligned|split|gathered|array)\s*\}(?:\s*\{[^{}]*\})?")
 _OPEN, _CLOSE = "([{", ")]}"
 
@@ -52,6 +56,7 @@ class Chain:
     equation: Equation
     parts: list[Part] = field(default_factory=list)
     offset: int = 0  # of the chain's first side in the equation's text
+    update: bool = False  # written with ← (w ← w − η ∂L/∂w): the left side is the value after an update
 
     @property
     def text(self) -> str:
@@ -139,8 +144,12 @@ def _pieces(text: str) -> list[tuple[int, str, bool]]:
 def read_chains(equation: Equation) -> list[Chain]:
     """The chains of one equation (see the module contract)."""
     text = _WRAPPER.sub(lambda m: " " * len(m.group()), equation.text).replace("&", " ")
+    text = _APPROX.sub(lambda m: "=".ljust(len(m.group())), text)  # a ≈ link is judged like = (by printed digits)
     chains: list[Chain] = []
     for at, piece, cont in _pieces(text):
+        assign = _ASSIGN.search(piece)
+        if assign:
+            piece = piece[:assign.start()] + "=".ljust(len(assign.group())) + piece[assign.end():]
         sides = split_top(piece, "=")
         if cont and chains:
             sides = sides[1:] if not sides[0][1].strip() else sides
@@ -152,5 +161,5 @@ def read_chains(equation: Equation) -> list[Chain]:
         if cont and chains:
             chains[-1].parts += parts
         else:
-            chains.append(Chain(equation, parts, at))
+            chains.append(Chain(equation, parts, at, update=bool(assign)))
     return chains

@@ -7,7 +7,8 @@ input: a document that cannot be read, or whose network block is wrong, is a rep
 with ``error`` (one sentence), and one equation that cannot be checked is a finding with
 verdict ``error`` while the others are still checked. Equations are taken in reading
 order, together with one ``name = number`` equation per ``[[prose]]`` entry of the
-network block (the number on that line: the one given, else the line's last number).
+network block whose line has no equation of that name (the number on that line: the
+one given, else the line's last number).
 With no network, only the arithmetic inside equations is checked, and a note says so.
 Findings are sorted by cell, line and column.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ...formulas.arithmetic import Unbound
+from ...formulas.arithmetic import Unbound, name_key
 from ...spec.errors import DerivcheckError, shorten
 from ..check import ClaimResult
 from ..verdict import Verdict
@@ -82,6 +83,9 @@ def _hinted(source: Source, net: DocumentNetwork, report: DocumentReport) -> lis
     out = []
     for hint in net.prose:
         n = hint["line"]
+        if any(e.line == n and name_key(e.text.split("=")[0]) == name_key(brace_subscripts(hint["name"]))
+               for e in source.equations):
+            continue  # the line's own equation is read; the entry only says when it holds
         text = lines[n - 1] if 0 < n <= len(lines) else ""
         numbers = [(at, run) for at, run in _numbers(text)]
         wanted = hint.get("number")

@@ -64,7 +64,7 @@ class DocumentChecker:
     report: DocumentReport
     changes: dict[str, Fraction] = field(default_factory=dict)
     updated: bool = False
-    claimed: dict[str, tuple[str, Equation]] = field(default_factory=dict)
+    claimed: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # printed, line:col
     definitions: dict[str, Node] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
 
@@ -139,13 +139,21 @@ class DocumentChecker:
         for p in parts:
             if p.node is not None:
                 p.node = self.products(p.node)
+                if p.kind == "name" and not isinstance(p.node, (Ref, Deriv, Apply)):
+                    p.kind = "symbolic"
         if len(parts) < 2:
             self.skip(eq, "no '=': it states nothing to check" if len(eq.text) < 40 or "=" not in eq.text
                       else f"not read as a chain ({parts[0].error})")
             return
         subject = self.resolve(parts[0].node) if parts[0].kind == "name" else None
-        if any(p.kind == "unreadable" for p in parts) or (subject is None and not _has_number(parts)):
+        if not _has_number(parts) and (subject is None or any(p.kind == "unreadable" for p in parts)):
             self.formula(eq, chain)
+            return
+        if any(p.kind == "unreadable" for p in parts):  # numbers beside text no grammar reads
+            for p in parts:
+                if p.kind == "unreadable":
+                    self.skip(eq, f"{shorten(p.text, 40)}: {p.error}; the numbers beside it are still checked", p)
+            self.arithmetic(eq, parts)
             return
         last_number = parts[-1] if parts[-1].kind == "number" else None
         self.arithmetic(eq, parts)
@@ -154,7 +162,10 @@ class DocumentChecker:
         if last_number is not None and subject is not None:
             self.value(eq, chain, parts[0], subject, last_number)
         elif subject is None and parts[0].kind == "name" and last_number is not None:
-            self.skip(eq, f"{_plain(parts[0].node)} is not a name of the network; bind it in [aliases]", parts[0])
+            index = isinstance(parts[0].node, Ref) and parts[0].text in "ijklmn" and last_number.value_text.isdigit()
+            self.skip(eq, f"{parts[0].text} = {last_number.value_text} fixes an index for the display after it"
+                      if index else f"{_plain(parts[0].node)} is not a name of the network; bind it in [aliases]",
+                      parts[0])
         for p in parts[1:]:
             if p.kind == "symbolic" and subject and not _mentions(p.node, parts[0].node):
                 self.definitions[subject] = p.node
@@ -163,7 +174,7 @@ class DocumentChecker:
         printed = number.value_text
         claim: dict = {"name": subject, "value": printed, "note": f"{eq.where}: {shorten(chain.text, 80)}"}
         is_param = _is_parameter(subject)
-        if is_param and any(_mentions(p.node, head.node) for p in chain.parts[1:] if p.node is not None):
+        if is_param and (chain.update or any(_mentions(p.node, head.node) for p in chain.parts[1:] if p.node)):
             self.updated = True
             claim["after"] = 1
         elif is_param and self.values is not None and not self.values.matches(printed, subject, self.changes):
@@ -181,7 +192,7 @@ class DocumentChecker:
         if self.changes:
             claim["with"] = {k: str(v if v.denominator != 1 else int(v)) for k, v in self.changes.items()}
         if not claim.get("after"):
-            self.claimed[subject] = (printed, eq)
+            self.claimed[subject] = (printed, place(eq, number))
         self.pending.append(_Pending(eq, chain, number, claim))
 
     def arithmetic(self, eq: Equation, parts: list[Part]) -> None:
@@ -214,7 +225,7 @@ class DocumentChecker:
                 self.skip(eq, "the numbers are not in the places of the names of the side before; the "
                               "substitution is not checked", part)
                 continue
-            for name_node, printed in pairs:
+            for name_node, printed in dict.fromkeys(pairs):
                 self.substituted(eq, part, name_node, printed)
 
     def substituted(self, eq: Equation, part: Part, name_node: Node, printed: str) -> None:
@@ -224,11 +235,12 @@ class DocumentChecker:
             return
         if canonical in self.claimed:
             said, where = self.claimed[canonical]
+            where = "{}:{}".format(*where)
             if Decimal(said) == Decimal(printed) or judge(printed, Fraction(Decimal(said))).verdict == Verdict.OK:
                 return
             verdict = judge(printed, Fraction(Decimal(said))).verdict
             self.add(eq, part, "substitution", verdict, printed, said,
-                     f"{shown} was claimed as {said} at {where.where}; {printed} was put in its place", name=shown)
+                     f"{shown} was claimed as {said} at {where}; {printed} was put in its place", name=shown)
             return
         if self.values is None:
             return

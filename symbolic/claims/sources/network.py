@@ -15,12 +15,14 @@ and message is the derivation file's) and, for documents only:
   after = 1 }`` reads the number printed on line 216 (the one after the name, or
   ``number = "…"`` to pick one) as a claim of that quantity after that many updates.
 
-Alias keys are compared without LaTeX decoration (:func:`symbolic.formulas.arithmetic.name_key`):
+An alias may also name a derivative (``"\\delta^{(2)}" = "dL/du2[1]"``), which a derivation
+file's aliases cannot. Alias keys are compared without LaTeX decoration (:func:`symbolic.formulas.arithmetic.name_key`):
 ``net_h1`` names ``net_{h_1}`` and ``\\text{net}_{h1}``. Bad TOML raises one
 :class:`DerivcheckError` sentence naming the document and the block's line.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Any
 
 from ...formulas.arithmetic import name_key
 from ...spec.errors import DerivcheckError, shorten
+from ...spec.names import parse_name
 from ..derivation import Derivation, parse_derivation
 from .draft import TABLES, toml_tables
 from .equations import Source, fail, read_text
@@ -36,6 +39,7 @@ __all__ = ["DocumentNetwork", "read_network", "EXTRA_KEYS"]
 
 EXTRA_KEYS = ("symbols", "symbols_at", "prose")
 _PROSE_KEYS = {"line", "name", "after", "number"}
+_DERIVATIVE = re.compile(r"^\s*d(?P<of>[^/]+?)\s*/\s*d(?P<wrt>.+?)\s*$")
 
 
 @dataclass
@@ -108,6 +112,7 @@ def read_network(source: Source, sidecar: str | Path | None = None) -> DocumentN
     else:
         return None
     doc, tables = _parse(text, source.path, where)
+    derivatives = _derivative_aliases(tables, source.path, where)
     try:
         derivation = parse_derivation(toml_tables(tables), source.path)
     except DerivcheckError as err:
@@ -122,4 +127,23 @@ def read_network(source: Source, sidecar: str | Path | None = None) -> DocumentN
     except DerivcheckError as err:
         raise fail(source.path, f"{where}: {err}.") from None
     net.keys = {name_key(alias): target for alias, target in derivation.aliases.items()}
+    for alias, (of, wrt) in derivatives.items():
+        try:
+            net.keys[name_key(alias)] = f"d{parse_name(of).check(derivation.network)}/d{parse_name(wrt).check(derivation.network)}"
+        except DerivcheckError as err:
+            raise fail(source.path, f"{where}: alias {shorten(alias)!r} → d{of}/d{wrt} is not valid: {err}") from None
     return net
+
+
+def _derivative_aliases(tables: dict, path: Path, where: str) -> dict[str, tuple[str, str]]:
+    """Take the aliases whose target is a derivative (``delta2 = "dL/du2[1]"``) out of ``tables``."""
+    aliases = tables.get("aliases")
+    if not isinstance(aliases, dict):
+        return {}
+    out = {}
+    for alias, target in list(aliases.items()):
+        m = _DERIVATIVE.match(target) if isinstance(target, str) else None
+        if m:
+            out[alias] = (m["of"], m["wrt"])
+            del aliases[alias]
+    return out

@@ -74,16 +74,15 @@ class DocumentReport(FileReport):
         return self.results
 
     def condition_for(self, eq: Equation) -> str:
-        r"""``\quad (i = 1)`` when an inline ``$i = 1$`` stands at most two lines before the display ``eq``."""
+        r"""``\quad (i = 1)`` when one inline ``$i = 1$`` (and no other) stands at most two lines before the display."""
         if self.source is None or not eq.display:
             return ""
         before = [e for e in self.source.equations if e.cell == eq.cell and not e.display
                   and eq.line - 2 <= e.line <= eq.line and (e.line, e.column) < (eq.line, eq.column)]
-        for e in reversed(before):
-            m = _CONDITION.match(e.text)
-            if m:
-                return f" \\quad ({m.group(1)} = {m.group(2)})"
-        return ""
+        found = [m for m in (_CONDITION.match(e.text) for e in before) if m]
+        if len(found) != 1:  # none, or several ("for i = 3 and i = 4"): no one index value is meant
+            return ""
+        return f" \\quad ({found[0].group(1)} = {found[0].group(2)})"
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
