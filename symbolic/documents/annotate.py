@@ -86,10 +86,11 @@ def _offset(text: str, line: int, column: int) -> int:
 
 def _span(text: str, eq: Equation, first_line: int) -> tuple[int, int] | None:
     at = _offset(text, eq.line - first_line + 1, eq.column)
-    found = text.find(eq.text, max(0, at - 2))
+    body = eq.text[eq.prefix:]
+    found = text.find(body, max(0, at - 2))
     if found < 0 or found > at + 4:
         return None
-    lo, hi = found, found + len(eq.text)
+    lo, hi = found, found + len(body)
     while lo > 0 and text[lo - 1] in " \t$":
         lo -= 1
     for opener, closer in (("\\(", "\\)"), ("\\[", "\\]")):

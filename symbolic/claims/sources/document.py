@@ -6,9 +6,10 @@ Contract
 input: a document that cannot be read, or whose network block is wrong, is a report
 with ``error`` (one sentence), and one equation that cannot be checked is a finding with
 verdict ``error`` while the others are still checked. Equations are taken in reading
-order, together with one ``name = number`` equation per ``[[prose]]`` entry of the
-network block whose line has no equation of that name (the number on that line: the
-one given, else the line's last number).
+order, with the network block's ``[[prose]]`` entries applied: a display without ``=``
+on the entry's line is read as ``name = display`` (the left side the prose gives), and a
+line without an equation of that name gets ``name = number`` (the number given, else the
+line's last number).
 With no network, only the arithmetic inside equations is checked, and a note says so.
 Findings are sorted by cell, line and column.
 """
@@ -21,7 +22,7 @@ from ...formulas.arithmetic import Unbound, name_key
 from ...spec.errors import DerivcheckError, shorten
 from ..check import ClaimResult
 from ..verdict import Verdict
-from .chains import Chain, read_chains
+from .chains import Chain, read_chains, split_top
 from .equations import Equation, Source
 from .links import DocumentChecker, place
 from .network import DocumentNetwork, read_network
@@ -50,8 +51,8 @@ def check_document(path: str | Path, network: str | Path | None = None) -> Docum
                             "arithmetic inside equations is checked")
     report.title = str(net.tables.get("title", "")) if net else ""
     checker = DocumentChecker(net, report) if net else None
-    equations = sorted(source.equations + (_hinted(source, net, report) if net else []),
-                       key=lambda e: (e.cell or 0, e.line, e.column))
+    equations = _hinted(source, net, report) if net else list(source.equations)
+    equations.sort(key=lambda e: (e.cell or 0, e.line, e.column))
     for eq in equations:
         for chain in read_chains(eq):
             try:
@@ -65,8 +66,10 @@ def check_document(path: str | Path, network: str | Path | None = None) -> Docum
                                                eq.column, eq.cell, "skipped", eq.text,
                                                (eq.cell, eq.line, eq.column)))
     if not source.equations:
-        report.notes.append("no equation found: the document has no $…$, $$…$$, \\(…\\), \\[…\\] or math "
-                            "environment, and no name=number in its text (formulas that were images are lost)")
+        why = ("no equation found: the document has no $…$, $$…$$, \\(…\\), \\[…\\] or math environment, and no "
+               "name=number in its text (formulas that were images or were lost in extraction cannot be read)")
+        report.results.append(Finding(ClaimResult(str(path), 0, 1, "(document)", "", "", "skipped", why), 1, None,
+                                      "skipped", "", (None, 1, 1)))
     if checker is not None:
         try:
             checker.finish()
@@ -78,14 +81,19 @@ def check_document(path: str | Path, network: str | Path | None = None) -> Docum
 
 
 def _hinted(source: Source, net: DocumentNetwork, report: DocumentReport) -> list[Equation]:
-    """An equation ``name = number`` for every ``[[prose]]`` entry, at the number's place on its line."""
+    """The document's equations with the ``[[prose]]`` entries applied: a display without ``=`` on the entry's
+    line becomes ``name = display``; a line without an equation of that name gets ``name = number``."""
     lines = source.text.split("\n")
-    out = []
+    out = list(source.equations)
     for hint in net.prose:
-        n = hint["line"]
-        if any(e.line == n and name_key(e.text.split("=")[0]) == name_key(brace_subscripts(hint["name"]))
-               for e in source.equations):
+        n, name = hint["line"], brace_subscripts(hint["name"])
+        if any(e.line == n and name_key(e.text.split("=")[0]) == name_key(name) for e in out):
             continue  # the line's own equation is read; the entry only says when it holds
+        bare = next((e for e in out if e.line == n and e.display and len(split_top(e.text, "=")) == 1), None)
+        if bare is not None and "number" not in hint:
+            out[out.index(bare)] = Equation(f"{name} = {bare.text}", n, bare.column, display=True, origin="math",
+                                            cell=bare.cell, prefix=len(name) + 3)
+            continue
         text = lines[n - 1] if 0 < n <= len(lines) else ""
         numbers = [(at, run) for at, run in _numbers(text)]
         wanted = hint.get("number")
@@ -95,7 +103,7 @@ def _hinted(source: Source, net: DocumentNetwork, report: DocumentReport) -> lis
             report.problems.append(f"{report.path}:{n}: [[prose]] names line {n}, but it holds "
                                    f"{'no number ' + wanted if wanted else 'no number'}; fix the line number.")
             continue
-        out.append(Equation(f"{brace_subscripts(hint['name'])} = {pick[1]}", n, pick[0] + 1, display=False, origin="prose"))
+        out.append(Equation(f"{name} = {pick[1]}", n, pick[0] + 1, display=False, origin="prose"))
     return out
 
 

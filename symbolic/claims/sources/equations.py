@@ -37,6 +37,7 @@ class Equation:
     display: bool = True
     origin: str = "math"  # "math" or "prose"
     cell: int | None = None
+    prefix: int = 0  # characters put before the printed text (a left side the prose gave); not in the file
 
     @property
     def where(self) -> str:
@@ -108,6 +109,8 @@ def read_text(path: Path) -> str:
             raise fail(path, f"is {size / 1e6:.1f} MB, more than the {MAX_BYTES // 1_000_000} MB derivcheck reads as a "
                               f"document; split it or check that this is the right file.")
         return path.read_text(encoding="utf-8")
+    except DerivcheckError:
+        raise
     except OSError as err:
         raise fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:

@@ -356,9 +356,9 @@ def _has_number(parts: list[Part]) -> bool:
 def place(eq: Equation, part: Part | None) -> tuple[int, int]:
     if part is None:
         return eq.line, eq.column
-    before = eq.text[:part.offset]
+    before = eq.text[eq.prefix:max(eq.prefix, part.offset)]
     if "\n" in before:
         return eq.line + before.count("\n"), len(before) - before.rfind("\n")
-    return eq.line, eq.column + part.offset
+    return eq.line, eq.column + len(before)
 
 

@@ -80,7 +80,7 @@ def read_markdown(path: Path, text: str, line_offset: int = 0, cell: int | None 
         elif tok.type in ("fence", "code_block"):
             locate.find(tok.content, start)
         elif tok.type in _MATH:
-            line, col = locate.find(tok.content, start)
+            line, col = locate.find(tok.content.strip(), start)
             source.equations.append(Equation(tok.content.strip(), line, col, display=True, cell=cell))
         elif tok.type == "html_block":
             _html(source, locate, tok.content, tok.map[0] if tok.map else 0, cell)
@@ -88,7 +88,7 @@ def read_markdown(path: Path, text: str, line_offset: int = 0, cell: int | None 
         elif tok.type == "inline":
             for child in tok.children or []:
                 if child.type in _MATH:
-                    line, col = locate.find(child.content, start)
+                    line, col = locate.find(child.content.strip(), start)
                     source.equations.append(Equation(child.content.strip(), line, col,
                                                      display=_MATH[child.type], cell=cell))
                 elif child.type == "text":

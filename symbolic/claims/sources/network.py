@@ -13,7 +13,8 @@ and message is the derivation file's) and, for documents only:
   ``[[symbols_at]]`` tables (``line = 32``, then letters) change them from that line on;
 * ``[[prose]]`` — what prose says that the reader cannot: ``{ line = 216, name = "E_total",
   after = 1 }`` reads the number printed on line 216 (the one after the name, or
-  ``number = "…"`` to pick one) as a claim of that quantity after that many updates.
+  ``number = "…"`` to pick one) as a claim of that quantity after that many updates; on a
+  line whose display has no ``=`` (the prose said what it is), ``name`` is its left side.
 
 An alias may also name a derivative (``"\\delta^{(2)}" = "dL/du2[1]"``), which a derivation
 file's aliases cannot. Alias keys are compared without LaTeX decoration (:func:`symbolic.formulas.arithmetic.name_key`):
