@@ -11,7 +11,8 @@ Collection
   TOML file in a directory named ``derivations``; a pattern matches the end
   of the path, or the whole path relative to the rootdir) or when it is
   given explicitly on the command line. ``pyproject.toml`` is never
-  collected. Each claim is one :class:`ClaimItem` named after the claim
+  collected. Documents (``.md``, ``.tex``, ``.ipynb``) given on the command line or
+  matching ``derivcheck_document_patterns`` are collected by :mod:`symbolic.document_tests`. Each claim is one :class:`ClaimItem` named after the claim
   (``dE_total/dw5``), with ``[after=N]``, ``[sample=N]`` or ``[with=…]`` for
   values under other parameters, and ``#K`` (the claim's number) where two
   claims would otherwise share an id. A file that cannot be loaded is one
@@ -79,6 +80,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="derivcheck: glob patterns of derivation files to collect (default: derivations/*.toml).")
     parser.addini("derivcheck_strict", type="bool", default=False,
                   help="derivcheck: like --derivcheck-strict.")
+    parser.addini("derivcheck_document_patterns", type="args", default=[],
+                  help="derivcheck: glob patterns of documents (.md, .tex, .ipynb) to check (default: none).")
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -121,6 +124,13 @@ def _matches(file_path: Path, config: pytest.Config) -> bool:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "DerivationFile | None":
+    if file_path.suffix.lower() in (".md", ".markdown", ".tex", ".ipynb"):  # documents: symbolic/document_tests.py
+        patterns = parent.config.getini("derivcheck_document_patterns")
+        if parent.session.isinitpath(file_path) or any(file_path.match(p) for p in patterns):
+            from .document_tests import collect_document
+
+            return collect_document(file_path, parent)
+        return None
     if file_path.suffix != ".toml" or file_path.name in NEVER_COLLECTED:
         return None
     if parent.session.isinitpath(file_path) or _matches(file_path, parent.config):

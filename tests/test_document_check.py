@@ -220,3 +220,12 @@ def test_cli_on_documents_runs_as_a_program():
     run = subprocess.run([sys.executable, "-m", "symbolic.cli", "check", str(DOCS / "004-lagou-2-2-1-sigmoid.md")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 1 and "214:117" in run.stdout and "u(1−u)" in run.stdout
+
+
+def test_pytest_collects_a_document(tmp_path):
+    doc = tmp_path / "hw.md"
+    doc.write_text("$$2.2 * 0.7 + 1.8 * 0.8 = 2.98$$\n\n$$0.5 * 0.5 = 0.35$$\n", encoding="utf-8")  # 0.25: WRONG
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(doc)],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert "1 failed, 1 passed" in run.stdout and "hw.md:3:15: arithmetic 0.5 * 0.5: WRONG" in run.stdout

@@ -3,8 +3,9 @@
 Contract
 --------
 :func:`annotate` ``(report) -> str`` turns a :class:`symbolic.claims.sources.report.DocumentReport`
-into a self-contained HTML page that needs no network: the document's text (escaped,
-line breaks kept; notebook cells one after another, code cells as code), each math
+into a self-contained HTML page that needs no network: Markdown (and a notebook's
+Markdown cells) rendered by markdown-it — raw HTML shown as its escaped visible text —,
+LaTeX as its escaped text with line breaks kept, code cells as code; each math
 equation converted to MathML by latex2mathml (escaped LaTeX when it cannot be
 converted), and after each equation with findings a mark
 ``<span class="dc-mark" data-verdict="WRONG" data-line="215" data-column="9">`` saying
@@ -22,6 +23,8 @@ import re
 from latex2mathml.converter import convert
 
 from ..claims.sources.equations import Equation
+from ..claims.sources.markdown import MATH_TOKENS, markdown_parser
+from ..claims.sources.prose import html_text
 from ..claims.sources.report import SKIPPED, DocumentReport, Finding
 
 __all__ = ["annotate", "mathml", "MARK_CLASS"]
@@ -55,7 +58,7 @@ def mathml(latex: str, display: bool) -> str:
     return f"<code>{html.escape(latex)}</code>"
 
 
-def _mark(findings: list[Finding]) -> str:
+def _mark(findings: list[Finding], anchor: bool = True) -> str:
     shown = [f for f in findings if f.verdict != SKIPPED]
     if not shown:
         return ""
@@ -69,7 +72,9 @@ def _mark(findings: list[Finding]) -> str:
         parts.append(text)
     label = "; ".join(parts)
     cls = worst.verdict.replace(" ", "-")
-    return (f'<span class="{MARK_CLASS} dc-{html.escape(cls)}" data-verdict="{html.escape(worst.verdict)}" '
+    ident = f' id="dc-{worst.line}-{worst.column}"' if anchor else ""
+    return (f'<span class="{MARK_CLASS} dc-{html.escape(cls)}"{ident} '
+            f'data-verdict="{html.escape(worst.verdict)}" '
             f'data-line="{worst.line}" data-column="{worst.column}" title="{html.escape(label)}">'
             f'{html.escape(label)}</span>')
 
@@ -116,6 +121,30 @@ def _chunk(text: str, equations: list[Equation], by_place: dict, first_line: int
     return "".join(out)
 
 
+def _markdown(text: str, equations: list[Equation], by_place: dict) -> str:
+    """Markdown rendered by markdown-it (the parser that found the equations, so its math tokens come in the
+    same order as the equations); math as MathML with its mark, raw HTML as its escaped visible text."""
+    md = markdown_parser()
+    queue = iter(sorted((e for e in equations if e.origin == "math"), key=lambda e: (e.line, e.column)))
+
+    def math(self, tokens, idx, options, env):
+        tok, eq = tokens[idx], next(queue, None)
+        mark = _mark(by_place.get((eq.cell, eq.line, eq.column), [])) if eq else ""
+        shown = mathml(tok.content.strip(), tok.type != "math_inline")
+        return f"<div>{shown}{mark}</div>" if tok.type != "math_inline" and tok.type != "math_inline_double" \
+            else shown + mark
+
+    def raw(self, tokens, idx, options, env):
+        visible = "".join(piece for _, _, piece in html_text(tokens[idx].content))
+        return f'<p class="dc-text">{html.escape(visible)}</p>' if tokens[idx].type == "html_block" else ""
+
+    for kind in MATH_TOKENS:
+        md.add_render_rule(kind, math)
+    md.add_render_rule("html_block", raw)
+    md.add_render_rule("html_inline", raw)
+    return md.render(text)
+
+
 def _table(report: DocumentReport) -> str:
     rows = []
     for f in report.results:
@@ -123,7 +152,7 @@ def _table(report: DocumentReport) -> str:
             continue
         cells = [f.where, f.link, f.name, f.claimed, f.exact, f.diagnosis or f.message]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                    + f"<td>{_mark([f])}</td></tr>")
+                    + f"<td>{_mark([f], anchor=False)}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("line:col", "link", "equation side", "claimed", "exact", "diagnosis",
                                                "verdict"))
     skipped = sum(1 for f in report.results if f.verdict == SKIPPED)
@@ -144,10 +173,12 @@ def annotate(report: DocumentReport) -> str:
         for number, (kind, text) in enumerate(source.cells, 1):
             if kind == "markdown":
                 eqs = [e for e in source.equations if e.cell == number]
-                pieces.append(f'<div class="dc-cell">{_chunk(text, eqs, by_place)}</div>')
+                pieces.append(f'<div class="dc-cell">{_markdown(text, eqs, by_place)}</div>')
             else:
                 pieces.append(f'<div class="dc-code">{html.escape(text)}</div>')
         body = "".join(pieces)
+    elif source.kind == "markdown":
+        body = f"<div>{_markdown(source.text, source.equations, by_place)}</div>"
     else:
         body = f"<div>{_chunk(source.text, source.equations, by_place)}</div>"
     counts = ", ".join(f"{v} {html.escape(k)}" for k, v in sorted(report.counts().items()))

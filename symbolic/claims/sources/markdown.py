@@ -25,11 +25,12 @@ from mdit_py_plugins.texmath import texmath_plugin
 from .equations import Equation, Locator, Source
 from .prose import html_text, prose_runs
 
-__all__ = ["read_markdown", "markdown_parser", "NETWORK_INFO"]
+__all__ = ["read_markdown", "markdown_parser", "NETWORK_INFO", "MATH_TOKENS"]
 
 NETWORK_INFO = "toml derivcheck"
 _MATH = {"math_block": True, "math_block_label": True, "amsmath": True, "math_inline": False,
          "math_inline_double": True, "math_single": False, "math_block_eqno": True}
+MATH_TOKENS = tuple(_MATH)
 
 
 def markdown_parser() -> MarkdownIt:
