@@ -32,7 +32,7 @@ EXPECTED = [
     ("002-mazur-2-2-2-step-by-step.md", {
         (71, "arithmetic", "0.274811083", "rounding"),   # 0.5·0.74136507² = 0.27481108350…: 0.5 unit off
         # 2·½(t − out)^{2−1} is (t − out) = −0.7414 where ∂E/∂out = −(t − out) = +0.7414: a sign slip
-        (98, "identity", r"2 * \frac{1}{2}(\text{target}_{o1} - ...", "WRONG"),
+        (98, "equality", r"2 * \frac{1}{2}(\text{target}_{o1} - ...", "WRONG"),
         (187, "value", "-0.019049119", "rounding"),      # truth −0.01904911826 (transcription: rounding too)
         (215, "value", "0.29950299", "WRONG"),           # README errata: w4 typo
         (219, "value", "0.291027924", "WRONG"),          # README errata: E_total after 1 update
@@ -45,7 +45,7 @@ EXPECTED = [
                                     (214, "value", "0.061823158", "WRONG")}),
     ("melfm-backprop-numerical.md", {
         (32, "value", "0.5969", "WRONG"),       # h2 of a bias-0.35 network; with b1 = 0.30 it is 0.5848
-        (35, "identity", "w5 * h1 + w6 * h1 + b2", "WRONG"),  # w6 * h1 where h2 belongs
+        (35, "equality", "w5 * h1 + w6 * h1 + b2", "WRONG"),  # w6 * h1 where h2 belongs
         (36, "value", "1.094", "rounding"),     # truth 1.09562 (h2 in its place): 1.6 units of 0.001
         (38, "value", "0.7491", "WRONG"), (44, "value", "0.2731", "WRONG"),  # follow from y1
         (48, "value", "0.289", "WRONG"),        # E_y2 with target 0.01: truth ½(0.99 − 0.7807)² = 0.0240
@@ -139,12 +139,12 @@ def test_hostile_document_is_one_sentence_and_others_survive(tmp_path, capsys, n
 
 def test_annotated_html_escapes_everything(tmp_path):
     doc = tmp_path / "x.md"
-    doc.write_text('<script>alert(1)</script>\n\n$1 + 1 = 3$ and $\\text{<b onmouseover=x>}$\n\n'
+    doc.write_text('<script>alert(1)</script>\n\n$1 + 1 = 3$ and $\\text{<b onmouseover=x>}$ <img src=x onerror=y>\n\n'
                    '[a](javascript:alert(3))\n', encoding="utf-8")
     page = annotate(check_document(doc))
     body = page.split("</style>", 1)[1]
-    assert "<script" not in body and "onmouseover=" not in body.replace("onmouseover=x&gt;", "")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script" not in body and "<img" not in body and "onerror" not in body and "href=\"javascript" not in body
+    assert "onmouseover=" not in body.replace("onmouseover=x&gt;", "")  # only as escaped text
     assert "default-src 'none'" in page
 
 

@@ -129,7 +129,7 @@ class Op(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
-    fn: str  # exp | sigmoid
+    fn: str  # exp | logistic (σ, sigmoid)
     arg: Node
 
 
@@ -170,7 +170,7 @@ class _Build(Transformer):
         return Apply(head, arg, f"{head}({_text(arg)})")
 
     def call(self, c):
-        fn = "exp" if "exp" in str(c[0]) else "sigmoid"
+        fn = "exp" if "exp" in str(c[0]) else "logistic"
         return Call(fn, c[2])
 
     def group(self, c):

@@ -42,8 +42,8 @@ def align(pattern: Node, numbers: Node) -> list[tuple[Node, str]] | None:
     if not names_of(pattern):
         a, b = _constant(pattern), _constant(numbers)
         return [] if a is not None and b is not None and same_value(a, b) else None
-    if isinstance(pattern, Call) and pattern.fn == "sigmoid" and not (isinstance(numbers, Call)
-                                                                       and numbers.fn == "sigmoid"):
+    if isinstance(pattern, Call) and pattern.fn == "logistic" and not (isinstance(numbers, Call)
+                                                                       and numbers.fn == "logistic"):
         return align(_sigmoid(pattern.arg), numbers)
     if isinstance(pattern, Op) and isinstance(numbers, Op) and pattern.kind == "+" and numbers.kind == "-":
         return align(pattern, Op("+", (numbers.args[0], Op("neg", (numbers.args[1],)))))

@@ -1,4 +1,4 @@
-r"""Every link of every chain of a document, checked: values, arithmetic, substitutions, identities, formulas.
+r"""Every link of every chain of a document, checked: values, arithmetic, substitutions, equalities, formulas.
 
 Contract
 --------
@@ -20,7 +20,7 @@ checks the value claims; every chain yields findings at their line and column
   against the value the author claimed for the name (or its truth when never claimed);
   a name with no alias is bound by value when exactly one network number has it
   ("bound w_1 to W1[1,1] by its value 0.15");
-* ``identity`` — two sides whose names are all bound are compared at the network's point;
+* ``equality`` — two sides whose names are all bound are compared at the network's point;
 * ``formula`` — a chain the arithmetic grammar cannot read is verified link by link by
   :func:`symbolic.formulas.verify.verify_formula` with the block's ``[symbols]``;
 * ``skipped`` — anything else, with the reason.
@@ -158,7 +158,7 @@ class DocumentChecker:
         last_number = parts[-1] if parts[-1].kind == "number" else None
         self.arithmetic(eq, parts)
         self.substitutions(eq, parts, subject)
-        self.identities(eq, parts, subject)
+        self.equalities(eq, parts, subject)
         if last_number is not None and subject is not None:
             self.value(eq, chain, parts[0], subject, last_number)
         elif subject is None and parts[0].kind == "name" and last_number is not None:
@@ -253,7 +253,7 @@ class DocumentChecker:
             self.add(eq, part, "substitution", verdict, printed, exact,
                      f"{printed} was put in the place of {shown} ({canonical}), which is {exact}", name=shown)
 
-    def identities(self, eq: Equation, parts: list[Part], subject: str | None) -> None:
+    def equalities(self, eq: Equation, parts: list[Part], subject: str | None) -> None:
         if self.values is None:
             return
         sides = [p for p in parts if p.kind in ("name", "symbolic")]
@@ -276,7 +276,7 @@ class DocumentChecker:
             verdict = Verdict.OK if same else Verdict.WRONG
             if same is None:
                 verdict = "skipped"
-            self.add(eq, other, "identity", verdict, shorten(other.text, 40), show(a),
+            self.add(eq, other, "equality", verdict, shorten(other.text, 40), show(a),
                      "" if same else f"at the network's point the left side is {show(a)} but this side is {show(b)}",
                      name=shorten(first.text, 40))
 
@@ -310,9 +310,14 @@ class DocumentChecker:
                 c.error = c.error.replace(f"{self.report.path}:{c.line}:", f"{self.report.path}:{line}:")
             c.line = line
         checked = check_derivation(derivation)
+        places = [place(p.equation, p.part) for p in self.pending]
         for result, pending in zip(checked.results, self.pending):
             _, col = place(pending.equation, pending.part)
             result.name = shorten(pending.chain.parts[0].text, 60)
+            carried = [k for k in getattr(result, "carried_from", None) or [] if 0 < k <= len(places)]
+            if carried:  # the claims checker numbers claims; a document reader needs their places
+                result.diagnosis = (result.diagnosis + " " if result.diagnosis else "") + "(" + ", ".join(
+                    f"claim {k} is at {places[k - 1][0]}:{places[k - 1][1]}" for k in carried) + ")"
             eq = pending.equation
             self.report.findings.append(Finding(result, col, eq.cell, "value", eq.text, (eq.cell, eq.line, eq.column)))
 

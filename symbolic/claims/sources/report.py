@@ -5,7 +5,7 @@ Contract
 A :class:`Finding` is one checked (or skipped) link: the claims layer's
 :class:`symbolic.claims.check.ClaimResult` (verdict, exact, diagnosis, precision,
 message, and whatever fields that result gains) plus ``column``, ``cell`` (notebooks),
-``link`` (``value``, ``arithmetic``, ``substitution``, ``identity``, ``formula`` or
+``link`` (``value``, ``arithmetic``, ``substitution``, ``equality``, ``formula`` or
 ``skipped``) and the equation's text. :meth:`Finding.to_json` is a flat record with
 ``line``, ``column``, ``claimed`` (the printed text), ``verdict``, ``exact`` and
 ``diagnosis`` among its keys.
@@ -29,7 +29,7 @@ from .equations import Equation, Source
 __all__ = ["Finding", "DocumentReport", "SKIPPED", "LINKS"]
 
 SKIPPED = "skipped"
-LINKS = ("value", "arithmetic", "substitution", "identity", "formula", "skipped")
+LINKS = ("value", "arithmetic", "substitution", "equality", "formula", "skipped")
 _CONDITION = re.compile(r"^\s*([a-z])\s*=\s*(\d+)\s*$")
 
 
