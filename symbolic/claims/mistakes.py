@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.replay import Mistakes
 from .derivation import Claim
+from .layer_mistakes import LAYER_MISTAKES
 from .verdict import Verdict, judge, printed_unit
 
 __all__ = ["Mistake", "MISTAKES", "diagnose"]
@@ -165,6 +166,7 @@ MISTAKES: list[Mistake] = [
             "weights already updated in this step were used in the same backward pass (the output weights were "
             "updated before the hidden-layer gradients were computed)",
             lambda ctx, c: c.after > 0 and ctx.network.depth >= 2, _replayed(Mistakes(sequential=True))),
+    *LAYER_MISTAKES,  # batch/layer norm and dropout backward (symbolic.claims.layer_mistakes)
 ]
 
 

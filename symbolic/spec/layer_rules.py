@@ -60,7 +60,9 @@ class NormMistakes:
     * ``var_path`` — the ∂σ²/∂v term ∂σ² · 2d_i/n of ∂v;
     * ``mu_term`` — the ∂μ/∂v term ∂μ/n of ∂v;
     * ``unbiased`` — the variance divided by n − 1 (forward and backward) where the layer uses n;
-    * ``backward_eps`` — ε kept under the square root of the backward (False: dropped there).
+    * ``backward_eps`` — ε kept under the square root of the backward (False: dropped there);
+    * ``backward_n`` — the backward written for a variance over n even where the forward divides by
+      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N).
     """
 
     var_mu_path: bool = True
@@ -68,6 +70,7 @@ class NormMistakes:
     mu_term: bool = True
     unbiased: bool = False
     backward_eps: bool = True
+    backward_n: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def normalize_vjp(nz: Normalized, g: Sequence, ar: Arithmetic,
                   mistakes: NormMistakes = NO_NORM_MISTAKES) -> tuple[list, Any, Any]:
     """(∂/∂v, ∂/∂μ, ∂/∂σ²) from ∂/∂x̂ = ``g``, step by step along the graph (module contract)."""
     n, c = nz.n, ar.const
-    divisor = nz.n - 1 if nz.unbiased else n
+    divisor = nz.n - 1 if nz.unbiased and not mistakes.backward_n else n
     s = nz.s if mistakes.backward_eps else ar.sqrt(nz.var)
     r = ar.inv(s)
     r3 = ar.mul((r, r, r))

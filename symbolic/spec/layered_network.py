@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Mapping
 
+import numpy as np
+
 from .errors import DerivcheckError
 from .layer_rules import LAYER_KINDS
 from .names import Name
@@ -205,6 +207,14 @@ class LayeredNetwork:
         return [f"{p}{l}{idx.get(p, '[i]')}" for p in rule.parameters + rule.nodes] + [f"a{l}[i]"]
 
     # ------------------------------------------------------------------ the NumPy twin
+    def numeric_params(self) -> dict:
+        """Parameters as float64 arrays for :mod:`numeric.layers`."""
+        arrays = {}
+        for k, v in (self.params or {}).items():
+            arrays[k] = np.array([[float(t) for t in r] for r in v] if k.startswith("W") else
+                                      [float(t) for t in v] if isinstance(v, tuple) else float(v))
+        return arrays
+
     def numeric_layers(self) -> list[dict]:
         """The layer list as :mod:`numeric.layers` takes it (floats)."""
         out = []
