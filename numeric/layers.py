@@ -3,7 +3,7 @@
 Contract
 --------
 A layer list is a sequence of plain dicts, one per layer, each with ``kind`` and its keys
-(numbers as floats): ``dense`` (``units``, ``activation``, ``bias``: none / per-neuron /
+(numbers as floats): ``dense`` (``units``, ``activation`` — required —, ``bias``: none / per-neuron /
 shared), ``batchnorm`` (``eps``, ``mode``: train / inference, ``running_mean``,
 ``running_var``), ``layernorm`` (``eps``), ``dropout`` (``p``, ``mask``: one 0/1 row per
 sample). Parameters are keyed by array name: ``W{l}`` (n_l, n_{l-1}), ``b{l}``, ``gamma{l}``
@@ -93,7 +93,7 @@ def _dense(l: int, spec: dict, params: Params, V: np.ndarray):
     U = V @ np.asarray(params[f"W{l}"]).T
     if spec.get("bias", "per-neuron") != "none":
         U = U + np.asarray(params[f"b{l}"])
-    return ACTIVATIONS[spec.get("activation", "identity")].value(U), U
+    return ACTIVATIONS[spec["activation"]].value(U), U
 
 
 def forward(layers: Sequence[dict], params: Params, X: np.ndarray) -> tuple[list, list]:
@@ -110,7 +110,7 @@ def forward(layers: Sequence[dict], params: Params, X: np.ndarray) -> tuple[list
 
 def _fused(layers: Sequence[dict], loss_name: str):
     last = layers[-1]
-    return FUSED_OUTPUTS.get((last.get("activation", "identity"), loss_name)) if last["kind"] == "dense" else None
+    return FUSED_OUTPUTS.get((last["activation"], loss_name)) if last["kind"] == "dense" else None
 
 
 def loss(layers: Sequence[dict], loss_name: str, params: Params, X: np.ndarray, Y: np.ndarray):
@@ -138,7 +138,7 @@ def gradient(layers: Sequence[dict], loss_name: str, params: Params, X: np.ndarr
         spec, cache = layers[l - 1], caches[l - 1]
         if spec["kind"] == "dense":
             if delta is None:
-                delta = ACTIVATIONS[spec.get("activation", "identity")].backprop(cache, a[l], G)
+                delta = ACTIVATIONS[spec["activation"]].backprop(cache, a[l], G)
             grads[f"W{l}"] = delta.T @ a[l - 1]
             mode = spec.get("bias", "per-neuron")
             if mode == "per-neuron":

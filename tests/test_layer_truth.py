@@ -112,6 +112,7 @@ def test_exact_batch_truth_agrees_with_numpy_and_finite_differences(case):
     grads, adjoints = twin.gradient(layers, loss, P, X, Y)
     fd = _flat(central_difference(lambda p: twin.loss(layers, loss, p, X, Y), P, h=1e-6))
     for name, value in _flat(grads).items():
+        assume(np.isfinite(value))  # NumPy's relu' is nan exactly at the kink, where an exact 0 input decides
         assert abs(exact[name] - value) <= 1e-9 * (1 + abs(value)), (name, exact[name], value)
         assert abs(exact[name] - fd[name]) <= 1e-5 * (1 + abs(value)), (name, exact[name], fd[name])
     for l in range(1, net.depth):

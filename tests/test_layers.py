@@ -137,3 +137,14 @@ def test_dense_shorthand_refuses_normalization_names(tmp_path: Path):
                     '[[claims]]\nname = "gamma1[1]"\nvalue = "1"\n', encoding="utf-8")
     message = check_file(path).results[0].message
     assert "names a normalization quantity, but this network has no batchnorm or layernorm layer" in message
+
+
+@pytest.mark.parametrize("command", ["gradcheck", "train"])
+def test_dense_only_commands_refuse_a_layer_list(command: str):
+    import subprocess
+    import sys
+    path = Path(__file__).resolve().parents[1] / "derivations" / "007-dropout-given-mask.toml"
+    run = subprocess.run([sys.executable, "-m", "symbolic.cli", command, str(path)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"'{command}' works on the dense shorthand (layers = [...]); this file is a [[layer]] list" in run.stderr

@@ -26,6 +26,7 @@ from .errors import DerivcheckError
 from .layer_rules import LAYER_KINDS
 from .names import Name
 from .network import exact_number
+from .rules import LINEAR_ACTIVATION
 
 __all__ = ["LayerSpec", "LayeredNetwork", "DEFAULT_EPS", "near"]
 
@@ -45,7 +46,7 @@ class LayerSpec:
     index: int
     kind: str
     units: int
-    activation: str = "identity"
+    activation: str = LINEAR_ACTIVATION
     bias: str = "none"
     eps: Fraction = DEFAULT_EPS
     mode: str = "train"

@@ -29,7 +29,7 @@ from .errors import DerivcheckError, brief, shorten
 from .layer_rules import LAYER_KINDS
 from .layered_network import DEFAULT_EPS, LayeredNetwork, LayerSpec, near as _near
 from .network import BIAS_MODES, MAX_LAYER_WIDTH, MAX_PARAMETERS, exact_number
-from .rules import ACTIVATIONS, DEFAULT_LOSS, LOSSES
+from .rules import ACTIVATIONS, DEFAULT_LOSS, LINEAR_ACTIVATION, LOSSES
 
 __all__ = ["LayerSpec", "LayeredNetwork", "build_layered", "DEFAULT_EPS", "LAYERED_NETWORK_KEYS"]
 
@@ -68,7 +68,7 @@ def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> Layer
         if "units" not in raw:
             raise DerivcheckError(f"{where} has no units; say how many neurons it has, e.g. units = 3.")
         units = _whole(raw["units"], f"{where}: units", 1, MAX_LAYER_WIDTH)
-        act = raw.get("activation", "identity")
+        act = raw.get("activation", LINEAR_ACTIVATION)
         if not isinstance(act, str) or act not in ACTIVATIONS:
             raise DerivcheckError(f"{where} has activation {brief(act)}{_near(act, ACTIVATIONS)}; use one of "
                                   f"{', '.join(ACTIVATIONS)}.")
