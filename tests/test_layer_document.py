@@ -1,6 +1,6 @@
 """The LaTeX document and ``derive`` of a layer list: the per-feature batch-norm chain rule with its numbers.
 
-The numbers the document prints for 005's batch-norm layer (∂L/∂v of every sample of feature 1,
+The numbers the document prints for 011's batch-norm layer (∂L/∂v of every sample of feature 1,
 ∂L/∂γ, ∂L/∂β) are compared with the NumPy twin (numeric/layers.py, the compact backward, an
 independent derivation) printed to the document's 9 digits.
 """
@@ -17,7 +17,7 @@ from symbolic.claims.derivation import load_derivation
 from symbolic.documents.latex import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
-BN = ROOT / "derivations" / "005-batchnorm-dense-bn-dense-batch-4.toml"
+BN = ROOT / "derivations" / "011-batchnorm-dense-bn-dense-batch-4.toml"
 
 
 def test_document_writes_the_batchnorm_chain_rule_step_by_step_with_numbers():
@@ -38,7 +38,7 @@ def test_document_writes_the_batchnorm_chain_rule_step_by_step_with_numbers():
 
 def test_derive_prints_every_layers_rules():
     run = subprocess.run([sys.executable, "-m", "symbolic.cli", "derive", str(ROOT / "derivations" /
-                          "006-layernorm-dense-ln-dense.toml")], capture_output=True, text=True, timeout=120)
+                          "012-layernorm-dense-ln-dense.toml")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert [line for line in lines if line.startswith("layer")] == [

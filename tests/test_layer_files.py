@@ -1,10 +1,10 @@
-"""The layer-list examples (derivations/005–007): numbers cross-checked, planted errors diagnosed.
+"""The layer-list examples (derivations/011–013): numbers cross-checked, planted errors diagnosed.
 
 * Every parameter partial and every layer output's adjoint of the exact truth equals PyTorch's
   float64 autograd (BatchNorm1d in training mode, LayerNorm, a dropout mask as a fixed tensor) to
   1e-12 — torch is an optional test dependency (``pip install torch``); without it that test is
   skipped with the reason — and the NumPy twin's to 1e-12 (always).
-* Batch-norm statistics of 005 by hand (exact fractions written out below).
+* Batch-norm statistics of 011 by hand (exact fractions written out below).
 * Each planted claim is WRONG with its mistake named; darknet's and MXNet's variants are ok.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from symbolic.claims.derivation import load_derivation
 from symbolic.truth.layered import LayeredTruth
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ["005-batchnorm-dense-bn-dense-batch-4.toml", "006-layernorm-dense-ln-dense.toml",
-         "007-dropout-given-mask.toml"]
+FILES = ["011-batchnorm-dense-bn-dense-batch-4.toml", "012-layernorm-dense-ln-dense.toml",
+         "013-dropout-given-mask.toml"]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
@@ -94,7 +94,7 @@ def test_exact_partials_match_the_reference(name: str, reference: str):
         assert abs(adjoints[k] - v) <= 1e-12 * (1 + abs(v)), (k, adjoints[k], v)
 
 
-def test_batchnorm_statistics_of_005_by_hand():
+def test_batchnorm_statistics_of_011_by_hand():
     """u1[1] = relu(0.5 x1 − 0.3 x2 + 0.15) over the 4 samples: 0.05, 0.7, 0 (relu of −0.75), 0.85."""
     u = [F(5, 100), F(7, 10), F(0), F(85, 100)]
     mu = sum(u) / 4

@@ -123,8 +123,8 @@ def test_every_layer_mistake_has_a_test():
 
 @pytest.mark.parametrize("claim", ["dL/da1[1]", "dL/dW1[2,1]", "dL/dmu2[1]"])
 def test_darknet_dropped_path_is_exactly_zero(claim: str):
-    """Without the ∂σ²/∂μ path (darknet's mean_delta) every partial of 005 is the same number, to 60 digits."""
-    net = load_derivation(ROOT / "derivations" / "005-batchnorm-dense-bn-dense-batch-4.toml").network
+    """Without the ∂σ²/∂μ path (darknet's mean_delta) every partial of 011 is the same number, to 60 digits."""
+    net = load_derivation(ROOT / "derivations" / "011-batchnorm-dense-bn-dense-batch-4.toml").network
     for sample in (1, 3):
         true = LayeredTruth(net, sample).derivative("L", claim[4:])
         dropped = LayeredTruth(net, sample, LayerMistakes(norm=NormMistakes(var_mu_path=False))).derivative(

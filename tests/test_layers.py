@@ -109,6 +109,9 @@ CASES = [  # (id, overrides, the sentence must contain)
                                     "data": "x = [[1, 2], [0, 1]]\ny = [[1], [0]]",
                                     "claims": '[[claims]]\nname = "dL/dW1[1,1]"\nvalue = "0"'},
      "dL/dW1[1,1] holds trivially here: with a batch of 2 and eps = 0, batchnorm layer 2 makes x̂ = ±1"),
+    ("vacuous: layernorm of 2 features, eps 0", {"layers": _layers((1, 'kind = "layernorm"\neps = 0')),
+                                                  "claims": '[[claims]]\nname = "dL/db1[2]"\nvalue = "0"'},
+     "dL/db1[2] holds trivially here: with 2 features and eps = 0, layernorm layer 2 makes x̂ = ±1"),
     ("'with' on a missing parameter", {"claims": '[[claims]]\nname = "L"\nvalue = "1"\nwith = { gamma2 = 1 }'},
      "'gamma2' is neither an alias in [aliases] nor a canonical name"),
 ]
@@ -143,7 +146,7 @@ def test_dense_shorthand_refuses_normalization_names(tmp_path: Path):
 def test_dense_only_commands_refuse_a_layer_list(command: str):
     import subprocess
     import sys
-    path = Path(__file__).resolve().parents[1] / "derivations" / "007-dropout-given-mask.toml"
+    path = Path(__file__).resolve().parents[1] / "derivations" / "013-dropout-given-mask.toml"
     run = subprocess.run([sys.executable, "-m", "symbolic.cli", command, str(path)], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr

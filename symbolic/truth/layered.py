@@ -339,6 +339,10 @@ class LayeredTruth(Truth):
 
     def _why(self, l: int) -> str:
         spec = self.network.specs[l - 1]
+        if spec.kind == "layernorm" and spec.units == 2 and spec.eps == 0:
+            return (f"with 2 features and eps = 0, layernorm layer {l} makes x̂ = ±1 whatever its input, so the loss "
+                    f"does not depend on anything before it (it is 0 for every parameter value); choose eps > 0 or "
+                    f"a layer of ≥ 3 features before it")
         if spec.kind == "batchnorm" and self.m == 2 and spec.eps == 0:
             return (f"with a batch of 2 and eps = 0, batchnorm layer {l} makes x̂ = ±1 whatever its input, so "
                     f"the loss does not depend on anything before it (it is 0 for every parameter value); choose "
