@@ -28,6 +28,7 @@ from typing import Any
 
 from ..spec.errors import DerivcheckError, brief
 from ..spec.errors import shorten as _short
+from ..spec.layered_network import LayeredNetwork
 from ..spec.layers import build_layered
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
@@ -191,6 +192,9 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
         if "formula" in raw:
+            if isinstance(network, LayeredNetwork):
+                raise DerivcheckError("is a formula, but formula claims are not supported with [[layer]] lists yet "
+                                      "(see docs/layers.md); claim the numbers instead")
             if "value" in raw:
                 raise DerivcheckError("has both a value and a formula; split it into two claims")
             formula, symbols = raw["formula"], raw.get("symbols", {})
@@ -241,6 +245,8 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
                 and (claim.kind == "value" or claim.wrt.is_parameter):
             raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; "
                                   "remove sample, or claim L[k] of that sample")
+        if "sample" in raw and isinstance(network, LayeredNetwork):
+            network.refuse_sample(claim.wrt if claim.kind == "derivative" else claim.quantity)
         needs_data = network.params is None or network.x is None or network.y is None
         if needs_data:
             raise DerivcheckError("claims a number, but the file has no [parameters] and [data] to compute it from")
