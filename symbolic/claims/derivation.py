@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -32,12 +32,14 @@ from ..spec.layered_network import LayeredNetwork
 from ..spec.layers import build_layered
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
+from ..spec.optimizers import parse_training
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
 CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample"}
-TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer"}
+TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer",
+            "optimizer", "regularization"}
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
@@ -47,6 +49,7 @@ MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth
 MAX_CLAIM_EXPONENT = 1_000
 _LINE_KEY = "derivcheck header line 3f1c"
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
+_STATE_OF = re.compile(r"^(?P<word>[A-Za-z][A-Za-z_]*)\((?P<inner>[^()]*)\)$")
 _DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
 
 
@@ -142,6 +145,9 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
     """An alias or canonical name → checked canonical Name."""
     key = text.strip()
     target = aliases.get(key, key)
+    state = _STATE_OF.match(key)  # optimizer state of an aliased parameter: m(w5)
+    if key not in aliases and state and state["inner"].strip() in aliases:
+        target = f"{state['word']}({aliases[state['inner'].strip()]})"
     try:
         return parse_name(target).check(network)
     except DerivcheckError as err:
@@ -325,8 +331,16 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
             x=data.get("x"),
             y=data.get("y"),
         )
+        if ("optimizer" in doc or "regularization" in doc) and not isinstance(network, Network):
+            raise DerivcheckError("[optimizer] and [regularization] are not supported with [[layer]] lists yet; "
+                                  "use the dense layers = [...] form")
+        optimizer, regularization = parse_training(doc.get("optimizer"), doc.get("regularization"),
+                                                   network.parameter_names()) if isinstance(network, Network) else (None, None)
     except DerivcheckError as err:
         raise _fail(path, str(err)) from None
+    if optimizer is not None and (not optimizer.plain or optimizer.state or regularization.l2):
+        network = replace(network, optimizer=None if optimizer.plain and not optimizer.state else optimizer,
+                          regularization=regularization if regularization.l2 else None)
     aliases = doc.get("aliases", {})
     if not isinstance(aliases, dict):
         raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")

@@ -1,0 +1,191 @@
+"""Trajectories of an optimizer or a penalty: exact/certified for short runs, float64 beyond, saying which.
+
+Contract
+--------
+:class:`TrainedTrajectory` serves :class:`symbolic.truth.trajectory.Trajectory` for a network
+whose updates are more than plain θ ← θ − η g (:func:`symbolic.truth.optimize.trained`):
+
+* :meth:`~TrainedTrajectory.optimized` — the :class:`~symbolic.truth.optimize.Update` after ``n``
+  updates (n ≤ ``EXACT_UPDATES``) with a mistake applied or not: exact rationals where the
+  arithmetic is rational, else certified balls, the precision raised (320, 1,280, 5,120, 20,480
+  bits) until every parameter and state ball is narrower than 2^-``PINNED_BITS`` of its
+  magnitude (60 digits and more) — or one sentence when even 20,480 bits cannot;
+* :meth:`~TrainedTrajectory.after` — the parameters as Fractions (a ball's midpoint; its radius
+  is below 10^-66 of it), beyond ``EXACT_UPDATES`` the float64 run's values taken exactly;
+* :meth:`~TrainedTrajectory.state_value` — an optimizer-state claim (``m(W1[1,1])``,
+  ``velocity(b2)``, ``m_hat(…)``, ``step(…)``) as a SymPy number;
+* :meth:`~TrainedTrajectory.float_after` — float64 parameters and state after ``n`` updates: the
+  generated plain-float update of :mod:`symbolic.truth.compiled_update` (``trained=True``) for
+  small networks, :func:`numeric.optimizers.optimize` otherwise (and for Sutskever's Nesterov);
+* :meth:`~TrainedTrajectory.describe` — "exact through 3 adam update(s)", "certified balls
+  through …", "float64 trajectory of 10,000 adam updates, then exact".
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable, Mapping
+
+import mpmath
+import numpy as np
+import sympy as sp
+from flint import fmpq
+
+import numeric
+from numeric.optimizers import Settings, optimize
+from ..spec.errors import DerivcheckError
+from ..spec.names import Name
+from ..spec.network import Network
+from ..spec.optimizers import PLAIN_SGD, STEP
+from .balls import Undecided, to_fraction, to_mpf
+from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
+from .optimize import OptimizerRun, Update, pinned, trained
+from .ops import NO_MISTAKES, Mistakes
+
+__all__ = ["TrainedTrajectory", "trained", "EXACT_UPDATES", "PINNED_BITS", "PLAIN_WORK"]
+
+EXACT_UPDATES = 2_000
+PINNED_BITS = 220  # 2^-220 ≈ 10^-66: a ball this narrow pins 60 digits and the verdicts taken from them
+PRECISIONS = (320, 1280, 5120, 20480)
+PLAIN_WORK = 500  # parameters x samples up to which the generated plain-float update runs
+DIGITS = 60
+
+Start = Mapping[str, Fraction]
+
+
+def _key(start: Start) -> tuple:
+    return tuple(sorted(start.items()))
+
+
+def _sympy(v) -> sp.Expr:
+    if type(v) is fmpq:
+        return sp.Rational(int(v.p), int(v.q))
+    if isinstance(v, float):
+        f = Fraction(v)
+        return sp.Rational(f.numerator, f.denominator)
+    with mpmath.workdps(DIGITS):
+        return sp.Float(to_mpf(v), DIGITS)
+
+
+class TrainedTrajectory:
+    """An optimizer's trajectories of one network (see the module contract)."""
+
+    def __init__(self, network: Network, float_data: Callable[[], tuple]):
+        self.network = network
+        self.optimizer = network.optimizer or PLAIN_SGD
+        self._float_data = float_data
+        self._runs: dict = {}
+        self._floats: dict = {}
+        self._compiled: dict = {}
+
+    # --------------------------------------------------------------------------- exact
+    def optimized(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> Update:
+        key = (_key(start), mistakes)
+        for prec in PRECISIONS:
+            run = self._runs.get(key)
+            if run is None or run.prec < prec:
+                run = self._runs[key] = OptimizerRun(self.network, start, mistakes, prec)
+            try:
+                update = run.at(n)
+            except Undecided:
+                continue
+            values = [*update.params.values(), *(v for d in update.state.values() for v in d.values())]
+            if all(pinned(v, PINNED_BITS) for v in values):
+                return update
+        raise DerivcheckError(f"the {self.optimizer.name} trajectory of {n:,} update(s) could not be certified to "
+                              f"{DIGITS} digits even with {PRECISIONS[-1]:,}-bit balls")
+
+    def after(self, start: Start, n: int) -> dict[str, Fraction]:
+        if n <= EXACT_UPDATES:
+            return {k: to_fraction(v) for k, v in self.optimized(start, n).params.items()}
+        params = self.float_after(start, n)[0]
+        if not all(np.isfinite(v) for v in params.values()):
+            raise DerivcheckError(f"the float64 {self.optimizer.name} trajectory of {n:,} updates is not finite")
+        return {k: Fraction(v) for k, v in params.items()}
+
+    def describe(self, start: Start, n: int) -> str:
+        name = self.optimizer.name
+        if n > EXACT_UPDATES:
+            return f"float64 trajectory of {n:,} {name} updates, then exact"
+        update = self.optimized(start, n)
+        exact = all(type(v) is fmpq for v in update.params.values())
+        return (f"exact through {n:,} {name} update(s)" if exact else
+                f"certified balls through {n:,} {name} update(s), then exact at their midpoints")
+
+    def state_value(self, start: Start, n: int, name: Name, mistakes: Mistakes = NO_MISTAKES) -> sp.Expr:
+        """The claim ``name`` (a state word of a parameter) after ``n`` updates."""
+        word, parameter = name.kind, str(name.parameter)
+        per_update = word == STEP or word in self.optimizer.rule.derived
+        if per_update and n == 0:
+            raise DerivcheckError(f"{name} belongs to an update; claim it with after = 1 or more")
+        if n > EXACT_UPDATES:
+            return _sympy(self._float_state(start, n, word, parameter, mistakes))
+        update = self.optimized(start, n, mistakes)
+        if word == STEP:
+            return _sympy(update.step.get(parameter, fmpq(0)))
+        if per_update:
+            if parameter not in update.derived.get(word, {}):
+                raise DerivcheckError(f"{parameter} is not updated (update_biases = false), so it has no {word}")
+            return _sympy(update.derived[word][parameter])
+        return _sympy(update.state[word][parameter])
+
+    # --------------------------------------------------------------------------- float64
+    def float_after(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> tuple[dict, dict]:
+        """Float64 parameters and state ``(state, parameter) -> value`` after ``n`` updates."""
+        if mistakes.loss_scale != 1 or mistakes.sign != 1 or mistakes.fprime != "true" or mistakes.sequential:
+            raise DerivcheckError("this mistake is not replayed on a float64 optimizer trajectory")
+        key = (_key(start), mistakes)
+        runs = self._floats.setdefault(key, {})
+        if n not in runs:
+            done = max((k for k in runs if k <= n), default=None)
+            if done is None:
+                values = self.network.parameter_values()
+                values.update(start)
+                opt = self.optimizer
+                state = {(s, k): float(opt.initial(s, k)) for s in opt.rule.state for k in values}
+                done, last = 0, ({k: float(v) for k, v in values.items()}, state)
+            else:
+                last = runs[done]
+            if n - done > 1:
+                last = runs[n - 1] = self._float_steps(last, done, n - done - 1, mistakes)
+                done = n - 1
+            runs[n] = self._float_steps(last, done, n - done, mistakes)
+        return runs[n]
+
+    def _float_state(self, start: Start, n: int, word: str, parameter: str, mistakes: Mistakes) -> float:
+        params, state = self.float_after(start, n, mistakes)
+        if word == STEP:
+            return params[parameter] - self.float_after(start, n - 1, mistakes)[0][parameter]
+        if word in ("m_hat", "v_hat"):
+            h, t = self.optimizer.h, self.optimizer.t0 + n
+            beta = float(h["beta1" if word == "m_hat" else "beta2"])
+            return state[(word[0], parameter)] / (1 - beta ** t)
+        return state[(word, parameter)]
+
+    def _float_steps(self, last: tuple, done: int, steps: int, mistakes: Mistakes) -> tuple[dict, dict]:
+        net, opt = self.network, self.optimizer
+        params, state = last
+        ub = net.update_biases if mistakes.update_biases is None else mistakes.update_biases
+        t0 = opt.t0 + done
+        n_params, m = len(params), len(net.x)
+        if n_params * m <= PLAIN_WORK and not (opt.rule.lookahead is not None and opt.convention == "sutskever"):
+            if ub not in self._compiled:
+                self._compiled[ub] = compile_update(net, ub, trained=True)
+            code: CompiledUpdate = self._compiled[ub]
+            try:
+                return code.run_trained(params, state, t0, steps, float(net.learning_rate), self._float_data())
+            except FloatTrouble:
+                pass
+        if opt.variant or (net.regularization is not None and net.regularization.decoupled):
+            raise DerivcheckError("this update variant is replayed on float64 trajectories of small networks only")
+        arch = net.architecture
+        X, Y = net.numeric_data()
+        reg = net.regularization
+        settings = Settings(opt.name, float(net.learning_rate), {k: float(v) for k, v in opt.h.items()},
+                            opt.convention, float(reg.l2) if reg is not None else 0.0,
+                            reg.convention if reg is not None else "half",
+                            reg.include_biases if reg is not None else False, ub)
+        arrays = numeric.unflatten(arch, params)
+        st = {s: numeric.unflatten(arch, {k: state[(s, k)] for k in params}) for s in opt.rule.state}
+        run = optimize(arch, arrays, X, Y, settings, steps, st, t0)
+        flat_state = {(s, k): v for s in opt.rule.state for k, v in numeric.flatten(arch, run.state[s]).items()}
+        return numeric.flatten(arch, run.params), flat_state
