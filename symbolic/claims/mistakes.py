@@ -24,6 +24,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.replay import Mistakes
 from .derivation import Claim
 from .layer_mistakes import LAYER_MISTAKES
+from .optimizer_mistakes import OPTIMIZER_MISTAKES
 from .verdict import Verdict, judge, printed_unit
 
 __all__ = ["Mistake", "MISTAKES", "diagnose"]
@@ -167,6 +168,7 @@ MISTAKES: list[Mistake] = [
             "updated before the hidden-layer gradients were computed)",
             lambda ctx, c: c.after > 0 and ctx.network.depth >= 2, _replayed(Mistakes(sequential=True))),
     *LAYER_MISTAKES,  # batch/layer norm and dropout backward (symbolic.claims.layer_mistakes)
+    *OPTIMIZER_MISTAKES,  # optimizers and the L2 penalty (symbolic/claims/optimizer_mistakes.py)
 ]
 
 

@@ -42,7 +42,7 @@ VARIANTS = ("eps_inside", "bias_correction", "t_offset", "reset_every_step")
 
 
 def did_you_mean(word: str, choices) -> str:
-    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
@@ -211,8 +211,9 @@ def _number(value: Any, what: str, low: Fraction | None = None, high: Fraction |
             open_high: bool = False) -> Fraction:
     x = exact_number(value, what)
     if low is not None and x < low or high is not None and (x > high or (open_high and x == high)):
-        bound = f"from {low} to below {high}" if open_high else f"from {low} to {high}"
-        raise DerivcheckError(f"{what} is {_short_number(x)}; it must lie {bound}.")
+        bound = f"be {low} or more" if high is None else (f"lie from {low} to below {high}" if open_high else
+                                                          f"lie from {low} to {high}")
+        raise DerivcheckError(f"{what} is {_short_number(x)}; it must {bound}.")
     return x
 
 
