@@ -61,6 +61,14 @@ class OptimizerRule:
     latex: tuple[str, ...] = ()  # update lines as documents print them (per convention: latex_sutskever)
     latex_sutskever: tuple[str, ...] = ()
     text: str = ""
+    # documents: (lhs, rhs template, value key) lines of one update's arithmetic; placeholders are g, theta,
+    # t, lr, the hyperparameters, each state before ("m0") and after ("m"), derived values, step and new
+    arithmetic: tuple[tuple[str, str, str], ...] = ()
+    arithmetic_sutskever: tuple[tuple[str, str, str], ...] = ()
+    float_prelude: Callable | None = None  # plain-float lines run once per update (Adam's bias corrections)
+
+    def arithmetic_for(self, convention: str) -> tuple[tuple[str, str, str], ...]:
+        return self.arithmetic_sutskever if convention == "sutskever" and self.arithmetic_sutskever else self.arithmetic
 
 
 _MOMENTUM_LATEX = (r"v \leftarrow \mu v + g", r"\theta \leftarrow \theta - \eta v")
@@ -69,39 +77,60 @@ _ADAM_LATEX = (r"m \leftarrow \beta_1 m + (1 - \beta_1) g", r"v \leftarrow \beta
                r"\hat m = m / (1 - \beta_1^t), \quad \hat v = v / (1 - \beta_2^t)",
                r"\theta \leftarrow \theta - \eta \hat m / (\sqrt{\hat v} + \epsilon)")
 
+_MOMENTUM_ARITHMETIC = ((r"v", r"{momentum} \cdot {velocity0} + {g}", "velocity"),
+                        (r"\theta^{+}", r"{theta} - {lr} \cdot {velocity}", "new"))
+_SUTSKEVER_ARITHMETIC = ((r"v", r"{momentum} \cdot {velocity0} - {lr} \cdot {g}", "velocity"),
+                         (r"\theta^{+}", r"{theta} + {velocity}", "new"))
+_ADAM_ARITHMETIC = ((r"m", r"{beta1} \cdot {m0} + (1 - {beta1}) \cdot {g}", "m"),
+                    (r"v", r"{beta2} \cdot {v0} + (1 - {beta2}) \cdot {g}^2", "v"),
+                    (r"\hat m", r"{m} / (1 - {beta1}^{{{t}}})", "m_hat"),
+                    (r"\hat v", r"{v} / (1 - {beta2}^{{{t}}})", "v_hat"),
+                    (r"\theta^{+}", r"{theta} - {lr} \cdot {m_hat} / (\sqrt{{{v_hat}}} + {eps})", "new"))
+
 OPTIMIZERS: dict[str, OptimizerRule] = {
-    "sgd": OptimizerRule("sgd", {}, (), U.sgd, U.sgd_code, latex=(r"\theta \leftarrow \theta - \eta g",),
+    "sgd": OptimizerRule("sgd", {}, (), U.sgd, U.sgd_code,
+                         arithmetic=((r"\theta^{+}", r"{theta} - {lr} \cdot {g}", "new"),), latex=(r"\theta \leftarrow \theta - \eta g",),
                          text="θ ← θ − η g"),
     "momentum": OptimizerRule(
         "momentum", {"momentum": F(9, 10)}, ("velocity",), U.momentum, U.momentum_code,
         words={"velocity": "velocity", "v": "velocity"}, conventions=CONVENTIONS, latex=_MOMENTUM_LATEX,
-        latex_sutskever=_SUTSKEVER_LATEX, text="pytorch: v ← μ v + g; θ ← θ − η v  |  sutskever: v ← μ v − η g; θ ← θ + v"),
+        latex_sutskever=_SUTSKEVER_LATEX, arithmetic=_MOMENTUM_ARITHMETIC, arithmetic_sutskever=_SUTSKEVER_ARITHMETIC,
+        text="pytorch: v ← μ v + g; θ ← θ − η v  |  sutskever: v ← μ v − η g; θ ← θ + v"),
     "nesterov": OptimizerRule(
         "nesterov", {"momentum": F(9, 10)}, ("velocity",), U.nesterov,
         U.nesterov_code, words={"velocity": "velocity", "v": "velocity"},
         lookahead=U.nesterov_lookahead, conventions=CONVENTIONS,
         latex=(r"v \leftarrow \mu v + g", r"\theta \leftarrow \theta - \eta (g + \mu v)"),
         latex_sutskever=(r"v \leftarrow \mu v - \eta \nabla L(\theta + \mu v)", r"\theta \leftarrow \theta + v"),
+        arithmetic=((r"v", r"{momentum} \cdot {velocity0} + {g}", "velocity"),
+                    (r"\theta^{+}", r"{theta} - {lr} \cdot ({g} + {momentum} \cdot {velocity})", "new")),
+        arithmetic_sutskever=_SUTSKEVER_ARITHMETIC,
         text="pytorch: v ← μ v + g; θ ← θ − η (g + μ v)  |  sutskever: v ← μ v − η ∇L(θ + μ v); θ ← θ + v"),
     "adagrad": OptimizerRule(
         "adagrad", {"eps": F(1, 10 ** 10)}, ("G",), U.adagrad, U.adagrad_code, words={"G": "G"},
         variants=("eps_inside",),
         latex=(r"G \leftarrow G + g^2", r"\theta \leftarrow \theta - \eta g / (\sqrt{G} + \epsilon)"),
+        arithmetic=((r"G", r"{G0} + {g}^2", "G"),
+                    (r"\theta^{+}", r"{theta} - {lr} \cdot {g} / (\sqrt{{{G}}} + {eps})", "new")),
         text="G ← G + g²; θ ← θ − η g / (√G + ε)"),
     "rmsprop": OptimizerRule(
         "rmsprop", {"rho": F(99, 100), "eps": F(1, 10 ** 8)}, ("s",), U.rmsprop, U.rmsprop_code,
         words={"s": "s", "v": "s"}, variants=("eps_inside",),
         latex=(r"s \leftarrow \rho s + (1 - \rho) g^2", r"\theta \leftarrow \theta - \eta g / (\sqrt{s} + \epsilon)"),
+        arithmetic=((r"s", r"{rho} \cdot {s0} + (1 - {rho}) \cdot {g}^2", "s"),
+                    (r"\theta^{+}", r"{theta} - {lr} \cdot {g} / (\sqrt{{{s}}} + {eps})", "new")),
         text="s ← ρ s + (1−ρ) g²; θ ← θ − η g / (√s + ε)"),
     "adam": OptimizerRule(
         "adam", {"beta1": F(9, 10), "beta2": F(999, 1000), "eps": F(1, 10 ** 8)}, ("m", "v"), U.adam, U.adam_code,
         words={"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"}, derived=("m_hat", "v_hat"),
-        variants=VARIANTS[:3], latex=_ADAM_LATEX,
+        variants=VARIANTS[:3], latex=_ADAM_LATEX, arithmetic=_ADAM_ARITHMETIC, float_prelude=U.adam_prelude,
         text="m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; m̂ = m/(1−β1ᵗ); v̂ = v/(1−β2ᵗ); θ ← θ − η m̂/(√v̂ + ε)"),
     "adamw": OptimizerRule(
         "adamw", {"beta1": F(9, 10), "beta2": F(999, 1000), "eps": F(1, 10 ** 8), "weight_decay": F(1, 100)},
         ("m", "v"), U.adam, U.adam_code, words={"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"},
-        derived=("m_hat", "v_hat"), variants=VARIANTS[:3],
+        derived=("m_hat", "v_hat"), variants=VARIANTS[:3], float_prelude=U.adam_prelude,
+        arithmetic=_ADAM_ARITHMETIC[:4] + ((r"\theta^{+}", r"{theta} - {lr} \cdot {m_hat} / (\sqrt{{{v_hat}}} + {eps}) - "
+                                            r"{lr} \cdot {weight_decay} \cdot {theta}", "new"),),
         latex=_ADAM_LATEX[:3] + (r"\theta \leftarrow \theta - \eta \hat m / (\sqrt{\hat v} + \epsilon) - \eta \lambda \theta",),
         text="as adam, then θ ← θ − η λ θ (decoupled weight decay, λ = weight_decay)"),
 }

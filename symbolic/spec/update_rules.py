@@ -15,7 +15,7 @@ builds (never user text) and hyperparameters printed as float literals. The rule
 from __future__ import annotations
 
 __all__ = ["sgd", "momentum", "nesterov", "nesterov_lookahead", "adagrad", "rmsprop", "adam",
-           "sgd_code", "momentum_code", "nesterov_code", "adagrad_code", "rmsprop_code", "adam_code"]
+           "sgd_code", "momentum_code", "nesterov_code", "adagrad_code", "rmsprop_code", "adam_code", "adam_prelude"]
 
 
 def sgd(D, th, g, s, t, h, conv, v, decays):
@@ -115,8 +115,8 @@ def adam_code(p, g, s, h, t, conv, v, decays):
     m, sq = s["m"], s["v"]
     lines = [f"{m} = {h['beta1']} * {m} + (1.0 - {h['beta1']}) * {g}",
              f"{sq} = {h['beta2']} * {sq} + (1.0 - {h['beta2']}) * {g} * {g}"]
-    corrected = f"({sq} / {_float_correction(h['beta2'], t, v)})"
-    step = f"{h['lr']} * ({m} / {_float_correction(h['beta1'], t, v)}) / {_float_root(corrected, h, v)}"
+    corrected = f"({sq} / bc2_)"  # the corrections 1 − βᵗ are computed once per update (adam_prelude)
+    step = f"{h['lr']} * ({m} / bc1_) / {_float_root(corrected, h, v)}"
     if decays and "weight_decay" in h:
         return lines + [f"{p} -= {step} + {h['lr']} * {h['weight_decay']} * {p}"]
     return lines + [f"{p} -= {step}"]
@@ -125,3 +125,8 @@ def adam_code(p, g, s, h, t, conv, v, decays):
 
 def nesterov_code(p, g, s, h, t, conv, v, decays):
     return momentum_code(p, g, s, h, t, conv, v, decays, nesterov=True)
+
+
+def adam_prelude(h, t, v):
+    """Once per update: the bias corrections bc1_ = 1 − β1ᵗ and bc2_ = 1 − β2ᵗ of :func:`adam_code`."""
+    return [f"bc1_ = {_float_correction(h['beta1'], t, v)}", f"bc2_ = {_float_correction(h['beta2'], t, v)}"]

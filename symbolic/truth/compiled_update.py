@@ -203,7 +203,7 @@ def _trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], 
     updated = [k for k in params if parse_name(k).kind == "W" or update_biases]
     grads = p.gradient_exprs()
     printer = _Printer()
-    names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", *_BUILTINS}
+    names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", "bc1_", "bc2_", *_BUILTINS}
     body = [(t.name, printer.doprint(e)) for t, e in _assignments(p, [grads[k] for k in updated])]
     ident = {k: _ident(p.params[k].name) for k in params}
     states = [f"{s}_{ident[k]}" for s in rule.state for k in params]
@@ -222,6 +222,8 @@ def _trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], 
         lines += [f"{ind}{s} = 0.0" for s in states] + [f"{ind}t_ = 1 + {variant.get('t_offset', 0)}"]
     else:
         lines.append(f"{ind}t_ = t0 + step_ + 1 + {variant.get('t_offset', 0)}")
+    if rule.float_prelude is not None:
+        lines += [ind + line for line in rule.float_prelude(hyper, "t_", variant)]
     if not single:
         lines += [f"{ind}s_{ident[k]} = 0.0" for k in updated] + [f"{ind}for {', '.join(data)} in data:"]
     lines += [f"{inner}{t} = {e}" for t, e in body]

@@ -86,6 +86,7 @@ class Update:
     derived: dict = field(default_factory=dict)  # m_hat, v_hat -> {parameter: value}
     step: dict = field(default_factory=dict)  # parameter -> Δθ of this update
     t: int = 0
+    grad: dict = field(default_factory=dict)  # parameter -> the gradient this update used (penalty included)
 
 
 class OptimizerRun:
@@ -158,7 +159,7 @@ class OptimizerRun:
                 derived.setdefault(name, {})[k] = v
             params[k] = self._tame(new)
             step[k] = params[k] - last.params[k]
-        return Update(params, state, derived, step, t)
+        return Update(params, state, derived, step, t, grads)
 
     def _tame(self, v):
         if type(v) is fmpq and v.height_bits() > MAX_HEIGHT * self.prec:
