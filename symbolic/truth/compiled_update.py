@@ -48,6 +48,7 @@ import keyword
 import math
 import re
 import time
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -61,7 +62,7 @@ from ..spec.optimizers import PLAIN_SGD
 from ..spec.rules import ACTIVATIONS
 from .program import Structured
 
-__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS"]
+__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source"]
 
 MAX_PARAMETERS = 2_000
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -124,7 +125,7 @@ def compile_update(network: Network, update_biases: bool | None = None,
                    program: Structured | None = None, trained: bool = False) -> CompiledUpdate:
     """Generate, check, compile and return the update code of ``network``.
 
-    ``trained``: the update is the network's optimizer and penalty (:func:`_trained_source`); the
+    ``trained``: the update is the network's optimizer and penalty (:func:`trained_source`); the
     function then takes ``t0`` and the state after the parameters and returns both.
     """
     if len(network.parameter_names()) > MAX_PARAMETERS:
@@ -133,7 +134,7 @@ def compile_update(network: Network, update_biases: bool | None = None,
     start = time.perf_counter()
     p = program if program is not None else Structured(network)
     ub = network.update_biases if update_biases is None else update_biases
-    source, names, params = _trained_source(p, ub) if trained else _source(p, ub)
+    source, names, params = trained_source(p, ub) if trained else _source(p, ub)
     _verify(source, names)
     namespace: dict = {"__builtins__": dict(_BUILTINS), "math": math}
     exec(compile(source, f"<derivcheck update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
@@ -190,7 +191,7 @@ def _source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str
     return "\n".join(lines) + "\n", names, params
 
 
-def _trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str]]:
+def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str]]:
     """The update of the network's optimizer and penalty: per step the gradient ``g_θ`` of every moving
     parameter (the penalty's 2c·θ added), then the rule table's ``float_code`` lines per parameter over the
     state identifiers ``<state>_θ``; ``t_`` is the step number (``t0`` + 1 for the first)."""
@@ -208,7 +209,7 @@ def _trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], 
     ident = {k: _ident(p.params[k].name) for k in params}
     states = [f"{s}_{ident[k]}" for s in rule.state for k in params]
     data = [sym.name for sym in p.x + p.y]
-    hyper = {k: repr(float(v)) for k, v in opt.h.items()}
+    hyper = {k: _quotient(v) for k, v in opt.h.items()}  # exact over balls (ball_update), folded to floats here
     hyper["lr"] = "lr"
     names.update(ident.values(), states, data, (t for t, _ in body), (f"g_{ident[k]}" for k in updated),
                  (f"s_{ident[k]}" for k in updated), (f"o_{ident[k]}" for k in updated))
@@ -236,18 +237,25 @@ def _trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], 
             lines.append(f"{ind}{gid} = s_{x} / m")
         penalized = reg is not None and reg.l2 and reg.applies(k)
         if penalized and not reg.decoupled:
-            lines.append(f"{ind}{gid} += {float(2 * reg.coefficient)!r} * {x}")
+            lines.append(f"{ind}{gid} += {_quotient(2 * reg.coefficient)} * {x}")
         if penalized and reg.decoupled:
             lines.append(f"{ind}o_{x} = {x}")
         decays = reg.applies(k) if reg is not None else k.startswith("W")
         lines += [ind + line for line in rule.float_code(x, gid, {s: f"{s}_{x}" for s in rule.state}, hyper, "t_",
                                                          opt.convention, variant, decays)]
         if penalized and reg.decoupled:
-            lines.append(f"{ind}{x} -= lr * {float(reg.l2)!r} * o_{x}")
+            lines.append(f"{ind}{x} -= lr * {_quotient(reg.l2)} * o_{x}")
     lines.append(f"    return ({', '.join([ident[k] for k in params] + states)},)")
     for n in names:
         _ident(n)
     return "\n".join(lines) + "\n", names, params
+
+
+def _quotient(x) -> str:
+    """An exact rational hyperparameter as integer quotient text, ``(9/10)``: Python folds it to the float
+    0.9 when compiling, :mod:`symbolic.truth.ball_update` rewrites it to the exact ball quotient."""
+    x = Fraction(x)
+    return f"({x.numerator}/{x.denominator})" if x.denominator != 1 else f"({x.numerator})"
 
 
 def _assignments(p: Structured, wanted: Sequence[Expr]) -> list[tuple[sp.Symbol, Expr]]:

@@ -11,14 +11,17 @@ whose updates are more than plain θ ← θ − η g (:func:`symbolic.truth.opti
   bits) until every parameter and state ball is narrower than 2^-``PINNED_BITS`` of its
   magnitude (60 digits and more) — or one sentence when even 20,480 bits cannot;
 * :meth:`~TrainedTrajectory.after` — the parameters as Fractions (a ball's midpoint; its radius
-  is below 10^-66 of it), beyond ``EXACT_UPDATES`` the float64 run's values taken exactly;
+  is below 10^-66 of it); beyond ``EXACT_UPDATES`` :meth:`~TrainedTrajectory.balls`: the generated
+  update run over balls (:mod:`symbolic.truth.ball_update`), certified the same way, up to
+  ``BALL_WORK`` parameters × samples × updates — beyond, one sentence (float64 is never a verdict);
 * :meth:`~TrainedTrajectory.state_value` — an optimizer-state claim (``m(W1[1,1])``,
   ``velocity(b2)``, ``m_hat(…)``, ``step(…)``) as a SymPy number;
-* :meth:`~TrainedTrajectory.float_after` — float64 parameters and state after ``n`` updates: the
+* :meth:`~TrainedTrajectory.float_after` — float64 parameters and state after ``n`` updates (for
+  mistake replays beyond 2,000 updates, a screen, and for ``derivcheck train``'s speed): the
   generated plain-float update of :mod:`symbolic.truth.compiled_update` (``trained=True``) for
   small networks, :func:`numeric.optimizers.optimize` otherwise (and for Sutskever's Nesterov);
 * :meth:`~TrainedTrajectory.describe` — "exact through 3 adam update(s)", "certified balls
-  through …", "float64 trajectory of 10,000 adam updates, then exact".
+  through …", "certified ball trajectory of 10,000 adam updates, …".
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from typing import Callable, Mapping
 import mpmath
 import numpy as np
 import sympy as sp
-from flint import fmpq
+from flint import arb, fmpq
 
 import numeric
 from numeric.optimizers import Settings, optimize
@@ -36,17 +39,19 @@ from ..spec.errors import DerivcheckError
 from ..spec.names import Name
 from ..spec.network import Network
 from ..spec.optimizers import PLAIN_SGD, STEP
-from .balls import Undecided, to_fraction, to_mpf
-from .compiled_update import CompiledUpdate, FloatTrouble, compile_update
+from .ball_update import compile_ball_update
+from .balls import Undecided, exact, to_fraction, to_mpf, workprec
+from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
 from .optimize import OptimizerRun, Update, pinned, trained
 from .ops import NO_MISTAKES, Mistakes
 
-__all__ = ["TrainedTrajectory", "trained", "EXACT_UPDATES", "PINNED_BITS", "PLAIN_WORK"]
+__all__ = ["TrainedTrajectory", "as_sympy", "trained", "EXACT_UPDATES", "PINNED_BITS", "PLAIN_WORK", "BALL_WORK"]
 
 EXACT_UPDATES = 2_000
 PINNED_BITS = 220  # 2^-220 ≈ 10^-66: a ball this narrow pins 60 digits and the verdicts taken from them
 PRECISIONS = (320, 1280, 5120, 20480)
 PLAIN_WORK = 500  # parameters x samples up to which the generated plain-float update runs
+BALL_WORK = 2_500_000  # parameters x samples x updates of a certified trajectory beyond EXACT_UPDATES
 DIGITS = 60
 
 Start = Mapping[str, Fraction]
@@ -56,7 +61,8 @@ def _key(start: Start) -> tuple:
     return tuple(sorted(start.items()))
 
 
-def _sympy(v) -> sp.Expr:
+def as_sympy(v) -> sp.Expr:
+    """An fmpq, a float or a ball's midpoint (60 digits) as a SymPy number."""
     if type(v) is fmpq:
         return sp.Rational(int(v.p), int(v.q))
     if isinstance(v, float):
@@ -76,6 +82,8 @@ class TrainedTrajectory:
         self._runs: dict = {}
         self._floats: dict = {}
         self._compiled: dict = {}
+        self._balls: dict = {}
+        self._ball_code = None
 
     # --------------------------------------------------------------------------- exact
     def optimized(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> Update:
@@ -97,15 +105,44 @@ class TrainedTrajectory:
     def after(self, start: Start, n: int) -> dict[str, Fraction]:
         if n <= EXACT_UPDATES:
             return {k: to_fraction(v) for k, v in self.optimized(start, n).params.items()}
-        params = self.float_after(start, n)[0]
-        if not all(np.isfinite(v) for v in params.values()):
-            raise DerivcheckError(f"the float64 {self.optimizer.name} trajectory of {n:,} updates is not finite")
-        return {k: Fraction(v) for k, v in params.items()}
+        return {k: to_fraction(v) for k, v in self.balls(start, n)[0].items()}
+
+    def balls(self, start: Start, n: int) -> tuple[dict, dict]:
+        """Beyond ``EXACT_UPDATES``: the generated update over balls (:mod:`symbolic.truth.ball_update`),
+        certified like the short runs; parameters and state ``(state, parameter)``, cached."""
+        key = (_key(start), n)
+        if key in self._balls:
+            return self._balls[key]
+        net, opt = self.network, self.optimizer
+        P, m = len(net.parameter_names()), len(net.x)
+        if P * m * n > BALL_WORK or P > MAX_PARAMETERS or (opt.rule.lookahead is not None and opt.convention == "sutskever"):
+            raise DerivcheckError(f"{n:,} {opt.name} updates of this network ({P:,} parameters x {m:,} sample(s)) are "
+                                  f"beyond what a certified trajectory runs ({BALL_WORK:,} steps; Sutskever's Nesterov up "
+                                  f"to {EXACT_UPDATES:,} updates), and float64 is a screen, not a verdict")
+        if self._ball_code is None:
+            self._ball_code = compile_ball_update(net, trained=True)
+        code = self._ball_code
+        values = net.parameter_values()
+        values.update(start)
+        keys = [(s, k) for s in opt.rule.state for k in code.parameters]
+        for prec in PRECISIONS[:3]:
+            with workprec(prec):
+                data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(net.x, net.y)]
+                out = code.function(n, arb(exact(net.learning_rate)), data, opt.t0,
+                                    *[arb(exact(values[k])) for k in code.parameters],
+                                    *[arb(exact(opt.initial(s, k))) for s, k in keys])
+            out = [v if isinstance(v, arb) else arb(v) for v in out]
+            if all(v.is_finite() and pinned(v, PINNED_BITS) for v in out):
+                P = len(code.parameters)
+                self._balls[key] = dict(zip(code.parameters, out[:P])), dict(zip(keys, out[P:]))
+                return self._balls[key]
+        raise DerivcheckError(f"the {opt.name} trajectory of {n:,} updates could not be certified to {DIGITS} digits "
+                              f"even with {PRECISIONS[2]:,}-bit balls")
 
     def describe(self, start: Start, n: int) -> str:
         name = self.optimizer.name
         if n > EXACT_UPDATES:
-            return f"float64 trajectory of {n:,} {name} updates, then exact"
+            return f"certified ball trajectory of {n:,} {name} updates, then exact at their midpoints"
         update = self.optimized(start, n)
         exact = all(type(v) is fmpq for v in update.params.values())
         return (f"exact through {n:,} {name} update(s)" if exact else
@@ -118,15 +155,15 @@ class TrainedTrajectory:
         if per_update and n == 0:
             raise DerivcheckError(f"{name} belongs to an update; claim it with after = 1 or more")
         if n > EXACT_UPDATES:
-            return _sympy(self._float_state(start, n, word, parameter, mistakes))
+            return as_sympy(self._ball_state(start, n, word, parameter, mistakes))
         update = self.optimized(start, n, mistakes)
         if word == STEP:
-            return _sympy(update.step.get(parameter, fmpq(0)))
+            return as_sympy(update.step.get(parameter, fmpq(0)))
         if per_update:
             if parameter not in update.derived.get(word, {}):
                 raise DerivcheckError(f"{parameter} is not updated (update_biases = false), so it has no {word}")
-            return _sympy(update.derived[word][parameter])
-        return _sympy(update.state[word][parameter])
+            return as_sympy(update.derived[word][parameter])
+        return as_sympy(update.state[word][parameter])
 
     # --------------------------------------------------------------------------- float64
     def float_after(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> tuple[dict, dict]:
@@ -151,14 +188,17 @@ class TrainedTrajectory:
             runs[n] = self._float_steps(last, done, n - done, mistakes)
         return runs[n]
 
-    def _float_state(self, start: Start, n: int, word: str, parameter: str, mistakes: Mistakes) -> float:
-        params, state = self.float_after(start, n, mistakes)
+    def _ball_state(self, start: Start, n: int, word: str, parameter: str, mistakes: Mistakes):
+        if mistakes != NO_MISTAKES:
+            raise DerivcheckError("mistakes are not replayed on certified trajectories beyond 2,000 updates")
+        params, state = self.balls(start, n)
         if word == STEP:
-            return params[parameter] - self.float_after(start, n - 1, mistakes)[0][parameter]
-        if word in ("m_hat", "v_hat"):
-            h, t = self.optimizer.h, self.optimizer.t0 + n
-            beta = float(h["beta1" if word == "m_hat" else "beta2"])
-            return state[(word[0], parameter)] / (1 - beta ** t)
+            before = self.balls(start, n - 1)[0] if n - 1 > EXACT_UPDATES else self.optimized(start, n - 1).params
+            return params[parameter] - before[parameter]
+        with workprec(PRECISIONS[2]):
+            for derived, (moment, beta) in {"m_hat": ("m", "beta1"), "v_hat": ("v", "beta2")}.items():
+                if word == derived:
+                    return state[(moment, parameter)] / (1 - exact(self.optimizer.h[beta]) ** (self.optimizer.t0 + n))
         return state[(word, parameter)]
 
     def _float_steps(self, last: tuple, done: int, steps: int, mistakes: Mistakes) -> tuple[dict, dict]:

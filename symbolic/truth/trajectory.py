@@ -61,7 +61,7 @@ from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compi
 from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
-from .trained import TrainedTrajectory, trained
+from .trained import TrainedTrajectory, as_sympy, trained
 
 __all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
            "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
@@ -244,8 +244,9 @@ class Trajectory:
         if n == 0:
             raise DerivcheckError(f"{name} belongs to an update; claim it with after = 1 or more")
         k = str(name.parameter)
-        step = self.after(start, n)[k] - self.after(start, n - 1)[k]
-        return sp.Rational(step.numerator, step.denominator)
+        now, before = (v if isinstance(v, arb) else exact(v) for v in (self.after(start, n)[k],
+                                                                        self.after(start, n - 1)[k]))
+        return as_sympy(now - before)
 
     def describe(self, start: Start, n: int) -> str:
         """:meth:`precision`, or for an optimizer's trajectory how its values were computed."""
