@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 import numeric
 from numeric.optimizers import Settings, optimize, penalty
 from .spec.optimizers import parse_training
@@ -44,6 +46,11 @@ def training_keys(args, network):
 
 def train_optimizer(network, lr: float, updates: int, show: int) -> int:
     """Per-step state of an optimizer / penalty run (numeric.optimizers)."""
+    with np.errstate(all="ignore"):  # a diverging run prints inf/nan, as numeric.train's does
+        return _report(network, lr, updates, show)
+
+
+def _report(network, lr: float, updates: int, show: int) -> int:
     opt, reg = network.optimizer, network.regularization
     arch = network.architecture
     X, Y = network.numeric_data()

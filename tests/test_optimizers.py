@@ -252,7 +252,8 @@ BAD_KEYS = [
     ({"name": "adam", "state": {"m": 1}}, None, "state(parameter)"),
     ({"name": "adam", "t0": -1}, None, "t0 is -1"),
     (None, {"l3": 0.1}, "did you mean 'l2'"),
-    (None, {"l2": -0.1}, "l2 is -0.1; it must be 0 or more"),
+    (None, {"l2": -0.1}, "l2 is -0.1; it must lie from 0 to 1000000"),
+    (None, {"l2": 1e300}, "l2 is 1e+300; it must lie from 0 to 1000000"),
     (None, {"l2": 0.1, "convention": "halve"}, "did you mean 'half'"),
     (None, {"l2": 0.1, "include_biases": "yes"}, "write true or false"),
 ]

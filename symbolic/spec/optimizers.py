@@ -220,7 +220,7 @@ NO_REGULARIZATION = Regularization()
 
 
 def _short_number(x: Fraction) -> str:
-    if x.denominator == 1:
+    if x.denominator == 1 and abs(x) < 10 ** 15:
         return str(x.numerator)
     text = f"{float(x):.12g}"
     return text if Fraction(text) == x else f"{x.numerator}/{x.denominator}"
@@ -327,7 +327,7 @@ def _parse_regularization(raw: Any) -> Regularization:
     for key in raw:
         if key not in REGULARIZATION_KEYS:
             raise _unknown("regularization", key, REGULARIZATION_KEYS)
-    l2 = _number(raw.get("l2", 0), "[regularization] l2", F(0))
+    l2 = _number(raw.get("l2", 0), "[regularization] l2", F(0), F(10 ** 6))
     convention = raw.get("convention", "half")
     if convention not in L2_CONVENTIONS:
         raise DerivcheckError(f"[regularization] convention {brief(convention)} is unknown"

@@ -45,7 +45,7 @@ from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compi
 from .optimize import OptimizerRun, Update, pinned, trained
 from .ops import NO_MISTAKES, Mistakes
 
-__all__ = ["TrainedTrajectory", "as_sympy", "trained", "EXACT_UPDATES", "PINNED_BITS", "PLAIN_WORK", "BALL_WORK"]
+__all__ = ["TrainedTrajectory", "as_sympy", "resume", "trained", "EXACT_UPDATES", "PINNED_BITS", "PLAIN_WORK", "BALL_WORK"]
 
 EXACT_UPDATES = 2_000
 PINNED_BITS = 220  # 2^-220 ≈ 10^-66: a ball this narrow pins 60 digits and the verdicts taken from them
@@ -70,6 +70,21 @@ def as_sympy(v) -> sp.Expr:
         return sp.Rational(f.numerator, f.denominator)
     with mpmath.workdps(DIGITS):
         return sp.Float(to_mpf(v), DIGITS)
+
+
+def resume(snapshots: dict, n: int, first: Callable[[], object], advance: Callable[[object, int, int], object]):
+    """The snapshot after ``n`` steps of a run: from the latest cached one at or before ``n`` (or ``first()``),
+    ``advance(last, done, steps)`` to ``n − 1`` and then one more, both cached, so that n − 1, n and n + 1
+    updates cost one run."""
+    if n not in snapshots:
+        done = max((k for k in snapshots if k <= n), default=None)
+        last = first() if done is None else snapshots[done]
+        done = done or 0
+        if n - done > 1:
+            last = snapshots[n - 1] = advance(last, done, n - done - 1)
+            done = n - 1
+        snapshots[n] = advance(last, done, n - done) if n > done else last
+    return snapshots[n]
 
 
 class TrainedTrajectory:
@@ -170,23 +185,15 @@ class TrainedTrajectory:
         """Float64 parameters and state ``(state, parameter) -> value`` after ``n`` updates."""
         if mistakes.loss_scale != 1 or mistakes.sign != 1 or mistakes.fprime != "true" or mistakes.sequential:
             raise DerivcheckError("this mistake is not replayed on a float64 optimizer trajectory")
-        key = (_key(start), mistakes)
-        runs = self._floats.setdefault(key, {})
-        if n not in runs:
-            done = max((k for k in runs if k <= n), default=None)
-            if done is None:
-                values = self.network.parameter_values()
-                values.update(start)
-                opt = self.optimizer
-                state = {(s, k): float(opt.initial(s, k)) for s in opt.rule.state for k in values}
-                done, last = 0, ({k: float(v) for k, v in values.items()}, state)
-            else:
-                last = runs[done]
-            if n - done > 1:
-                last = runs[n - 1] = self._float_steps(last, done, n - done - 1, mistakes)
-                done = n - 1
-            runs[n] = self._float_steps(last, done, n - done, mistakes)
-        return runs[n]
+        def first() -> tuple[dict, dict]:
+            values = self.network.parameter_values()
+            values.update(start)
+            opt = self.optimizer
+            state = {(s, k): float(opt.initial(s, k)) for s in opt.rule.state for k in values}
+            return {k: float(v) for k, v in values.items()}, state
+
+        runs = self._floats.setdefault((_key(start), mistakes), {})
+        return resume(runs, n, first, lambda last, done, steps: self._float_steps(last, done, steps, mistakes))
 
     def _ball_state(self, start: Start, n: int, word: str, parameter: str, mistakes: Mistakes):
         if mistakes != NO_MISTAKES:

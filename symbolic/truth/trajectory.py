@@ -61,7 +61,7 @@ from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compi
 from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
-from .trained import TrainedTrajectory, as_sympy, trained
+from .trained import TrainedTrajectory, as_sympy, resume, trained
 
 __all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
            "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
@@ -314,23 +314,16 @@ class Trajectory:
             with mpmath.workdps(DIGITS):
                 return {k: mpmath.mpf(v) for k, v in self.trained.float_after(start, n, mistakes)[0].items()}
         run = (_key(start), mistakes)
-        snapshots = self._snapshots.setdefault(run, {})
-        if n not in snapshots:
-            done = max((k for k in snapshots if k <= n), default=None)
-            if done is None:
-                values = self.network.parameter_values()
-                values.update(start)
-                done, params = 0, {k: float(v) for k, v in values.items()}
-            else:
-                params = snapshots[done]
-            if n - done > 1:
-                params = self._float_steps(run, params, n - done - 1, mistakes)
-                snapshots[n - 1] = params
-            if n > done:
-                params = self._float_steps(run, params, 1, mistakes)
-            snapshots[n] = params
+
+        def first() -> dict[str, float]:
+            values = self.network.parameter_values()
+            values.update(start)
+            return {k: float(v) for k, v in values.items()}
+
+        params = resume(self._snapshots.setdefault(run, {}), n, first,
+                        lambda last, done, steps: self._float_steps(run, last, steps, mistakes))
         with mpmath.workdps(DIGITS):
-            return {k: mpmath.mpf(v) for k, v in snapshots[n].items()}
+            return {k: mpmath.mpf(v) for k, v in params.items()}
 
     def _float_kind(self) -> str:
         """The engine for this network's float runs: by measured cost (see the module contract)."""
