@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 from fractions import Fraction as F
 from pathlib import Path
@@ -135,7 +136,7 @@ def _torch_run(net, steps: int) -> dict[str, float]:
               for k, p in params.items()]
     lr = float(net.learning_rate)
     if opt.name == "adamw":
-        groups = [{**g, "weight_decay": h["weight_decay"] if g["weight_decay"] or k.startswith("W") else 0.0}
+        groups = [{**g, "weight_decay": h["weight_decay"] if k.startswith("W") or reg.include_biases else 0.0}
                   for g, k in zip(groups, params)]
     make = {"sgd": lambda: torch.optim.SGD(groups, lr=lr),
             "momentum": lambda: torch.optim.SGD(groups, lr=lr, momentum=h.get("momentum", 0)),
@@ -158,7 +159,11 @@ def _torch_run(net, steps: int) -> dict[str, float]:
         diff = (Y - a) ** 2
         per_sample = {"half_sse": lambda: diff.sum(1) / 2, "sse": lambda: diff.sum(1), "mse": lambda: diff.mean(1),
                       "bce": lambda: -(Y * torch.log(a) + (1 - Y) * torch.log(1 - a)).sum(1)}[arch.loss]()
-        per_sample.mean().backward()
+        total = per_sample.mean()
+        if opt.name == "adamw" and reg.l2:  # AdamW's weight_decay is the decoupled decay: the L2 penalty goes in L
+            total = total + float(reg.coefficient) * sum((p ** 2).sum() for k, p in params.items()
+                                                         if k.startswith("W") or reg.include_biases)
+        total.backward()
         for p in params.values():
             if not any(p is q for q in moving):
                 p.grad = None  # torch skips parameters without a gradient
@@ -170,6 +175,12 @@ TORCH_OPTIMIZERS = [  # PyTorch has no Sutskever convention: momentum's θ is th
     {"name": "sgd"}, {"name": "momentum", "momentum": 0.8}, {"name": "momentum", "convention": "sutskever"},
     {"name": "nesterov"}, {"name": "adagrad"}, {"name": "rmsprop", "rho": 0.9}, {"name": "adam"},
     {"name": "adam", "beta1": 0.5, "eps": 0.001}, {"name": "adamw", "weight_decay": 0.05}]
+
+
+def test_pytorch_is_there_for_the_cross_check():
+    """Says (as a skip) when the PyTorch comparison below runs without PyTorch; the rest of it still runs."""
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0): the random-network "
+                                        "test compares exact and NumPy only, the hand table still runs")
 
 
 @settings(max_examples=12, deadline=None, derandomize=True)
@@ -190,10 +201,11 @@ def test_exact_numeric_and_pytorch_agree_on_random_networks(net, optimizer, l2, 
                  float(reg.l2), reg.convention, reg.include_biases)
     twin = numeric.flatten(net.architecture, optimize(net.architecture, net.numeric_params(), *net.numeric_data(),
                                                       s, 3).params)
-    torch_values = _torch_run(net, 3)
+    torch_values = _torch_run(net, 3) if importlib.util.find_spec("torch") is not None else None
     for k, v in exact.items():
         assert _close(twin[k], v, 1e-12), ("numeric", k, twin[k], float(v))
-        assert _close(torch_values[k], v, 1e-12), ("torch", k, torch_values[k], float(v))
+        if torch_values is not None:
+            assert _close(torch_values[k], v, 1e-12), ("torch", k, torch_values[k], float(v))
 
 
 LONG_RUNS = [  # (optimizer, regularization, updates): float64 engines vs the NumPy twin on seed 002
@@ -295,6 +307,49 @@ def test_the_wrong_momentum_convention_gets_the_convention_diagnosis(tmp_path):
     velocities = [r for r in report.results if r.name.startswith("velocity")]
     assert velocities and all(r.verdict == "WRONG" and "other momentum convention" in r.diagnosis for r in velocities)
     assert all(r.verdict == "ok" for r in report.results if not r.name.startswith("velocity"))
+
+
+def test_the_document_shows_each_updates_arithmetic():
+    """derivations/170 (Adam on θ² from 5): the first update's lines, numbers by hand: m = 0.9·0 + 0.1·10 = 1,
+    v = 0.999·0 + 0.001·10² = 0.1, m̂ = 1/(1 − 0.9¹) = 10, v̂ = 0.1/(1 − 0.999¹) = 100."""
+    from symbolic.documents.document import render_document
+
+    text = render_document(load_derivation(DERIVATIONS / "170-adam-first-steps-theta-squared.toml"), check_claims=False)
+    for line in (r"m = 0.9 \cdot 0 + (1 - 0.9) \cdot 10 = 1", r"v = 0.999 \cdot 0 + (1 - 0.999) \cdot 10^2 = 0.1",
+                 r"\hat m = 1 / (1 - 0.9^{1}) = 10", r"\hat v = 0.1 / (1 - 0.999^{1}) = 100", "Update 3 ($t = 3$)"):
+        assert line in text, line
+
+
+def test_derive_prints_the_update_rules():
+    from symbolic.documents.document import derive_formulas
+
+    net = load_derivation(DERIVATIONS / "172-momentum-sutskever-x-minus-4-squared.toml").network
+    text = derive_formulas(net)
+    assert "optimizer: momentum (sutskever convention): momentum = 0.9" in text
+    assert "sutskever: v ← μ v − η g; θ ← θ + v" in text
+    assert r"v \leftarrow \mu v - \eta g" in derive_formulas(net, latex=True)
+
+
+TRAIN_RUNS = [  # argv after "train", exit status, what the output holds (hand: Saida's v1 = −2.4, x1 = 7.6)
+    (["172-momentum-sutskever-x-minus-4-squared.toml", "--updates", "2"], 0,
+     ["velocity(W1[1,1]) = -2.4", "W1[1,1] = 7.6", "update 2 (t = 2)", "W1[1,1] = 4 "]),
+    (["172-momentum-sutskever-x-minus-4-squared.toml", "--updates", "1", "--convention", "pytorch"], 0,
+     ["velocity(W1[1,1]) = 12", "W1[1,1] = 7.6"]),
+    (["170-adam-first-steps-theta-squared.toml", "--updates", "1"], 0,
+     ["m(W1[1,1]) = 1 ", "v_hat(W1[1,1]) = 100", "step(W1[1,1]) = -0.0999999999"]),
+    (["172-momentum-sutskever-x-minus-4-squared.toml", "--optimizer", "adm"], 2, ["did you mean 'adam'"]),
+    (["172-momentum-sutskever-x-minus-4-squared.toml", "--momentum", "1.5"], 2, ["momentum is 1.5"]),
+]
+
+
+@pytest.mark.parametrize("argv, status, expected", TRAIN_RUNS)
+def test_train_prints_per_step_state(capsys, argv, status, expected):
+    from symbolic.cli import main
+
+    assert main(["train", str(DERIVATIONS / argv[0]), *argv[1:]]) == status
+    out = capsys.readouterr()
+    for text in expected:
+        assert text in out.out + out.err, (text, out)
 
 
 def test_optimizer_is_hashable_and_plain_sgd_is_the_default():
