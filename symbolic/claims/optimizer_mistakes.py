@@ -44,11 +44,11 @@ _mistake = TrainingMistake
 
 
 def _optimizer(ctx) -> Optimizer:
-    return ctx.network.optimizer or PLAIN_SGD
+    return getattr(ctx.network, "optimizer", None) or PLAIN_SGD  # a [[layer]] list has none
 
 
 def _reg(ctx) -> Regularization | None:
-    reg = ctx.network.regularization
+    reg = getattr(ctx.network, "regularization", None)
     return reg if reg is not None and reg.l2 else None
 
 

@@ -48,7 +48,7 @@ _HALF_UNIT = arb("0.5 +/- 0.5")  # the ball [0, 1]
 
 def trained(network: Network) -> bool:
     """The network's updates are more than plain θ ← θ − η g of the data loss (an optimizer or a penalty)."""
-    opt, reg = network.optimizer, network.regularization
+    opt, reg = getattr(network, "optimizer", None), getattr(network, "regularization", None)  # a [[layer]] list: none
     return (opt is not None and (not opt.plain or bool(opt.state))) or (reg is not None and bool(reg.l2))
 
 

@@ -19,7 +19,7 @@ __all__ = ["penalty_value", "penalty_partial", "penalized"]
 
 
 def penalized(network: Network) -> bool:
-    reg = network.regularization
+    reg = getattr(network, "regularization", None)  # a [[layer]] list has none
     return reg is not None and reg.active
 
 
