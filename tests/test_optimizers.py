@@ -89,7 +89,10 @@ def test_exact_steps_match_the_hand_computation(tmp_path, optimizer, regularizat
     traj = Trajectory(net)
     for n, expected in ((1, first), (2, second)):
         got = traj.after({}, n)["W1[1,1]"]
-        if traj.trained is None:  # plain gradient descent: its 60-digit or ball trajectory (docs/exactness.md)
+        if isinstance(expected, float):  # a hand formula with math.sqrt: float precision
+            assert _close(got if isinstance(got, F) else to_fraction(got), expected), (n, got, expected)
+        elif traj.trained is None or not traj.trained.optimizer.rule.rational:
+            # plain gradient descent, or √ in the rule: a certified ball trajectory (docs/optimizers.md)
             got = got if isinstance(got, F) else to_fraction(got)
             assert abs(got - F(expected)) < F(1, 10 ** 55), (n, got, expected)
         else:
@@ -249,6 +252,31 @@ def test_beyond_the_exact_runs_the_trajectory_is_certified_balls(tmp_path):
     twin = optimize(net.architecture, net.numeric_params(), *net.numeric_data(), s, 2_100).params["W1"][0, 0]
     assert abs(float(got) - twin) <= 1e-9 * max(abs(twin), 1e-30) or abs(float(got) - twin) < 1e-60
     assert traj.describe({}, 2_100).startswith("certified ball trajectory of 2,100 adam updates")
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_generated_updates_of_a_batch_match_the_numeric_twin(name):
+    """Two samples (the generated code sums per-sample gradients in s_θ; RMSprop's state s once collided with
+    those names): the plain-float and the ball update against NumPy after 5 updates, biases moving."""
+    from symbolic.spec.network import Network
+
+    base = Network.build([2, 2, 1], "tanh", "half_sse", "per-neuron", learning_rate="0.1",
+                         params={"W1": [[0.1, -0.2], [0.3, 0.4]], "b1": [0.1, -0.1], "W2": [[0.5, -0.6]], "b2": [0.2]},
+                         x=[[0.5, -1], [1, 0.25]], y=[[0.3], [-0.2]])
+    opt, reg = parse_training({"name": name}, {"l2": 0.1, "include_biases": True}, base.parameter_names())
+    from dataclasses import replace
+
+    net = replace(base, optimizer=opt, regularization=reg)
+    traj = Trajectory(net)
+    floats = traj.trained.float_after({}, 5)[0]
+    balls = traj.trained.balls({}, 5)[0] if traj.trained._ball_ok(5) else None
+    s = Settings(name, 0.1, {k: float(v) for k, v in opt.h.items()}, l2=0.1, include_biases=True)
+    twin = numeric.flatten(net.architecture, optimize(net.architecture, net.numeric_params(), *net.numeric_data(),
+                                                      s, 5).params)
+    for k in twin:
+        assert _close(floats[k], twin[k], 1e-12), ("float", k)
+        if balls is not None:
+            assert _close(to_fraction(balls[k]), twin[k], 1e-12), ("balls", k)
 
 
 # ------------------------------------------------------------------ the file keys

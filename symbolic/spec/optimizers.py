@@ -66,6 +66,7 @@ class OptimizerRule:
     arithmetic: tuple[tuple[str, str, str], ...] = ()
     arithmetic_sutskever: tuple[tuple[str, str, str], ...] = ()
     float_prelude: Callable | None = None  # plain-float lines run once per update (Adam's bias corrections)
+    rational: bool = False  # the update is + − × ÷ only: rational parameters and gradients stay rational
 
     def arithmetic_for(self, convention: str) -> tuple[tuple[str, str, str], ...]:
         return self.arithmetic_sutskever if convention == "sutskever" and self.arithmetic_sutskever else self.arithmetic
@@ -88,17 +89,17 @@ _ADAM_ARITHMETIC = ((r"m", r"{beta1} \cdot {m0} + (1 - {beta1}) \cdot {g}", "m")
                     (r"\theta^{+}", r"{theta} - {lr} \cdot {m_hat} / (\sqrt{{{v_hat}}} + {eps})", "new"))
 
 OPTIMIZERS: dict[str, OptimizerRule] = {
-    "sgd": OptimizerRule("sgd", {}, (), U.sgd, U.sgd_code,
+    "sgd": OptimizerRule("sgd", {}, (), U.sgd, U.sgd_code, rational=True,
                          arithmetic=((r"\theta^{+}", r"{theta} - {lr} \cdot {g}", "new"),), latex=(r"\theta \leftarrow \theta - \eta g",),
                          text="θ ← θ − η g"),
     "momentum": OptimizerRule(
-        "momentum", {"momentum": F(9, 10)}, ("velocity",), U.momentum, U.momentum_code,
+        "momentum", {"momentum": F(9, 10)}, ("velocity",), U.momentum, U.momentum_code, rational=True,
         words={"velocity": "velocity", "v": "velocity"}, conventions=CONVENTIONS, latex=_MOMENTUM_LATEX,
         latex_sutskever=_SUTSKEVER_LATEX, arithmetic=_MOMENTUM_ARITHMETIC, arithmetic_sutskever=_SUTSKEVER_ARITHMETIC,
         text="pytorch: v ← μ v + g; θ ← θ − η v  |  sutskever: v ← μ v − η g; θ ← θ + v"),
     "nesterov": OptimizerRule(
         "nesterov", {"momentum": F(9, 10)}, ("velocity",), U.nesterov,
-        U.nesterov_code, words={"velocity": "velocity", "v": "velocity"},
+        U.nesterov_code, rational=True, words={"velocity": "velocity", "v": "velocity"},
         lookahead=U.nesterov_lookahead, conventions=CONVENTIONS,
         latex=(r"v \leftarrow \mu v + g", r"\theta \leftarrow \theta - \eta (g + \mu v)"),
         latex_sutskever=(r"v \leftarrow \mu v - \eta \nabla L(\theta + \mu v)", r"\theta \leftarrow \theta + v"),

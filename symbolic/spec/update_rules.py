@@ -79,6 +79,11 @@ def adam(D, th, g, s, t, h, conv, v, decays):
     return new, {"m_hat": m_hat, "v_hat": v_hat}
 
 
+def _complement(h, key: str) -> str:
+    """1 − h[key]: the caller's name for it when it gives one (``1-beta1``), else the expression."""
+    return h.get(f"1-{key}", f"(1.0 - {h[key]})")
+
+
 def _float_root(x: str, h, v) -> str:
     return f"math.sqrt({x} + {h['eps']})" if v.get("eps_inside") else f"(math.sqrt({x}) + {h['eps']})"
 
@@ -107,14 +112,14 @@ def adagrad_code(p, g, s, h, t, conv, v, decays):
 
 
 def rmsprop_code(p, g, s, h, t, conv, v, decays):
-    return [f"{s['s']} = {h['rho']} * {s['s']} + (1.0 - {h['rho']}) * {g} * {g}",
+    return [f"{s['s']} = {h['rho']} * {s['s']} + {_complement(h, 'rho')} * {g} * {g}",
             f"{p} -= {h['lr']} * {g} / {_float_root(s['s'], h, v)}"]
 
 
 def adam_code(p, g, s, h, t, conv, v, decays):
     m, sq = s["m"], s["v"]
-    lines = [f"{m} = {h['beta1']} * {m} + (1.0 - {h['beta1']}) * {g}",
-             f"{sq} = {h['beta2']} * {sq} + (1.0 - {h['beta2']}) * {g} * {g}"]
+    lines = [f"{m} = {h['beta1']} * {m} + {_complement(h, 'beta1')} * {g}",
+             f"{sq} = {h['beta2']} * {sq} + {_complement(h, 'beta2')} * {g} * {g}"]
     corrected = f"({sq} / bc2_)"  # the corrections 1 − βᵗ are computed once per update (adam_prelude)
     step = f"{h['lr']} * ({m} / bc1_) / {_float_root(corrected, h, v)}"
     if decays and "weight_decay" in h:

@@ -32,8 +32,8 @@ that set; it runs in a namespace holding only ``math`` and the builtins ``range`
 
 With ``trained=True`` the update is the network's optimizer and L2 penalty instead: the
 gradient of each moving parameter into ``g_θ`` (plus the penalty's 2c·θ), then the rule table's
-``float_code`` lines (:mod:`symbolic.spec.optimizers`) over state identifiers ``<state>_θ``
-(``m_W1_1_1``), run by :meth:`CompiledUpdate.run_trained`; Sutskever's Nesterov (a gradient at a
+``float_code`` lines (:mod:`symbolic.spec.optimizers`) over state identifiers ``state_<state>_θ``
+(``state_m_W1_1_1``), run by :meth:`CompiledUpdate.run_trained`; Sutskever's Nesterov (a gradient at a
 look-ahead point) is left to NumPy.
 
 Python floats raise where NumPy returns inf/nan (exp overflow, division by zero, log of
@@ -194,7 +194,7 @@ def _source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str
 def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str]]:
     """The update of the network's optimizer and penalty: per step the gradient ``g_θ`` of every moving
     parameter (the penalty's 2c·θ added), then the rule table's ``float_code`` lines per parameter over the
-    state identifiers ``<state>_θ``; ``t_`` is the step number (``t0`` + 1 for the first)."""
+    state identifiers ``state_<state>_θ``; ``t_`` is the step number (``t0`` + 1 for the first)."""
     net = p.network
     opt = net.optimizer or PLAIN_SGD
     rule, variant, reg = opt.rule, opt.v, net.regularization
@@ -207,15 +207,25 @@ def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], l
     names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", "bc1_", "bc2_", *_BUILTINS}
     body = [(t.name, printer.doprint(e)) for t, e in _assignments(p, [grads[k] for k in updated])]
     ident = {k: _ident(p.params[k].name) for k in params}
-    states = [f"{s}_{ident[k]}" for s in rule.state for k in params]
+    states = [f"state_{s}_{ident[k]}" for s in rule.state for k in params]  # never s_θ, the per-sample sums
     data = [sym.name for sym in p.x + p.y]
-    hyper = {k: _quotient(v) for k, v in opt.h.items()}  # exact over balls (ball_update), folded to floats here
+    # hyperparameters as names set once at the top from exact quotients (folded to floats by Python, exact balls
+    # in symbolic.truth.ball_update), so the loop never rebuilds them
+    consts = {f"h_{k}": _quotient(v) for k, v in opt.h.items()}
+    if reg is not None and reg.l2:
+        consts.update(h_penalty=_quotient(2 * reg.coefficient), h_decay=_quotient(reg.l2))
+    hyper = {k: f"h_{k}" for k in opt.h}
+    for k in ("beta1", "beta2", "rho"):  # 1 − β and 1 − ρ once, not per parameter and update
+        if k in opt.h:
+            consts[f"h_1m_{k}"] = _quotient(1 - opt.h[k])
+            hyper[f"1-{k}"] = f"h_1m_{k}"
     hyper["lr"] = "lr"
-    names.update(ident.values(), states, data, (t for t, _ in body), (f"g_{ident[k]}" for k in updated),
+    names.update(ident.values(), states, data, consts, (t for t, _ in body), (f"g_{ident[k]}" for k in updated),
                  (f"s_{ident[k]}" for k in updated), (f"o_{ident[k]}" for k in updated))
     single = len(net.x) == 1
     ind, inner = " " * 8, " " * (8 if single else 12)
     lines = [f"def run(steps, lr, data, t0, {', '.join([ident[k] for k in params] + states)}):", "    m = len(data)"]
+    lines += [f"    {name} = {value}" for name, value in consts.items()]
     if single:
         lines.append(f"    {', '.join(data)}, = data[0]")
     lines.append("    for step_ in range(steps):")
@@ -237,14 +247,14 @@ def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], l
             lines.append(f"{ind}{gid} = s_{x} / m")
         penalized = reg is not None and reg.l2 and reg.applies(k)
         if penalized and not reg.decoupled:
-            lines.append(f"{ind}{gid} += {_quotient(2 * reg.coefficient)} * {x}")
+            lines.append(f"{ind}{gid} += h_penalty * {x}")
         if penalized and reg.decoupled:
             lines.append(f"{ind}o_{x} = {x}")
         decays = reg.applies(k) if reg is not None else k.startswith("W")
-        lines += [ind + line for line in rule.float_code(x, gid, {s: f"{s}_{x}" for s in rule.state}, hyper, "t_",
+        lines += [ind + line for line in rule.float_code(x, gid, {s: f"state_{s}_{x}" for s in rule.state}, hyper, "t_",
                                                          opt.convention, variant, decays)]
         if penalized and reg.decoupled:
-            lines.append(f"{ind}{x} -= lr * {_quotient(reg.l2)} * o_{x}")
+            lines.append(f"{ind}{x} -= lr * h_decay * o_{x}")
     lines.append(f"    return ({', '.join([ident[k] for k in params] + states)},)")
     for n in names:
         _ident(n)

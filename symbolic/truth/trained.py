@@ -11,9 +11,11 @@ whose updates are more than plain θ ← θ − η g (:func:`symbolic.truth.opti
   bits) until every parameter and state ball is narrower than 2^-``PINNED_BITS`` of its
   magnitude (60 digits and more) — or one sentence when even 20,480 bits cannot;
 * :meth:`~TrainedTrajectory.after` — the parameters as Fractions (a ball's midpoint; its radius
-  is below 10^-66 of it); beyond ``EXACT_UPDATES`` :meth:`~TrainedTrajectory.balls`: the generated
-  update run over balls (:mod:`symbolic.truth.ball_update`), certified the same way, up to
-  ``BALL_WORK`` parameters × samples × updates — beyond, one sentence (float64 is never a verdict);
+  is below 10^-66 of it): from :meth:`~TrainedTrajectory.optimized` where that run stays exact
+  rationals (or the ball update cannot run), else from :meth:`~TrainedTrajectory.balls`, the
+  generated update run over balls (:mod:`symbolic.truth.ball_update`), certified the same way —
+  beyond ``EXACT_UPDATES`` always, up to ``BALL_WORK`` parameters × samples × updates; beyond that,
+  one sentence (float64 is never a verdict);
 * :meth:`~TrainedTrajectory.state_value` — an optimizer-state claim (``m(W1[1,1])``,
   ``velocity(b2)``, ``m_hat(…)``, ``step(…)``) as a SymPy number;
 * :meth:`~TrainedTrajectory.float_after` — float64 parameters and state after ``n`` updates (for
@@ -98,6 +100,7 @@ class TrainedTrajectory:
         self._floats: dict = {}
         self._compiled: dict = {}
         self._balls: dict = {}
+        self._rational: dict = {}
         self._ball_code = None
 
     # --------------------------------------------------------------------------- exact
@@ -118,19 +121,45 @@ class TrainedTrajectory:
                               f"{DIGITS} digits even with {PRECISIONS[-1]:,}-bit balls")
 
     def after(self, start: Start, n: int) -> dict[str, Fraction]:
-        if n <= EXACT_UPDATES:
-            return {k: to_fraction(v) for k, v in self.optimized(start, n).params.items()}
-        return {k: to_fraction(v) for k, v in self.balls(start, n)[0].items()}
+        if not self._by_point(start, n):
+            try:
+                return {k: to_fraction(v) for k, v in self.balls(start, n)[0].items()}
+            except DerivcheckError:  # a ball the generated code cannot narrow (√ of a square near 0)
+                if n > EXACT_UPDATES:
+                    raise
+                self._rational[_key(start)] = True  # the point-evaluation run decides this start from now on
+        return {k: to_fraction(v) for k, v in self.optimized(start, n).params.items()}
+
+    def _ball_ok(self, n: int) -> bool:
+        net, opt = self.network, self.optimizer
+        P, m = len(net.parameter_names()), len(net.x)
+        return P * m * n <= BALL_WORK and P <= MAX_PARAMETERS and not (
+            opt.rule.lookahead is not None and opt.convention == "sutskever")
+
+    def _by_point(self, start: Start, n: int) -> bool:
+        """Up to ``EXACT_UPDATES``, the point-evaluation run (:class:`OptimizerRun`) where it keeps the values
+        exact rationals (a rule without √ whose first update stays rational) or the generated ball update cannot
+        run; else the generated update over balls, several times faster per update (benchmarks/optimizers.py)."""
+        if n > EXACT_UPDATES:
+            return False
+        if not self._ball_ok(n):
+            return True
+        if not self.optimizer.rule.rational:  # √ enters: balls either way, the generated update is the fast one
+            return self._rational.get(_key(start), False)
+        key = _key(start)
+        if key not in self._rational:
+            self._rational[key] = all(type(v) is fmpq for v in self.optimized(start, 1).params.values())
+        return self._rational[key]
 
     def balls(self, start: Start, n: int) -> tuple[dict, dict]:
-        """Beyond ``EXACT_UPDATES``: the generated update over balls (:mod:`symbolic.truth.ball_update`),
-        certified like the short runs; parameters and state ``(state, parameter)``, cached."""
+        """The generated update over balls (:mod:`symbolic.truth.ball_update`), certified like the point-evaluation
+        runs; parameters and state ``(state, parameter)``, cached."""
         key = (_key(start), n)
         if key in self._balls:
             return self._balls[key]
         net, opt = self.network, self.optimizer
         P, m = len(net.parameter_names()), len(net.x)
-        if P * m * n > BALL_WORK or P > MAX_PARAMETERS or (opt.rule.lookahead is not None and opt.convention == "sutskever"):
+        if not self._ball_ok(n):
             raise DerivcheckError(f"{n:,} {opt.name} updates of this network ({P:,} parameters x {m:,} sample(s)) are "
                                   f"beyond what a certified trajectory runs ({BALL_WORK:,} steps; Sutskever's Nesterov up "
                                   f"to {EXACT_UPDATES:,} updates), and float64 is a screen, not a verdict")
@@ -156,7 +185,7 @@ class TrainedTrajectory:
 
     def describe(self, start: Start, n: int) -> str:
         name = self.optimizer.name
-        if n > EXACT_UPDATES:
+        if not self._by_point(start, n):
             return f"certified ball trajectory of {n:,} {name} updates, then exact at their midpoints"
         update = self.optimized(start, n)
         exact = all(type(v) is fmpq for v in update.params.values())
