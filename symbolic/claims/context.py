@@ -135,14 +135,14 @@ class ClaimContext:
         if isinstance(exact, sp.Rational) or c.quantity.is_state:  # state: a 60-digit value of a pinned ball
             return judge(c.value, exact).verdict, ""
         truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
-        for bits in PRECISIONS:
+        for bits in truth.precisions:  # issue 21: saturated units add precisions
             lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
             judgement = judge_bounds(c.value, lo, hi)
             if judgement is not None:
                 return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
         if truth.values is not None:  # issue 21: a ball trajectory's value never judged beyond its digits
             raise DerivcheckError(undecided_sentence(c.value, lo, hi, c.after))
-        return judge(c.value, exact).verdict, (f", within 2^-{PRECISIONS[-1]:,} of a verdict boundary: judged "
+        return judge(c.value, exact).verdict, (f", within 2^-{truth.precisions[-1]:,} of a verdict boundary: judged "
                                                f"from {DIGITS} digits")
 
     def near_claim(self, c: Claim, others: list[str]) -> list[str]:
