@@ -116,7 +116,7 @@ def check_derivation(derivation: Derivation) -> FileReport:
     for claim in derivation.claims:
         try:
             report.results.append(_claim_result(ctx, claim))
-        except (DerivcheckError, RecursionError, MemoryError, OverflowError, ArithmeticError) as err:
+        except Exception as err:  # noqa: BLE001 — issue 21: any failure of one claim is its sentence, never the run's
             # One claim's failure never loses the rest of the report.
             why = str(err) if isinstance(err, DerivcheckError) else (
                 f"it could not be evaluated ({type(err).__name__}); simplify the claim or report this")
@@ -133,6 +133,8 @@ def check_file(path: str | Path) -> FileReport:
         derivation = load_derivation(path)
     except DerivcheckError as err:
         return FileReport(str(path), error=str(err))
+    except (Exception, RecursionError) as err:  # noqa: BLE001 — issue 21: a loader failure is this file's sentence
+        return FileReport(str(path), error=f"{path}: could not be read ({type(err).__name__}); report this file.")
     return check_derivation(derivation)
 
 

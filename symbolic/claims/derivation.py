@@ -26,6 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..spec.files import read_regular_text
 from ..spec.errors import DerivcheckError, brief
 from ..spec.errors import shorten as _short
 from ..spec.layered_network import LayeredNetwork
@@ -272,11 +273,11 @@ def _is_name(text: str) -> bool:
 def load_derivation(path: str | Path) -> Derivation:
     """Load and validate one derivation file (see the module contract)."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _fail(path, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; a derivation file is a few kilobytes "
-                              f"of TOML — split it or check that this is the right file.")
-        text = path.read_text(encoding="utf-8")
+    try:  # issue 21: regular files only, refused by type before opening; the size bounded while reading
+        text = read_regular_text(path, MAX_FILE_BYTES, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; a derivation "
+                                 f"file is a few kilobytes of TOML — split it or check that this is the right file.")
+    except DerivcheckError as err:
+        raise _fail(path, str(err)) from None
     except OSError as err:
         raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:
