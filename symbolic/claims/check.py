@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .context import ClaimContext
+from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
 from ..formulas.verify import verify_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
@@ -113,7 +114,14 @@ def check_derivation(derivation: Derivation) -> FileReport:
     start = time.perf_counter()
     ctx = ClaimContext(derivation)
     report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked)
+    budget = FileBudget()
     for claim in derivation.claims:
+        refused = refusal(derivation, claim, budget)  # issue 21: cost guards before anything is built
+        if refused:
+            report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
+                                              claim.value or "", "", Verdict.ERROR, expect=claim.expect,
+                                              message=f"{derivation.path}: {claim.label}: {refused}"))
+            continue
         try:
             report.results.append(_claim_result(ctx, claim))
         except Exception as err:  # noqa: BLE001 — issue 21: any failure of one claim is its sentence, never the run's

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .costs import TRUTH_CACHE
 from .derivation import Claim, Derivation
 from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_key, to_fraction, undecided_sentence
 from ..spec.errors import DerivcheckError
@@ -76,6 +77,8 @@ class ClaimContext:
             balls = ball_values(values)  # a certified trajectory's balls (issue 21)
             net = self.network.with_values(values) if values and balls is None else self.network
             self._truths[key] = truth_for(net, sample, values=balls)
+            if len(self._truths) > TRUTH_CACHE:  # issue 21: memory bounded (200 `with` variants of a large net)
+                self._truths.pop(next(iter(self._truths)))
         return self._truths[key]
 
     # ----------------------------------------------------------- trajectories
