@@ -192,6 +192,8 @@ class Truth:
             return None  # ball-valued inputs: more working precision cannot narrow them
         try:
             point = self.at(PRECISIONS[0])
+            if not isinstance(point, Point):  # another program's point (a layer list): its own precision rules
+                return None
             X = 0.0
             with workprec(PRECISIONS[0]):
                 for xs in self.network.x:  # the net inputs alone (the loss may be what needs the precision)
