@@ -98,7 +98,7 @@ def _crash_folder(tmp_path) -> Path:
     d = tmp_path / "folder"
     d.mkdir()
     (d / "a-good.toml").write_text(GOOD, encoding="utf-8")
-    shutil.copy(DATA / "formula" / "folder" / "b-pow.toml", d / "b-crash.toml")
+    (d / "b-crash.toml").write_text(GOOD, encoding="utf-8")  # made to crash by the fixture below
     (d / "c-good.toml").write_text(GOOD, encoding="utf-8")
     return d
 
