@@ -390,7 +390,7 @@ def _main(argv: list[str]) -> int:
         name = "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
         print(f"derivcheck: {name}.", file=sys.stderr)
         return 143 if isinstance(interrupt, Terminated) else 130
-    except (OSError, MemoryError, RecursionError) as err:
+    except Exception as err:  # noqa: BLE001 — e.g. a pool torn down by SIGTERM while starting: one sentence
         why = getattr(err, "strerror", None) or type(err).__name__
         print(f"derivcheck: the run stopped: {visible(why)}.", file=sys.stderr)
         return 2
