@@ -61,7 +61,7 @@ def _print_report(report) -> None:
     for n in notes:
         print(n)
     counts = report.counts()
-    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f"  ({report.seconds:.2f} s)")
+    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v) + f"  ({report.seconds:.2f} s)")
     print()
 
 
@@ -120,7 +120,7 @@ def cmd_check(args) -> int:
         for r in reports:
             for k, v in r.counts().items():
                 counts[k] = counts.get(k, 0) + v
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v)
         broken = sum(1 for r in reports if r.error)
         print(f"{len(reports)} file(s), {total} claim(s): {summary or 'nothing checked'}"
               + (f"; {broken} file(s) could not be read" if broken else ""))

@@ -26,15 +26,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .carry import Chain
 from .context import ClaimContext
 from .derivation import Claim, Derivation, load_derivation
 from ..formulas.verify import verify_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
-from .verdict import Verdict, format_exact
+from .verdict import VERDICTS, Verdict, format_exact
 
-__all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "EXACT_UPDATES", "REPLAY_UPDATES"]
+__all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "canonical_of", "EXACT_UPDATES",
+           "REPLAY_UPDATES"]
 
 
 @dataclass
@@ -50,13 +52,25 @@ class ClaimResult:
     precision: str = ""
     expect: str | None = None
     message: str = ""
+    canonical: str = ""  # the canonical quantity ("dL/dW2[1,1]", "a1[2]"); "" for formulas
+    formula: str = ""  # the LaTeX of a formula claim
+    carried_from: list[int] = field(default_factory=list)  # claims whose printed numbers reproduce this one
+
+    @property
+    def carried(self) -> bool:
+        """A WRONG number reproduced from the author's own earlier WRONG numbers (not a root error)."""
+        return self.verdict == Verdict.WRONG and bool(self.carried_from)
+
+    def meets_expectation(self, strict_carry: bool = False) -> bool:
+        """Whether the verdict is what the file's ``expect`` says (ok/rounding when absent; a carried error
+        too, unless ``strict_carry``)."""
+        if self.expect is None:
+            return self.verdict in (Verdict.OK, Verdict.ROUNDING) or (self.carried and not strict_carry)
+        return self.verdict == self.expect
 
     @property
     def as_expected(self) -> bool:
-        """Whether the verdict is what the file's ``expect`` says (ok/rounding when absent)."""
-        if self.expect is None:
-            return self.verdict in (Verdict.OK, Verdict.ROUNDING)
-        return self.verdict == self.expect
+        return self.meets_expectation()
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -72,15 +86,24 @@ class FileReport:
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+        """Claims per verdict (every verdict, zeros included); carried errors are also counted apart."""
+        out = {v: 0 for v in VERDICTS}
         for r in self.results:
             out[r.verdict] = out.get(r.verdict, 0) + 1
+        out["carried"] = sum(1 for r in self.results if r.carried)
         return out
 
 
-def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
+def canonical_of(c: Claim) -> str:
+    """The canonical name of what a claim states ("" for a formula or a claim that did not resolve)."""
+    if c.kind == "derivative":
+        return f"d{c.quantity}/d{c.wrt}"
+    return str(c.quantity) if c.kind == "value" else ""
+
+
+def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
     base = dict(file=str(ctx.d.path), index=c.index, line=c.line, name=c.name or "formula",
-                expect=c.expect)
+                expect=c.expect, canonical=canonical_of(c), formula=c.formula or "")
     if c.error:
         return ClaimResult(**base, claimed=c.value or "", exact="", verdict=Verdict.ERROR, message=c.error)
     if c.kind == "formula":
@@ -92,9 +115,17 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
         return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
                            message=f"{where}: {c.label}: {err}")
     verdict, certified = ctx.certify(c, exact)
-    diagnosis = diagnose(ctx, c) if verdict == Verdict.WRONG else ""
+    diagnosis, carried_from = "", []
+    if verdict != Verdict.OK:
+        carry = chain.explain(c, within_rounding=verdict == Verdict.ROUNDING)
+        # a number within one unit of the truth stays rounding even if a WRONG earlier number also gives it
+        if carry is not None and (verdict == Verdict.WRONG or carry.verdict == Verdict.ROUNDING):
+            verdict, diagnosis, carried_from = carry.verdict, carry.diagnosis, carry.carried_from
+    if verdict == Verdict.WRONG and not carried_from:
+        diagnosis = diagnose(ctx, c)
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
-                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified)
+                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified,
+                       carried_from=carried_from)
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
@@ -112,10 +143,13 @@ def check_derivation(derivation: Derivation) -> FileReport:
     """Check every claim of a loaded derivation."""
     start = time.perf_counter()
     ctx = ClaimContext(derivation)
+    chain = Chain(ctx)
     report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked)
     for claim in derivation.claims:
         try:
-            report.results.append(_claim_result(ctx, claim))
+            result = _claim_result(ctx, claim, chain)
+            report.results.append(result)
+            chain.record(claim, result.verdict, result.carried_from, result.diagnosis)
         except (DerivcheckError, RecursionError, MemoryError, OverflowError, ArithmeticError) as err:
             # One claim's failure never loses the rest of the report.
             why = str(err) if isinstance(err, DerivcheckError) else (

@@ -26,6 +26,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 from ..spec.errors import DerivcheckError, brief
 from ..spec.errors import shorten as _short
 from ..spec.network import Network, exact_number
@@ -148,9 +150,16 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
         raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
 
 
-def _claimed_text(value: Any) -> str:
+def _claimed_text(value: Any, printed: str | None = None) -> str:
+    """The claimed number as the author printed it: a string as written, a TOML number by its source text
+    (``printed``; ``-0.1360`` keeps its trailing zero), never re-rounded."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise DerivcheckError(f"value {brief(value)} is not a number; write it as a string such as \"0.593269992\"")
+    if not isinstance(value, str) and printed is not None and math.isfinite(value):
+        value = printed.replace("_", "")
+    elif not isinstance(value, str) and math.isfinite(value):
+        raise DerivcheckError(f"value {brief(value)} is a TOML number whose printed digits could not be read back; "
+                              f"write it as a string, e.g. value = \"{value!r}\"")
     if isinstance(value, str):
         text = value.strip()
         if len(text) > 4 * MAX_CLAIM_DIGITS or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
@@ -172,7 +181,8 @@ def _claimed_text(value: Any) -> str:
     return text
 
 
-def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network) -> Claim:
+def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network,
+                 printed: str | None = None) -> Claim:
     if not isinstance(raw, dict):
         return Claim(index, line, None, error="is not a table; write it as [[claims]] with name/value keys")
     name = raw.get("name")
@@ -204,7 +214,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
             raise DerivcheckError("has neither a value nor a formula; give the number or LaTeX the author wrote")
         if name is None:
             raise DerivcheckError("has a value but no name saying what the value is")
-        claim.value = _claimed_text(raw["value"])
+        claim.value = _claimed_text(raw["value"], printed)
         after = raw.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise DerivcheckError(f"has after = {brief(after)}; it must be a whole number of updates (0 or more)")
@@ -246,6 +256,26 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
     except DerivcheckError as err:
         claim.error = str(err).rstrip(".")
     return claim
+
+
+def _printed_numbers(text: str, raw_claims: list) -> dict[int, str]:
+    """Claim number → the source text of a value written as a TOML number (``value = -0.1360``), read with
+    tomlkit, which keeps it; only parsed when some claim has such a value."""
+    numeric = [k for k, raw in enumerate(raw_claims, 1) if isinstance(raw, dict) and
+               isinstance(raw.get("value"), (int, float)) and not isinstance(raw.get("value"), bool)]
+    if not numeric:
+        return {}
+    try:
+        kept = tomlkit.parse(text).get("claims", [])
+        out = {}
+        for k in numeric:
+            item = kept[k - 1]["value"]
+            source = item.as_string().strip()
+            if re.fullmatch(r"[+-]?[\d_]+(\.[\d_]+)?([eE][+-]?[\d_]+)?", source):
+                out[k] = source
+        return out
+    except Exception:  # noqa: BLE001 — tomlkit disagreeing with tomllib: the value is then refused in one sentence
+        return {}
 
 
 def _is_name(text: str) -> bool:
@@ -341,7 +371,9 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     lines = _claim_lines(text)
     if len(lines) != len(raw_claims) or not all(isinstance(n, int) for n in lines):
         lines = [None] * len(raw_claims)
-    claims = [_parse_claim(raw, k, lines[k - 1], aliases, network) for k, raw in enumerate(raw_claims, 1)]
+    printed = _printed_numbers(text, raw_claims)
+    claims = [_parse_claim(raw, k, lines[k - 1], aliases, network, printed.get(k))
+              for k, raw in enumerate(raw_claims, 1)]
     for c in claims:
         if c.error:
             c.error = f"{path}{f':{c.line}' if c.line else ''}: {c.label} {c.error}."
