@@ -84,6 +84,11 @@ class FileReport:
     error: str | None = None
     unchecked: str = ""
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # how the file's names were read
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "title": self.title, "error": self.error, "notes": self.notes,
+                "counts": self.counts(), "claims": [c.to_json() for c in self.results]}
 
     def counts(self) -> dict[str, int]:
         """Claims per verdict (every verdict, zeros included); carried errors are also counted apart."""
@@ -144,7 +149,8 @@ def check_derivation(derivation: Derivation) -> FileReport:
     start = time.perf_counter()
     ctx = ClaimContext(derivation)
     chain = Chain(ctx)
-    report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked)
+    report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked,
+                        notes=list(derivation.notes))
     for claim in derivation.claims:
         try:
             result = _claim_result(ctx, claim, chain)

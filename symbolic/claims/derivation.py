@@ -33,6 +33,7 @@ from ..spec.errors import shorten as _short
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
+from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
@@ -89,6 +90,7 @@ class Derivation:
     aliases: dict[str, str]
     claims: list[Claim]
     unchecked: str = ""
+    notes: list[str] = field(default_factory=list)  # how the author's names were read ("loss 'MSE' read as 'mse'")
 
     def display_name(self, canonical: str) -> str:
         """The file's own name for a canonical one, if it has an alias for it."""
@@ -241,8 +243,9 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
             claim.kind = "derivative"
             claim.quantity = _resolve(m["of"], aliases, network)
             claim.wrt = _resolve(m["wrt"], aliases, network)
-            if claim.wrt.kind in ("x", "y", "L"):
-                raise DerivcheckError(f"differentiates with respect to {claim.wrt}; use a parameter (W, b) or node (u, a)")
+            if claim.wrt.kind in ("y", "L"):
+                raise DerivcheckError(f"differentiates with respect to {claim.wrt}; use a parameter (W, b), a node "
+                                      f"(u, a) or an input (x[i])")
         else:
             claim.kind = "value"
             claim.quantity = _resolve(name, aliases, network)
@@ -348,6 +351,7 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
         )
     except DerivcheckError as err:
         raise _fail(path, str(err)) from None
+    notes = _name_notes(net, network)
     aliases = doc.get("aliases", {})
     if not isinstance(aliases, dict):
         raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")
@@ -379,4 +383,17 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
             c.error = f"{path}{f':{c.line}' if c.line else ''}: {c.label} {c.error}."
     unchecked = doc.get("unchecked", "")
     return Derivation(path, str(doc.get("title", path.stem)), str(doc.get("source", "")), network,
-                      {k.strip(): v for k, v in aliases.items()}, claims, unchecked if isinstance(unchecked, str) else "")
+                      {k.strip(): v for k, v in aliases.items()}, claims, unchecked if isinstance(unchecked, str) else "",
+                      notes)
+
+
+def _name_notes(net: dict, network: Network) -> list[str]:
+    """One sentence per activation or loss the file spells other than canonically (the network is built)."""
+    notes: list[str] = []
+    given = net.get("activation", DEFAULT_ACTIVATION)
+    for text in dict.fromkeys(given if isinstance(given, list) else [given]):
+        note = activation_name(text)[1]
+        if note:
+            notes.append(note)
+    note = loss_name(net.get("loss", DEFAULT_LOSS), network.activations[-1])[1]
+    return notes + ([note] if note else [])
