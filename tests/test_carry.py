@@ -136,6 +136,8 @@ def _fixed(v, digits: int) -> str:
     """``v`` correctly rounded to ``digits`` significant digits, as an author would print it."""
     import sympy as sp
     from decimal import ROUND_HALF_EVEN, Decimal
+    if abs(sp.Float(v, 70)) < sp.Float("1e-60"):  # the reference's evalf noise for an identically zero value
+        return "0." + "0" * digits
     d = Decimal(str(sp.Float(v, 70)))
     exponent = d.adjusted() - digits + 1
     return str(d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN))

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from flint import arb
+
 from .derivation import Claim
 from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
@@ -167,39 +169,39 @@ class Chain:
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
             return None
 
+    def _domain(self, claim: Claim, after: int) -> dict:
+        """Every parameter at the claim's point (``with`` changes, ``after`` updates) as domain values."""
+        ctx = self.ctx
+        values = ctx._values(claim.with_values, after) if after else {}
+        values = {**ctx.network.parameter_values(), **claim.with_values, **(values or {})}
+        return {k: v if isinstance(v, arb) else exact(Fraction(v)) for k, v in values.items()}
+
     def _updated(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
         """θ_n = θ_{n−1} − η·g_{n−1} from the author's θ_{n−1} and/or dL/dθ."""
         ctx, name = self.ctx, str(claim.quantity)
         given = {p.kind: p.value for p in group}
         if not given:
             return None
-        previous = ctx.parameters_after(claim.with_values, claim.after - 1) if claim.after > 1 else \
-            {**ctx.network.parameter_values(), **claim.with_values}
-        theta = given.get("param", Fraction(previous[name]))
-        if claim.quantity.kind == "b" and not ctx.network.update_biases:
-            return theta
-        g = given.get("gradient")
-        if g is None:
-            net = ctx.network.with_values(previous)
-            with workprec(_PREC):
-                g = _fraction_of(Point(net, _PREC).gradient()[name])
+        with workprec(_PREC):
+            previous = self._domain(claim, claim.after - 1)
+            theta = given["param"] if "param" in given else to_fraction(previous[name])
+            if claim.quantity.kind == "b" and not ctx.network.update_biases:
+                return theta
+            g = given.get("gradient")
             if g is None:
-                return None
-        return theta - Fraction(ctx.network.learning_rate) * g
+                g = _fraction_of(Point(ctx.network, _PREC, values=previous).gradient()[name])
+        return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
 
     def _at_point(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
-        ctx = self.ctx
-        values = ctx._values(claim.with_values, claim.after)
-        values = dict(values) if values else {}
-        pins = Pins()
-        for p in group:
-            if p.kind == "param":
-                values[p.key[0]] = p.value
-            else:
-                getattr(pins, p.kind)[p.key] = exact(p.value)
-        net = ctx.network.with_values(values) if values else ctx.network
         with workprec(_PREC):
-            point = Point(net, _PREC, pins=pins)
+            values = self._domain(claim, claim.after)
+            pins = Pins()
+            for p in group:
+                if p.kind == "param":
+                    values[p.key[0]] = exact(p.value)
+                else:
+                    getattr(pins, p.kind)[p.key] = exact(p.value)
+            point = Point(self.ctx.network, _PREC, values=values, pins=pins)
             if claim.kind == "value":
                 v = point.value(claim.quantity, claim.sample)
             else:
