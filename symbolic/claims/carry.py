@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from flint import arb
-
 from .derivation import Claim
 from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
@@ -169,13 +167,6 @@ class Chain:
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
             return None
 
-    def _domain(self, claim: Claim, after: int) -> dict:
-        """Every parameter at the claim's point (``with`` changes, ``after`` updates) as domain values."""
-        ctx = self.ctx
-        values = ctx._values(claim.with_values, after) if after else {}
-        values = {**ctx.network.parameter_values(), **claim.with_values, **(values or {})}
-        return {k: v if isinstance(v, arb) else exact(Fraction(v)) for k, v in values.items()}
-
     def _updated(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
         """θ_n = θ_{n−1} − η·g_{n−1} from the author's θ_{n−1} and/or dL/dθ."""
         ctx, name = self.ctx, str(claim.quantity)
@@ -183,7 +174,7 @@ class Chain:
         if not given:
             return None
         with workprec(_PREC):
-            previous = self._domain(claim, claim.after - 1)
+            previous = ctx.domain(claim, claim.after - 1)
             theta = given["param"] if "param" in given else to_fraction(previous[name])
             if claim.quantity.kind == "b" and not ctx.network.update_biases:
                 return theta
@@ -193,20 +184,13 @@ class Chain:
         return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
 
     def _at_point(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
-        with workprec(_PREC):
-            values = self._domain(claim, claim.after)
-            pins = Pins()
-            for p in group:
-                if p.kind == "param":
-                    values[p.key[0]] = exact(p.value)
-                else:
-                    getattr(pins, p.kind)[p.key] = exact(p.value)
-            point = Point(self.ctx.network, _PREC, values=values, pins=pins)
-            if claim.kind == "value":
-                v = point.value(claim.quantity, claim.sample)
+        pins, overrides = Pins(), {}
+        for p in group:
+            if p.kind == "param":
+                overrides[p.key[0]] = p.value
             else:
-                v = point.derivative(claim.quantity, claim.wrt, claim.sample)
-        return _fraction_of(v)
+                getattr(pins, p.kind)[p.key] = exact(p.value)
+        return self.ctx.transformed(claim, pins=pins, overrides=overrides)
 
 
 def _fraction_of(v) -> Fraction | None:

@@ -33,6 +33,7 @@ from ..formulas.verify import verify_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
+from .patterns import loss_scale_pattern
 from .verdict import VERDICTS, Verdict, format_exact
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "canonical_of", "EXACT_UPDATES",
@@ -163,8 +164,25 @@ def check_derivation(derivation: Derivation) -> FileReport:
             report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
                                               claim.value or "", "", Verdict.ERROR, expect=claim.expect,
                                               message=f"{derivation.path}: {claim.label}: {why}"))
+    _say_pattern(ctx, derivation, report)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _say_pattern(ctx: ClaimContext, derivation: Derivation, report: FileReport) -> None:
+    """A file-level pattern (every root error off by one loss factor) is said once, in the notes, and is
+    each of those claims' diagnosis."""
+    try:
+        found = loss_scale_pattern(ctx, derivation.claims, report.results)
+    except ctx.skippable:
+        return
+    if found is None:
+        return
+    sentence, numbers = found
+    report.notes.append(sentence)
+    for r in report.results:
+        if r.index in numbers:
+            r.diagnosis = f"the file-level pattern: {sentence}"
 
 
 def check_file(path: str | Path) -> FileReport:

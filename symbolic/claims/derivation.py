@@ -148,8 +148,19 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
         return parse_name(target).check(network)
     except DerivcheckError as err:
         if key in aliases:
-            raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: {err}") from None
-        raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
+            raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: "
+                                  f"{str(err).rstrip('.')}") from None
+        known = [*aliases, *network.parameter_names(), *_node_names(network)]
+        hint = did_you_mean(key, known)
+        examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
+        raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name; "
+                              + (hint + " " if hint else "") + f"canonical names here are like {examples}") from None
+
+
+def _node_names(network: Network) -> list[str]:
+    layers = network.layers
+    return [f"{k}{l}[{i}]" for l in range(1, len(layers)) for k in "ua" for i in range(1, layers[l] + 1)] + \
+        [f"x[{i}]" for i in range(1, layers[0] + 1)] + ["L"] + [f"L[{k}]" for k in range(1, layers[-1] + 1)]
 
 
 def _claimed_text(value: Any, printed: str | None = None) -> str:

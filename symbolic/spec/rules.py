@@ -56,6 +56,7 @@ class ActivationRule:
     # f' written through the output a = f(u) (sigmoid: a(1 − a)), where a rule has such a form: what hand
     # derivations print, and what the "f' from the net input" mistake evaluates at u instead of a
     prime_of_output: Callable[[Expr], Expr] | None = None
+    prime_of_output_text: str = ""  # that form as plain text over {v}, for diagnoses ("{v}(1−{v})")
     # names: LaTeX and plain-text printers, the formula reader's spellings, the document's "Activations" line
     latex: str = ""
     text: str = ""
@@ -120,12 +121,13 @@ ACTIVATIONS: dict[str, ActivationRule] = {
                                synonyms=("linear", "none", "id", "purelin")),
     "sigmoid": ActivationRule("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
                               NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a),
+                              prime_of_output_text="{v}(1−{v})",
                               latex="\\sigma", text="σ", parser_names=("\\sigma", "sigmoid"),
                               document_label=r"sigmoid $\sigma(z) = 1/(1+e^{-z})$",
                               display_prime=lambda u, a: _times(a, _plus(sp.Integer(1), _times(sp.Integer(-1), a))),
                               synonyms=("logistic", "sigma", "σ", "expit", "logsig")),
     "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"],
-                           prime_of_output=lambda a: 1 - a ** 2,
+                           prime_of_output=lambda a: 1 - a ** 2, prime_of_output_text="1−{v}²",
                            latex="\\tanh", text="tanh", parser_names=("\\tanh", "tanh"), document_label=r"$\tanh$",
                            display_prime=lambda u, a: _plus(sp.Integer(1),
                                                             _times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False))),
