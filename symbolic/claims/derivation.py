@@ -17,18 +17,16 @@ network) raise; a problem confined to one claim is recorded on that claim
 """
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 
 from ..spec.errors import DerivcheckError, brief
+from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
@@ -44,8 +42,6 @@ EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
 MAX_FILE_BYTES = 10_000_000
 MAX_NESTING = 100  # [ and { levels; tomllib recurses on each
-MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth has 60)
-MAX_CLAIM_EXPONENT = 1_000
 _LINE_KEY = "derivcheck header line 3f1c"
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
 _DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
@@ -152,6 +148,8 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
                                   f"{str(err).rstrip('.')}") from None
         known = [*aliases, *network.parameter_names(), *_node_names(network)]
         hint = did_you_mean(key, known)
+        if _is_name(key):  # canonical in form, but not in this network: say why
+            raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint}" if hint else "")) from None
         examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
         raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name; "
                               + (hint + " " if hint else "") + f"canonical names here are like {examples}") from None
@@ -161,37 +159,6 @@ def _node_names(network: Network) -> list[str]:
     layers = network.layers
     return [f"{k}{l}[{i}]" for l in range(1, len(layers)) for k in "ua" for i in range(1, layers[l] + 1)] + \
         [f"x[{i}]" for i in range(1, layers[0] + 1)] + ["L"] + [f"L[{k}]" for k in range(1, layers[-1] + 1)]
-
-
-def _claimed_text(value: Any, printed: str | None = None) -> str:
-    """The claimed number as the author printed it: a string as written, a TOML number by its source text
-    (``printed``; ``-0.1360`` keeps its trailing zero), never re-rounded."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DerivcheckError(f"value {brief(value)} is not a number; write it as a string such as \"0.593269992\"")
-    if not isinstance(value, str) and printed is not None and math.isfinite(value):
-        value = printed.replace("_", "")
-    elif not isinstance(value, str) and math.isfinite(value):
-        raise DerivcheckError(f"value {brief(value)} is a TOML number whose printed digits could not be read back; "
-                              f"write it as a string, e.g. value = \"{value!r}\"")
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) > 4 * MAX_CLAIM_DIGITS or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            raise DerivcheckError(f"value {brief(value)} is not a decimal number of at most {MAX_CLAIM_DIGITS} "
-                                  f"digits; write it like \"0.593269992\" or \"3.51e-5\"")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise DerivcheckError(f"value is {value}; write the number the author printed")
-    else:
-        text = repr(value)
-    try:
-        digits = Decimal(text).as_tuple()
-    except InvalidOperation:  # an exponent beyond what Decimal represents
-        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed") from None
-    if len(digits.digits) > MAX_CLAIM_DIGITS:
-        raise DerivcheckError(f"value {_short(text)} prints more than {MAX_CLAIM_DIGITS} significant digits, more than "
-                              f"derivcheck's exact values carry; shorten it to the digits the author printed")
-    if abs(digits.exponent + len(digits.digits)) > MAX_CLAIM_EXPONENT:
-        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed")
-    return text
 
 
 def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network,
@@ -227,7 +194,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
             raise DerivcheckError("has neither a value nor a formula; give the number or LaTeX the author wrote")
         if name is None:
             raise DerivcheckError("has a value but no name saying what the value is")
-        claim.value = _claimed_text(raw["value"], printed)
+        claim.value = claimed_text(raw["value"], printed)
         after = raw.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise DerivcheckError(f"has after = {brief(after)}; it must be a whole number of updates (0 or more)")
@@ -270,26 +237,6 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
     except DerivcheckError as err:
         claim.error = str(err).rstrip(".")
     return claim
-
-
-def _printed_numbers(text: str, raw_claims: list) -> dict[int, str]:
-    """Claim number → the source text of a value written as a TOML number (``value = -0.1360``), read with
-    tomlkit, which keeps it; only parsed when some claim has such a value."""
-    numeric = [k for k, raw in enumerate(raw_claims, 1) if isinstance(raw, dict) and
-               isinstance(raw.get("value"), (int, float)) and not isinstance(raw.get("value"), bool)]
-    if not numeric:
-        return {}
-    try:
-        kept = tomlkit.parse(text).get("claims", [])
-        out = {}
-        for k in numeric:
-            item = kept[k - 1]["value"]
-            source = item.as_string().strip()
-            if re.fullmatch(r"[+-]?[\d_]+(\.[\d_]+)?([eE][+-]?[\d_]+)?", source):
-                out[k] = source
-        return out
-    except Exception:  # noqa: BLE001 — tomlkit disagreeing with tomllib: the value is then refused in one sentence
-        return {}
 
 
 def _is_name(text: str) -> bool:
@@ -386,7 +333,7 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     lines = _claim_lines(text)
     if len(lines) != len(raw_claims) or not all(isinstance(n, int) for n in lines):
         lines = [None] * len(raw_claims)
-    printed = _printed_numbers(text, raw_claims)
+    printed = printed_numbers(text, raw_claims)
     claims = [_parse_claim(raw, k, lines[k - 1], aliases, network, printed.get(k))
               for k, raw in enumerate(raw_claims, 1)]
     for c in claims:
