@@ -202,10 +202,19 @@ def _random_point(network, seed: int):
                          network.learning_rate, network.update_biases, params, x, y)
 
 
+def _dense_only(network, command: str) -> None:
+    from .spec.layered_network import LayeredNetwork
+
+    if isinstance(network, LayeredNetwork):
+        raise DerivcheckError(f"'{command}' works on the dense shorthand (layers = [...]); this file is a [[layer]] "
+                              f"list — check its claims with 'derivcheck check' (see docs/layers.md).")
+
+
 def cmd_gradcheck(args) -> int:
     from .truth.crosscheck import cross_check
 
     network = _network_from_args(args)
+    _dense_only(network, "gradcheck")
     if network.params is None or network.x is None or args.seed is not None:
         network = _random_point(network, args.seed or 0)
     result = cross_check(network)
@@ -217,6 +226,7 @@ def cmd_train(args) -> int:
     import numeric
 
     network = _network_from_args(args, symbolic=False)
+    _dense_only(network, "train")
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
     lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)

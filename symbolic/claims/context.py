@@ -24,6 +24,7 @@ from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_ke
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
+from ..truth.layered import truth_for
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
@@ -68,6 +69,8 @@ class ClaimContext:
     @property
     def replay(self) -> Replay:
         if self._replay is None:
+            if not isinstance(self.network, Network):  # a [[layer]] list: its mistakes are in layer_mistakes
+                raise Skip("dense-network replays do not apply to a [[layer]] list")
             self._replay = Replay(self.network)
         return self._replay
 
@@ -79,7 +82,7 @@ class ClaimContext:
         if key not in self._truths:
             balls = ball_values(values)  # a certified trajectory's balls (issue 21)
             net = self.network.with_values(values) if values and balls is None else self.network
-            self._truths[key] = Truth(net, sample, values=balls)
+            self._truths[key] = truth_for(net, sample, values=balls)
         return self._truths[key]
 
     # ----------------------------------------------------------- trajectories

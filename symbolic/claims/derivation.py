@@ -28,6 +28,7 @@ from typing import Any
 from ..spec.errors import DerivcheckError, brief
 from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
+from ..spec.layers import build_layered
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
@@ -36,7 +37,7 @@ from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
 CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample"}
-TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked"}
+TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer"}
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
@@ -286,9 +287,11 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     if not isinstance(net, dict):
         raise _fail(path, "has no [network] table; add one with layers, activation, loss and bias.")
     bad = sorted(set(net) - NETWORK_KEYS)
+    if "layer" in doc:  # a general layer list (symbolic.spec.layers): it validates [network] itself
+        bad = []
     if bad:
         raise _fail(path, f"[network] has unknown key(s) {', '.join(map(_short, bad))}; allowed are {', '.join(sorted(NETWORK_KEYS))}.")
-    if "layers" not in net:
+    if "layers" not in net and "layer" not in doc:
         raise _fail(path, "[network] has no layers; add e.g. layers = [2, 2, 2].")
     data = doc.get("data", {})
     if not isinstance(data, dict) or set(data) - {"x", "y"}:
@@ -296,7 +299,7 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     if bool("x" in data) != bool("y" in data):
         raise _fail(path, "[data] must give both x and y.")
     try:
-        network = Network.build(
+        network = build_layered(net, doc["layer"], doc.get("parameters"), data) if "layer" in doc else Network.build(
             layers=net["layers"],
             activation=net.get("activation", DEFAULT_ACTIVATION),
             loss=net.get("loss", DEFAULT_LOSS),

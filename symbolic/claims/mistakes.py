@@ -28,6 +28,7 @@ from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
 from .derivation import Claim
+from .layer_mistakes import LAYER_MISTAKES
 from .verdict import Verdict, judge
 
 __all__ = ["Mistake", "MISTAKES", "diagnose", "singled_out", "scaled_loss"]
@@ -324,6 +325,7 @@ MISTAKES: list[Mistake] = [
             "weights already updated in this step were used in the same backward pass (the output weights were "
             "updated before the hidden-layer gradients were computed)",
             lambda ctx, c: c.after > 0 and ctx.network.depth >= 2, _replayed(Mistakes(sequential=True))),
+    *LAYER_MISTAKES,  # batch/layer norm and dropout backward (symbolic.claims.layer_mistakes)
     # last, and only when nothing above explains the number (see diagnose)
     Mistake("typo", "a transcription typo", lambda ctx, c: c.kind in ("value", "derivative"), _typo),
 ]

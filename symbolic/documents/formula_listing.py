@@ -14,6 +14,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from ..spec.layered_network import LayeredNetwork
+from .layer_document import derive_layer_formulas
 from ..formulas.printers import DerivLatexPrinter, Num, format_number
 from ..spec.errors import DerivcheckError
 from ..spec.names import canonical_of_symbol, parse_name
@@ -43,6 +45,8 @@ class _TextPrinter(StrPrinter):
 
 def derive_formulas(network: Network, latex: bool = False) -> str:
     """The symbolic forward pass, loss and chain rule of a network (no numbers)."""
+    if isinstance(network, LayeredNetwork):  # a [[layer]] list: symbolic.documents.layer_document
+        return derive_layer_formulas(network, latex)
     if latex:
         w = Writer(DerivLatexPrinter({}))
         w.section("Forward pass")

@@ -36,6 +36,8 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..spec.layered_network import LayeredNetwork
+from .layer_document import layer_sections
 from ..claims.check import FileReport, check_derivation
 from ..claims.derivation import Derivation
 from ..formulas.printers import DIGITS, DerivLatexPrinter, Num, alias_latex, escape_text, format_number, name_latex
@@ -123,6 +125,14 @@ def _update(w: Writer, network: Network, values: dict, grads: dict) -> None:
 def render_document(source: Derivation | Network, *, check_claims: bool = True, report: FileReport | None = None,
                     digits: int = DIGITS, title: str | None = None) -> str:
     """A complete LaTeX document for a derivation (or a bare network); see the module contract."""
+    if isinstance(source, Derivation) and isinstance(source.network, LayeredNetwork):  # a [[layer]] list
+        w = Writer(DerivLatexPrinter({}, digits))
+        w.add(_PREAMBLE, "\\begin{document}", *layer_sections(source, min(digits, 15)))
+        if source.claims and check_claims:
+            w.section("Claims checked")
+            claims_table(w, report if report is not None else check_derivation(source))
+        w.add("\\end{document}", "")
+        return "\n".join(w.lines)
     if isinstance(source, Derivation):
         network, aliases = source.network, _alias_table(source.aliases, source.network)
         doc_title, origin = title or source.title, source.source

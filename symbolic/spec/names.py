@@ -7,7 +7,9 @@ A canonical name is one of (indices 1-based):
 * parameters ``W{l}[i,j]``, ``b{l}[i]`` (per-neuron) or ``b{l}`` (shared);
 * nodes ``u{l}[i]`` (pre-activation), ``a{l}[i]`` (activation; ``a0[i]`` is
   the input ``x[i]``), data ``x[i]`` and ``y[k]``;
-* the loss ``L`` and its per-output terms ``L[k]``.
+* the loss ``L`` and its per-output terms ``L[k]``;
+* in a ``[[layer]]`` list (:mod:`symbolic.spec.layers`, which checks them): normalization
+  parameters ``gamma{l}[i]``, ``beta{l}[i]`` and nodes ``xhat{l}[i]``, ``mu{l}[i]``, ``var{l}[i]``.
 
 :func:`parse_name` turns text into a :class:`Name` (kind, layer, indices)
 without ever evaluating it; :meth:`Name.check` validates it against a network
@@ -27,14 +29,14 @@ from .errors import DerivcheckError, brief, shorten
 
 __all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol"]
 
-_NAME = re.compile(r"^(?P<kind>[Wbuaxy]|L)(?P<layer>\d*)(?:\[(?P<idx>\d+(?:,\s*\d+)?)\])?$")
+_NAME = re.compile(r"^(?P<kind>gamma|beta|xhat|mu|var|[Wbuaxy]|L)(?P<layer>\d*)(?:\[(?P<idx>\d+(?:,\s*\d+)?)\])?$")
 
 
 @dataclass(frozen=True)
 class Name:
     """A parsed canonical name."""
 
-    kind: str  # "W", "b", "u", "a", "x", "y", "L"
+    kind: str  # "W", "b", "u", "a", "x", "y", "L"; layer lists add "gamma", "beta", "xhat", "mu", "var"
     layer: int | None
     indices: tuple[int, ...]
 
@@ -45,10 +47,12 @@ class Name:
 
     @property
     def is_parameter(self) -> bool:
-        return self.kind in ("W", "b")
+        return self.kind in ("W", "b", "gamma", "beta")
 
     def check(self, network) -> "Name":
         """Raise unless this name exists in ``network``; returns a normalized name (a0[i] → x[i])."""
+        if hasattr(network, "check_name"):  # a [[layer]] list (symbolic.spec.layers) knows its own names
+            return network.check_name(self)
         layers, depth = network.layers, network.depth
         text = str(self)
 
@@ -91,6 +95,9 @@ class Name:
             index_ok(self.indices[0], n, "neuron")
             if k == "a" and self.layer == 0:
                 return Name("x", None, self.indices)
+        elif k not in ("L",):
+            fail("names a normalization quantity, but this network has no batchnorm or layernorm layer "
+                 "(they exist in a [[layer]] list; see docs/layers.md).")
         elif k == "L":
             if self.layer is not None or len(self.indices) > 1:
                 fail("is not a loss name; write L for the loss or L[k] for output k's term.")

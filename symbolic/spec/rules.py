@@ -35,7 +35,7 @@ from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.functions import Activation, Loss
 
 __all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "DEFAULT_ACTIVATION",
-           "DEFAULT_LOSS", "_Activation", "_GENERIC", "generic_functions",
+           "DEFAULT_LOSS", "LINEAR_ACTIVATION", "_Activation", "_GENERIC", "generic_functions",
            "generic_to_concrete"]
 
 Expr = sp.Expr
@@ -217,6 +217,7 @@ LOSSES: dict[str, LossRule] = {
 # the network a derivation file, the CLI and Network.build get when they name none (configuration, not a rule)
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "half_sse"
+LINEAR_ACTIVATION = "identity"  # a dense layer of a [[layer]] list without an activation (a linear layer)
 
 
 # ============================================== fused output pairs

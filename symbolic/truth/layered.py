@@ -1,0 +1,364 @@
+"""Exact batch-level truth of a ``[[layer]]`` list: one forward and one reverse sweep over the whole batch.
+
+Contract
+--------
+:class:`BatchPoint` interprets a :class:`symbolic.spec.layers.LayeredNetwork` at its parameters
+(or at given ``values``) and data, at one working precision. Batch norm couples the samples, so
+the loss L (the mean over the batch of Σ_k L[k]) is one function of the whole batch: the forward
+sweep runs layer by layer over all samples, and the reverse sweep seeded at L (or at a node of one
+sample: ``a``, ``u``, ``xhat``, or ``L[k]``) gives every partial at once — parameters (W, b, γ, β),
+nodes of every sample, and the batch statistics μ and σ² (the node derivative with everything not
+downstream held fixed). Dense layers run the ops of :mod:`symbolic.truth.ops`; the normalizations
+and dropout run the rules of :mod:`symbolic.spec.layer_rules` over the domain of
+:mod:`symbolic.truth.balls` with :data:`DOMAIN` (a square root is exact when its argument is the
+square of a rational, else a certified ball). :class:`LayerMistakes` transforms the program.
+
+:class:`LayeredTruth` has the contract of :class:`symbolic.truth.exact.Truth` (precision raised
+as needed, 60 digits, identically-zero detection); a derivative that is 0 because a normalization
+layer passes no gradient at this batch for any parameter values (a batch of 2 with ε = 0: x̂ = ±1)
+is refused with "holds trivially here" and what to choose instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import isqrt
+
+import sympy as sp
+from flint import arb, fmpq
+
+from ..spec.errors import DerivcheckError
+from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, Arithmetic, DropoutMistakes, NormMistakes,
+                                dropout, dropout_vjp, normalize, normalize_vjp)
+from ..spec.layers import LayeredNetwork
+from ..spec.names import Name, parse_name
+from ..spec.rules import FUSED_OUTPUTS
+from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
+from .exact import Truth
+from .ops import Activation, Affine, LossTerms, _matrix
+
+__all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
+
+
+def _sqrt(x):
+    if type(x) is Undefined:
+        return x
+    if type(x) is fmpq:
+        if x < 0:
+            raise Unevaluable("square root of a negative number")
+        p, q = int(x.p), int(x.q)
+        rp, rq = isqrt(p), isqrt(q)
+        return fmpq(rp, rq) if rp * rp == p and rq * rq == q else arb(x).sqrt()
+    if x > 0:
+        return x.sqrt()
+    if x < 0:
+        raise Unevaluable("square root of a negative number")
+    raise Undecided("square root of a ball that contains 0")
+
+
+def _inv(x):
+    if type(x) is Undefined:
+        return x
+    if type(x) is fmpq:
+        if x == 0:
+            raise Unevaluable("division by zero")
+        return ONE / x
+    if x.contains(0):
+        raise Undecided("division by a ball that contains 0")
+    return ONE / x
+
+
+DOMAIN = Arithmetic(add=add, mul=mul, inv=_inv, sqrt=_sqrt, const=lambda f: fmpq(f.numerator, f.denominator))
+
+
+@dataclass(frozen=True)
+class LayerMistakes:
+    """Program transformations of the normalization and dropout rules (all off by default)."""
+
+    norm: NormMistakes = NO_NORM_MISTAKES
+    dropout: DropoutMistakes = NO_DROPOUT_MISTAKES
+
+
+NO_LAYER_MISTAKES = LayerMistakes()
+
+
+@dataclass
+class _Sweep:
+    g_a: dict  # layer -> [sample][unit] d(top)/da{l} (layer 0: the inputs)
+    g_u: dict = field(default_factory=dict)  # dense layer -> [sample][unit]
+    g_xhat: dict = field(default_factory=dict)  # normalization layer -> [sample][unit]
+    g_stats: dict = field(default_factory=dict)  # normalization layer -> (d/dμ list, d/dσ² list)
+    grads: dict = field(default_factory=dict)  # canonical parameter entry -> d(top)/dθ
+    silent: set = field(default_factory=set)  # normalization layers that pass an all-zero adjoint back
+
+
+class BatchPoint:
+    """The exact batch evaluation of one layer list (see the module contract)."""
+
+    def __init__(self, network: LayeredNetwork, prec: int = 320, values: dict | None = None,
+                 mistakes: LayerMistakes = NO_LAYER_MISTAKES):
+        self.network, self.prec, self.mistakes = network, prec, mistakes
+        self.m = len(network.x)
+        with workprec(prec):
+            self.values = values if values is not None else {k: exact(v) for k, v in
+                                                             network.parameter_values().items()}
+        self._sweeps: dict[tuple, _Sweep] = {}
+        self._forward()
+
+    # ------------------------------------------------------------------------------- forward
+    def _forward(self) -> None:
+        net, v = self.network, self.values
+        self.a = {0: [[exact(t) for t in row] for row in net.x]}
+        self.u, self.df, self.norm, self.ops = {}, {}, {}, {}
+        with workprec(self.prec):
+            for spec in net.specs:
+                l, prev = spec.index, self.a[spec.index - 1]
+                if spec.kind == "dense":
+                    rows, cols = spec.units, net.layers[l - 1]
+                    W = _matrix(rows, cols, [v[f"W{l}[{i},{j}]"] for i in range(1, rows + 1) for j in range(1, cols + 1)])
+                    b = [v[f"b{l}"]] * rows if spec.bias == "shared" else \
+                        [v[f"b{l}[{i}]"] for i in range(1, rows + 1)] if spec.bias == "per-neuron" else []
+                    aff, act = Affine(l, rows, cols, spec.bias, W, b), Activation(l, spec.activation, rows)
+                    self.ops[l] = (aff, act)
+                    self.u[l] = [aff.forward(row) for row in prev]
+                    self.a[l] = [act.forward(ul) for ul in self.u[l]]
+                    where = [f" for sample {s}" if self.m > 1 else "" for s in range(1, self.m + 1)]
+                    self.df[l] = [act.local(ul, w) if act.elementwise else None for ul, w in zip(self.u[l], where)]
+                elif spec.kind == "dropout":
+                    self.a[l] = [dropout(row, mask, spec.p, DOMAIN) for row, mask in zip(prev, spec.mask)]
+                else:
+                    self.a[l] = self._normalize(spec, prev)
+            last = net.specs[-1]
+            fused = FUSED_OUTPUTS.get((last.activation, net.loss)) if last.kind == "dense" else None
+            self.loss = LossTerms(net.loss, net.layers[-1], fused)
+            self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
+
+    def _normalize(self, spec, prev: list) -> list:
+        l, n, v = spec.index, spec.units, self.values
+        gamma = [v[f"gamma{l}[{i}]"] for i in range(1, n + 1)]
+        beta = [v[f"beta{l}[{i}]"] for i in range(1, n + 1)]
+        unbiased = self.mistakes.norm.unbiased
+        if spec.kind == "batchnorm" and spec.mode == "inference":
+            s = [DOMAIN.sqrt(add((exact(rv), exact(spec.eps)))) for rv in spec.running_var]
+            xhat = [[mul((add((row[j], mul((exact(spec.running_mean[j]), fmpq(-1))))), _inv(s[j]))) for j in range(n)]
+                    for row in prev]
+            self.norm[l] = ("inference", s, xhat)
+        elif spec.kind == "batchnorm":
+            if unbiased and self.m < 2:
+                raise Unevaluable("an unbiased variance of one sample")
+            cols = []
+            for j in range(n):
+                column = [row[j] for row in prev]
+                _refuse_constant(spec, column, j)
+                cols.append(normalize(column, spec.eps, DOMAIN, unbiased))
+            xhat = [[cols[j].xhat[s] for j in range(n)] for s in range(self.m)]
+            self.norm[l] = ("columns", cols, xhat)
+        else:
+            rows = [normalize(row, spec.eps, DOMAIN, unbiased) for row in prev]
+            self.norm[l] = ("rows", rows, [r.xhat for r in rows])
+        return [[add((mul((gamma[j], xh[j])), beta[j])) for j in range(n)] for xh in self.norm[l][2]]
+
+    # ------------------------------------------------------------------------------- reverse
+    def sweep(self, top: Name, sample: int = 1) -> _Sweep:
+        """The reverse sweep over the whole batch seeded at ``top`` (``L``, or a node of ``sample``); cached."""
+        key = (str(top), sample if top.kind != "L" or top.indices else 0)
+        if key not in self._sweeps:
+            with workprec(self.prec):
+                self._sweeps[key] = self._sweep(top, sample)
+        return self._sweeps[key]
+
+    def _zeros(self, l: int) -> list:
+        return [[ZERO] * self.network.layers[l] for _ in range(self.m)]
+
+    def _sweep(self, top: Name, sample: int) -> _Sweep:
+        net, L, s0 = self.network, self.network.depth, sample - 1
+        sw = _Sweep({})
+        seed_u = None
+        if top.kind == "L":
+            start = L
+            ys = [[exact(t) for t in y] for y in net.y]
+            scale = fmpq(1, self.m) if not top.indices else ONE
+            if not top.indices and self.loss.fused is not None:
+                seed_u = [[mul((d, scale)) for d in self.loss.delta(a, y)] for a, y in zip(self.a[L], ys)]
+                sw.g_a[L] = [[mul((d, scale)) for d in self.loss.slope(a, y)] for a, y in zip(self.a[L], ys)]
+            else:
+                g = self._zeros(L)
+                for s, (a, y) in enumerate(zip(self.a[L], ys)):
+                    if not top.indices or s == s0:
+                        terms = None if not top.indices else [top.indices[0] - 1]
+                        g[s] = [mul((d, scale)) for d in self.loss.slope(a, y, terms)]
+                sw.g_a[L] = g
+        elif top.kind in ("a", "u", "xhat"):
+            start = top.layer
+            g = self._zeros(start)
+            g[s0] = [ONE if i == top.indices[0] else ZERO for i in range(1, net.layers[start] + 1)]
+            if top.kind == "a":
+                sw.g_a[start] = g
+            elif top.kind == "u":
+                seed_u = g
+            else:
+                sw.g_xhat[start] = g
+        else:
+            return sw  # parameters, data and batch statistics: nothing downstream of them is a seed here
+        for l in range(start, 0, -1):
+            spec = net.specs[l - 1]
+            if spec.kind == "dense":
+                self._dense_back(l, sw, seed_u if l == start else None)
+            elif spec.kind == "dropout":
+                sw.g_a[l - 1] = [dropout_vjp(g, mask, spec.p, DOMAIN, self.mistakes.dropout)
+                                 for g, mask in zip(sw.g_a[l], spec.mask)]
+            else:
+                self._norm_back(spec, sw, seeded=(l == start and top.kind == "xhat"))
+        return sw
+
+    def _dense_back(self, l: int, sw: _Sweep, seed_u) -> None:
+        aff, act = self.ops[l]
+        g_u = seed_u if seed_u is not None else [act.vjp(u, a, df, g) for u, a, df, g in
+                                                 zip(self.u[l], self.a[l], self.df[l], sw.g_a[l])]
+        sw.g_u[l] = g_u
+        for s in range(self.m):
+            for name, value in aff.layer_gradient(g_u[s], self.a[l - 1][s]).items():
+                sw.grads[name] = value if name not in sw.grads else add((sw.grads[name], value))
+        sw.g_a[l - 1] = [aff.pullback(g) for g in g_u]
+
+    def _norm_back(self, spec, sw: _Sweep, seeded: bool) -> None:
+        l, n, v = spec.index, spec.units, self.values
+        how, stats, xhat = self.norm[l]
+        if not seeded:
+            g_a = sw.g_a[l]
+            for j in range(n):
+                sw.grads[f"gamma{l}[{j + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)])
+                sw.grads[f"beta{l}[{j + 1}]"] = add([g_a[s][j] for s in range(self.m)])
+            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j + 1}]"])) for j in range(n)] for s in range(self.m)]
+        gx = sw.g_xhat[l]
+        if how == "inference":
+            back = [[mul((gx[s][j], _inv(stats[j]))) for j in range(n)] for s in range(self.m)]
+        elif how == "columns":
+            back, mus, vars_ = self._zeros(l), [], []
+            for j, nz in enumerate(stats):
+                dv, dmu, dvar = normalize_vjp(nz, [gx[s][j] for s in range(self.m)], DOMAIN, self.mistakes.norm)
+                for s in range(self.m):
+                    back[s][j] = dv[s]
+                mus.append(dmu)
+                vars_.append(dvar)
+            sw.g_stats[l] = (mus, vars_)
+        else:
+            parts = [normalize_vjp(nz, gx[s], DOMAIN, self.mistakes.norm) for s, nz in enumerate(stats)]
+            back = [p[0] for p in parts]
+            sw.g_stats[l] = ([p[1] for p in parts], [p[2] for p in parts])
+        if spec.kind != "dropout" and all(_nil(x) for row in back for x in row) and \
+                not all(_nil(x) for row in gx for x in row):
+            sw.silent.add(l)
+        sw.g_a[l - 1] = back
+
+    # ------------------------------------------------------------------------------- answers
+    def value(self, name: Name | str, sample: int = 1):
+        n = _name(name, self.network)
+        s = sample - 1
+        with workprec(self.prec):
+            if n.kind == "L":
+                if n.indices:
+                    return self.terms[s][n.indices[0] - 1]
+                return mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
+            if n.is_parameter:
+                return self.values[str(n)]
+            if n.kind in ("x", "y"):
+                return exact((self.network.x if n.kind == "x" else self.network.y)[s][n.indices[0] - 1])
+            if n.kind in ("u", "a"):
+                return (self.u if n.kind == "u" else self.a)[n.layer][s][n.indices[0] - 1]
+            how, stats, xhat = self.norm[n.layer]
+            if n.kind == "xhat":
+                return xhat[s][n.indices[0] - 1]
+            nz = stats[n.indices[0] - 1] if how == "columns" else stats[s]
+            return nz.mu if n.kind == "mu" else nz.var
+
+    def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
+        """d(of)/d(wrt); ``of = L`` is the batch mean, a node ``wrt`` is the one of ``sample``."""
+        top, var = _name(of, self.network), _name(wrt, self.network)
+        if top == var and var.kind in ("a", "u", "xhat"):
+            return ONE
+        sw = self.sweep(top, sample)
+        s = sample - 1
+        if var.is_parameter:
+            return sw.grads.get(str(var), ZERO)
+        if var.kind in ("mu", "var"):
+            stats = sw.g_stats.get(var.layer)
+            if stats is None:
+                return ZERO
+            values = stats[0 if var.kind == "mu" else 1]
+            return values[var.indices[0] - 1] if var.indices else values[s]
+        table = {"a": sw.g_a, "u": sw.g_u, "xhat": sw.g_xhat, "x": {0: sw.g_a.get(0)}}[var.kind]
+        rows = table.get(0 if var.kind == "x" else var.layer)
+        return ZERO if rows is None else rows[s][var.indices[0] - 1]
+
+    def gradient(self) -> dict:
+        sw = self.sweep(parse_name("L"))
+        return {p: sw.grads.get(p, ZERO) for p in self.network.parameter_names()}
+
+    def silencing(self, top: Name, var: Name, sample: int = 1) -> int | None:
+        """The normalization layer between ``var`` and ``top`` that passes no gradient back, if any."""
+        sw = self.sweep(top, sample)
+        low = 0 if var.kind == "x" else var.layer
+        return next((l for l in sorted(sw.silent) if low < l), None)
+
+
+def _refuse_constant(spec, column: list, j: int) -> None:
+    if spec.eps == 0 and all(type(c) is fmpq for c in column) and len(set(map(str, column))) == 1:
+        raise DerivcheckError(
+            f"Feature {j + 1} of batchnorm layer {spec.index}'s input has the same value in every sample and "
+            f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose samples differ there.")
+
+
+def _nil(x) -> bool:
+    return is_zero(x) or (type(x) is arb and x.contains(0) and x.rad() < arb(10) ** -45)
+
+
+def _name(name: Name | str, network: LayeredNetwork) -> Name:
+    return (parse_name(name) if isinstance(name, str) else name).check(network)
+
+
+class LayeredTruth(Truth):
+    """:class:`Truth` of a layer list: the same precision loop over :class:`BatchPoint`."""
+
+    def __init__(self, network: LayeredNetwork, sample: int = 1, mistakes: LayerMistakes = NO_LAYER_MISTAKES):
+        super().__init__(network, sample)
+        self.mistakes = mistakes
+
+    def at(self, prec: int = 320) -> BatchPoint:
+        if prec not in self._points:
+            self._points[prec] = BatchPoint(self.network, prec, mistakes=self.mistakes)
+        return self._points[prec]
+
+    def derivative(self, of: Name | str, wrt: Name | str) -> sp.Expr:
+        value = super().derivative(of, wrt)
+        if value == 0:
+            top, var = self._name(of), self._name(wrt)
+            layer = self.at().silencing(top, var, self.sample)
+            if layer is not None:
+                raise DerivcheckError(f"d{top}/d{var} holds trivially here: {self._why(layer)}.")
+        return value
+
+    def _why(self, l: int) -> str:
+        spec = self.network.specs[l - 1]
+        if spec.kind == "layernorm" and spec.units == 2 and spec.eps == 0:
+            return (f"with 2 features and eps = 0, layernorm layer {l} makes x̂ = ±1 whatever its input, so the loss "
+                    f"does not depend on anything before it (it is 0 for every parameter value); choose eps > 0 or "
+                    f"a layer of ≥ 3 features before it")
+        if spec.kind == "batchnorm" and self.m == 2 and spec.eps == 0:
+            return (f"with a batch of 2 and eps = 0, batchnorm layer {l} makes x̂ = ±1 whatever its input, so "
+                    f"the loss does not depend on anything before it (it is 0 for every parameter value); choose "
+                    f"a batch of ≥ 3 or eps > 0")
+        return (f"{spec.kind} layer {l} passes no gradient back at this batch (the loss after it does not tell "
+                f"the normalized values apart), so it is 0 for every parameter value before it; choose a weighted "
+                f"loss, or a batch of ≥ 3 / eps > 0")
+
+    def mistaken(self, mistakes: LayerMistakes) -> "LayeredTruth":
+        """The same network and sample under a transformed program (the diagnosis replays it)."""
+        return LayeredTruth(self.network, self.sample, mistakes)
+
+
+def truth_for(network, sample: int = 1, values: dict | None = None) -> Truth:
+    """:class:`LayeredTruth` for a layer list, :class:`Truth` (at ``values``, if given) for the dense shorthand."""
+    if isinstance(network, LayeredNetwork):
+        return LayeredTruth(network, sample)
+    return Truth(network, sample, values=values)
+
