@@ -31,6 +31,7 @@ from fractions import Fraction
 from .derivation import Claim
 from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
+from ..spec.layers import LayeredNetwork
 from ..truth.balls import Undecided, Undefined, Unevaluable, exact, to_fraction, workprec
 from ..truth.pins import Pins
 from ..truth.point import Point
@@ -89,8 +90,8 @@ class Chain:
 
         ``within_rounding``: the claim is already within one unit of the truth, so a recomputation explains
         it only by matching better — to half a unit (ok)."""
-        if claim.kind not in ("value", "derivative"):
-            return None
+        if claim.kind not in ("value", "derivative") or isinstance(self.ctx.network, LayeredNetwork):
+            return None  # a [[layer]] list's batch-coupled program does not take pins yet
         pins = self._pins_for(claim)
         if not pins:
             return None

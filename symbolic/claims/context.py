@@ -25,6 +25,7 @@ from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
 from ..truth.layered import truth_for
+from ..spec.layers import LayeredNetwork
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
@@ -185,7 +186,10 @@ class ClaimContext:
                     backward: Callable[[dict, dict], dict] | None = None) -> Fraction | None:
         """The claim's number in its program transformed: the author's numbers ``pins`` put in, parameters
         ``overrides`` (exact Fractions), and ``backward(values, gradient)`` giving the weights the backward
-        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated."""
+        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated, and for a
+        ``[[layer]]`` list, whose batch-coupled program :class:`~symbolic.truth.point.Point` does not run."""
+        if isinstance(self.network, LayeredNetwork):
+            return None
         try:
             with workprec(TRANSFORM_PREC):
                 values = self.domain(c)
