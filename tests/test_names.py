@@ -105,3 +105,50 @@ def test_json_records(tmp_path: Path, capsys):
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("derivcheck ")
+
+
+# a batch of two (1-1 identity, ½(y−a)², W = 2, b = 0, x = (1, 3), y = (0, 0)) by hand: u = (2, 6),
+# L_1 = ½·2² = 2, L_2 = ½·6² = 18, L = mean = 10; dL_s/dW = u_s·x_s = (2, 18), dL/dW = mean = 10;
+# the per-sample δ of sample 2 is dL_2/du = 6, the batch-mean form dL/du (of sample 2) = 6/2 = 3.
+BATCH = """
+[network]
+layers = [1, 1]
+activation = "identity"
+loss = "half_sse"
+
+[parameters]
+W1 = [[2]]
+b1 = [0]
+
+[data]
+x = [[1], [3]]
+y = [[0], [0]]
+"""
+
+BATCH_CASES = [
+    ("L", "10.0", "", "ok"),
+    ("L", "18.0", "sample = 2\nper_sample = true", "ok"),
+    ("dL/dW1[1,1]", "10.0", "", "ok"),
+    ("dL/dW1[1,1]", "18.0", "sample = 2\nper_sample = true", "ok"),
+    ("dL/dW1[1,1]", "2.0", "sample = 1\nper_sample = true", "ok"),
+    ("dL/du1[1]", "3.0", "sample = 2", "ok"),
+    ("dL/du1[1]", "6.0", "sample = 2\nper_sample = true", "ok"),
+    ("dL/dW1[1,1]", "20.0", "", "WRONG"),  # the per-sample gradients summed: 2 + 18 (batch_sum)
+]
+
+
+@pytest.mark.parametrize("name, value, keys, verdict", BATCH_CASES, ids=[f"{c[0]}-{c[2][:8]}-{c[1]}" for c in BATCH_CASES])
+def test_per_sample_and_mean_forms(tmp_path: Path, name, value, keys, verdict):
+    path = tmp_path / "batch.toml"
+    path.write_text(BATCH + f'\n[[claims]]\nname = "{name}"\nvalue = "{value}"\n{keys}\n', encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == verdict, result
+    if verdict == "WRONG":
+        assert "summed instead of averaged" in result.diagnosis, result.diagnosis
+
+
+def test_per_sample_needs_a_sample(tmp_path: Path):
+    path = tmp_path / "batch.toml"
+    path.write_text(BATCH + '\n[[claims]]\nname = "L"\nvalue = "18"\nper_sample = true\n', encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == "error" and "per_sample = true, which needs a sample = N" in result.message, result

@@ -90,8 +90,10 @@ class Chain:
 
         ``within_rounding``: the claim is already within one unit of the truth, so a recomputation explains
         it only by matching better — to half a unit (ok)."""
-        if claim.kind not in ("value", "derivative") or isinstance(self.ctx.network, LayeredNetwork):
-            return None  # a [[layer]] list's batch-coupled program does not take pins yet
+        if claim.kind not in ("value", "derivative") or isinstance(self.ctx.network, LayeredNetwork) or \
+                claim.per_sample:
+            return None  # a [[layer]] list's batch-coupled program does not take pins yet; a per-sample claim
+            # is checked on its own sample's network
         pins = self._pins_for(claim)
         if not pins:
             return None
@@ -214,9 +216,10 @@ def _pin_of(c: Claim, batch: int) -> _Pin | None:
         return None
     w = c.wrt
     if q.kind == "L" and not q.indices:
-        if w.kind in ("u", "a") and w.layer >= 1:
-            return _Pin(c.index, "backward", (c.sample, w.kind, w.layer, w.indices[0]), value * batch)
-        if w.is_parameter:
+        if w.kind in ("u", "a") and w.layer >= 1:  # the sweep's d(sample loss)/d(node): the mean form times m
+            return _Pin(c.index, "backward", (c.sample, w.kind, w.layer, w.indices[0]),
+                        value if c.per_sample else value * batch)
+        if w.is_parameter and not c.per_sample:
             return _Pin(c.index, "gradient", (str(w),), value)
         return None
     if q.kind == "a" and w.kind == "u" and q.layer == w.layer and q.indices == w.indices:

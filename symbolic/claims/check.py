@@ -22,6 +22,7 @@ A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
 from .patterns import loss_scale_pattern
-from .verdict import VERDICTS, Verdict, format_exact
+from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "canonical_of", "EXACT_UPDATES",
            "REPLAY_UPDATES"]
@@ -131,7 +132,16 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         diagnosis = diagnose(ctx, c)
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
                        verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified,
-                       carried_from=carried_from)
+                       carried_from=carried_from, message=_reading(c.value))
+
+
+def _reading(text: str) -> str:
+    """What the output says about how a printed number was read, when it is not the obvious way."""
+    if coarse_integer(text):
+        half = printed_unit(text) / 2
+        return (f"{text} is read at its coarsest precision (±{half}), as an integer with trailing zeros; "
+                f"write {text}.0 to claim it to the unit")
+    return ""
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
@@ -152,9 +162,17 @@ def check_derivation(derivation: Derivation) -> FileReport:
     chain = Chain(ctx)
     report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked,
                         notes=list(derivation.notes))
+    samples: dict[int, ClaimContext] = {}  # per_sample claims: the network with that sample as its data
     for claim in derivation.claims:
         try:
-            result = _claim_result(ctx, claim, chain)
+            if claim.per_sample and not claim.error:
+                if claim.sample not in samples:
+                    samples[claim.sample] = ClaimContext(dataclasses.replace(
+                        derivation, network=derivation.network.with_data(claim.sample)))
+                result = _claim_result(samples[claim.sample], dataclasses.replace(claim, sample=1), chain)
+                result.file = str(derivation.path)
+            else:
+                result = _claim_result(ctx, claim, chain)
             report.results.append(result)
             chain.record(claim, result.verdict, result.carried_from, result.diagnosis)
         except (DerivcheckError, RecursionError, MemoryError, OverflowError, ArithmeticError) as err:

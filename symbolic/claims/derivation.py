@@ -36,7 +36,7 @@ from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
-CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample"}
+CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample", "per_sample"}
 TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer"}
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
@@ -63,6 +63,7 @@ class Claim:
     expect: str | None = None
     note: str = ""
     sample: int = 1
+    per_sample: bool = False  # L is the sample's own loss (not the batch mean)
     kind: str = ""  # "value", "derivative" or "formula"
     quantity: Name | None = None  # for "value"; the numerator for "derivative"
     wrt: Name | None = None  # for "derivative"
@@ -228,10 +229,17 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         else:
             claim.kind = "value"
             claim.quantity = _resolve(name, aliases, network)
-        if "sample" in raw and claim.quantity.kind == "L" and not claim.quantity.indices \
+        per_sample = raw.get("per_sample", False)
+        if not isinstance(per_sample, bool):
+            raise DerivcheckError(f"has per_sample = {brief(per_sample)}; write per_sample = true or leave it out")
+        if per_sample and ("sample" not in raw or after or not hasattr(network, "with_data")):
+            raise DerivcheckError("has per_sample = true, which needs a sample = N, no 'after' (updates use the "
+                                  "whole batch) and dense layers (batch norm couples the samples)")
+        claim.per_sample = per_sample
+        if "sample" in raw and not per_sample and claim.quantity.kind == "L" and not claim.quantity.indices \
                 and (claim.kind == "value" or claim.wrt.is_parameter):
-            raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; "
-                                  "remove sample, or claim L[k] of that sample")
+            raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; add per_sample = "
+                                  "true for that sample's own loss, remove sample, or claim L[k] of that sample")
         needs_data = network.params is None or network.x is None or network.y is None
         if needs_data:
             raise DerivcheckError("claims a number, but the file has no [parameters] and [data] to compute it from")

@@ -19,6 +19,7 @@ can stay rational.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -253,6 +254,10 @@ class Network:
                 v = v[i]
             out[entry] = v
         return out
+
+    def with_data(self, sample: int) -> "Network":
+        """The same network with one sample of its batch as its data (that sample's own loss and gradients)."""
+        return dataclasses.replace(self, x=(self.x[sample - 1],), y=(self.y[sample - 1],))
 
     def with_values(self, values: Mapping[str, Any]) -> "Network":
         """A copy with some scalar parameters replaced (``{"W2[1,1]": 0.35}``)."""
