@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from .context import domain_fraction
 from .derivation import Claim
 from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
 from ..spec.layers import LayeredNetwork
-from ..truth.balls import Undecided, Undefined, Unevaluable, exact, to_fraction, workprec
+from ..truth.balls import Undecided, Unevaluable, exact, to_fraction, workprec
 from ..truth.pins import Pins
 from ..truth.point import Point
 
@@ -183,7 +184,7 @@ class Chain:
                 return theta
             g = given.get("gradient")
             if g is None:
-                g = _fraction_of(Point(ctx.network, _PREC, values=previous).gradient()[name])
+                g = domain_fraction(Point(ctx.network, _PREC, values=previous).gradient()[name])
         return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
 
     def _at_point(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
@@ -194,12 +195,6 @@ class Chain:
             else:
                 getattr(pins, p.kind)[p.key] = exact(p.value)
         return self.ctx.transformed(claim, pins=pins, overrides=overrides)
-
-
-def _fraction_of(v) -> Fraction | None:
-    if type(v) is Undefined:
-        return None
-    return to_fraction(v)
 
 
 def _pin_of(c: Claim, batch: int) -> _Pin | None:

@@ -30,12 +30,12 @@ from ..spec.network import Network
 from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
 from .verdict import ROUNDING_UNITS, format_exact, judge, judge_bounds, printed_unit
-from ..truth.balls import Undecided, Undefined, Unevaluable, exact, workprec
+from ..truth.balls import EXTREME_BITS, Undecided, Undefined, Unevaluable, exact, magnitude_bits, workprec
 from ..truth.balls import to_fraction as ball_fraction
 from ..truth.pins import Pins
 from ..truth.point import Point
 
-__all__ = ["ClaimContext", "Skip", "fraction_value", "TRANSFORM_PREC"]
+__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC"]
 
 TRANSFORM_PREC = 320  # bits of the transformed programs' balls (far below any printed unit)
 
@@ -202,7 +202,7 @@ class ClaimContext:
                     point.derivative(c.quantity, c.wrt, c.sample)
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
             return None
-        return None if type(v) is Undefined else ball_fraction(v)
+        return domain_fraction(v)
 
     def node_value(self, name: str, c: Claim):
         """A node's exact value at the claim's point (its 'with' changes and updates applied)."""
@@ -267,6 +267,16 @@ class ClaimContext:
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
         """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs (Trajectory.float_after)."""
         return self.trajectory.float_after(start, n, m)
+
+
+def domain_fraction(v) -> Fraction | None:
+    """A point-evaluation value as a Fraction to compare with a printed number: None where undefined or beyond
+    2^EXTREME_BITS (no printed claim reaches it; 2^huge is never built), 0 below 2^-EXTREME_BITS."""
+    if type(v) is Undefined:
+        return None
+    if type(v) is arb and not v.contains(0) and abs(magnitude_bits(v)) > EXTREME_BITS:
+        return None if magnitude_bits(v) > 0 else Fraction(0)
+    return ball_fraction(v)
 
 
 def fraction_value(v) -> sp.Rational:

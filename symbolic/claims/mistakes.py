@@ -205,9 +205,12 @@ def _layer(entry: str) -> int:
 
 
 def _fraction(v) -> Fraction:
-    """An exact value (SymPy Rational, or a 60-digit Float) as a Fraction."""
+    """An exact value (SymPy Rational, or a 60-digit Float) as a Fraction; beyond 10^±300 an ArithmeticError
+    (the diagnosis skips the entry: no 10^(10^15) is ever built)."""
     if hasattr(v, "q"):
         return Fraction(int(v.p), int(v.q))
+    if v != 0 and not sp.Float("1e-300") < abs(v) < sp.Float("1e300"):
+        raise ArithmeticError("a value beyond 10^±300 is not compared digit by digit")
     return Fraction(Decimal(str(v)))
 
 
@@ -247,7 +250,7 @@ def _weight_for_input(ctx, c: Claim):
     if c.quantity.kind == "u":
         yield w, ""
     else:
-        yield _fraction(ctx.node_derivative("L", f"u{l}[{i}]", c)) * w, ""
+        yield ctx.node_derivative("L", f"u{l}[{i}]", c) * sp.Rational(w.numerator, w.denominator), ""
 
 
 def _worded(predict: Callable, words: Callable) -> Callable:
