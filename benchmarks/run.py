@@ -53,6 +53,8 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
+
 ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "benchmarks" / "nets"
 CLI = [sys.executable, "-m", "symbolic.cli"]
@@ -728,6 +730,14 @@ def main(argv=None) -> int:
             t = tr["seconds"]
             rows.append(Row(what, secs(t), f"engine: {tr['engine']}; vs numeric.train {tr['max_rel_diff_vs_numeric_train']:.1e}",
                             "—", "≤ 0.1 s", "met" if t <= 0.1 else f"MISSED by {by(t / 0.1)}", tr))
+
+    # optimizers (issue 17): benchmarks/optimizers.py in a fresh process
+    try:
+        opt_run = run_process([sys.executable, str(Path(__file__).resolve().parent / "optimizers.py"), "--child"], limit)
+        opt_m = json.loads(opt_run.output.strip().splitlines()[-1])
+        rows += [Row(*cells, data=opt_m) for cells in optimizer_rows(opt_m)]
+    except Exception as err:  # noqa: BLE001
+        rows.append(error_row("optimizer updates (benchmarks/optimizers.py)", "≤ 0.2 s; ≤ 2×", err))
 
     # memory
     mem_key = f"softmax {dashed(BIG if args.quick else LARGEST)}"

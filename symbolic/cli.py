@@ -225,13 +225,20 @@ def cmd_gradcheck(args) -> int:
 def cmd_train(args) -> int:
     import numeric
 
+    from .train_command import train_optimizer, training_keys
+
     network = _network_from_args(args, symbolic=False)
     _dense_only(network, "train")
+    network = training_keys(args, network)
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
     lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)
     if not 0 <= args.updates <= 10_000_000:
         raise DerivcheckError(f"--updates {args.updates} is out of range; use 0 to 10,000,000.")
+    if network.optimizer.name != "sgd" or network.regularization.l2 or network.optimizer.state or args.show is not None:
+        if args.batch_size is not None:
+            raise DerivcheckError("--batch-size works with plain gradient descent only; optimizers run full batch.")
+        return train_optimizer(network, lr, args.updates, 10 if args.show is None else args.show)
     arch = network.architecture
     X, Y = network.numeric_data()
     run = numeric.train(arch, network.numeric_params(), X, Y, lr, args.updates, batch_size=args.batch_size,
@@ -352,6 +359,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(p)
     p.add_argument("--updates", type=int, default=1)
     p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--optimizer", help="sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw (else the file's)")
+    for key, what in (("momentum", "μ of momentum/nesterov"), ("beta1", "Adam's β1"), ("beta2", "Adam's β2"),
+                      ("eps", "ε of adagrad/rmsprop/adam"), ("rho", "ρ of rmsprop"),
+                      ("weight_decay", "AdamW's decoupled decay λ"), ("l2", "the L2 penalty's λ")):
+        p.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float, help=what)
+    p.add_argument("--convention", choices=["pytorch", "sutskever"], help="momentum convention")
+    p.add_argument("--l2-convention", dest="l2_convention", choices=["half", "full"], help="(λ/2)Σθ² or λΣθ²")
+    p.add_argument("--include-biases", dest="include_biases", action="store_true", default=None,
+                   help="the penalty (and AdamW's decay) also on biases")
+    p.add_argument("--t0", type=int, help="updates already made (Adam's bias correction)")
+    p.add_argument("--show", type=int, help="print the state of the first N updates (and the last)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("verify", help="verify a hand formula written in LaTeX")
     _add_network_options(p)

@@ -112,6 +112,10 @@ CASES = [  # (id, overrides, the sentence must contain)
     ("vacuous: layernorm of 2 features, eps 0", {"layers": _layers((1, 'kind = "layernorm"\neps = 0')),
                                                   "claims": '[[claims]]\nname = "dL/db1[2]"\nvalue = "0"'},
      "dL/db1[2] holds trivially here: with 2 features and eps = 0, layernorm layer 2 makes x̂ = ±1"),
+    ("formula claim", {"claims": '[[claims]]\nname = "dL/dbeta2[1]"\nformula = "x = 1"'},
+     "is a formula, but formula claims are not supported with [[layer]] lists yet"),
+    ("sample of a batch statistic", {"claims": '[[claims]]\nname = "dL/dvar2[1]"\nsample = 2\nvalue = "1"'},
+     "gives a sample, but var2[1] is a statistic of batchnorm layer 2 over the whole batch"),
     ("'with' on a missing parameter", {"claims": '[[claims]]\nname = "L"\nvalue = "1"\nwith = { gamma2 = 1 }'},
      "'gamma2' is neither an alias in [aliases] nor a canonical name"),
 ]

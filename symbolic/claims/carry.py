@@ -175,8 +175,9 @@ class Chain:
         """θ_n = θ_{n−1} − η·g_{n−1} from the author's θ_{n−1} and/or dL/dθ."""
         ctx, name = self.ctx, str(claim.quantity)
         given = {p.kind: p.value for p in group}
-        if not given:
-            return None
+        if not given or getattr(ctx.network, "optimizer", None) is not None or \
+                getattr(ctx.network, "regularization", None) is not None:
+            return None  # θ − η·g is plain gradient descent; other optimizers' state is not pinned yet
         with workprec(_PREC):
             previous = ctx.domain(claim, claim.after - 1)
             theta = given["param"] if "param" in given else to_fraction(previous[name])

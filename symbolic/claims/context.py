@@ -96,7 +96,7 @@ class ClaimContext:
         self.trajectory.check_poison(dict(key[0]), key[1], parameter)
 
     def precision_for(self, c: Claim) -> str:
-        return self.trajectory.precision(c.after)
+        return self.trajectory.describe(c.with_values, c.after)
 
     # ----------------------------------------------------------------- truth
     def _evaluate(self, c: Claim, values: dict[str, Fraction], quantity: Name, wrt: Name | None):
@@ -123,6 +123,8 @@ class ClaimContext:
         return str(q) if c.kind == "value" and q.is_parameter else None
 
     def exact(self, c: Claim):
+        if c.quantity is not None and c.quantity.is_state:  # optimizer state: read off the trajectory
+            return self.trajectory.state_value(c.with_values, c.after, c.quantity)
         values = self._values(c.with_values, c.after, self._read_parameter(c))
         return self._evaluate(c, values, c.quantity, c.wrt)
 
@@ -138,7 +140,7 @@ class ClaimContext:
         """(verdict, precision note) from the certified ball of the claim's value: the verdict every point
         of the ball gets, at the first precision of ``PRECISIONS`` whose ball lies inside one verdict region.
         A value still on a boundary at the last precision is judged from its 60 digits, and the note says so."""
-        if isinstance(exact, sp.Rational):
+        if isinstance(exact, sp.Rational) or c.quantity.is_state:  # state: a 60-digit value of a pinned ball
             return judge(c.value, exact).verdict, ""
         truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
         for bits in PRECISIONS:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -28,16 +28,19 @@ from typing import Any
 from ..spec.errors import DerivcheckError, brief
 from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
+from ..spec.layered_network import LayeredNetwork
 from ..spec.layers import build_layered
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
+from ..spec.optimizers import parse_training
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
 from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
 CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample", "per_sample"}
-TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer"}
+TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer",
+            "optimizer", "regularization"}
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
@@ -45,6 +48,7 @@ MAX_FILE_BYTES = 10_000_000
 MAX_NESTING = 100  # [ and { levels; tomllib recurses on each
 _LINE_KEY = "derivcheck header line 3f1c"
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
+_STATE_OF = re.compile(r"^(?P<word>[A-Za-z][A-Za-z_]*)\((?P<inner>[^()]*)\)$")
 _DERIVATIVE = re.compile(r"^\s*(?:d|∂|\\partial\s*)(?P<of>[^/]+?)\s*/\s*(?:d|∂|\\partial\s*)(?P<wrt>.+?)\s*$")
 
 
@@ -142,6 +146,9 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
     """An alias or canonical name → checked canonical Name."""
     key = text.strip()
     target = aliases.get(key, key)
+    state = _STATE_OF.match(key)  # optimizer state of an aliased parameter: m(w5)
+    if key not in aliases and state and state["inner"].strip() in aliases:
+        target = f"{state['word']}({aliases[state['inner'].strip()]})"
     try:
         return parse_name(target).check(network)
     except DerivcheckError as err:
@@ -182,6 +189,9 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
         if "formula" in raw:
+            if isinstance(network, LayeredNetwork):
+                raise DerivcheckError("is a formula, but formula claims are not supported with [[layer]] lists yet "
+                                      "(see docs/layers.md); claim the numbers instead")
             if "value" in raw:
                 raise DerivcheckError("has both a value and a formula; split it into two claims")
             formula, symbols = raw["formula"], raw.get("symbols", {})
@@ -240,6 +250,8 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
                 and (claim.kind == "value" or claim.wrt.is_parameter):
             raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; add per_sample = "
                                   "true for that sample's own loss, remove sample, or claim L[k] of that sample")
+        if "sample" in raw and isinstance(network, LayeredNetwork):
+            network.refuse_sample(claim.wrt if claim.kind == "derivative" else claim.quantity)
         needs_data = network.params is None or network.x is None or network.y is None
         if needs_data:
             raise DerivcheckError("claims a number, but the file has no [parameters] and [data] to compute it from")
@@ -318,8 +330,16 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
             x=data.get("x"),
             y=data.get("y"),
         )
+        if ("optimizer" in doc or "regularization" in doc) and not isinstance(network, Network):
+            raise DerivcheckError("[optimizer] and [regularization] are not supported with [[layer]] lists yet; "
+                                  "use the dense layers = [...] form")
+        optimizer, regularization = parse_training(doc.get("optimizer"), doc.get("regularization"),
+                                                   network.parameter_names()) if isinstance(network, Network) else (None, None)
     except DerivcheckError as err:
         raise _fail(path, str(err)) from None
+    if optimizer is not None and (not optimizer.plain or optimizer.state or regularization.l2):
+        network = replace(network, optimizer=None if optimizer.plain and not optimizer.state else optimizer,
+                          regularization=regularization if regularization.l2 else None)
     notes = _name_notes(net, network)
     aliases = doc.get("aliases", {})
     if not isinstance(aliases, dict):

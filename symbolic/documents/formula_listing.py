@@ -23,6 +23,7 @@ from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
 from .chain_rule import activation_formula, backward_section, forward_section, loss_section, loss_terms, prime_formula
 from .matrix_section import matrix_section
+from .optimizer_section import update_rules_latex, update_rules_text
 from .writer import Writer, a_name, a_of, bias_name, deriv, plus, sym, times, u_of
 
 __all__ = ["derive_formulas"]
@@ -57,6 +58,8 @@ def derive_formulas(network: Network, latex: bool = False) -> str:
         backward_section(w, network, None, None)
         w.section("Matrix form")
         matrix_section(w, network, None, None)
+        w.section("Update")
+        w.add("\\begin{align*}", " \\\\\n".join(f"& {line}" for line in update_rules_latex(network)), "\\end{align*}")
         return "\n".join(w.lines) + "\n"
     tp = _TextPrinter({"order": "none"})
     D, L = network.depth, sym("L")
@@ -99,4 +102,6 @@ def derive_formulas(network: Network, latex: bool = False) -> str:
         elif network.bias[l - 1] == "per-neuron":
             for i in range(1, network.layers[l] + 1):
                 out.append(f"dL/db{l}[{i}] = dL/du{l}[{i}]")
+    out.append("# update (g = dL/dtheta, t = the update's number)")
+    out += update_rules_text(network)
     return "\n".join(out) + "\n"

@@ -14,7 +14,8 @@ bare :class:`~symbolic.spec.network.Network`) into one complete ``.tex`` source:
 * the matrix form per layer, δ, ∇W, ∇b, with the numeric matrices
   (:mod:`symbolic.documents.matrix_section`);
 * the gradient-descent update with the learning rate and the new values, and
-  the loss after it (when the network has a learning rate);
+  the loss after it (when the network has a learning rate); for an optimizer or a
+  penalty, each of the first updates' arithmetic (:mod:`symbolic.documents.optimizer_section`);
 * a table of the file's claims with verdicts and diagnoses, WRONG ones
   highlighted (:mod:`symbolic.documents.claims_table`; when the file has
   claims and ``check_claims`` is true; ``report`` reuses a check already run).
@@ -46,11 +47,13 @@ from ..spec.names import parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
 from ..truth.exact import Truth
+from ..truth.optimize import trained
 from .chain_rule import backward_section, forward_section, loss_section
 from .claims_table import breakable, claims_table
 from .figure import figure
 from .matrix_section import matrix_section
 from .numbers import SampleNumbers
+from .optimizer_section import optimizer_section
 from .writer import Writer, deriv, plus, sym, times
 
 __all__ = ["render_document"]
@@ -206,7 +209,10 @@ def render_document(source: Derivation | Network, *, check_claims: bool = True, 
     matrix_section(w, network, nums or None, grads)
     if numeric and network.learning_rate is not None:
         w.section("Update")
-        _update(w, network, values, grads)
+        if trained(network):  # an optimizer or a penalty: each update's arithmetic (documents/optimizer_section.py)
+            optimizer_section(w, network)
+        else:
+            _update(w, network, values, grads)
     if claims and check_claims:
         if report is None:
             report = check_derivation(source)

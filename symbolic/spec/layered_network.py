@@ -199,6 +199,12 @@ class LayeredNetwork:
             fail(f"needs one index from 1 to {n}, like {k}{l}[1].")
         return name
 
+    def refuse_sample(self, name: Name) -> None:
+        """Raise if ``name`` is one number for the whole batch (a batchnorm's μ or σ²), so a sample means nothing."""
+        if name.kind in ("mu", "var") and self.specs[name.layer - 1].kind == "batchnorm":
+            raise DerivcheckError(f"gives a sample, but {name} is a statistic of batchnorm layer {name.layer} over the "
+                                  f"whole batch (one number for all samples); remove sample")
+
     def _names_of(self, spec: LayerSpec) -> list[str]:
         l = spec.index
         if spec.kind == "dense":

@@ -7,7 +7,11 @@ A canonical name is one of (indices 1-based):
 * parameters ``W{l}[i,j]``, ``b{l}[i]`` (per-neuron) or ``b{l}`` (shared);
 * nodes ``u{l}[i]`` (pre-activation), ``a{l}[i]`` (activation; ``a0[i]`` is
   the input ``x[i]``), data ``x[i]`` and ``y[k]``;
-* the loss ``L`` and its per-output terms ``L[k]``;
+* the loss ``L`` and its per-output terms ``L[k]``; with a ``[regularization]`` penalty, ``L`` is
+  ``L_data + penalty`` and both terms have those names;
+* optimizer state per parameter, ``word(parameter)``: ``m(W1[1,1])``, ``v(b2)``, ``velocity(b1[2])``,
+  ``m_hat(…)``, and ``step(…)`` (the change Δθ an update made); the word is checked against the
+  network's optimizer (:func:`symbolic.spec.optimizers.state_word`), the parameter as above.
 * in a ``[[layer]]`` list (:mod:`symbolic.spec.layers`, which checks them): normalization
   parameters ``gamma{l}[i]``, ``beta{l}[i]`` and nodes ``xhat{l}[i]``, ``mu{l}[i]``, ``var{l}[i]``.
 
@@ -26,24 +30,41 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import DerivcheckError, brief, shorten
+from .optimizers import OPTIMIZERS, state_word
 
 __all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol"]
 
 _NAME = re.compile(r"^(?P<kind>gamma|beta|xhat|mu|var|[Wbuaxy]|L)(?P<layer>\d*)(?:\[(?P<idx>\d+(?:,\s*\d+)?)\])?$")
+_STATE = re.compile(r"^(?P<word>[A-Za-z][A-Za-z_]{0,19})\(\s*(?P<inner>[^()]*?)\s*\)$")
+LOSS_TERMS = ("L_data", "penalty")  # the data term and the regularization penalty of L
 
 
 @dataclass(frozen=True)
 class Name:
     """A parsed canonical name."""
 
-    kind: str  # "W", "b", "u", "a", "x", "y", "L"; layer lists add "gamma", "beta", "xhat", "mu", "var"
+    kind: str  # "W", "b", "u", "a", "x", "y", "L", "L_data", "penalty", an optimizer state word; layer lists
+    # add "gamma", "beta", "xhat", "mu", "var"
     layer: int | None
     indices: tuple[int, ...]
+    of: str = ""  # for optimizer state: the parameter's kind ("W" or "b"); layer and indices are its own
 
     def __str__(self) -> str:
         layer = "" if self.layer is None else str(self.layer)
         idx = f"[{','.join(map(str, self.indices))}]" if self.indices else ""
+        if self.of:
+            return f"{self.kind}({self.of}{layer}{idx})"
         return f"{self.kind}{layer}{idx}"
+
+    @property
+    def is_state(self) -> bool:
+        """Optimizer state (or the step) of a parameter."""
+        return bool(self.of)
+
+    @property
+    def parameter(self) -> "Name":
+        """The parameter an optimizer-state name refers to."""
+        return Name(self.of, self.layer, self.indices)
 
     @property
     def is_parameter(self) -> bool:
@@ -51,6 +72,13 @@ class Name:
 
     def check(self, network) -> "Name":
         """Raise unless this name exists in ``network``; returns a normalized name (a0[i] → x[i])."""
+        if self.of:
+            optimizer = getattr(network, "optimizer", None)
+            rule = optimizer.rule if optimizer is not None else OPTIMIZERS["sgd"]
+            parameter = self.parameter.check(network)
+            return Name(state_word(self.kind, rule), parameter.layer, parameter.indices, parameter.kind)
+        if self.kind in LOSS_TERMS:
+            return self
         if hasattr(network, "check_name"):  # a [[layer]] list (symbolic.spec.layers) knows its own names
             return network.check_name(self)
         layers, depth = network.layers, network.depth
@@ -110,11 +138,21 @@ def parse_name(text: str) -> Name:
     """Parse a canonical name; anything else is a one-sentence error."""
     if not isinstance(text, str):
         raise DerivcheckError(f"{brief(text)} is not a name; names are text such as W2[1,1] or a1[2].")
+    state = _STATE.match(text.strip())
+    if state:
+        inner = parse_name(state["inner"])
+        if not inner.is_parameter:
+            raise DerivcheckError(f"{shorten(text.strip())!r} names the state of {str(inner)!r}, which is not a parameter; "
+                                  f"optimizer state belongs to a weight or bias, e.g. m(W1[1,1]).")
+        return Name(state["word"], inner.layer, inner.indices, inner.kind)
+    if text.strip() in LOSS_TERMS:
+        return Name(text.strip(), None, ())
     m = _NAME.match(text.strip())
     if not m or (m["kind"] == "L" and m["layer"]):
         shown = shorten(text)
         raise DerivcheckError(
-            f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1] "
+            f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1], L_data, "
+            f"penalty, or optimizer state such as m(W1[1,1]) "
             f"(map tutorial names to these in [aliases]).")
     if len(m["layer"]) > 6 or any(len(i.strip()) > 6 for i in (m["idx"] or "").split(",")):
         raise DerivcheckError(f"{brief(text.strip())} has a layer or index number of more than 6 digits; "

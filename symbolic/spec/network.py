@@ -131,6 +131,9 @@ class Network:
     params: Mapping[str, Any] | None = field(default=None, compare=False)
     x: tuple[tuple[Fraction, ...], ...] | None = None
     y: tuple[tuple[Fraction, ...], ...] | None = None
+    # training beyond plain gradient descent (symbolic.spec.optimizers): None is plain θ ← θ − η g, no penalty
+    optimizer: Any = None
+    regularization: Any = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -281,7 +284,7 @@ class Network:
             else:
                 arrays[name] = tuple(entries[f"{name}[{i + 1}]"] for i in range(self.layers[l]))
         return Network(self.layers, self.activations, self.loss, self.bias, self.learning_rate,
-                       self.update_biases, arrays, self.x, self.y)
+                       self.update_biases, arrays, self.x, self.y, self.optimizer, self.regularization)
 
     def numeric_params(self) -> dict[str, np.ndarray]:
         """Parameters as float64 arrays for the NumPy engine."""

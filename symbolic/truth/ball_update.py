@@ -39,7 +39,7 @@ from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from .balls import exact, workprec
-from .compiled_update import _BUILTINS, _MATH, _source, _verify
+from .compiled_update import _BUILTINS, _MATH, _source, _verify, trained_source
 from .program import Structured
 
 __all__ = ["BallUpdate", "compile_ball_update", "ball_math"]
@@ -57,7 +57,8 @@ def _unary(method: str) -> Callable:
 
 def ball_math() -> SimpleNamespace:
     """The ``math`` the generated code sees when it runs over balls."""
-    return SimpleNamespace(exp=_unary("exp"), log=_unary("log"), tanh=_unary("tanh"), nan=arb("nan"),
+    return SimpleNamespace(exp=_unary("exp"), log=_unary("log"), tanh=_unary("tanh"), sqrt=_unary("sqrt"),
+                           nan=arb("nan"),
                            inf=arb("inf"), ratio=_ratio)
 
 
@@ -134,11 +135,14 @@ class BallUpdate:
 
 
 def compile_ball_update(network: Network, update_biases: bool | None = None,
-                        program: Structured | None = None) -> BallUpdate:
-    """Generate (via :mod:`symbolic.truth.compiled_update`), rewrite, check and compile the ball update."""
+                        program: Structured | None = None, trained: bool = False) -> BallUpdate:
+    """Generate (via :mod:`symbolic.truth.compiled_update`), rewrite, check and compile the ball update.
+
+    ``trained``: the network's optimizer and penalty (``compiled_update.trained_source``; its function takes
+    ``t0`` and the state after the parameters, see :class:`symbolic.truth.trained.TrainedTrajectory`)."""
     p = program if program is not None else Structured(network)
     ub = network.update_biases if update_biases is None else update_biases
-    source, names, params = _source(p, ub)
+    source, names, params = trained_source(p, ub) if trained else _source(p, ub)
     _verify(source, names)
     tree = ast.fix_missing_locations(_Quotients().visit(ast.parse(source)))
     _check(tree, names)

@@ -30,6 +30,12 @@ Before ``compile`` the source is parsed and every name, attribute and call check
 that set; it runs in a namespace holding only ``math`` and the builtins ``range``,
 ``len`` and ``max``.
 
+With ``trained=True`` the update is the network's optimizer and L2 penalty instead: the
+gradient of each moving parameter into ``g_θ`` (plus the penalty's 2c·θ), then the rule table's
+``float_code`` lines (:mod:`symbolic.spec.optimizers`) over state identifiers ``state_<state>_θ``
+(``state_m_W1_1_1``), run by :meth:`CompiledUpdate.run_trained`; Sutskever's Nesterov (a gradient at a
+look-ahead point) is left to NumPy.
+
 Python floats raise where NumPy returns inf/nan (exp overflow, division by zero, log of
 0): :meth:`CompiledUpdate.run` then raises :class:`FloatTrouble` and the caller uses the
 NumPy engine for that run. ``MAX_PARAMETERS`` bounds the networks compiled this way
@@ -42,6 +48,7 @@ import keyword
 import math
 import re
 import time
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -51,15 +58,16 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
+from ..spec.optimizers import PLAIN_SGD
 from ..spec.rules import ACTIVATIONS
 from .program import Structured
 
-__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS"]
+__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source"]
 
 MAX_PARAMETERS = 2_000
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _BUILTINS = {"range": range, "len": len, "max": max}
-_MATH = {"exp", "log", "tanh", "nan", "inf"}
+_MATH = {"exp", "log", "tanh", "nan", "inf", "sqrt"}
 Expr = sp.Expr
 
 
@@ -98,17 +106,35 @@ class CompiledUpdate:
             raise FloatTrouble(str(err)) from None
         return dict(zip(self.parameters, out))
 
+    def run_trained(self, values: Mapping[str, float], state: Mapping[tuple[str, str], float], t0: int, steps: int,
+                    learning_rate: float, data: Sequence[Sequence[float]]) -> tuple[dict, dict]:
+        """The optimizer's update (``compile_update(..., trained=True)``): parameters and state
+        ``(state name, parameter) -> value`` after ``steps`` updates from ``values``/``state`` at step ``t0``."""
+        opt = self.network.optimizer
+        keys = [(s, k) for s in (opt.rule.state if opt is not None else ()) for k in self.parameters]
+        try:
+            out = self.function(steps, learning_rate, data, t0, *[values[k] for k in self.parameters],
+                                *[state.get(key, 0.0) for key in keys])
+        except (OverflowError, ZeroDivisionError, ValueError) as err:
+            raise FloatTrouble(str(err)) from None
+        n = len(self.parameters)
+        return dict(zip(self.parameters, out[:n])), dict(zip(keys, out[n:]))
+
 
 def compile_update(network: Network, update_biases: bool | None = None,
-                   program: Structured | None = None) -> CompiledUpdate:
-    """Generate, check, compile and return the update code of ``network``."""
+                   program: Structured | None = None, trained: bool = False) -> CompiledUpdate:
+    """Generate, check, compile and return the update code of ``network``.
+
+    ``trained``: the update is the network's optimizer and penalty (:func:`trained_source`); the
+    function then takes ``t0`` and the state after the parameters and returns both.
+    """
     if len(network.parameter_names()) > MAX_PARAMETERS:
         raise DerivcheckError(f"Networks of more than {MAX_PARAMETERS:,} parameters are not compiled to plain "
                               f"Python; use the NumPy engine.")
     start = time.perf_counter()
     p = program if program is not None else Structured(network)
     ub = network.update_biases if update_biases is None else update_biases
-    source, names, params = _source(p, ub)
+    source, names, params = trained_source(p, ub) if trained else _source(p, ub)
     _verify(source, names)
     namespace: dict = {"__builtins__": dict(_BUILTINS), "math": math}
     exec(compile(source, f"<derivcheck update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
@@ -163,6 +189,83 @@ def _source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str
     for n in names:
         _ident(n)
     return "\n".join(lines) + "\n", names, params
+
+
+def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], list[str]]:
+    """The update of the network's optimizer and penalty: per step the gradient ``g_θ`` of every moving
+    parameter (the penalty's 2c·θ added), then the rule table's ``float_code`` lines per parameter over the
+    state identifiers ``state_<state>_θ``; ``t_`` is the step number (``t0`` + 1 for the first)."""
+    net = p.network
+    opt = net.optimizer or PLAIN_SGD
+    rule, variant, reg = opt.rule, opt.v, net.regularization
+    if rule.lookahead is not None and opt.convention == "sutskever":
+        raise DerivcheckError("Nesterov's look-ahead gradient is not compiled to plain Python; NumPy runs it.")
+    params = net.parameter_names()
+    updated = [k for k in params if parse_name(k).kind == "W" or update_biases]
+    grads = p.gradient_exprs()
+    printer = _Printer()
+    names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", "bc1_", "bc2_", *_BUILTINS}
+    body = [(t.name, printer.doprint(e)) for t, e in _assignments(p, [grads[k] for k in updated])]
+    ident = {k: _ident(p.params[k].name) for k in params}
+    states = [f"state_{s}_{ident[k]}" for s in rule.state for k in params]  # never s_θ, the per-sample sums
+    data = [sym.name for sym in p.x + p.y]
+    # hyperparameters as names set once at the top from exact quotients (folded to floats by Python, exact balls
+    # in symbolic.truth.ball_update), so the loop never rebuilds them
+    consts = {f"h_{k}": _quotient(v) for k, v in opt.h.items()}
+    if reg is not None and reg.l2:
+        consts.update(h_penalty=_quotient(2 * reg.coefficient), h_decay=_quotient(reg.l2))
+    hyper = {k: f"h_{k}" for k in opt.h}
+    for k in ("beta1", "beta2", "rho"):  # 1 − β and 1 − ρ once, not per parameter and update
+        if k in opt.h:
+            consts[f"h_1m_{k}"] = _quotient(1 - opt.h[k])
+            hyper[f"1-{k}"] = f"h_1m_{k}"
+    hyper["lr"] = "lr"
+    names.update(ident.values(), states, data, consts, (t for t, _ in body), (f"g_{ident[k]}" for k in updated),
+                 (f"s_{ident[k]}" for k in updated), (f"o_{ident[k]}" for k in updated))
+    single = len(net.x) == 1
+    ind, inner = " " * 8, " " * (8 if single else 12)
+    lines = [f"def run(steps, lr, data, t0, {', '.join([ident[k] for k in params] + states)}):", "    m = len(data)"]
+    lines += [f"    {name} = {value}" for name, value in consts.items()]
+    if single:
+        lines.append(f"    {', '.join(data)}, = data[0]")
+    lines.append("    for step_ in range(steps):")
+    if variant.get("reset_every_step"):
+        lines += [f"{ind}{s} = 0.0" for s in states] + [f"{ind}t_ = 1 + {variant.get('t_offset', 0)}"]
+    else:
+        lines.append(f"{ind}t_ = t0 + step_ + 1 + {variant.get('t_offset', 0)}")
+    if rule.float_prelude is not None:
+        lines += [ind + line for line in rule.float_prelude(hyper, "t_", variant)]
+    if not single:
+        lines += [f"{ind}s_{ident[k]} = 0.0" for k in updated] + [f"{ind}for {', '.join(data)} in data:"]
+    lines += [f"{inner}{t} = {e}" for t, e in body]
+    for k in updated:
+        g = printer.doprint(grads[k])
+        lines.append(f"{inner}g_{ident[k]} = {g}" if single else f"{inner}s_{ident[k]} += {g}")
+    for k in updated:
+        x, gid = ident[k], f"g_{ident[k]}"
+        if not single:
+            lines.append(f"{ind}{gid} = s_{x} / m")
+        penalized = reg is not None and reg.l2 and reg.applies(k)
+        if penalized and not reg.decoupled:
+            lines.append(f"{ind}{gid} += h_penalty * {x}")
+        if penalized and reg.decoupled:
+            lines.append(f"{ind}o_{x} = {x}")
+        decays = reg.applies(k) if reg is not None else k.startswith("W")
+        lines += [ind + line for line in rule.float_code(x, gid, {s: f"state_{s}_{x}" for s in rule.state}, hyper, "t_",
+                                                         opt.convention, variant, decays)]
+        if penalized and reg.decoupled:
+            lines.append(f"{ind}{x} -= lr * h_decay * o_{x}")
+    lines.append(f"    return ({', '.join([ident[k] for k in params] + states)},)")
+    for n in names:
+        _ident(n)
+    return "\n".join(lines) + "\n", names, params
+
+
+def _quotient(x) -> str:
+    """An exact rational hyperparameter as integer quotient text, ``(9/10)``: Python folds it to the float
+    0.9 when compiling, :mod:`symbolic.truth.ball_update` rewrites it to the exact ball quotient."""
+    x = Fraction(x)
+    return f"({x.numerator}/{x.denominator})" if x.denominator != 1 else f"({x.numerator})"
 
 
 def _assignments(p: Structured, wanted: Sequence[Expr]) -> list[tuple[sp.Symbol, Expr]]:

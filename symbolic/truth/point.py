@@ -35,6 +35,7 @@ from ..spec.names import Name, parse_name
 from ..spec.network import Network
 from .balls import ZERO, ONE, Undefined, add, exact, mul, workprec
 from .ops import NO_MISTAKES, Mistakes, affine_ops, ops_of
+from .penalty import penalty_partial, penalty_value
 from .pins import Pins
 
 __all__ = ["Point", "DEFAULT_PREC", "Mistakes", "NO_MISTAKES"]
@@ -192,9 +193,10 @@ class Point:
     # ----------------------------------------------------------------------------------- answers
     def value(self, name: Name | str, sample: int = 1):
         n = _name(name, self.network)
-        if n.kind == "L" and not n.indices:
+        if n.kind in ("L", "L_data", "penalty") and not n.indices:  # L = L_data + penalty (truth/penalty.py)
             with workprec(self.prec):
-                return _mean([add(self.forward(s).terms) for s in range(1, self.m + 1)])
+                data = ZERO if n.kind == "penalty" else _mean([add(self.forward(s).terms) for s in range(1, self.m + 1)])
+                return data if n.kind == "L_data" else add((data, penalty_value(self.network, self.values)))
         if n.is_parameter:
             return self.values[str(n)]
         if n.kind == "y":
@@ -209,10 +211,18 @@ class Point:
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
         """d(of)/d(wrt); ``of = L`` is the batch mean (a node of ``sample`` then carries 1/m)."""
         top, var = _name(of, self.network), _name(wrt, self.network)
-        if top.kind == "L" and not top.indices:
+        if top.kind in ("L_data", "penalty"):  # the terms of L = L_data + penalty
+            if top.kind == "penalty":
+                return penalty_partial(self.network, str(var), self.values) if var.is_parameter else ZERO
+            top, var = Name("L", None, ()), var
             if var.is_parameter:
                 with workprec(self.prec):
                     return _mean([self._partial(s, top, var) for s in range(1, self.m + 1)])
+        if top.kind == "L" and not top.indices:
+            if var.is_parameter:
+                with workprec(self.prec):
+                    return add((_mean([self._partial(s, top, var) for s in range(1, self.m + 1)]),
+                                penalty_partial(self.network, str(var), self.values)))
             with workprec(self.prec):
                 return mul((self._partial(sample, top, var), fmpq(1, self.m)))
         with workprec(self.prec):
@@ -261,7 +271,7 @@ class Point:
                                      if k.startswith("b")})
                     for k, v in part.items():
                         total[k] = v if k not in total else add((total[k], v))
-            return {k: _mean_of(total[k], self.m) for k in names}
+            return {k: add((_mean_of(total[k], self.m), penalty_partial(self.network, k, self.values))) for k in names}
 
 
 def _name(name: Name | str, network: Network) -> Name:

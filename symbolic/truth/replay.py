@@ -12,7 +12,9 @@ input, the output f' at the source unit, the updated weights in the backward pas
 
 Parameters are dicts of canonical entry names → mpmath numbers at ``DIGITS`` (60) digits
 (or Fractions, taken exactly); answers are mpmath numbers at ``DIGITS`` digits. A value
-that passes through relu's kink is ``nan``, so a caller's conversion refuses it.
+that passes through relu's kink is ``nan``, so a caller's conversion refuses it. A network with an
+optimizer or a penalty is trained by :class:`symbolic.truth.optimize.OptimizerRun` (its update rule,
+the mistake applied to its gradients).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.network import Network
-from .balls import EXTREME_BITS, Undecided, Undefined, exact, magnitude_bits, to_mpf, workprec
+from .balls import EXTREME_BITS, Undecided, Undefined, exact, magnitude_bits, to_fraction, to_mpf, workprec
+from .optimize import OptimizerRun, trained
 from .point import NO_MISTAKES, Mistakes, Point
 
 __all__ = ["Mistakes", "Replay", "NO_MISTAKES", "DIGITS"]
@@ -136,6 +139,16 @@ class Replay:
             return {k: (v - eta * grads[k]) if (k.startswith("W") or update_biases) else v for k, v in p.items()}
 
     def train(self, p, n: int, lr, m: Mistakes = NO_MISTAKES):
+        if trained(self.net):  # an optimizer or a penalty: its exact run (symbolic.truth.optimize), mistakes applied
+            start = {k: to_fraction(_ball(v)) for k, v in p.items()}
+            for prec in PRECISIONS:
+                try:
+                    update = OptimizerRun(self.net, start, m, prec).at(n)
+                except Undecided:
+                    continue
+                with mpmath.workdps(DIGITS):
+                    return {k: _out(v) for k, v in update.params.items()}
+            raise DerivcheckError("the replayed optimizer trajectory crosses a branch too closely to decide")
         for _ in range(n):
             p = self.step(p, lr, m)
         return p

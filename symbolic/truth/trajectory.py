@@ -61,6 +61,7 @@ from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compi
 from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
+from .trained import TrainedTrajectory, as_sympy, resume, trained
 
 __all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
            "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
@@ -139,6 +140,7 @@ class Trajectory:
         self._numpy_code: CompiledGradient | None = None
         self._program: Structured | None = None
         self._data: tuple | None = None
+        self.trained = TrainedTrajectory(network, self._float_data) if trained(network) else None
 
     @property
     def replay(self) -> Replay:
@@ -173,6 +175,8 @@ class Trajectory:
         values.update(start)
         if n == 0:
             result = values
+        elif self.trained is not None:  # an optimizer or a penalty: symbolic.truth.trained
+            result = self.trained.after(start, n)
         elif self._by_balls(n):
             if n > EXACT_UPDATES:
                 self._record_kinks(key, self.replay.initial(dict(start)), 0)
@@ -233,6 +237,21 @@ class Trajectory:
             start = {k: mpmath.mpf(v.numerator) / v.denominator for k, v in values.items()}
             return {k: values[k] if v == start[k] else to_fraction(v) for k, v in p.items()}
 
+    def state_value(self, start: Start, n: int, name) -> sp.Expr:
+        """An optimizer-state claim (``step(W1[1,1])`` of plain gradient descent: θ_n − θ_(n−1))."""
+        if self.trained is not None:
+            return self.trained.state_value(start, n, name)
+        if n == 0:
+            raise DerivcheckError(f"{name} belongs to an update; claim it with after = 1 or more")
+        k = str(name.parameter)
+        now, before = (v if isinstance(v, arb) else exact(v) for v in (self.after(start, n)[k],
+                                                                        self.after(start, n - 1)[k]))
+        return as_sympy(now - before)
+
+    def describe(self, start: Start, n: int) -> str:
+        """:meth:`precision`, or for an optimizer's trajectory how its values were computed."""
+        return self.precision(n) if self.trained is None or not n else self.trained.describe(start, n)
+
     # ------------------------------------------------------------------- kinks
     def _record_kinks(self, key: tuple, params: dict, step: int) -> None:
         """Mark the parameters whose update at ``step`` would need relu's derivative exactly at its kink.
@@ -291,24 +310,20 @@ class Trajectory:
 
     def float_after(self, start: Start, n: int, mistakes: Mistakes = NO_MISTAKES) -> dict[str, mpmath.mpf]:
         """Float64 parameters after ``n`` updates (with ``mistakes``), resuming cached runs."""
+        if self.trained is not None:
+            with mpmath.workdps(DIGITS):
+                return {k: mpmath.mpf(v) for k, v in self.trained.float_after(start, n, mistakes)[0].items()}
         run = (_key(start), mistakes)
-        snapshots = self._snapshots.setdefault(run, {})
-        if n not in snapshots:
-            done = max((k for k in snapshots if k <= n), default=None)
-            if done is None:
-                values = self.network.parameter_values()
-                values.update(start)
-                done, params = 0, {k: float(v) for k, v in values.items()}
-            else:
-                params = snapshots[done]
-            if n - done > 1:
-                params = self._float_steps(run, params, n - done - 1, mistakes)
-                snapshots[n - 1] = params
-            if n > done:
-                params = self._float_steps(run, params, 1, mistakes)
-            snapshots[n] = params
+
+        def first() -> dict[str, float]:
+            values = self.network.parameter_values()
+            values.update(start)
+            return {k: float(v) for k, v in values.items()}
+
+        params = resume(self._snapshots.setdefault(run, {}), n, first,
+                        lambda last, done, steps: self._float_steps(run, last, steps, mistakes))
         with mpmath.workdps(DIGITS):
-            return {k: mpmath.mpf(v) for k, v in snapshots[n].items()}
+            return {k: mpmath.mpf(v) for k, v in params.items()}
 
     def _float_kind(self) -> str:
         """The engine for this network's float runs: by measured cost (see the module contract)."""
