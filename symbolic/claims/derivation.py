@@ -155,8 +155,10 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
         if key in aliases:
             raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: "
                                   f"{str(err).rstrip('.')}") from None
+        if "is not a canonical name" not in str(err) and not _is_name(key):  # e.g. an index of 100,000 digits
+            raise DerivcheckError(str(err).rstrip(".")) from None
         known = [*aliases, *network.parameter_names(), *_node_names(network)]
-        hint = did_you_mean(key, known)
+        hint = did_you_mean(key, known) if len(key) <= 100 else ""
         if _is_name(key):  # canonical in form, but not in this network: say why
             raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint}" if hint else "")) from None
         examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
