@@ -31,40 +31,10 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+from .report_text import print_report, table, total_counts
 from .spec.errors import DerivcheckError
 
 __all__ = ["main"]
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(out)
-
-
-def _print_report(report) -> None:
-    print(f"== {report.path}" + (f" — {report.title}" if report.title else ""))
-    if report.error:
-        print(f"   error: {report.error}")
-        return
-    for note in report.notes:
-        print(f"   note: {note}.")
-    rows, notes = [], []
-    for r in report.results:
-        expected = "" if r.expect is None else f" (expected {r.expect})"
-        rows.append([str(r.index), r.name, r.claimed, r.exact, r.verdict + expected, r.diagnosis])
-        if r.message and r.verdict != "ok":
-            notes.append(f"   claim {r.index}: {r.message}")
-        if r.precision and r.precision.startswith("float64"):
-            notes.append(f"   claim {r.index}: exact value from a {r.precision}.")
-    print(_table(rows, ["#", "claim", "claimed", "exact", "verdict", "diagnosis"]))
-    for n in notes:
-        print(n)
-    counts = report.counts()
-    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v) + f"  ({report.seconds:.2f} s)")
-    print()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -84,14 +54,6 @@ def _write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-def _total_counts(reports) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in reports:
-        for k, v in r.counts().items():
-            counts[k] = counts.get(k, 0) + v
-    return counts
-
-
 def cmd_check(args) -> int:
     from .claims.running import check_files, default_jobs, expand_paths
     from .documents.checked import check_documents
@@ -108,7 +70,7 @@ def cmd_check(args) -> int:
     for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs), _write_atomic):
         reports.append(report)
         if not args.json:
-            print(report.table(_table)) if hasattr(report, "table") else _print_report(report)
+            print(report.table(table)) if hasattr(report, "table") else print_report(report)
             sys.stdout.flush()
     strict = getattr(args, "strict_carry", False)
     wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error")
@@ -119,7 +81,7 @@ def cmd_check(args) -> int:
         doc = {
             "files": [r.to_json() for r in reports],
             "summary": {"files": len(reports), "claims": total, "wrong": wrong,
-                        "bad_input": bad, "counts": _total_counts(reports)},
+                        "bad_input": bad, "counts": total_counts(reports)},
         }
         text = json.dumps(doc, indent=2, ensure_ascii=False)
         if args.output:
@@ -127,7 +89,7 @@ def cmd_check(args) -> int:
         else:
             print(text)
     else:
-        counts = _total_counts(reports)
+        counts = total_counts(reports)
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v)
         broken = sum(1 for r in reports if r.error)
         print(f"{len(reports)} file(s), {total} claim(s): {summary or 'nothing checked'}"

@@ -159,9 +159,10 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
             raise DerivcheckError(str(err).rstrip(".")) from None
         known = [*aliases, *network.parameter_names(), *_node_names(network)]
         hint = did_you_mean(key, known) if len(key) <= 100 else ""
-        if _is_name(key):  # canonical in form, but not in this network: say why
-            raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint}" if hint else "")) from None
         examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
+        if _is_name(key):  # canonical in form, but not in this network: say why
+            raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint} names here are like {examples}"
+                                                                if hint else "")) from None
         raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name; "
                               + (hint + " " if hint else "") + f"canonical names here are like {examples}") from None
 
