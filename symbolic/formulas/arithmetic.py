@@ -36,11 +36,12 @@ from ..spec.errors import DerivcheckError, shorten
 from ..truth.balls import Unevaluable, add, exact, mul
 
 __all__ = ["Node", "Num", "Ref", "Deriv", "Op", "Call", "Apply", "Total", "Unbound", "parse_arithmetic",
-           "evaluate", "names_of", "numbers_of", "name_key", "MAX_LENGTH"]
+           "evaluate", "names_of", "numbers_of", "name_key", "MAX_LENGTH", "MAX_DIGITS"]
 
 MAX_LENGTH = 5_000
 MAX_NESTING = 100
 MAX_EXPONENT = 1_000  # |integer powers| kept exact; larger ones are refused
+MAX_DIGITS = 100  # characters of one printed number (as in derivation files)
 
 GRAMMAR = r"""
 ?start: sum
@@ -160,6 +161,9 @@ class _Build(Transformer):
         self.source = source
 
     def num(self, c):
+        if len(c[0]) > MAX_DIGITS:
+            raise DerivcheckError(f"a number written with {len(c[0]):,} characters, more than the {MAX_DIGITS} "
+                                  f"derivcheck reads")
         return Num(str(c[0]))
 
     def ref(self, c):
@@ -252,7 +256,11 @@ def parse_arithmetic(latex: str) -> Node:
         col = getattr(err, "column", None)
         near = latex[max(0, err.pos_in_stream or 0):][:20] if getattr(err, "pos_in_stream", None) is not None else ""
         raise DerivcheckError(f"it is not arithmetic derivcheck reads (at column {col}: {shorten(near, 20)!r})") from None
-    except (LarkError, VisitError, RecursionError):
+    except VisitError as err:
+        if isinstance(err.orig_exc, DerivcheckError):
+            raise err.orig_exc from None
+        raise DerivcheckError("it is not arithmetic derivcheck reads") from None
+    except (LarkError, RecursionError):
         raise DerivcheckError("it is not arithmetic derivcheck reads") from None
 
 
