@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from ...formulas.arithmetic import Apply, Call, Deriv, Node, Num, Op, Ref, Unbound, evaluate, name_key, names_of
+from ...formulas.arithmetic import (Apply, Call, Deriv, Node, Op, Ref, Unbound, evaluate, name_key, names_of,
+                                    plain_text)
 from ...formulas.verify import verify_formula
 from ...spec.errors import DerivcheckError, shorten
 from ...spec.names import parse_name
@@ -79,7 +80,7 @@ class DocumentChecker:
             of, wrt = self.resolve(node.of), self.resolve(node.wrt)
             return f"d{of}/d{wrt}" if of and wrt and "/" not in of + wrt else None
         if isinstance(node, (Ref, Apply)):
-            text = node.text if isinstance(node, Ref) else f"{node.head}({_plain(node.arg)})"
+            text = node.text if isinstance(node, Ref) else f"{node.head}({plain_text(node.arg)})"
             target = self.net.keys.get(name_key(text))
             if target:
                 return target
@@ -111,8 +112,8 @@ class DocumentChecker:
             [f"y[{i + 1}]" for i in range(self.network.layers[-1])]
         hits = [c for c in pool if self.values.matches(printed, c, self.changes)]
         if len(hits) == 1:
-            self.report.bindings.append(f"bound {_plain(node)} to {hits[0]} by its value {printed}")
-            self.net.keys[name_key(_plain(node))] = hits[0]
+            self.report.bindings.append(f"bound {plain_text(node)} to {hits[0]} by its value {printed}")
+            self.net.keys[name_key(plain_text(node))] = hits[0]
             return hits[0]
         return None
 
@@ -164,7 +165,7 @@ class DocumentChecker:
         elif subject is None and parts[0].kind == "name" and last_number is not None:
             index = isinstance(parts[0].node, Ref) and parts[0].text in "ijklmn" and last_number.value_text.isdigit()
             self.skip(eq, f"{parts[0].text} = {last_number.value_text} fixes an index for the display after it"
-                      if index else f"{_plain(parts[0].node)} is not a name of the network; bind it in [aliases]",
+                      if index else f"{plain_text(parts[0].node)} is not a name of the network; bind it in [aliases]",
                       parts[0])
         for p in parts[1:]:
             if p.kind == "symbolic" and subject and not _mentions(p.node, parts[0].node):
@@ -182,11 +183,11 @@ class DocumentChecker:
                 claim["after"] = 1
             elif eq.display or len(chain.parts) == 2:
                 self.changes[subject] = Fraction(Decimal(printed))
-                self.report.notes.append(f"{eq.where}: {_plain(head.node)} = {printed} changes {subject} "
+                self.report.notes.append(f"{eq.where}: {plain_text(head.node)} = {printed} changes {subject} "
                                          f"for what follows")
                 return
         for hint in self.net.prose:
-            if hint["line"] == eq.line and name_key(hint["name"]) in (name_key(_plain(head.node)), name_key(subject)) \
+            if hint["line"] == eq.line and name_key(hint["name"]) in (name_key(plain_text(head.node)), name_key(subject)) \
                     and hint.get("number", printed) == printed:
                 claim["after"] = hint.get("after", 0)
         if self.changes:
@@ -230,7 +231,7 @@ class DocumentChecker:
 
     def substituted(self, eq: Equation, part: Part, name_node: Node, printed: str) -> None:
         canonical = self.resolve(name_node) or self._bind_by_value(name_node, printed)
-        shown = _plain(name_node)
+        shown = plain_text(name_node)
         if canonical is None:
             return
         if canonical in self.claimed:
@@ -265,7 +266,7 @@ class DocumentChecker:
             try:
                 a, b = (_evaluate(self, first.node), _evaluate(self, other.node))
             except Unbound as err:
-                missing = _plain(err.args[0]) if err.args else "a name"
+                missing = plain_text(err.args[0]) if err.args else "a name"
                 self.skip(eq, f"{shorten(missing, 40)} is not a name of the network; bind it in [aliases] to "
                               f"check {shorten(first.text, 30)} = {shorten(other.text, 30)}", other)
                 continue
@@ -329,18 +330,6 @@ def _judge_value(printed: str, truth) -> tuple[str, str]:
 def _evaluate(checker: DocumentChecker, node: Node):
     with workprec(PRECISIONS[0]):
         return evaluate(node, checker.lookup)
-
-
-def _plain(node: Node) -> str:
-    if isinstance(node, Ref):
-        return node.text
-    if isinstance(node, Apply):
-        return node.text
-    if isinstance(node, Deriv):
-        return f"d{_plain(node.of)}/d{_plain(node.wrt)}"
-    if isinstance(node, Num):
-        return node.text
-    return "…"
 
 
 def _mentions(node: Node | None, name: Node | None) -> bool:
