@@ -261,3 +261,27 @@ def test_substitution_must_use_the_authors_claimed_value(tmp_path):
                    "$$net_{o1} = 0.4 * 0.9 + 0.6 = 0.96$$\n\n" + MAZUR_BLOCK, encoding="utf-8")
     subs = [f for f in check_document(doc).results if f.link == "substitution"]
     assert [(f.line, f.claimed, f.exact, f.verdict) for f in subs] == [(5, "0.9", "0.593269992", "WRONG")]
+
+
+MARKED = [("smaxx73-session6-backprop.ipynb", "6"), ("smaxx73-session6-solutions.tex", "51"),
+          ("melfm-backprop-numerical.md", "35")]
+
+
+@pytest.mark.parametrize("name, line", MARKED, ids=[m[0] for m in MARKED])
+def test_annotated_page_marks_the_error_in_every_style(name, line):
+    marks = _Marks()
+    marks.feed(annotate(check_document(DOCS / name)))
+    assert ("WRONG", line) in marks.marks
+
+
+DIAGNOSED = [("002-mazur-2-2-2-step-by-step.md", 215, "one digit mistyped"),   # w_4 = 0.29950299: a bare number
+             ("melfm-backprop-numerical.md", 44, "comes from the numbers it starts from"),  # ½(0.01 − 0.7491)² = 0.2731
+             ("004-lagou-2-2-1-sigmoid.md", 214, "u(1−u)")]
+
+
+@pytest.mark.parametrize("name, line, words", DIAGNOSED, ids=[d[0] for d in DIAGNOSED])
+def test_value_diagnoses(name, line, words):
+    found = [f for f in check_document(DOCS / name).results if f.line == line and f.link == "value"
+             and f.verdict == "WRONG"]
+    assert found and all(words in f.diagnosis for f in found) and not (
+        "typo" in words or any("typo" in f.diagnosis for f in found if "comes from" in f.diagnosis))

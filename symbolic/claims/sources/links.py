@@ -14,7 +14,8 @@ checks the value claims; every chain yields findings at their line and column
   the document wrote an update rule (``w_5 = w_5 - \eta …``) is its value after one
   update; before any update rule, a list of parameter values that differ from the
   network's changes them for what follows (the ``with`` of a claim), said in a note;
-* ``arithmetic`` — numbers-only sides against the next printed number, exactly;
+* ``arithmetic`` — numbers-only sides against the next printed number, exactly; a WRONG value whose
+  line computes its number right is said to come from the numbers the line starts from (not a typo);
 * ``substitution`` — the numbers put in the places of names (aligned with the chain's
   symbolic side, or with the same name's symbolic definition earlier in the document)
   against the value the author claimed for the name (or its truth when never claimed);
@@ -68,6 +69,7 @@ class DocumentChecker:
     claimed: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # printed, line:col
     definitions: dict[str, Node] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
+    sound: set[int] = field(default_factory=set)  # chains (by id of their parts) whose own arithmetic is right
 
     def __post_init__(self) -> None:
         self.network = self.net.derivation.network
@@ -211,6 +213,8 @@ class DocumentChecker:
             self.add(eq, target, "arithmetic", verdict, target.value_text, exact,
                      "" if verdict == Verdict.OK else f"{shorten(part.text, 60)} is {exact}",
                      name=shorten(part.text, 60))
+            if verdict == Verdict.OK:
+                self.sound.add(id(parts))
 
     def substitutions(self, eq: Equation, parts: list[Part], subject: str | None) -> None:
         for k, part in enumerate(parts):
@@ -315,6 +319,11 @@ class DocumentChecker:
         for result, pending in zip(checked.results, self.pending):
             _, col = place(pending.equation, pending.part)
             result.name = shorten(pending.chain.parts[0].text, 60)
+            if result.verdict == Verdict.WRONG and id(pending.chain.parts) in self.sound:
+                # the printed number is what the line computes: not a typo, whatever its digits suggest
+                kept = "" if "typo" in result.diagnosis else result.diagnosis
+                result.diagnosis = (f"{kept}; " if kept else "") + (
+                    "the line's own arithmetic is right, so the error comes from the numbers it starts from")
             carried = [k for k in getattr(result, "carried_from", None) or [] if 0 < k <= len(places)]
             if carried:  # the claims checker numbers claims; a document reader needs their places
                 result.diagnosis = (result.diagnosis + " " if result.diagnosis else "") + "(" + ", ".join(
