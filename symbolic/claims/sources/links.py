@@ -165,7 +165,7 @@ class DocumentChecker:
         if last_number is not None and subject is not None:
             self.value(eq, chain, parts[0], subject, last_number)
         elif subject is None and parts[0].kind == "name" and last_number is not None:
-            index = isinstance(parts[0].node, Ref) and parts[0].text in "ijklmn" and last_number.value_text.isdigit()
+            index = isinstance(parts[0].node, Ref) and parts[0].text in ("i", "j", "k", "l", "m", "n") and last_number.value_text.isdigit()
             self.skip(eq, f"{parts[0].text} = {last_number.value_text} fixes an index for the display after it"
                       if index else f"{plain_text(parts[0].node)} is not a name of the network; bind it in [aliases]",
                       parts[0])
