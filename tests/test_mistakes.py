@@ -453,3 +453,20 @@ def test_every_wrong_number_off_by_one_loss_factor_is_said_once(tmp_path: Path):
     assert [r.verdict for r in report.results] == ["WRONG"] * 3
     assert len(report.notes) == 1 and "the loss these numbers use is sse" in report.notes[0], report.notes
     assert all(r.diagnosis.startswith("the file-level pattern") for r in report.results), report.results
+
+
+def test_every_update_off_by_one_learning_rate_is_said_once(tmp_path: Path):
+    """The identity net's updates computed with η = 0.2 while the file says 0.1 (by hand: I2x steps with
+    twice the learning rate): one note naming the rate, each root claim's diagnosis the pattern."""
+    twice = replace(I, lr=F(1, 5))
+    after = twice.train(I0, 1, True)
+    claims = "".join(f'\n[[claims]]\nname = "{n}"\nvalue = "{v}"\nafter = 1\n' for n, v in [
+        ("W2[1,1]", printed(after.W2[0][0], 12)), ("W1[1,2]", printed(after.W1[0][1], 12)),
+        ("b1[2]", printed(after.b1[1], 12))])
+    path = tmp_path / "rate.toml"
+    path.write_text(identity_net(True) + claims, encoding="utf-8")
+    report = check_file(path)
+    assert [r.verdict for r in report.results] == ["WRONG"] * 3, report.results
+    assert report.notes == ["every WRONG number is what a learning rate of 1/5 gives (twice the declared 1/10)"], \
+        report.notes
+    assert all(r.diagnosis.startswith("the file-level pattern") for r in report.results), report.results

@@ -13,6 +13,7 @@ returns the sentence and the claim numbers it explains, or None.
 """
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import sympy as sp
@@ -55,6 +56,9 @@ def loss_scale_pattern(ctx, claims: list[Claim], results: list) -> tuple[str, li
         return None
     net = ctx.network
     n, m = net.layers[-1], len(net.x)
+    found = _learning_rate_pattern(ctx, roots)
+    if found is not None:
+        return found, [c.index for c in roots]
     for s in _scales(n, m):
         predict = scaled_loss(s)
         if all(_reproduces(ctx, c, predict) for c in roots):
@@ -76,3 +80,21 @@ def _reproduces(ctx, c: Claim, predict) -> bool:
                    for v, _ in predict(ctx, c))
     except ctx.skippable:
         return False
+
+
+def _learning_rate_pattern(ctx, roots: list[Claim]) -> str | None:
+    """Every root error is a value after updates that a learning rate 2× or ½× the declared one gives."""
+    net = ctx.network
+    if net.learning_rate is None or not all(c.after > 0 for c in roots):
+        return None
+    for factor in (Fraction(2), Fraction(1, 2)):
+        rate = Fraction(net.learning_rate) * factor
+        other = type(ctx)(dataclasses.replace(ctx.d, network=dataclasses.replace(net, learning_rate=rate)))
+        try:
+            if all(judge(c.value, other.exact(c)).verdict in (Verdict.OK, Verdict.ROUNDING) for c in roots):
+                return (f"every WRONG number is what a learning rate of {rate} gives ({'twice' if factor > 1 else 'half'} "
+                        f"the declared {net.learning_rate})")
+        except ctx.skippable:
+            continue
+    return None
+
