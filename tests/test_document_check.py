@@ -46,7 +46,8 @@ EXPECTED = [
     ("melfm-backprop-numerical.md", {
         (32, "value", "0.5969", "WRONG"),       # h2 of a bias-0.35 network; with b1 = 0.30 it is 0.5848
         (35, "equality", "w5 * h1 + w6 * h1 + b2", "WRONG"),  # w6 * h1 where h2 belongs
-        (36, "value", "1.094", "rounding"),     # truth 1.09562 (h2 in its place): 1.6 units of 0.001
+        (36, "value", "1.094", "WRONG"),        # truth 1.09562 (h2 in its place): 1.6 units of 0.001, beyond the
+                                                 # 1-unit rounding band and reproduced from no claimed number
         (38, "value", "0.7491", "WRONG"), (44, "value", "0.2731", "WRONG"),  # follow from y1
         (48, "value", "0.289", "WRONG"),        # E_y2 with target 0.01: truth ½(0.99 − 0.7807)² = 0.0240
         (56, "value", "0.7391", "WRONG"),       # follows from 0.7491
@@ -54,7 +55,8 @@ EXPECTED = [
         (62, "value", "0.1928", "WRONG")}),
     ("smaxx73-session6-solutions.tex", {
         (41, "value", "0.9784", "WRONG"),       # truth 0.8 + 0.17820 = 0.97820: the rounded −0.1784 carried
-        (42, "value", "-0.1811", "rounding"),   # truth −0.18120
+        (42, "value", "-0.1811", "WRONG"),      # truth −0.1812035…: 1.04 units; the −0.1189 it is computed from is
+                                                 # a number inside the chain, not a claim, so nothing carries it
         (51, "arithmetic", "0.2454", "WRONG")}),  # planted: 0.4256 × 0.5744 = 0.24446464
     ("smaxx73-session6-backprop.ipynb", {
         (6, "arithmetic", "0.4272", "WRONG"),   # planted: 0.38742 − 0.17024 + 0.2 = 0.41718
@@ -229,3 +231,59 @@ def test_pytest_collects_a_document(tmp_path):
                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 1, run.stdout
     assert "1 failed, 1 passed" in run.stdout and "hw.md:3:15: arithmetic 0.5 * 0.5: WRONG" in run.stdout
+
+
+MAZUR = (DOCS / "002-mazur-2-2-2-step-by-step.md").read_text(encoding="utf-8")
+MAZUR_BLOCK = MAZUR[MAZUR.index("```toml derivcheck"):]
+
+
+def _block_without(*aliases: str) -> str:
+    return "\n".join(line for line in MAZUR_BLOCK.splitlines() if line.split(" =")[0].strip() not in aliases) + "\n"
+
+
+def test_unbound_names_are_bound_by_their_values(tmp_path):
+    """w_1, i_1 and b_1 have no alias: the numbers put in their places are the network's 0.15, 0.05, 0.35."""
+    doc = tmp_path / "d.md"
+    doc.write_text("$$net_{h1} = w_1 * i_1 + b_1$$\n\n$$net_{h1} = 0.15 * 0.05 + 0.35 = 0.3575$$\n\n"
+                   + _block_without("w_1", "i_1", "b_1"), encoding="utf-8")
+    report = check_document(doc)
+    assert report.bindings == ["bound w_1 to W1[1,1] by its value 0.15", "bound i_1 to x[1] by its value 0.05",
+                               "bound b_1 to b1 by its value 0.35"]
+    # line 1 comes before the bindings (its names are unknown there); line 3's value leaves out w_2 i_2:
+    # 0.3575 where u1[1] = 0.3775, while its arithmetic 0.0075 + 0.35 = 0.3575 is right
+    assert {(f.line, f.link, f.verdict) for f in report.results if f.verdict != "ok"} == {
+        (1, "skipped", "skipped"), (3, "value", "WRONG")}
+
+
+def test_substitution_must_use_the_authors_claimed_value(tmp_path):
+    """out_h1 was claimed as 0.593269992; putting 0.9 in its place is a finding of its own (0.6 would be
+    that claim correctly rounded, and is not one)."""
+    doc = tmp_path / "d.md"
+    doc.write_text("$$out_{h1} = 0.593269992$$\n\n$$net_{o1} = w_5 * out_{h1} + b_2$$\n\n"
+                   "$$net_{o1} = 0.4 * 0.9 + 0.6 = 0.96$$\n\n" + MAZUR_BLOCK, encoding="utf-8")
+    subs = [f for f in check_document(doc).results if f.link == "substitution"]
+    assert [(f.line, f.claimed, f.exact, f.verdict) for f in subs] == [(5, "0.9", "0.593269992", "WRONG")]
+
+
+MARKED = [("smaxx73-session6-backprop.ipynb", "6"), ("smaxx73-session6-solutions.tex", "51"),
+          ("melfm-backprop-numerical.md", "35")]
+
+
+@pytest.mark.parametrize("name, line", MARKED, ids=[m[0] for m in MARKED])
+def test_annotated_page_marks_the_error_in_every_style(name, line):
+    marks = _Marks()
+    marks.feed(annotate(check_document(DOCS / name)))
+    assert ("WRONG", line) in marks.marks
+
+
+DIAGNOSED = [("002-mazur-2-2-2-step-by-step.md", 215, "one digit mistyped"),   # w_4 = 0.29950299: a bare number
+             ("melfm-backprop-numerical.md", 44, "comes from the numbers it starts from"),  # ½(0.01 − 0.7491)² = 0.2731
+             ("004-lagou-2-2-1-sigmoid.md", 214, "u(1−u)")]
+
+
+@pytest.mark.parametrize("name, line, words", DIAGNOSED, ids=[d[0] for d in DIAGNOSED])
+def test_value_diagnoses(name, line, words):
+    found = [f for f in check_document(DOCS / name).results if f.line == line and f.link == "value"
+             and f.verdict == "WRONG"]
+    assert found and all(words in f.diagnosis for f in found) and not (
+        "typo" in words or any("typo" in f.diagnosis for f in found if "comes from" in f.diagnosis))

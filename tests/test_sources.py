@@ -165,3 +165,31 @@ CHAINS = [
 @pytest.mark.parametrize("text, kinds", CHAINS, ids=[t[0] for t in CHAINS])
 def test_chains(text, kinds):
     assert [[p.kind for p in c.parts] for c in read_chains(Equation(text, 1, 1))] == kinds
+
+
+# ------------------------------------------------------------------------------ fuzzing
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from symbolic.claims.sources.document import check_document  # noqa: E402
+
+_TOKENS = ["a'_1", "w_{11}", "x", "=", "=", "+", "-", "*", r"\times", r"\frac{", "}{", "}", "(", ")", "{", "}",
+           "^", "2", "0.5", "1.8", "2.98", "3", "e^{-", r"\sigma(", r"\sum", r"\\", "&", ",", r"\approx",
+           r"\leftarrow", r"\partial", r"\begin{aligned}", r"\end{aligned}", "\\", "$", " ", "\u4e2d", "<b>", "</b>"]
+_BLOCK = ("\n```toml derivcheck\n[network]\nlayers = [3, 2, 1]\nactivation = \"identity\"\nbias = \"none\"\n"
+          "[data]\nx = [1, 2, 3]\ny = [3.2]\n[parameters]\nW1 = [[0.5, 0.4, 0.3], [0.6, 0.3, 0.2]]\nW2 = [[0.7, 0.8]]\n"
+          "[aliases]\n\"a'_1\" = \"a1[1]\"\nw11 = \"W1[1,1]\"\n```\n")
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(_TOKENS), max_size=25).map("".join), max_size=6),
+       st.sampled_from(["$$", "$", "\n\\[\n"]))
+def test_fuzz_documents_never_crash(tmp_path, pieces, delimiter):
+    closing = {"$$": "$$", "$": "$", "\n\\[\n": "\n\\]\n"}[delimiter]
+    doc = tmp_path / "fuzz.md"
+    doc.write_text("\n\n".join(f"text {delimiter}{p}{closing} more" for p in pieces) + _BLOCK, encoding="utf-8")
+    report = check_document(doc)  # returns a report; any exception fails the test
+    assert report.error is None
+    assert all(f.line and f.line >= 1 and f.verdict in ("ok", "rounding", "WRONG", "error", "skipped", "shape error")
+               for f in report.results)

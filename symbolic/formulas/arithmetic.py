@@ -18,7 +18,8 @@ ever evaluated as Python.
 :mod:`symbolic.truth.balls`: an exact rational (``fmpq``) while only rational
 arithmetic is involved, a certified ball (``arb``) once ``exp`` enters. ``lookup``
 gives the value of a :class:`Ref` / :class:`Deriv` (or raises :class:`Unbound`).
-:func:`names_of` lists the names a node uses; :func:`numbers_of` its printed numbers.
+:func:`names_of` lists the names a node uses; :func:`numbers_of` its printed numbers;
+:func:`plain_text` spells a leaf for messages.
 """
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ from ..spec.errors import DerivcheckError, shorten
 from ..truth.balls import Unevaluable, add, exact, mul
 
 __all__ = ["Node", "Num", "Ref", "Deriv", "Op", "Call", "Apply", "Total", "Unbound", "parse_arithmetic",
-           "evaluate", "names_of", "numbers_of", "name_key", "MAX_LENGTH"]
+           "evaluate", "names_of", "numbers_of", "name_key", "plain_text", "MAX_LENGTH", "MAX_DIGITS"]
 
 MAX_LENGTH = 5_000
 MAX_NESTING = 100
 MAX_EXPONENT = 1_000  # |integer powers| kept exact; larger ones are refused
+MAX_DIGITS = 100  # characters of one printed number (as in derivation files)
 
 GRAMMAR = r"""
 ?start: sum
@@ -160,6 +162,9 @@ class _Build(Transformer):
         self.source = source
 
     def num(self, c):
+        if len(c[0]) > MAX_DIGITS:
+            raise DerivcheckError(f"a number written with {len(c[0]):,} characters, more than the {MAX_DIGITS} "
+                                  f"derivcheck reads")
         return Num(str(c[0]))
 
     def ref(self, c):
@@ -167,7 +172,7 @@ class _Build(Transformer):
 
     def apply(self, c):
         head, arg = str(c[0]).strip(), c[2]
-        return Apply(head, arg, f"{head}({_text(arg)})")
+        return Apply(head, arg, f"{head}({plain_text(arg)})")
 
     def call(self, c):
         fn = "exp" if "exp" in str(c[0]) else "logistic"
@@ -252,17 +257,20 @@ def parse_arithmetic(latex: str) -> Node:
         col = getattr(err, "column", None)
         near = latex[max(0, err.pos_in_stream or 0):][:20] if getattr(err, "pos_in_stream", None) is not None else ""
         raise DerivcheckError(f"it is not arithmetic derivcheck reads (at column {col}: {shorten(near, 20)!r})") from None
-    except (LarkError, VisitError, RecursionError):
+    except VisitError as err:
+        if isinstance(err.orig_exc, DerivcheckError):
+            raise err.orig_exc from None
+        raise DerivcheckError("it is not arithmetic derivcheck reads") from None
+    except (LarkError, RecursionError):
         raise DerivcheckError("it is not arithmetic derivcheck reads") from None
 
 
-def _text(node: Node) -> str:
-    if isinstance(node, Num):
+def plain_text(node: Node) -> str:
+    """A short spelling of a leaf for messages: a number or name as written, ``dX/dY``, else ``…``."""
+    if isinstance(node, (Num, Ref, Apply)):
         return node.text
-    if isinstance(node, Ref):
-        return node.text
-    if isinstance(node, Apply):
-        return node.text
+    if isinstance(node, Deriv):
+        return f"d{plain_text(node.of)}/d{plain_text(node.wrt)}"
     return "…"
 
 

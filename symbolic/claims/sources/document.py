@@ -60,9 +60,12 @@ def check_document(path: str | Path, network: str | Path | None = None) -> Docum
                     checker.chain(eq, chain)
                 else:
                     _arithmetic_only(report, eq, chain)
-            except (DerivcheckError, RecursionError, ArithmeticError, Unbound) as err:
+            except (DerivcheckError, RecursionError, ArithmeticError, Unbound, ValueError, TypeError, OverflowError,
+                    MemoryError) as err:  # one equation's failure never loses the rest of the report
+                why = str(err) if isinstance(err, DerivcheckError) else (
+                    f"it could not be checked ({type(err).__name__}); simplify it or report this")
                 report.findings.append(Finding(ClaimResult(str(path), 0, eq.line, shorten(eq.text, 60), "", "",
-                                                           Verdict.ERROR, message=f"{path}:{eq.line}: {err}"),
+                                                           Verdict.ERROR, message=f"{path}:{eq.line}: {why}"),
                                                eq.column, eq.cell, "skipped", eq.text,
                                                (eq.cell, eq.line, eq.column)))
     if not source.equations:

@@ -14,7 +14,8 @@ checks the value claims; every chain yields findings at their line and column
   the document wrote an update rule (``w_5 = w_5 - \eta …``) is its value after one
   update; before any update rule, a list of parameter values that differ from the
   network's changes them for what follows (the ``with`` of a claim), said in a note;
-* ``arithmetic`` — numbers-only sides against the next printed number, exactly;
+* ``arithmetic`` — numbers-only sides against the next printed number, exactly; a WRONG value whose
+  line computes its number right is said to come from the numbers the line starts from (not a typo);
 * ``substitution`` — the numbers put in the places of names (aligned with the chain's
   symbolic side, or with the same name's symbolic definition earlier in the document)
   against the value the author claimed for the name (or its truth when never claimed);
@@ -31,7 +32,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from ...formulas.arithmetic import Apply, Call, Deriv, Node, Num, Op, Ref, Unbound, evaluate, name_key, names_of
+from ...formulas.arithmetic import (Apply, Call, Deriv, Node, Op, Ref, Unbound, evaluate, name_key, names_of,
+                                    plain_text)
 from ...formulas.verify import verify_formula
 from ...spec.errors import DerivcheckError, shorten
 from ...spec.names import parse_name
@@ -67,6 +69,7 @@ class DocumentChecker:
     claimed: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # printed, line:col
     definitions: dict[str, Node] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
+    sound: set[int] = field(default_factory=set)  # chains (by id of their parts) whose own arithmetic is right
 
     def __post_init__(self) -> None:
         self.network = self.net.derivation.network
@@ -79,7 +82,7 @@ class DocumentChecker:
             of, wrt = self.resolve(node.of), self.resolve(node.wrt)
             return f"d{of}/d{wrt}" if of and wrt and "/" not in of + wrt else None
         if isinstance(node, (Ref, Apply)):
-            text = node.text if isinstance(node, Ref) else f"{node.head}({_plain(node.arg)})"
+            text = node.text if isinstance(node, Ref) else f"{node.head}({plain_text(node.arg)})"
             target = self.net.keys.get(name_key(text))
             if target:
                 return target
@@ -111,8 +114,8 @@ class DocumentChecker:
             [f"y[{i + 1}]" for i in range(self.network.layers[-1])]
         hits = [c for c in pool if self.values.matches(printed, c, self.changes)]
         if len(hits) == 1:
-            self.report.bindings.append(f"bound {_plain(node)} to {hits[0]} by its value {printed}")
-            self.net.keys[name_key(_plain(node))] = hits[0]
+            self.report.bindings.append(f"bound {plain_text(node)} to {hits[0]} by its value {printed}")
+            self.net.keys[name_key(plain_text(node))] = hits[0]
             return hits[0]
         return None
 
@@ -162,9 +165,9 @@ class DocumentChecker:
         if last_number is not None and subject is not None:
             self.value(eq, chain, parts[0], subject, last_number)
         elif subject is None and parts[0].kind == "name" and last_number is not None:
-            index = isinstance(parts[0].node, Ref) and parts[0].text in "ijklmn" and last_number.value_text.isdigit()
+            index = isinstance(parts[0].node, Ref) and parts[0].text in ("i", "j", "k", "l", "m", "n") and last_number.value_text.isdigit()
             self.skip(eq, f"{parts[0].text} = {last_number.value_text} fixes an index for the display after it"
-                      if index else f"{_plain(parts[0].node)} is not a name of the network; bind it in [aliases]",
+                      if index else f"{plain_text(parts[0].node)} is not a name of the network; bind it in [aliases]",
                       parts[0])
         for p in parts[1:]:
             if p.kind == "symbolic" and subject and not _mentions(p.node, parts[0].node):
@@ -182,11 +185,11 @@ class DocumentChecker:
                 claim["after"] = 1
             elif eq.display or len(chain.parts) == 2:
                 self.changes[subject] = Fraction(Decimal(printed))
-                self.report.notes.append(f"{eq.where}: {_plain(head.node)} = {printed} changes {subject} "
+                self.report.notes.append(f"{eq.where}: {plain_text(head.node)} = {printed} changes {subject} "
                                          f"for what follows")
                 return
         for hint in self.net.prose:
-            if hint["line"] == eq.line and name_key(hint["name"]) in (name_key(_plain(head.node)), name_key(subject)) \
+            if hint["line"] == eq.line and name_key(hint["name"]) in (name_key(plain_text(head.node)), name_key(subject)) \
                     and hint.get("number", printed) == printed:
                 claim["after"] = hint.get("after", 0)
         if self.changes:
@@ -210,6 +213,8 @@ class DocumentChecker:
             self.add(eq, target, "arithmetic", verdict, target.value_text, exact,
                      "" if verdict == Verdict.OK else f"{shorten(part.text, 60)} is {exact}",
                      name=shorten(part.text, 60))
+            if verdict == Verdict.OK:
+                self.sound.add(id(parts))
 
     def substitutions(self, eq: Equation, parts: list[Part], subject: str | None) -> None:
         for k, part in enumerate(parts):
@@ -230,7 +235,7 @@ class DocumentChecker:
 
     def substituted(self, eq: Equation, part: Part, name_node: Node, printed: str) -> None:
         canonical = self.resolve(name_node) or self._bind_by_value(name_node, printed)
-        shown = _plain(name_node)
+        shown = plain_text(name_node)
         if canonical is None:
             return
         if canonical in self.claimed:
@@ -265,7 +270,7 @@ class DocumentChecker:
             try:
                 a, b = (_evaluate(self, first.node), _evaluate(self, other.node))
             except Unbound as err:
-                missing = _plain(err.args[0]) if err.args else "a name"
+                missing = plain_text(err.args[0]) if err.args else "a name"
                 self.skip(eq, f"{shorten(missing, 40)} is not a name of the network; bind it in [aliases] to "
                               f"check {shorten(first.text, 30)} = {shorten(other.text, 30)}", other)
                 continue
@@ -314,6 +319,11 @@ class DocumentChecker:
         for result, pending in zip(checked.results, self.pending):
             _, col = place(pending.equation, pending.part)
             result.name = shorten(pending.chain.parts[0].text, 60)
+            if result.verdict == Verdict.WRONG and id(pending.chain.parts) in self.sound:
+                # the printed number is what the line computes: not a typo, whatever its digits suggest
+                kept = "" if "typo" in result.diagnosis else result.diagnosis
+                result.diagnosis = (f"{kept}; " if kept else "") + (
+                    "the line's own arithmetic is right, so the error comes from the numbers it starts from")
             carried = [k for k in getattr(result, "carried_from", None) or [] if 0 < k <= len(places)]
             if carried:  # the claims checker numbers claims; a document reader needs their places
                 result.diagnosis = (result.diagnosis + " " if result.diagnosis else "") + "(" + ", ".join(
@@ -329,18 +339,6 @@ def _judge_value(printed: str, truth) -> tuple[str, str]:
 def _evaluate(checker: DocumentChecker, node: Node):
     with workprec(PRECISIONS[0]):
         return evaluate(node, checker.lookup)
-
-
-def _plain(node: Node) -> str:
-    if isinstance(node, Ref):
-        return node.text
-    if isinstance(node, Apply):
-        return node.text
-    if isinstance(node, Deriv):
-        return f"d{_plain(node.of)}/d{_plain(node.wrt)}"
-    if isinstance(node, Num):
-        return node.text
-    return "…"
 
 
 def _mentions(node: Node | None, name: Node | None) -> bool:
