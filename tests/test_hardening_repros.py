@@ -4,7 +4,7 @@
 Expected values are stated by hand or come from the repro's own independent reference (written in
 the repro file's comments: Python Fractions / mpmath by the reporter), or from the 120-digit mpmath
 loop below; never from derivcheck. Rows for diagnosis items owned by issue 14 (the lead) are
-``xfail(strict=True)`` with the reason "issue 14 diagnosis" until they land.
+``xfail(strict=True)`` with the reason "issue 14 diagnosis" until they land (they have: none is left).
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import pytest
 from symbolic.claims.check import check_file
 
 DATA = Path(__file__).resolve().parent / "data" / "hardening-2"
-LEAD = pytest.mark.xfail(strict=True, reason="issue 14 diagnosis")
 
 
 def _sat_loss_after_3000() -> str:
@@ -55,7 +54,7 @@ ROWS = [
     ("differential/float64-trajectory-false-wrong.toml", 1, "verdict", "ok"),     # 3.51018778297884587e-5
     ("differential/float64-trajectory-false-wrong.toml", 1, "exact", "0.00003510187782978845874"),
     ("differential/tie-after-updates-binary-noise.toml", 2, "verdict", "ok"),      # b1 stays 7/20 exactly
-    ("differential/tie-after-updates-binary-noise.toml", 4, "verdict", "rounding"),
+    ("differential/tie-after-updates-binary-noise.toml", 4, "verdict", "WRONG"),   # "0.33" for 7/20: 2 units
     ("differential/tie-after-updates-binary-noise.toml", 5, "verdict", "ok"),      # W1[1,1]: gradient exactly 0
     ("differential/softmax-big-net-dL-da-output-is-zero.toml", 2, "verdict", "ok"),  # a4[3] − y[3]
     ("differential/softmax-big-net-dL-da-output-is-zero.toml", 3, "verdict", "ok"),
@@ -72,13 +71,12 @@ ROWS = [
     ("formula/sum_big.toml", 1, "message", "its sums run over 10,001 terms"),
     ("formula/exp_nested.toml", 1, "message", "it uses exp 40 times (limit 10)"),
     ("formula/folder/b-pow.toml", 1, "message", "its exponents multiply to 262,144"),
-    pytest.param("differential/softmax-big-net-dL-da-output-is-zero.toml", 4, "verdict", "WRONG", marks=LEAD),
-    pytest.param("differential/typo-diagnosis-missing-in-scientific-notation.toml", 2, "diagnosis", "typo",
-                 marks=LEAD),
-    pytest.param("differential/verdict-rule-too-lax-at-low-precision.toml", 1, "verdict", "WRONG", marks=LEAD),
-    pytest.param("differential/verdict-rule-too-lax-at-low-precision.toml", 5, "verdict", "WRONG", marks=LEAD),
-    pytest.param("num/round.toml", 8, "verdict", "WRONG", marks=LEAD),  # "0" for 1.5
-    pytest.param("num/round.toml", 9, "verdict", "WRONG", marks=LEAD),  # "3" for 1.5
+    pytest.param("differential/softmax-big-net-dL-da-output-is-zero.toml", 4, "verdict", "WRONG"),
+    pytest.param("differential/typo-diagnosis-missing-in-scientific-notation.toml", 2, "diagnosis", "typo"),
+    pytest.param("differential/verdict-rule-too-lax-at-low-precision.toml", 1, "verdict", "WRONG"),
+    pytest.param("differential/verdict-rule-too-lax-at-low-precision.toml", 5, "verdict", "WRONG"),
+    pytest.param("num/round.toml", 8, "verdict", "WRONG"),  # "0" for 1.5
+    pytest.param("num/round.toml", 9, "verdict", "WRONG"),  # "3" for 1.5
 ]
 
 
