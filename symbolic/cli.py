@@ -254,7 +254,13 @@ def cmd_verify(args) -> int:
             raise DerivcheckError(f"--symbol {item!r} must look like z=y (the author's letter = canonical name).")
         k, v = item.split("=", 1)
         symbols[k.strip()] = v.strip()
-    result = verify_formula(network, args.formula, symbols)
+    aliases = {}
+    for item in args.alias or []:
+        if "=" not in item:
+            raise DerivcheckError(f"--alias {item!r} must look like w5=W2[1,1] (the tutorial's name = canonical name).")
+        k, v = item.split("=", 1)
+        aliases[k.strip()] = v.strip()
+    result = verify_formula(network, args.formula, symbols, aliases)
     print(f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
 
@@ -354,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(p)
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
+    p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
     p.add_argument("file", help="a derivation file")

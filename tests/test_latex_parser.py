@@ -109,8 +109,8 @@ def test_aligned_chains():
 @pytest.mark.parametrize("latex, symbols, message", [
     (r"\alpha = 1", None, r"Unsupported LaTeX at column 1: the command \alpha is not read by derivcheck."),
     (r"a^{(1)} = \int u^{(1)}", None, r"Unsupported LaTeX at column 11: the command \int is not read"),
-    (r"z = y", None, 'At column 1: the symbol z is unknown; say what it means in the claim\'s symbols, e.g. '
-                     '{ z = "y" }.'),
+    (r"q = y", None, 'At column 1: the symbol q is unknown; say what it means in the claim\'s symbols, e.g. '
+                     'symbols = { q = "y" } if it is the target'),
     (r"\nabla_{W^{(2)}} L", None, "ends too early"),
     (r"\nabla_{W^{(2)}} L = (a^{(2)}", None, "ends too early"),
     (r"W = 1", None, "At column 1: W needs a layer superscript such as W^{(2)}."),
@@ -123,7 +123,7 @@ def test_aligned_chains():
     (r"x_1 = u^{(1)}^{-1}", None, "At column 7: inverses (^{-1}) are not supported"),
     (r"x_1 = u_1^{(1)}^{n}", {"n": "x[2]"}, "At column 7: this superscript is not supported"),
     (r"x_{0} = 1", None, "not a valid index (indices start at 1)"),
-    (r"x_{A} = 1", None, "Unsupported LaTeX at column 2"),
+    (r"x_{A} = 1", None, "At column 2: the subscript 'A' is not an index"),
     (r"x = 1 = ", None, "ends too early"),
     (r"x = \frac{1}{0}", None, "denominator 0"),
     (r"x = e", None, "the symbol e is unknown (e is only read as e^{…})"),

@@ -50,6 +50,8 @@ class ClaimResult:
     precision: str = ""
     expect: str | None = None
     message: str = ""
+    formula: str = ""                                    # the LaTeX of a formula claim, else ""
+    repairs: list[dict] = field(default_factory=list)    # a WRONG formula's repairs: {"latex", "edit"}
 
     @property
     def as_expected(self) -> bool:
@@ -99,13 +101,14 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        result = verify_formula(ctx.network, c.formula, c.symbols)
+        result = verify_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}")
+                           message=f"{where}: {c.label}: {err}", formula=c.formula)
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
-                       verdict=result.verdict, message=result.message, precision="symbolic proof")
+                       verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       formula=c.formula)
 
 
 def check_derivation(derivation: Derivation) -> FileReport:

@@ -23,7 +23,7 @@ import sympy as sp
 from ..spec.rules import ACTIVATIONS
 from .models import Matrix, Model, column
 from .nodes import (Add, Apply, Const, Deriv, Diag, Div, Dot, EDiv, Entry, Hadamard, Index, Juxt, MatMul, MatrixLit, Neg,
-                    Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var, free_indices)
+                    Node, Norm, Pow, Star, Sub, SumAll, SumIdx, Transpose, Var, free_indices)
 from .shapes import Ctx, function_name, sum_range
 
 __all__ = ["evaluate"]
@@ -94,6 +94,11 @@ class _Evaluator:
         if isinstance(node, EDiv):
             a, b = ev(node.left), ev(node.right)
             return Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] / b[i, j])
+        if isinstance(node, Star):
+            a, b = ev(node.left), ev(node.right)
+            if a.shape == (1, 1) or b.shape == (1, 1):
+                return a[0, 0] * b if a.shape == (1, 1) else a * b[0, 0]
+            return a.multiply_elementwise(b) if a.shape == b.shape else a * b
         if isinstance(node, (MatMul, Juxt, Dot)):
             a, b = ev(node.left), ev(node.right)
             if isinstance(node, Dot) and a.shape == b.shape and 1 in a.shape and a.shape != (1, 1):

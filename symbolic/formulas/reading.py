@@ -28,9 +28,9 @@ from lark import Token, Transformer, Tree, v_args
 
 from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatrixLit, Neg, Node,
-                    Norm, Pow, Sub, SumIdx, Transpose)
+                    Norm, Pow, Star, Sub, SumIdx, Transpose)
 
-__all__ = ["RawName", "RawSup", "RawCall", "ReadFailure", "TreeBuilder", "parse_indices"]
+__all__ = ["RawName", "RawSup", "RawCall", "RawPrime", "RawDeriv", "ReadFailure", "TreeBuilder", "parse_indices"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class RawName(Node):
     sub_text: str | None = None
     primes: int = 0
     transposed_layer: bool = False
+    power: int | None = None      # a digit superscript (W^2): a layer or a power, decided by the resolver
+    layer_written: str = "paren"  # how the layer was written: paren ^{(2)}, bare ^l / ^{l+1}
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,25 @@ class RawCall(Node):
     arg: Node
     prime: bool
     layer: Layer
+    bare: bool = False  # \log x without parentheses
+
+
+@dataclass(frozen=True)
+class RawPrime(Node):
+    """X' on something that is not a function name: a transpose only where the claim's symbols say so."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
+class RawDeriv(Node):
+    """A derivative written with d (\frac{dL}{dW}); ``of`` is None for the operator \frac{d}{dV} until it takes
+    the product that follows it (``open`` while it still does)."""
+
+    of: Node | None
+    wrt: Node
+    open: bool = False
+    d_pos: int | None = None
 
 
 def _span(meta) -> tuple[int, int] | None:
@@ -77,9 +98,12 @@ _FN_NAMES = {"f": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "
 
 
 def _layer_value(text: str) -> Layer:
-    m = re.search(r"\(\s*(\d+|[a-zA-Z])(?:\s*([+-])\s*(\d+))?\s*\)", text)
-    assert m is not None
+    """The layer of ``^{(2)}``, ``^{[l+1]}``, ``^l``, ``^{L-1}``, ``^\\ell``."""
+    m = re.search(r"[\(\[{^]\s*(\d+|[a-zA-Z]|\\ell)(?:\s*([+-])\s*(\d+))?\s*[\)\]}]?\s*(?:T|\\top|\\intercal)?"
+                  r"\s*\}?\s*$", text.strip())
+    assert m is not None, text
     head, sign, off = m.groups()
+    head = "l" if head == "\\ell" else head
     if head.isdigit():
         return int(head)
     offset = 0 if sign is None else (int(off) if sign == "+" else -int(off))
@@ -130,24 +154,35 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def hadamard(self, meta, ch):
-        return Hadamard(ch[0], ch[2], span=_span(meta))
+        return _product(Hadamard, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def ediv(self, meta, ch):
-        return EDiv(ch[0], ch[2], span=_span(meta))
+        return _product(EDiv, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def cdot(self, meta, ch):
-        return Dot(ch[0], ch[2], span=_span(meta))
+        return _product(Dot, ch[0], ch[2], _span(meta))
+
+    @v_args(meta=True)
+    def star(self, meta, ch):
+        return _product(Star, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
-        return Juxt(ch[0], ch[1], span=_span(meta))
+        bare = _rightmost_bare(ch[0])
+        if bare is not None and not isinstance(ch[1], Const):
+            fn = self.source[bare.span[0]:bare.arg.span[0]].strip() if bare.span and bare.arg.span else bare.fn
+            arg = self.source[bare.arg.span[0]:bare.arg.span[1]] if bare.arg.span else "x"
+            nxt = self.source[ch[1].span[0]:ch[1].span[1]] if ch[1].span else "y"
+            raise ReadFailure(f"{fn} {arg} {nxt} can be read as {fn}({arg}) {nxt} or as {fn}({arg} {nxt}); "
+                              f"write the parentheses", bare.span[0] if bare.span else None)
+        return _product(Juxt, ch[0], ch[1], _span(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
         right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
-        return Juxt(ch[0], right, span=_span(meta))
+        return _product(Juxt, ch[0], right, _span(meta))
 
     @v_args(meta=True)
     def neg(self, meta, ch):
@@ -202,11 +237,27 @@ class TreeBuilder(Transformer):
     @v_args(meta=True)
     def layer(self, meta, ch):
         base, tok = ch
-        layer = _layer_value(str(tok))
-        transposed = bool(re.search(r"\)\s*(?:T|\\top|\\intercal)\s*\}", str(tok)))
-        if isinstance(base, RawName) and base.layer is None and not base.primes:
-            named = RawName(base.letter, layer, base.indices, base.sub_text, 0, False, span=_span(meta))
+        text = str(tok)
+        layer = _layer_value(text)
+        bare = not re.match(r"\^\s*\{\s*[\(\[]", text)
+        if bare and isinstance(base, RawName) and base.letter == "e" and base.layer is None and base.indices is None:
+            # e^x, e^{z+1}: an exponential, not a layer
+            exp_span = _tok_span(tok)
+            if isinstance(layer, LayerRef):
+                head: Node = RawName(layer.var, span=exp_span)
+                if layer.offset:
+                    off = Const(Fraction(abs(layer.offset)), span=exp_span)
+                    head = (Add if layer.offset > 0 else Sub)(head, off, span=exp_span)
+            else:  # pragma: no cover - a bare digit is a POWER token
+                head = Const(Fraction(layer), span=exp_span)
+            return RawSup(base, head, span=_span(meta))
+        transposed = bool(re.search(r"[\)\]]\s*(?:T|\\top|\\intercal)\s*\}", text))
+        if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
+            named = replace(base, layer=layer, layer_written="bare" if bare else "paren", span=_span(meta))
             return Transpose(named, span=_span(meta)) if transposed else named
+        if bare:
+            head = RawName(layer.var if isinstance(layer, LayerRef) else str(layer), span=_tok_span(tok))
+            return RawSup(base, head, span=_span(meta))
         raise ReadFailure("A layer superscript like ^{(2)} belongs directly on a letter such as W or a", tok.start_pos)
 
     @v_args(meta=True)
@@ -219,15 +270,16 @@ class TreeBuilder(Transformer):
         n = int(re.search(r"\d+", str(tok)).group(0))
         if n > 64:
             raise ReadFailure(f"The power {n} is too large (at most 64)", tok.start_pos)
+        if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
+            return replace(base, power=n, span=_span(meta))  # W^2: a layer or a square (the resolver decides)
         return Pow(base, n, span=_span(meta))
 
     @v_args(meta=True)
     def prime(self, meta, ch):
         base, tok = ch
         if isinstance(base, RawName):
-            return RawName(base.letter, base.layer, base.indices, base.sub_text, base.primes + 1,
-                         base.transposed_layer, span=_span(meta))
-        raise ReadFailure("A prime (') is only supported on a function name, as in f'(u)", tok.start_pos)
+            return replace(base, primes=base.primes + 1, span=_span(meta))
+        return RawPrime(base, span=_span(meta))
 
     @v_args(meta=True)
     def supexpr(self, meta, ch):
@@ -257,6 +309,14 @@ class TreeBuilder(Transformer):
     @v_args(meta=True)
     def frac(self, meta, ch):
         num, den = ch[2], ch[5]
+        wrt = _after_d(den)
+        if wrt is not None:  # \frac{dL}{dW}, \frac{d}{dW}: a derivative written with d
+            d_pos = _leftmost(den).span[0] if _leftmost(den).span else None
+            if _is_d(num):
+                return RawDeriv(None, wrt, open=True, d_pos=d_pos, span=_span(meta))
+            of = _after_d(num)
+            if of is not None:
+                return RawDeriv(of, wrt, d_pos=d_pos, span=_span(meta))
         if isinstance(num, Const) and isinstance(den, Const):
             if den.value == 0:
                 raise ReadFailure("A fraction with denominator 0", meta.start_pos)
@@ -288,23 +348,12 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def call(self, meta, ch):
-        tok = ch[0]
-        name = re.sub(r"\\(?:operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1", str(tok)).strip()
-        fn = _FN_NAMES[name]
-        prime, layer = False, None
-        for suffix in ch[1:-3]:
-            for s in suffix.children:
-                if s.type == "PRIME":
-                    if prime:
-                        raise ReadFailure("Second derivatives (f'') are not supported", s.start_pos)
-                    prime = True
-                else:
-                    if layer is not None or fn != "f":
-                        raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
-                    layer = _layer_value(str(s))
-        if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
-            raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
-        return RawCall(fn, ch[-2], prime, layer, span=_span(meta))
+        return _make_call(ch[0], ch[1:-3], ch[-2], _span(meta), bare=False)
+
+    @v_args(meta=True)
+    def bare_call(self, meta, ch):
+        """\\log x, \\exp u_1: one atom (with its sub- and superscripts) is the argument."""
+        return _make_call(ch[0], ch[1:-1], ch[-1], _span(meta), bare=True)
 
     @v_args(meta=True)
     def norm(self, meta, ch):
@@ -324,8 +373,93 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def accent(self, meta, ch):
-        kind = re.match(r"\\(\w+)", str(ch[0])).group(1)
-        return RawName(f"\\{kind}{{{str(ch[1]).strip()}}}", span=_span(meta))
+        return RawName(_accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+
+    @v_args(meta=True)
+    def accent_font(self, meta, ch):
+        return RawName(_accent_name(str(ch[0]), str(ch[2])), span=_span(meta))
+
+    @v_args(meta=True)
+    def accent_bare(self, meta, ch):
+        return RawName(_accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+
+    def word(self, ch):
+        tok = ch[0]
+        text = re.search(r"\{\s*(\w+)\s*\}", str(tok)).group(1)
+        return RawName(text, span=_tok_span(tok))
+
+
+def _make_call(tok: Token, suffixes, arg: Node, span, bare: bool) -> "RawCall":
+    name = re.sub(r"\\(?:operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1", str(tok)).strip()
+    fn = _FN_NAMES[name]
+    prime, layer = False, None
+    for suffix in suffixes:
+        for s in suffix.children:
+            if s.type == "PRIME":
+                if prime:
+                    raise ReadFailure("Second derivatives (f'') are not supported", s.start_pos)
+                prime = True
+            else:
+                if layer is not None or fn != "f":
+                    raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
+                layer = _layer_value(str(s))
+    if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
+        raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
+    return RawCall(fn, arg, prime, layer, bare, span=span)
+
+
+_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde", "widetilde": "tilde"}
+
+
+def _accent_name(command: str, letter: str) -> str:
+    """``\\hat y``, ``\\widehat{y}``, ``\\hat{\\mathbf{y}}`` → ``\\hat{y}`` (one spelling per accent)."""
+    kind = _ACCENTS[re.match(r"\\(\w+)", command.strip()).group(1)]
+    return f"\\{kind}{{{letter.strip()}}}"
+
+
+_PRODUCTS = (Juxt, Hadamard, EDiv, Dot, Star)
+
+
+def _product(cls: type, left: Node, right: Node, span) -> Node:
+    """``cls(left, right)``; an open \\frac{d}{dV} on the left takes the product that follows it."""
+    if isinstance(left, RawDeriv) and left.open:
+        of = right if left.of is None else cls(left.of, right, span=(left.of.span[0], right.span[1])
+                                               if left.of.span and right.span else None)
+        return RawDeriv(of, left.wrt, open=True, d_pos=left.d_pos, span=span)
+    if isinstance(left, _PRODUCTS) and isinstance(left.right, RawDeriv) and left.right.open:
+        return type(left)(left.left, _product(cls, left.right, right, span), span=span)
+    return cls(left, right, span=span)
+
+
+def _rightmost_bare(node: Node) -> "RawCall | None":
+    """The bare call (\\log x) a juxtaposition would continue, if any."""
+    while isinstance(node, Juxt):
+        node = node.right
+    return node if isinstance(node, RawCall) and node.bare else None
+
+
+def _is_d(node: Node) -> bool:
+    return isinstance(node, RawName) and node.letter == "d" and node.layer is None and node.indices is None \
+        and not node.primes and node.power is None
+
+
+def _leftmost(node: Node) -> Node:
+    while isinstance(node, Juxt):
+        node = node.left
+    return node
+
+
+def _after_d(node: Node) -> Node | None:
+    """``d X`` (a juxtaposition starting with the letter d) → X; anything else → None."""
+    if not isinstance(node, Juxt):
+        return None
+    if _is_d(node.left):
+        return node.right
+    rest = _after_d(node.left)
+    if rest is None:
+        return None
+    span = (rest.span[0], node.right.span[1]) if rest.span and node.right.span else None
+    return Juxt(rest, node.right, span=span)
 
 
 def _with_span(node: Node, span) -> Node:

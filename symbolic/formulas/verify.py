@@ -235,11 +235,16 @@ def _index_bindings(ranges: Mapping[str, tuple[int, int]]) -> Iterator[dict[str,
 MAX_CASES = 2000
 
 
-def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | None = None) -> FormulaVerdict:
-    """Prove ``latex`` right for ``network`` or show exactly where it is wrong (module docstring)."""
+def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | None = None,
+                   aliases: Mapping[str, str] | None = None) -> FormulaVerdict:
+    """Prove ``latex`` right for ``network`` or show exactly where it is wrong (module docstring).
+
+    ``symbols`` is the claim's map of the author's symbols, ``aliases`` the file's tutorial names
+    (``w5 = "W2[1,1]"``), both read inside the formula (see :mod:`symbolic.formulas.resolution`).
+    """
     if not isinstance(network, Network):
         raise DerivcheckError(f"verify_formula needs a Network, not {type(network).__name__}.")
-    formula = parse_formula(latex, symbols)
+    formula = parse_formula(latex, symbols, aliases, network.depth)
     label = claim_label(formula)
     steps = len(formula.sides) - 1
     free_all: set[str] = set()
