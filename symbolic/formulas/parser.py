@@ -57,9 +57,11 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
     VisitError
 
 from ..spec.errors import DerivcheckError
+from ..spec.rules import ACTIVATIONS
 from .grammar import GRAMMAR
 from .nodes import Node
-from .reading import ReadFailure, TreeBuilder
+from .raw import ReadFailure
+from .reading import TreeBuilder
 from .resolution import Resolver
 
 __all__ = ["Formula", "parse_formula", "MAX_LENGTH", "MAX_NESTING"]
@@ -167,11 +169,12 @@ def _pair_norms(text: str) -> str:
     return "".join(out)
 
 
-_COMMANDS = ("frac", "dfrac", "tfrac", "partial", "nabla", "sum", "sigma", "phi", "varphi", "exp", "tanh", "log", "ln",
+_COMMANDS = ("frac", "dfrac", "tfrac", "partial", "nabla", "sum", "phi", "varphi", "exp", "log", "ln",
              "operatorname", "mathrm", "text", "textrm", "mbox", "delta", "mathbf", "boldsymbol", "bm", "mathit", "vec",
              "mathsf", "mathcal", "hat", "bar", "tilde", "widehat", "overline", "widetilde", "odot", "circ", "oslash",
              "cdot", "times", "ast", "left", "right", "big", "Big", "bigg", "Bigg", "begin", "end", "top", "intercal",
-             "prime", "ell", "quad", "qquad", "displaystyle", "limits", "lVert", "rVert", "Vert")
+             "prime", "ell", "quad", "qquad", "displaystyle", "limits", "lVert", "rVert", "Vert") + tuple(
+    spelling[1:] for rule in ACTIVATIONS.values() for spelling in rule.parser_names if spelling.startswith("\\"))
 
 
 def _did_you_mean(command: str) -> str:

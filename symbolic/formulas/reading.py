@@ -21,7 +21,7 @@ reads a subscript (``ij``, ``12``, ``i,j``) into indices.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 
 from lark import Token, Transformer, Tree, v_args
@@ -29,57 +29,10 @@ from lark import Token, Transformer, Tree, v_args
 from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatrixLit, Neg, Node,
                     Norm, Pow, Star, Sub, SumIdx, Transpose)
+from .raw import (RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, accent_name, after_d, combine, is_d,
+                  leftmost, parse_indices, rightmost_bare, with_span)
 
-__all__ = ["RawName", "RawSup", "RawCall", "RawPrime", "RawDeriv", "ReadFailure", "TreeBuilder", "parse_indices"]
-
-
-@dataclass(frozen=True)
-class RawName(Node):
-    """A letter as written, before the symbols map gives it a meaning."""
-
-    letter: str
-    layer: Layer = None
-    indices: tuple | None = None
-    sub_text: str | None = None
-    primes: int = 0
-    transposed_layer: bool = False
-    power: int | None = None      # a digit superscript (W^2): a layer or a power, decided by the resolver
-    layer_written: str = "paren"  # how the layer was written: paren ^{(2)}, bare ^l / ^{l+1}
-
-
-@dataclass(frozen=True)
-class RawSup(Node):
-    """base^{expr} that is neither a layer, a transpose nor an integer power (e^{…})."""
-
-    base: Node
-    exponent: Node
-
-
-@dataclass(frozen=True)
-class RawCall(Node):
-    fn: str
-    arg: Node
-    prime: bool
-    layer: Layer
-    bare: bool = False  # \log x without parentheses
-
-
-@dataclass(frozen=True)
-class RawPrime(Node):
-    """X' on something that is not a function name: a transpose only where the claim's symbols say so."""
-
-    arg: Node
-
-
-@dataclass(frozen=True)
-class RawDeriv(Node):
-    """A derivative written with d (\frac{dL}{dW}); ``of`` is None for the operator \frac{d}{dV} until it takes
-    the product that follows it (``open`` while it still does)."""
-
-    of: Node | None
-    wrt: Node
-    open: bool = False
-    d_pos: int | None = None
+__all__ = ["TreeBuilder"]
 
 
 def _span(meta) -> tuple[int, int] | None:
@@ -154,35 +107,35 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def hadamard(self, meta, ch):
-        return _product(Hadamard, ch[0], ch[2], _span(meta))
+        return combine(Hadamard, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def ediv(self, meta, ch):
-        return _product(EDiv, ch[0], ch[2], _span(meta))
+        return combine(EDiv, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def cdot(self, meta, ch):
-        return _product(Dot, ch[0], ch[2], _span(meta))
+        return combine(Dot, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def star(self, meta, ch):
-        return _product(Star, ch[0], ch[2], _span(meta))
+        return combine(Star, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
-        bare = _rightmost_bare(ch[0])
+        bare = rightmost_bare(ch[0])
         if bare is not None and not isinstance(ch[1], Const):
             fn = self.source[bare.span[0]:bare.arg.span[0]].strip() if bare.span and bare.arg.span else bare.fn
             arg = self.source[bare.arg.span[0]:bare.arg.span[1]] if bare.arg.span else "x"
             nxt = self.source[ch[1].span[0]:ch[1].span[1]] if ch[1].span else "y"
             raise ReadFailure(f"{fn} {arg} {nxt} can be read as {fn}({arg}) {nxt} or as {fn}({arg} {nxt}); "
                               f"write the parentheses", bare.span[0] if bare.span else None)
-        return _product(Juxt, ch[0], ch[1], _span(meta))
+        return combine(Juxt, ch[0], ch[1], _span(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
         right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
-        return _product(Juxt, ch[0], right, _span(meta))
+        return combine(Juxt, ch[0], right, _span(meta))
 
     @v_args(meta=True)
     def neg(self, meta, ch):
@@ -300,21 +253,21 @@ class TreeBuilder(Transformer):
     @v_args(meta=True)
     def paren(self, meta, ch):
         inner = ch[1]
-        return _with_span(inner, _span(meta))
+        return with_span(inner, _span(meta))
 
     @v_args(meta=True)
     def group(self, meta, ch):
-        return _with_span(ch[1], _span(meta))
+        return with_span(ch[1], _span(meta))
 
     @v_args(meta=True)
     def frac(self, meta, ch):
         num, den = ch[2], ch[5]
-        wrt = _after_d(den)
+        wrt = after_d(den)
         if wrt is not None:  # \frac{dL}{dW}, \frac{d}{dW}: a derivative written with d
-            d_pos = _leftmost(den).span[0] if _leftmost(den).span else None
-            if _is_d(num):
+            d_pos = leftmost(den).span[0] if leftmost(den).span else None
+            if is_d(num):
                 return RawDeriv(None, wrt, open=True, d_pos=d_pos, span=_span(meta))
-            of = _after_d(num)
+            of = after_d(num)
             if of is not None:
                 return RawDeriv(of, wrt, d_pos=d_pos, span=_span(meta))
         if isinstance(num, Const) and isinstance(den, Const):
@@ -369,19 +322,19 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def font(self, meta, ch):
-        return _with_span(ch[1], _span(meta))
+        return with_span(ch[1], _span(meta))
 
     @v_args(meta=True)
     def accent(self, meta, ch):
-        return RawName(_accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
 
     @v_args(meta=True)
     def accent_font(self, meta, ch):
-        return RawName(_accent_name(str(ch[0]), str(ch[2])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[2])), span=_span(meta))
 
     @v_args(meta=True)
     def accent_bare(self, meta, ch):
-        return RawName(_accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
 
     def word(self, ch):
         tok = ch[0]
@@ -408,90 +361,3 @@ def _make_call(tok: Token, suffixes, arg: Node, span, bare: bool) -> "RawCall":
     return RawCall(fn, arg, prime, layer, bare, span=span)
 
 
-_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde", "widetilde": "tilde"}
-
-
-def _accent_name(command: str, letter: str) -> str:
-    """``\\hat y``, ``\\widehat{y}``, ``\\hat{\\mathbf{y}}`` → ``\\hat{y}`` (one spelling per accent)."""
-    kind = _ACCENTS[re.match(r"\\(\w+)", command.strip()).group(1)]
-    return f"\\{kind}{{{letter.strip()}}}"
-
-
-_PRODUCTS = (Juxt, Hadamard, EDiv, Dot, Star)
-
-
-def _product(cls: type, left: Node, right: Node, span) -> Node:
-    """``cls(left, right)``; an open \\frac{d}{dV} on the left takes the product that follows it."""
-    if isinstance(left, RawDeriv) and left.open:
-        of = right if left.of is None else cls(left.of, right, span=(left.of.span[0], right.span[1])
-                                               if left.of.span and right.span else None)
-        return RawDeriv(of, left.wrt, open=True, d_pos=left.d_pos, span=span)
-    if isinstance(left, _PRODUCTS) and isinstance(left.right, RawDeriv) and left.right.open:
-        return type(left)(left.left, _product(cls, left.right, right, span), span=span)
-    return cls(left, right, span=span)
-
-
-def _rightmost_bare(node: Node) -> "RawCall | None":
-    """The bare call (\\log x) a juxtaposition would continue, if any."""
-    while isinstance(node, Juxt):
-        node = node.right
-    return node if isinstance(node, RawCall) and node.bare else None
-
-
-def _is_d(node: Node) -> bool:
-    return isinstance(node, RawName) and node.letter == "d" and node.layer is None and node.indices is None \
-        and not node.primes and node.power is None
-
-
-def _leftmost(node: Node) -> Node:
-    while isinstance(node, Juxt):
-        node = node.left
-    return node
-
-
-def _after_d(node: Node) -> Node | None:
-    """``d X`` (a juxtaposition starting with the letter d) → X; anything else → None."""
-    if not isinstance(node, Juxt):
-        return None
-    if _is_d(node.left):
-        return node.right
-    rest = _after_d(node.left)
-    if rest is None:
-        return None
-    span = (rest.span[0], node.right.span[1]) if rest.span and node.right.span else None
-    return Juxt(rest, node.right, span=span)
-
-
-def _with_span(node: Node, span) -> Node:
-    """The same node with a wider source span (parentheses included)."""
-    if span is None:
-        return node
-    return replace(node, span=span)
-
-
-class ReadFailure(Exception):
-    def __init__(self, message: str, pos: int | None):
-        super().__init__(message)
-        self.message, self.pos = message, pos
-
-
-def parse_indices(text: str, want: int, pos: int | None) -> tuple:
-    """``ij`` → ('i','j'); ``12`` → (1, 2) when two are wanted, else (12,); ``i,j`` → ('i','j')."""
-    if "," in text:
-        parts = [p.strip() for p in text.split(",")]
-    elif text.isdigit() and want == 1:
-        parts = [text]
-    else:
-        parts = [c for c in text if not c.isspace()]
-    out: list = []
-    for p in parts:
-        if p.isdigit():
-            v = int(p)
-            if v < 1:
-                raise ReadFailure(f"The subscript {p} is not a valid index (indices start at 1)", pos)
-            out.append(v)
-        elif re.fullmatch(r"[a-z]", p):
-            out.append(p)
-        else:
-            raise ReadFailure(f"The subscript {p!r} is not an index; write digits or single letters like i, j", pos)
-    return tuple(out)

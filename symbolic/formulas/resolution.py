@@ -26,7 +26,7 @@ over aliases, aliases over defaults. Nothing else is guessed: a reading with two
 (``W'``, ``a_j^2``, ``\\frac{dL}{dW}`` when d is in symbols) is refused naming both.
 
 A bad symbols map is a :class:`DerivcheckError` when the resolver is made; a letter that cannot
-mean anything raises :class:`symbolic.formulas.reading.ReadFailure` at its column, with a hint
+mean anything raises :class:`symbolic.formulas.raw.ReadFailure` at its column, with a hint
 that is an exact TOML line which works when pasted into the claim.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Mapping
 from ..spec.errors import DerivcheckError, brief
 from ..spec.names import parse_name
 from .nodes import Apply, Const, Deriv, Diag, Entry, Juxt, LayerRef, Neg, Node, Pow, Transpose, Var, rebuild
-from .reading import RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, parse_indices
+from .raw import RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, parse_indices
 
 __all__ = ["Resolver", "normalize_key", "toml_key", "DEFAULT_MEANINGS"]
 
@@ -325,8 +325,8 @@ class Resolver:
         if kind in _LAYERED and layer is None:
             hint = ""
             if letter == "z":
-                hint = (f" (z is read as the pre-activation u); if z is the target or the output, say so: "
-                        f"symbols = {{ z = \"y\" }}")
+                hint = (" (z is read as the pre-activation u); if z is the target or the output, say so: "
+                        'symbols = { z = "y" }')
             elif indices_text and re.match(r"\s*[a-z]", indices_text):
                 i = re.match(r"\s*([a-z])", indices_text).group(1)
                 hint = f", or say which layer's units {i} counts: symbols = {{ {i} = \"layer 1\" }}"
