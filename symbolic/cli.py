@@ -244,9 +244,11 @@ def cmd_train(args) -> int:
 
 def cmd_verify(args) -> int:
     try:
-        from .formulas.verify import verify_formula
+        from .formulas.repair import verify_with_repair
     except ImportError:
         raise DerivcheckError("Formula verification is not available in this installation.") from None
+    if not 0 <= args.repair_seconds <= 600:
+        raise DerivcheckError(f"--repair-seconds {args.repair_seconds} is out of range; use 0 to 600.")
     network = _network_from_args(args)
     symbols = {}
     for item in args.symbol or []:
@@ -260,8 +262,20 @@ def cmd_verify(args) -> int:
             raise DerivcheckError(f"--alias {item!r} must look like w5=W2[1,1] (the tutorial's name = canonical name).")
         k, v = item.split("=", 1)
         aliases[k.strip()] = v.strip()
-    result = verify_formula(network, args.formula, symbols, aliases)
-    print(f"{result.verdict}: {result.message}")
+    try:
+        result = verify_with_repair(network, args.formula, symbols, aliases, max_seconds=args.repair_seconds)
+    except DerivcheckError as err:
+        if args.json and getattr(err, "repairs", ()):
+            print(json.dumps({"verdict": "error", "message": str(err),
+                              "repairs": [r.to_json() for r in err.repairs]}, ensure_ascii=False, indent=2))
+            return 2
+        raise
+    if args.json:
+        print(json.dumps({"verdict": result.verdict, "message": result.message, "lhs": result.lhs,
+                          "method": result.method, "repairs": [r.to_json() for r in result.repairs],
+                          "repair_note": result.repair_note}, ensure_ascii=False, indent=2))
+    else:
+        print(f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
 
 
@@ -361,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
     p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the verdict and any repairs as JSON")
+    p.add_argument("--repair-seconds", type=float, default=6.0, dest="repair_seconds",
+                   help="time bound of the repair search for a wrong formula (default 6)")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
     p.add_argument("file", help="a derivation file")

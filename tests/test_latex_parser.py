@@ -116,7 +116,7 @@ def test_aligned_chains():
     (r"W = 1", None, "At column 1: W needs a layer superscript such as W^{(2)}."),
     (r"x^{(1)} = 1", None, "At column 1: x (x) has no layers"),
     (r"y^{(1)} = 1", {"y": "a1"}, "already means a layer-1 quantity through symbols"),
-    (r"g'(u^{(1)}) = 1", {"g": "x"}, "At column 1: g' is not a function this reader knows"),
+    (r"h'(u^{(1)}) = 1", {"h": "x"}, "At column 1: h' is not a function this reader knows"),
     (r"f''(u^{(1)}) = 1", None, "At column 3: second derivatives (f'') are not supported."),
     (r"x_1 = \sum_{k=1}^{0} x_k", None, "runs from 1 down to 0, which is empty"),
     (r"x_1 = \sum^{3} x_k", None, "Unsupported LaTeX at column 11"),

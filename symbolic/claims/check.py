@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .context import ClaimContext
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.verify import verify_formula
+from ..formulas.repair import verify_with_repair
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
@@ -101,14 +101,15 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        result = verify_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
+        result = verify_with_repair(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}", formula=c.formula)
+                           message=f"{where}: {c.label}: {err}", formula=c.formula,
+                           repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
                        verdict=result.verdict, message=result.message, precision="symbolic proof",
-                       formula=c.formula)
+                       formula=c.formula, repairs=[r.to_json() for r in result.repairs])
 
 
 def check_derivation(derivation: Derivation) -> FileReport:

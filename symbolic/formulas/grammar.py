@@ -99,7 +99,7 @@ FRAC.5: /\\[dt]?frac(?![a-zA-Z])/
 PARTIAL.5: /\\partial(?![a-zA-Z])/
 NABLA.5: /\\nabla\s*_/
 SUM.5: /\\sum(?![a-zA-Z])(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*[a-z]\s*(?:=\s*\d+\s*)?\}|[a-z])(?:\s*\^\s*(?:\{\s*\d+\s*\}|\d))?)?/
-FNAME.6: /f(?![a-zA-Z])/
+FNAME.6: /[fg](?![a-zA-Z])/
        | /\\(?:sigma|varphi|phi)(?![a-zA-Z])/
        | /\\(?:operatorname|mathrm|text)\s*\{\s*(?:softmax|relu|ReLU|diag|sigmoid|tanh|exp|log)\s*\}/
 BAREFN.6: /\\(?:exp|tanh|log|ln)(?![a-zA-Z])/
@@ -109,7 +109,7 @@ WORD.6: /\\(?:text|textrm|textit|mathrm|operatorname|rm)\s*\{(?!\s*(?:softmax|re
 NOTE.7: /\\(?:text|textrm|textit|mbox)\s*\{[^{}]*(?:[^A-Za-z0-9{}\s]|[A-Za-z0-9]\s+[A-Za-z0-9])[^{}]*\}/
 ACCENT.5: /\\(?:hat|bar|tilde|widehat|widetilde|overline)\s*\{/
 ACCENT_BARE.5: /\\(?:hat|bar|tilde)(?=\s*(?:[A-Za-z]|\\delta(?![a-zA-Z])))/
-LAYER.7: /\^\s*\{\s*[\(\[]\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?|\\ell(?:\s*[+-]\s*\d+)?)\s*[\)\]]\s*(?:T|\\top|\\intercal)?\s*\}/
+LAYER.7: /\^\s*\{\s*[\(\[]\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?|\\ell(?:\s*[+-]\s*\d+)?)\s*[\)\]]\s*(?:T|\\top|\\intercal|\\prime(?![a-zA-Z])|')?\s*\}/
 LAYERLETTER.7: /\^\s*(?:(?!T(?![a-zA-Z]))[a-zA-Z](?![a-zA-Z])|\\ell(?![a-zA-Z])|\{\s*(?!T\s*\})(?:[a-zA-Z]|\\ell)(?:\s*[+-]\s*\d+)?\s*\})/
 TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\\mathsf\s*\{\s*T\s*\}|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathrm\s*\{\s*T\s*\}|\\mathsf\s*T)\s*\})/
 PRIME.7: /'|\^\s*(?:\\prime(?![a-zA-Z])|\{\s*\\prime\s*\})/

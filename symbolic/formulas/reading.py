@@ -45,14 +45,14 @@ def _tok_span(tok: Token) -> tuple[int, int]:
     return (tok.start_pos, tok.end_pos)
 
 
-_FN_NAMES = {"f": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
+_FN_NAMES = {"f": "f", "g": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
              "exp": "exp", "log": "log",
              **{spelling: name for name, rule in ACTIVATIONS.items() for spelling in rule.parser_names}}
 
 
 def _layer_value(text: str) -> Layer:
     """The layer of ``^{(2)}``, ``^{[l+1]}``, ``^l``, ``^{L-1}``, ``^\\ell``."""
-    m = re.search(r"[\(\[{^]\s*(\d+|[a-zA-Z]|\\ell)(?:\s*([+-])\s*(\d+))?\s*[\)\]}]?\s*(?:T|\\top|\\intercal)?"
+    m = re.search(r"[\(\[{^]\s*(\d+|[a-zA-Z]|\\ell)(?:\s*([+-])\s*(\d+))?\s*[\)\]}]?\s*(?:T|\\top|\\intercal|\\prime|')?"
                   r"\s*\}?\s*$", text.strip())
     assert m is not None, text
     head, sign, off = m.groups()
@@ -356,6 +356,8 @@ def _make_call(tok: Token, suffixes, arg: Node, span, bare: bool) -> "RawCall":
                 if layer is not None or fn != "f":
                     raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
                 layer = _layer_value(str(s))
+                if re.search(r"\\prime|'", str(s)):  # g^{[1]\prime}: the layer and the derivative in one
+                    prime = True
     if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
         raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
     return RawCall(fn, arg, prime, layer, bare, span=span)

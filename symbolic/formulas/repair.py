@@ -10,7 +10,7 @@ with the edits applied) and the edits, and it is reported only once
 :func:`symbolic.formulas.verify.verify_formula` has *proved* the corrected formula right. A
 candidate is first screened at two points with 15-digit values read from the program
 (:class:`symbolic.formulas.program_model.PointModel`); only those that agree there are proved.
-The search is bounded (:data:`MAX_TRIES` candidates, :data:`MAX_SECONDS` seconds) and says when
+The search is bounded (:data:`MAX_TRIES` candidates, :data:`MAX_SECONDS` seconds of CPU time) and says when
 it gave up and after how many candidates.
 
 :func:`verify_with_repair` is :func:`verify_formula` followed by the search for a WRONG or
@@ -29,7 +29,8 @@ import numpy as np
 from ..spec.errors import DerivcheckError, KinkError
 from ..spec.network import Network
 from ..truth.program import Structured
-from .nodes import Node, free_indices, rebuild, walk
+from .nodes import (Add, Dot, EDiv, Entry, Hadamard, Juxt, MatMul, Neg, Node, Pow, Star, Sub, SumIdx, Transpose,
+                    children, free_indices, rebuild, walk)
 from .parser import Formula, parse_formula
 from .program_model import NotInProgram, PointModel, point_env
 from .proofs import sample_points
@@ -145,6 +146,7 @@ class _Candidates:
         self.formula, self.sides = formula, tuple(sides)
         self.symbols, self.aliases, self.depth = symbols, aliases, depth
         self.nodes = [n for side in self.sides for n in walk(side) if n.span is not None]
+        self.parent = {id(c): n for n in self.nodes for c in children(n)}
         self._parsed: dict[tuple, Node | None] = {}
 
     def cover(self, edits: Sequence[Edit]) -> Node | None:
@@ -155,12 +157,15 @@ class _Candidates:
                 best = n
         return best
 
+    def snippet(self, node: Node, edits: Sequence[Edit]) -> str:
+        """The node's text with the edits applied."""
+        local = [Edit(e.kind, e.start - node.span[0], e.end - node.span[0], e.text, e.description) for e in edits]
+        return apply_edits(self.formula.source[node.span[0]:node.span[1]], local)
+
     def replacement(self, node: Node, edits: Sequence[Edit]) -> Node | None:
         key = (node.span, tuple((e.start, e.end, e.text) for e in edits))
         if key not in self._parsed:
-            src = self.formula.source
-            local = [Edit(e.kind, e.start - node.span[0], e.end - node.span[0], e.text, e.description) for e in edits]
-            text = apply_edits(src[node.span[0]:node.span[1]], local)
+            text = self.snippet(node, edits)
             try:
                 self._parsed[key] = parse_formula("L = " + text, self.symbols, self.aliases, self.depth).sides[1]
             except DerivcheckError:
@@ -181,11 +186,47 @@ class _Candidates:
             groups = [(node, list(edits))]
         swap = {}
         for node, es in groups:
-            new = self.replacement(node, es)
-            if new is None:
-                return None
+            while True:  # a replacement that binds more loosely than the node it replaces takes the parent
+                new = self.replacement(node, es)
+                if new is None:
+                    return None
+                if _binding(new, self.snippet(node, es)) >= _binding(node, self.formula.source[node.span[0]:node.span[1]]) or \
+                        id(node) not in self.parent:
+                    break
+                node = self.parent[id(node)]
             swap[id(node)] = new
         return tuple(_replace(side, swap) for side in self.sides)
+
+
+def _single_group(text: str) -> bool:
+    """Whether ``text`` is one bracketed group: ``(…)``, ``\\left(…\\right)``, ``[…]``, ``{…}``."""
+    t = text.strip()
+    if not t or t[0] not in "([{" and not t.startswith("\\left"):
+        return False
+    depth = 0
+    for k, ch in enumerate(t):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return k == len(t) - 1
+    return False
+
+
+def _binding(node: Node, text: str) -> int:
+    """How tightly ``node`` (read from ``text``) binds: 1 + − , 2 unary minus and Σ, 3 products, 4 postfix, 5 atom."""
+    if _single_group(text):
+        return 5
+    if isinstance(node, (Add, Sub)):
+        return 1
+    if isinstance(node, (Neg, SumIdx)):
+        return 2
+    if isinstance(node, (Juxt, Hadamard, Dot, Star, EDiv, MatMul)):
+        return 3
+    if isinstance(node, (Transpose, Entry, Pow)):
+        return 4
+    return 5
 
 
 def _apart(a: Node, b: Node) -> bool:
@@ -202,7 +243,7 @@ def repair_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
                    aliases: Mapping[str, str] | None = None, step: int | None = None,
                    max_tries: int = MAX_TRIES, max_seconds: float = MAX_SECONDS) -> RepairSearch:
     """Search the edit table for one edit, then two, that make the formula provably right."""
-    start = time.perf_counter()
+    start = time.process_time()
     formula = parse_formula(latex, symbols, aliases, network.depth)
     source = formula.source
     sides = formula.sides[1:] if step is None else (formula.sides[step],)
@@ -238,33 +279,33 @@ def repair_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
     def bounded() -> str:
         if tried >= max_tries:
             return f"the bound of {max_tries:,} candidates"
-        if time.perf_counter() - start > max_seconds:
-            return f"the bound of {max_seconds:g} seconds"
+        if time.process_time() - start > max_seconds:
+            return f"the bound of {max_seconds:g} seconds of CPU time"
         return ""
 
     found: list[Repair] = []
     for e in singles:
         reason = bounded()
         if reason:
-            return RepairSearch(tuple(found), tried, time.perf_counter() - start, reason)
+            return RepairSearch(tuple(found), tried, time.process_time() - start, reason)
         tried += 1
         r = attempt((e,))
         if r is not None and all(r.latex != f.latex for f in found):
             found.append(r)
     if found:
-        return RepairSearch(tuple(found), tried, time.perf_counter() - start)
+        return RepairSearch(tuple(found), tried, time.process_time() - start)
     for i, a in enumerate(singles):
         for b in singles[i + 1:]:
             if not _disjoint(a, b):
                 continue
             reason = bounded()
             if reason:
-                return RepairSearch(tuple(found), tried, time.perf_counter() - start, reason)
+                return RepairSearch(tuple(found), tried, time.process_time() - start, reason)
             tried += 1
             r = attempt((a, b))
             if r is not None and all(r.latex != f.latex for f in found):
                 found.append(r)
-    return RepairSearch(tuple(found), tried, time.perf_counter() - start)
+    return RepairSearch(tuple(found), tried, time.process_time() - start)
 
 
 def verify_with_repair(network: Network, latex: str, symbols: Mapping[str, str] | None = None,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
+from ..spec.errors import shorten
 from .nodes import (Apply, Const, Dot, EDiv, Entry, Hadamard, Juxt, MatMul, Neg, Node, Star, Sub, SumIdx, Transpose,
                     Var, children, free_indices, walk)
 
@@ -61,7 +62,8 @@ def _text(source: str, node: Node) -> str:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """The author's text on one line, cut to 48 characters for a sentence."""
+    return shorten(re.sub(r"\s+", " ", text).strip(), 48)
 
 
 def _edit(kind: str, source: str, start: int, end: int, text: str, what: str | None = None) -> Edit:
@@ -152,7 +154,7 @@ def _f_prime(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
             t = _text(source, n)
             layers = [int(m.group(1)) for m in re.finditer(r"\^\s*\{\s*[\(\[]\s*(\d+)", t)]
             for step in (-1, 1):
-                if layers and all(1 <= v + step <= depth for v in layers):
+                if layers and all(0 <= v + step <= depth for v in layers):
                     text = re.sub(r"(\^\s*\{\s*[\(\[]\s*)(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + step), t)
                     yield _edit("f-prime", source, n.span[0], n.span[1], text)
     # ⊙ f'(…) moved out of the parenthesized group it stands in
@@ -168,9 +170,9 @@ def _f_prime(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
                 continue
             start, end = n.left.span[1], group.span[1]
             text = source[n.right.span[1]:group.span[1]] + " " + cut.strip()
+            moved = re.sub(r"^\\odot\s*|^\\circ\s*", "", cut.strip())
             yield Edit("f-prime", start, end, text,
-                       f"{_squash(cut.strip().lstrip(chr(92) + 'odot').strip())} moved out of "
-                       f"{_squash(_text(source, group))}")
+                       f"{_squash(moved)} moves out of the parentheses closing at column {group.span[1]}")
 
 
 def _product(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
@@ -193,13 +195,13 @@ def _factor(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
         t = _text(source, side).strip()
         start, end = side.span
         yield _edit("factor", source, start, end, f"\\frac{{1}}{{2}} \\left({t}\\right)",
-                    f"the right side {_squash(t)} halved")
-        yield _edit("factor", source, start, end, f"2 \\left({t}\\right)", f"the right side {_squash(t)} doubled")
+                    f"the right side {_squash(t)} is halved")
+        yield _edit("factor", source, start, end, f"2 \\left({t}\\right)", f"the right side {_squash(t)} is doubled")
     for n in _nodes(sides):
         if isinstance(n, (Juxt, Dot)) and isinstance(n.left, Const) and n.left.value in (Fraction(1, 2), 2) \
                 and n.left.span and n.right.span:
             yield Edit("factor", n.left.span[0], n.right.span[0], "",
-                       f"the factor {_squash(_text(source, n.left))} taken away")
+                       f"the factor {_squash(_text(source, n.left))} is taken away")
 
 
 def _sum(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
@@ -211,7 +213,7 @@ def _sum(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
             if k not in lhs_free and k not in bound:
                 t = _text(source, side).strip()
                 yield _edit("sum", source, side.span[0], side.span[1], f"\\sum_{{{k}}} \\left({t}\\right)",
-                            f"a sum over {k} in front of {_squash(t)}")
+                            f"a sum over {k} is put in front of {_squash(t)}")
 
 
 def _sign(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
@@ -221,24 +223,24 @@ def _sign(source: str, sides, lhs_free, depth) -> Iterator[Edit]:
         t = _text(source, side).strip()
         if isinstance(side, Neg) and side.arg.span:
             yield _edit("sign", source, side.span[0], side.span[1], _text(source, side.arg).strip(),
-                        f"the leading minus of {_squash(t)} dropped")
+                        f"the leading minus of {_squash(t)} is dropped")
         else:
             yield _edit("sign", source, side.span[0], side.span[1], f"-\\left({t}\\right)",
-                        f"the right side {_squash(t)} negated")
+                        f"the right side {_squash(t)} is negated")
     for n in _nodes(sides):
         if isinstance(n, Sub) and n.left.span and n.right.span:
             a, b = _text(source, n.left).strip(), _text(source, n.right).strip()
             yield _edit("sign", source, n.left.span[0], n.right.span[1], f"{b} - {a}")
 
 
-EDITS: dict[str, Callable[..., Iterator[Edit]]] = {
+EDITS: dict[str, Callable[..., Iterator[Edit]]] = {  # tried in this order
+    "factor": _factor,
+    "sign": _sign,
     "transpose": _transpose,
     "layer": _layer,
     "swap": _swap,
     "index": _index,
     "f-prime": _f_prime,
     "product": _product,
-    "factor": _factor,
     "sum": _sum,
-    "sign": _sign,
 }

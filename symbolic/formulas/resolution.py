@@ -16,7 +16,8 @@ or a square), or, when it has no superscript, a one-digit or ``l``/``L`` subscri
 
 The ``symbols`` map overrides or adds: keys are the author's symbols as written (``z``,
 ``\\hat{y}``, ``\\hat y``, ``w_8``, ``out_{h1}``; spaces, braces, ``_`` and ``\\text{}`` do not
-matter), values canonical names (``y``, ``a1``, ``W2``, ``u``, ``a2[1]``, ``delta2``). Three special
+matter), values canonical names (``y``, ``a1``, ``W2``, ``u``, ``a2[1]``, ``delta2``) or a gradient of the
+loss (``dL/dW``, ``dL/dW2``, ``dL/du``: Ng's ``dW^{[2]}``, ``dz^{[1]}``). Three special
 forms: ``j = "layer 1"`` (the index j counts units of layer 1, so ``\\delta_j`` is δ^{(1)}_j and
 ``w_{kj}`` is W^{(l)}[k,j] for k's layer l), ``"a^{(k)}" = "a1[k]"`` (a parenthesized superscript
 on a is a unit of layer 1) and ``"'" = "transpose"`` (the author writes ' for the transpose).
@@ -80,6 +81,9 @@ def _target(key: str, value: object) -> tuple[str, object, tuple]:
     if not isinstance(value, str):
         raise DerivcheckError(f"symbols maps {brief(key)} to {brief(value)}; give a canonical name such as \"a1\" or \"y\".")
     text = value.strip()
+    m = re.fullmatch(r"dL/d([Wbua])(\d*)", text)  # Ng's dW, db, dz, da: the loss's gradient
+    if m:
+        return "grad:" + m.group(1), int(m.group(2)) if m.group(2) else None, ()
     m = re.fullmatch(r"(delta|δ)(\d*)(?:\[(\d+)\])?", text)
     if m:
         return "delta", int(m.group(2)) if m.group(2) else None, (int(m.group(3)),) if m.group(3) else ()
@@ -280,6 +284,8 @@ class Resolver:
                             node.layer_written, span=node.span)
             return self.primed(self.name(plain) if self.prime_transposes else Const(0), node)
         (kind, layer, fixed), named = self.meaning(node)
+        grad = kind.startswith("grad:")
+        kind = kind[5:] if grad else kind
         indices_text = None if named else node.sub_text
         power = node.power
         if layer is not None and isinstance(layer, LayerRef) and layer.var == "L" and self.depth:
@@ -346,6 +352,8 @@ class Resolver:
             if kind == "W" and len(indices) == 2 and isinstance(layer, int):
                 self._check_weight_layers(node, indices, layer)
             var = Entry(var, indices, span=node.span)
+        if grad:
+            var = Deriv(Var("L", span=node.span), var, nabla=True, span=node.span)
         if power is not None:
             return Pow(var, power, span=node.span)
         return var
