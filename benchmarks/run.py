@@ -24,6 +24,9 @@ noisy, so every time is divided by a reference measured in the same run:
   subprocess after all imports (first call), against "the arb floor": a minimal
   reverse sweep in python-flint written below (``arb_floor``; arb_mat at 300 bits),
   best of 5; both results are compared;
+* formulas: ``python -m symbolic.cli verify`` of a depth-3 formula (∇W^{(1)} of a 3-4-4-2 sigmoid
+  net written out through all three layers), one right and one WRONG (repair search off:
+  ``--repair-seconds 0``), as whole processes against the same reference; the verdict is validated;
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -62,6 +65,13 @@ REFERENCE = [sys.executable, "-c", "import sympy"]
 SEED_002 = ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml"
 SEED_003 = ROOT / "derivations" / "003-sigai-3-4-2-matrix-form.toml"
 SLOW = 20.0  # a row whose first run takes longer is run once
+DEPTH3_NET = ["--layers", "3,4,4,2", "--activation", "sigmoid", "--loss", "half_sse"]
+DEPTH3_FORMULAS = {  # ∇W^{(1)} written out through all three layers; the WRONG one has f'(u^{(2)}) for f'(u^{(1)})
+    "ok": (r"\nabla_{W^{(1)}} L = \left(\left(W^{(2)}\right)^T \left(\left(\left(W^{(3)}\right)^T ((a^{(3)} - y) "
+           r"\odot f'(u^{(3)}))\right) \odot f'(u^{(2)})\right)\right) \odot f'(u^{(1)}) x^T", "ok"),
+    "WRONG": (r"\nabla_{W^{(1)}} L = \left(\left(W^{(2)}\right)^T \left(\left(\left(W^{(3)}\right)^T ((a^{(3)} - y) "
+              r"\odot f'(u^{(3)}))\right) \odot f'(u^{(2)})\right)\right) \odot f'(u^{(2)}) x^T", "WRONG"),
+}
 UPDATES = 10_000
 
 # family, layers, role: "goal" rows, "growth" points (softmax family), "quick" = kept by --quick
@@ -613,6 +623,14 @@ def main(argv=None) -> int:
 
     deriv_serial = seed_check(["-j", "1", "derivations/"])
     seed3 = seed_check([str(SEED_003.relative_to(ROOT))])
+    formulas = {}
+    for key, (formula, want) in DEPTH3_FORMULAS.items():
+        try:
+            m = measure(CLI + ["verify", *DEPTH3_NET, "--repair-seconds", "0", "--formula", formula], runs, limit)
+            got = "" if m.timed_out else m.last.output.split(":", 1)[0].strip()
+            formulas[key] = {"m": m, "valid": "" if m.timed_out or got == want else f"verdict {got!r}, not {want}"}
+        except Exception as err:  # noqa: BLE001
+            formulas[key] = {"error": err}
     deriv_default = seed_check(["derivations/"])
 
     # in-process children ------------------------------------------------------------------------
@@ -707,7 +725,8 @@ def main(argv=None) -> int:
 
     # seeds
     for label, res, goal in (("check derivations/ -j 1, cold", deriv_serial, 5),
-                             ("seed 003 formula claims (check 003-…)", seed3, 3)):
+                             ("seed 003 formula claims (check 003-…)", seed3, 3),
+                             *((f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v, 3) for k, v in formulas.items())):
         if "error" in res:
             rows.append(error_row(label, f"≤ {goal}×", res["error"]))
         else:

@@ -13,7 +13,7 @@ import pytest
 
 from symbolic.formulas.parser import parse_formula
 from symbolic.formulas.render import to_text
-from symbolic.formulas.resolution import normalize_key, toml_key
+from symbolic.formulas.symbol_map import normalize_key, toml_key
 from symbolic.formulas.verify import verify_formula
 from symbolic.spec.errors import DerivcheckError
 from symbolic.spec.network import Network

@@ -118,7 +118,12 @@ class NodeModel:
         """∂top/∂var (canonical names: L, a1[2], u2[1]; W1[1,2], b2, u1[3], a1[1]) from the program's sweep."""
         key = (top, var)
         if key not in self._memo:
-            expr, _ = self.program.derivative(top, var)
+            name = parse_name(var)
+            if top == "L" and name.kind == "a" and name.layer == self.network.depth:
+                # ∂L/∂a^{(L)}: the loss's own gradient (the sweep starts below it)
+                expr = self.program.loss_gradient()[name.indices[0] - 1]
+            else:
+                expr, _ = self.program.derivative(top, var)
             self._memo[key] = self.finish(self._unfold_sweep(expr, top))
         return self._memo[key]
 

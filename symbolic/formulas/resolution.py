@@ -20,7 +20,8 @@ matter), values canonical names (``y``, ``a1``, ``W2``, ``u``, ``a2[1]``, ``delt
 loss (``dL/dW``, ``dL/dW2``, ``dL/du``: Ng's ``dW^{[2]}``, ``dz^{[1]}``). Three special
 forms: ``j = "layer 1"`` (the index j counts units of layer 1, so ``\\delta_j`` is δ^{(1)}_j and
 ``w_{kj}`` is W^{(l)}[k,j] for k's layer l), ``"a^{(k)}" = "a1[k]"`` (a parenthesized superscript
-on a is a unit of layer 1) and ``"'" = "transpose"`` (the author writes ' for the transpose).
+on a is a unit of layer 1), ``"'" = "transpose"`` (the author writes ' for the transpose) and
+``h = "f"`` (h is the author's name of the activation: ``h'(a_j)`` is f'(…)).
 The file's ``[aliases]`` (tutorial name → canonical name) are read the same way inside formulas,
 also when the name is several letters (``out_{h1}``, ``net_{o1}``, ``E_{total}``); symbols win
 over aliases, aliases over defaults. Nothing else is guessed: a reading with two meanings
@@ -32,72 +33,16 @@ that is an exact TOML line which works when pasted into the claim.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Mapping
 
 from ..spec.errors import DerivcheckError, brief
-from ..spec.names import parse_name
-from .nodes import Apply, Const, Deriv, Diag, Entry, Juxt, LayerRef, Neg, Node, Pow, Transpose, Var, rebuild
+from .nodes import (Apply, Const, Deriv, Diag, Dot, EDiv, Entry, Hadamard, Juxt, LayerRef, Neg, Node, Pow, Star, Transpose,
+                    Var, rebuild)
 from .raw import RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, parse_indices
+from .symbol_map import _DEFAULT_KEYS, _LAYER_SUB, _LAYERED, _target, normalize_key, toml_key
 
-__all__ = ["Resolver", "normalize_key", "toml_key", "DEFAULT_MEANINGS"]
-
-_OUTPUT = LayerRef("L", 0)
-_LOSS = ("L", None, ())
-# letter -> (kind, layer or None, fixed indices); documented in docs/formulas.md
-DEFAULT_MEANINGS: dict[str, tuple] = {
-    "W": ("W", None, ()), "w": ("W", None, ()), "b": ("b", None, ()), "u": ("u", None, ()), "z": ("u", None, ()),
-    "a": ("a", None, ()), "x": ("x", None, ()), "y": ("y", None, ()), "L": _LOSS, "C": _LOSS, "J": _LOSS,
-    "E": _LOSS, "\\delta": ("delta", None, ()), "\\hat{y}": ("a", _OUTPUT, ()),
-}
-_LAYERED = ("W", "b", "u", "a", "delta")
-_DEFAULT_KEYS = {re.sub(r"[{}]", "", k): v for k, v in DEFAULT_MEANINGS.items()}
-_FUNCTIONS = ("f", "\\sigma", "e", "d")
-_LAYER_SUB = re.compile(r"\s*(?:(\d)|([lL])\s*(?:([+-])\s*(\d+))?|\\ell)\s*")
-
-
-def normalize_key(text: str) -> str:
-    """One spelling of an author's symbol: ``\\hat y`` = ``\\hat{y}``, ``out_{h1}`` = ``out_h1`` = ``outh1``."""
-    t = re.sub(r"\\(?:text|textrm|textit|mathrm|rm|mathit|operatorname|mathbf|boldsymbol|bm|vec|mathsf|mathcal)"
-               r"\s*\{([^{}]*)\}", r"\1", text)
-    t = re.sub(r"\\(?:widehat)", r"\\hat", t)
-    t = re.sub(r"\\(?:overline)", r"\\bar", t)
-    t = re.sub(r"\\(?:widetilde)", r"\\tilde", t)
-    return re.sub(r"[\s_{}]", "", t)
-
-
-def toml_key(key: str) -> str:
-    """``key`` as a TOML key that reads back as ``key`` (bare, 'literal' or "basic" string)."""
-    if re.fullmatch(r"[A-Za-z0-9_-]+", key):
-        return key
-    if "'" not in key and "\n" not in key:
-        return f"'{key}'"
-    return json.dumps(key)
-
-
-def _target(key: str, value: object) -> tuple[str, object, tuple]:
-    """A symbols-map value → (kind, layer or None, fixed indices)."""
-    if not isinstance(value, str):
-        raise DerivcheckError(f"symbols maps {brief(key)} to {brief(value)}; give a canonical name such as \"a1\" or \"y\".")
-    text = value.strip()
-    m = re.fullmatch(r"dL/d([Wbua])(\d*)", text)  # Ng's dW, db, dz, da: the loss's gradient
-    if m:
-        return "grad:" + m.group(1), int(m.group(2)) if m.group(2) else None, ()
-    m = re.fullmatch(r"(delta|δ)(\d*)(?:\[(\d+)\])?", text)
-    if m:
-        return "delta", int(m.group(2)) if m.group(2) else None, (int(m.group(3)),) if m.group(3) else ()
-    m = re.fullmatch(r"([Wbua])", text)
-    if m:
-        return m.group(1), None, ()
-    try:
-        name = parse_name(text)
-    except DerivcheckError:
-        raise DerivcheckError(
-            f"symbols maps {brief(key)} to {brief(value)}, which is not a canonical name; use W2, b1, u2, a1, x, y, L, "
-            f"delta2, or an entry such as a1[2].") from None
-    return name.kind, name.layer, name.indices
-
+__all__ = ["Resolver"]
 
 class Resolver:
     def __init__(self, source: str, symbols: Mapping[str, str], aliases: Mapping[str, str] | None = None,
@@ -108,6 +53,7 @@ class Resolver:
         self.index_layers: dict[str, int] = {}
         self.units: dict[str, tuple] = {}  # letter -> (kind, layer): a^{(k)} is unit k
         self.prime_transposes = False
+        self.functions: set[str] = set()
         for key, value in dict(symbols).items():
             if not isinstance(key, str) or not key.strip():
                 raise DerivcheckError(f"symbols has the key {brief(key)}; keys are the author's letters, such as z.")
@@ -119,6 +65,9 @@ class Resolver:
                     raise DerivcheckError(f"symbols maps \"'\" to {brief(value)}; the only meaning it can take is "
                                           f"\"transpose\": symbols = {{ \"'\" = \"transpose\" }}.")
                 self.prime_transposes = True
+                continue
+            if value == "f" and re.fullmatch(r"[A-Za-z]", k):  # h = "f": the author's name of the activation
+                self.functions.add(k)
                 continue
             m = re.fullmatch(r"layer\s*(\d+)", value.strip()) if isinstance(value, str) else None
             if m and re.fullmatch(r"[a-z]", k):
@@ -138,7 +87,8 @@ class Resolver:
                 self.aliases[normalize_key(str(key))] = _target(str(key), value)
             except DerivcheckError:  # the loader reports bad aliases; a formula only uses the good ones
                 continue
-        self.words = {k for k in list(self.symbols) + list(self.aliases) if re.fullmatch(r"[A-Za-z]{2,}\w*", k)}
+        self.words = {k for k in list(self.symbols) + list(self.aliases)
+                      if re.fullmatch(r"[A-Za-z]{2,}\w*|[A-Za-z]\w*\(\d+\)", k)}
 
     def fail(self, message: str, node: Node) -> ReadFailure:
         return ReadFailure(message, node.span[0] if node.span else None)
@@ -164,7 +114,7 @@ class Resolver:
                 and not self.prime_transposes and re.match(r"\s*(?:\(|\\left|\\big|\[)", self.text(node.right)):
             raise self.fail(f"{node.left.letter}' is not a function this reader knows; use f'(…) or \\sigma'(…)",
                             node.left)
-        if isinstance(node, Juxt) and self.words:
+        if isinstance(node, Juxt) and (self.words or self.functions):
             node = self.join_words(node)
             if not isinstance(node, Juxt):
                 return self(node)
@@ -197,11 +147,35 @@ class Resolver:
             n = n.left
         factors.append(n)
         factors.reverse()
+        head = factors[0]
+        wrap = None
+        if isinstance(head, Neg) and isinstance(head.arg, RawName):
+            # −net_{h1}: the minus binds to the first letter only; it is the whole word's
+            factors[0], wrap = head.arg, (lambda w: Neg(w, span=w.span))
+        elif isinstance(head, (Star, Dot, Hadamard, EDiv)) and isinstance(head.right, RawName):
+            # x * out_{o1}: the operator takes the first letter only; it takes the whole word
+            factors[0] = head.right
+            wrap = (lambda w, h=head: type(h)(h.left, w, span=(h.span[0], w.span[1]) if h.span and w.span else None))
         out: list[Node] = []
         k = 0
         changed = False
         while k < len(factors):
             best = None
+            f, g = factors[k], factors[k + 1] if k + 1 < len(factors) else None
+            if isinstance(f, RawName) and f.letter in self.functions and g is not None and f.span and g.span \
+                    and f.primes <= 1 and re.match(r"\s*(?:\(|\\left|\\big)", self.source[g.span[0]:g.span[1]]):
+                out.append(RawCall("f", g, bool(f.primes), f.layer, span=(f.span[0], g.span[1])))
+                k += 2
+                changed = True
+                continue
+            if isinstance(f, RawName) and isinstance(g, Const) and f.span and g.span and f.layer is None \
+                    and f.indices is None and not f.primes and f.power is None:  # a(1): the file's name a(1)
+                call = normalize_key(f.letter + self.source[g.span[0]:g.span[1]])
+                if call in self.words and re.fullmatch(r"\s*\(\s*\d+\s*\)\s*", self.source[g.span[0]:g.span[1]]):
+                    out.append(RawName(call, span=(f.span[0], g.span[1])))
+                    k += 2
+                    changed = True
+                    continue
             for end in range(len(factors), k + 1, -1):
                 run = factors[k:end]
                 if self._is_word_run(run):
@@ -222,6 +196,8 @@ class Resolver:
                 changed = True
         if not changed:
             return node
+        if wrap is not None:
+            out[0] = wrap(out[0])
         result = out[0]
         for f in out[1:]:
             span = (result.span[0], f.span[1]) if result.span and f.span else None
@@ -286,6 +262,9 @@ class Resolver:
         (kind, layer, fixed), named = self.meaning(node)
         grad = kind.startswith("grad:")
         kind = kind[5:] if grad else kind
+        if kind == "L" and fixed:
+            raise self.fail(f"{self.text(node)} means a loss term L[{fixed[0]}] through symbols or aliases; formulas "
+                            f"support the whole loss L only", node)
         indices_text = None if named else node.sub_text
         power = node.power
         if layer is not None and isinstance(layer, LayerRef) and layer.var == "L" and self.depth:
