@@ -242,6 +242,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]:
+    """``NAME=VALUE`` options (repeatable) as a dict; one sentence for a malformed one."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise DerivcheckError(f"{option} {item!r} must look like {example}.")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
 def cmd_verify(args) -> int:
     try:
         from .formulas.repair import verify_with_repair
@@ -250,18 +261,8 @@ def cmd_verify(args) -> int:
     if not 0 <= args.repair_seconds <= 600:
         raise DerivcheckError(f"--repair-seconds {args.repair_seconds} is out of range; use 0 to 600.")
     network = _network_from_args(args)
-    symbols = {}
-    for item in args.symbol or []:
-        if "=" not in item:
-            raise DerivcheckError(f"--symbol {item!r} must look like z=y (the author's letter = canonical name).")
-        k, v = item.split("=", 1)
-        symbols[k.strip()] = v.strip()
-    aliases = {}
-    for item in args.alias or []:
-        if "=" not in item:
-            raise DerivcheckError(f"--alias {item!r} must look like w5=W2[1,1] (the tutorial's name = canonical name).")
-        k, v = item.split("=", 1)
-        aliases[k.strip()] = v.strip()
+    symbols = _pairs(args.symbol, "--symbol", "z=y (the author's letter = canonical name)")
+    aliases = _pairs(args.alias, "--alias", "w5=W2[1,1] (the tutorial's name = canonical name)")
     try:
         result = verify_with_repair(network, args.formula, symbols, aliases, max_seconds=args.repair_seconds)
     except DerivcheckError as err:

@@ -170,3 +170,10 @@ NET = Network.build([2, 3, 2], "sigmoid", "half_sse", "per-neuron")
 ])
 def test_notation_does_not_change_the_verdict(latex, symbols, verdict):
     assert verify_formula(NET, latex, symbols).verdict == verdict
+
+
+def test_a_loss_term_from_the_aliases_is_refused_not_read_as_the_loss():
+    """Mazur's E_o1 is L[1], one output's term; read as L it would change the verdict silently."""
+    with pytest.raises(DerivcheckError) as info:
+        parse_formula(r"\frac{\partial E_{o1}}{\partial w_5} = 1", None, {"E_o1": "L[1]", "w5": "W2[1,1]"}, 2)
+    assert str(info.value).startswith("At column 16: E_{o1} means a loss term L[1]")

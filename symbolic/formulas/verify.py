@@ -2,7 +2,8 @@ r"""Verify one hand-written formula against a network: ``ok``, ``WRONG`` or ``sh
 
 Contract
 --------
-:func:`verify_formula` ``(network, latex, symbols=None) -> FormulaVerdict``.
+:func:`verify_formula` ``(network, latex, symbols=None, aliases=None) -> FormulaVerdict`` (the
+repair search of a wrong one is :func:`symbolic.formulas.repair.verify_with_repair`).
 
 * The left side names what is claimed: a matrix gradient (``\nabla_{W^{(2)}} L``,
   ``\frac{\partial L}{\partial W^{(2)}}``), an entry with free indices
@@ -16,8 +17,10 @@ Contract
   in ∂L/∂w_{ij}^{(1)}, i and j run over the rows and columns of W^{(1)}; a condition such as
   ``\quad (i = 1)`` fixes one) and of a layer variable ``l`` (every layer where all the
   layers named exist).
-* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.formulas.proofs.prove_equal`:
-  structural identity, or the elementwise difference is exactly 0 — for every elementwise
+* ``ok`` — proved equal for all parameter and data values, first with the truth side read from the
+  program (:func:`symbolic.formulas.node_proof.prove_by_program`: node-symbol identity, or a
+  counterexample at the program's exact values), else by :func:`symbolic.formulas.proofs.prove_equal`
+  against the closed form (structural identity, or the elementwise difference is exactly 0 — for every elementwise
   activation, through the activations' derivative rules, or in the concrete closed form); the
   message says which. ``WRONG`` — a concrete counterexample: the point (the network's own
   numbers when it has them, else an exact test point), the entry and index values, both
