@@ -255,7 +255,7 @@ def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]
 
 def cmd_verify(args) -> int:
     try:
-        from .formulas.repair import verify_with_repair
+        from .formulas.repair import RepairableError, verify_record, verify_with_repair
     except ImportError:
         raise DerivcheckError("Formula verification is not available in this installation.") from None
     if not 0 <= args.repair_seconds <= 600:
@@ -265,18 +265,13 @@ def cmd_verify(args) -> int:
     aliases = _pairs(args.alias, "--alias", "w5=W2[1,1] (the tutorial's name = canonical name)")
     try:
         result = verify_with_repair(network, args.formula, symbols, aliases, max_seconds=args.repair_seconds)
-    except DerivcheckError as err:
-        if args.json and getattr(err, "repairs", ()):
-            print(json.dumps({"verdict": "error", "message": str(err),
-                              "repairs": [r.to_json() for r in err.repairs]}, ensure_ascii=False, indent=2))
-            return 2
-        raise
-    if args.json:
-        print(json.dumps({"verdict": result.verdict, "message": result.message, "lhs": result.lhs,
-                          "method": result.method, "repairs": [r.to_json() for r in result.repairs],
-                          "repair_note": result.repair_note}, ensure_ascii=False, indent=2))
-    else:
-        print(f"{result.verdict}: {result.message}")
+    except RepairableError as err:
+        if not args.json:
+            raise
+        print(json.dumps(verify_record(err), ensure_ascii=False, indent=2))
+        return 2
+    print(json.dumps(verify_record(result), ensure_ascii=False, indent=2) if args.json else
+          f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
 
 
@@ -377,8 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
     p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
     p.add_argument("--json", action="store_true", help="print the verdict and any repairs as JSON")
-    p.add_argument("--repair-seconds", type=float, default=6.0, dest="repair_seconds",
-                   help="time bound of the repair search for a wrong formula (default 6)")
+    p.add_argument("--repair-seconds", type=float, default=6.0, help="CPU bound of a wrong formula's repair search")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
     p.add_argument("file", help="a derivation file")

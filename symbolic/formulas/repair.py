@@ -39,8 +39,8 @@ from .screen import FloatPoint, Unfit
 from .shapes import Ctx, ShapeMismatch, index_ranges
 from .verify import FormulaVerdict, index_bindings, layer_bindings, verify_formula
 
-__all__ = ["Repair", "RepairSearch", "RepairableError", "repair_formula", "verify_with_repair", "MAX_TRIES",
-           "MAX_SECONDS"]
+__all__ = ["Repair", "RepairSearch", "RepairableError", "repair_formula", "verify_with_repair", "verify_record",
+           "MAX_TRIES", "MAX_SECONDS"]
 
 MAX_TRIES = 4000
 MAX_SECONDS = 6.0
@@ -328,3 +328,11 @@ def verify_with_repair(network: Network, latex: str, symbols: Mapping[str, str] 
     return replace(verdict, repairs=search.repairs, repair_note=search.sentence(),
                    message=f"{verdict.message} {search.sentence()}")
 
+
+def verify_record(result: FormulaVerdict | RepairableError) -> dict:
+    """The JSON record of a verdict (``verdict``, ``message``, ``lhs``, ``method``, ``repairs``, ``repair_note``),
+    or of a refusal a repair mends (``verdict`` "error")."""
+    if isinstance(result, RepairableError):
+        return {"verdict": "error", "message": str(result), "repairs": [r.to_json() for r in result.repairs]}
+    return {"verdict": result.verdict, "message": result.message, "lhs": result.lhs, "method": result.method,
+            "repairs": [r.to_json() for r in result.repairs], "repair_note": result.repair_note}
