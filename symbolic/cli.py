@@ -242,37 +242,23 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]:
-    """``NAME=VALUE`` options (repeatable) as a dict; one sentence for a malformed one."""
-    out: dict[str, str] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise DerivcheckError(f"{option} {item!r} must look like {example}.")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def cmd_verify(args) -> int:
+    from .formulas.repair import RepairableError, verify_record, verify_with_repair
+    pairs = [dict(_pair(i, opt) for i in items or []) for items, opt in ((args.symbol, "--symbol"), (args.alias, "--alias"))]
     try:
-        from .formulas.repair import RepairableError, verify_record, verify_with_repair
-    except ImportError:
-        raise DerivcheckError("Formula verification is not available in this installation.") from None
-    if not 0 <= args.repair_seconds <= 600:
-        raise DerivcheckError(f"--repair-seconds {args.repair_seconds} is out of range; use 0 to 600.")
-    network = _network_from_args(args)
-    symbols = _pairs(args.symbol, "--symbol", "z=y (the author's letter = canonical name)")
-    aliases = _pairs(args.alias, "--alias", "w5=W2[1,1] (the tutorial's name = canonical name)")
-    try:
-        result = verify_with_repair(network, args.formula, symbols, aliases, max_seconds=args.repair_seconds)
+        result = verify_with_repair(_network_from_args(args), args.formula, *pairs, max_seconds=args.repair_seconds)
     except RepairableError as err:
         if not args.json:
             raise
-        print(json.dumps(verify_record(err), ensure_ascii=False, indent=2))
-        return 2
-    print(json.dumps(verify_record(result), ensure_ascii=False, indent=2) if args.json else
-          f"{result.verdict}: {result.message}")
+        return print(json.dumps(verify_record(err), ensure_ascii=False, indent=2)) or 2
+    print(json.dumps(verify_record(result), ensure_ascii=False, indent=2) if args.json else f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise DerivcheckError(f"{option} {item!r} must look like NAME=CANONICAL, e.g. z=y or w5=W2[1,1].")
+    return tuple(part.strip() for part in item.split("=", 1))  # type: ignore[return-value]
 
 
 def cmd_latex(args) -> int:
@@ -371,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
     p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the verdict and any repairs as JSON")
+    p.add_argument("--json", action="store_true", help="verdict and repairs as JSON")
     p.add_argument("--repair-seconds", type=float, default=6.0, help="CPU bound of a wrong formula's repair search")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")

@@ -312,6 +312,8 @@ def verify_with_repair(network: Network, latex: str, symbols: Mapping[str, str] 
                        aliases: Mapping[str, str] | None = None, max_tries: int = MAX_TRIES,
                        max_seconds: float = MAX_SECONDS) -> FormulaVerdict:
     """:func:`verify_formula`, and for a WRONG or shape-error verdict the repair search (module contract)."""
+    if not 0 <= max_seconds <= 600:
+        raise DerivcheckError(f"--repair-seconds {max_seconds:g} is out of range; use 0 to 600.")
     try:
         verdict = verify_formula(network, latex, symbols, aliases)
     except DerivcheckError as err:
