@@ -31,38 +31,10 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+from .report_text import print_report, table, total_counts
 from .spec.errors import DerivcheckError
 
 __all__ = ["main"]
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(out)
-
-
-def _print_report(report) -> None:
-    print(f"== {report.path}" + (f" — {report.title}" if report.title else ""))
-    if report.error:
-        print(f"   error: {report.error}")
-        return
-    rows, notes = [], []
-    for r in report.results:
-        expected = "" if r.expect is None else f" (expected {r.expect})"
-        rows.append([str(r.index), r.name, r.claimed, r.exact, r.verdict + expected, r.diagnosis])
-        if r.message and r.verdict != "ok":
-            notes.append(f"   claim {r.index}: {r.message}")
-        if r.precision and r.precision.startswith("float64"):
-            notes.append(f"   claim {r.index}: exact value from a {r.precision}.")
-    print(_table(rows, ["#", "claim", "claimed", "exact", "verdict", "diagnosis"]))
-    for n in notes:
-        print(n)
-    counts = report.counts()
-    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f"  ({report.seconds:.2f} s)")
-    print()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -98,17 +70,18 @@ def cmd_check(args) -> int:
     for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs), _write_atomic):
         reports.append(report)
         if not args.json:
-            print(report.table(_table)) if hasattr(report, "table") else _print_report(report)
+            print(report.table(table)) if hasattr(report, "table") else print_report(report)
             sys.stdout.flush()
-    wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error"))
+    strict = getattr(args, "strict_carry", False)
+    wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error")
+                and (strict or not c.carried))
     bad = sum(1 for r in reports if r.error) + sum(1 for r in reports for c in r.results if c.verdict == "error")
     total = sum(len(r.results) for r in reports)
     if args.json:
         doc = {
-            "files": [r.to_json() if hasattr(r, "to_json") else {"path": r.path, "title": r.title, "error": r.error,
-                       "claims": [c.to_json() for c in r.results]} for r in reports],
+            "files": [r.to_json() for r in reports],
             "summary": {"files": len(reports), "claims": total, "wrong": wrong,
-                        "bad_input": bad},
+                        "bad_input": bad, "counts": total_counts(reports)},
         }
         text = json.dumps(doc, indent=2, ensure_ascii=False)
         if args.output:
@@ -116,11 +89,8 @@ def cmd_check(args) -> int:
         else:
             print(text)
     else:
-        counts: dict[str, int] = {}
-        for r in reports:
-            for k, v in r.counts().items():
-                counts[k] = counts.get(k, 0) + v
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        counts = total_counts(reports)
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v)
         broken = sum(1 for r in reports if r.error)
         print(f"{len(reports)} file(s), {total} claim(s): {summary or 'nothing checked'}"
               + (f"; {broken} file(s) could not be read" if broken else ""))
@@ -320,8 +290,18 @@ def _add_network_options(p) -> None:
     p.add_argument("--seed", type=_seed, help="draw a random point with this seed (0 or more)")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("derivcheck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="derivcheck", description="Check hand-written backprop derivations exactly.")
+    parser.add_argument("--version", action="version", version=f"derivcheck {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="check derivation files claim by claim")
     p.add_argument("paths", nargs="+", help="derivation files or directories of them")
@@ -332,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "document's toml derivcheck block")
     p.add_argument("--annotate", help="one document: write it as HTML with every equation marked (OUT.html)")
     p.add_argument("--draft", help="one document: write the derivation file it implies (OUT.toml)")
+    p.add_argument("--strict-carry", action="store_true", dest="strict_carry",
+                   help="a carried error (a WRONG number reproduced from the author's earlier WRONG ones) fails the "
+                        "run like a root error; by default it is reported as carried")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("gradcheck", help="compare exact, lambdified, backprop and finite-difference gradients")
     _add_network_options(p)
