@@ -205,20 +205,22 @@ def cmd_train(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    from .formulas.repair import RepairableError, verify_record, verify_with_repair
+    pairs = [dict(_pair(i, opt) for i in items or []) for items, opt in ((args.symbol, "--symbol"), (args.alias, "--alias"))]
     try:
-        from .formulas.verify import verify_formula
-    except ImportError:
-        raise DerivcheckError("Formula verification is not available in this installation.") from None
-    network = _network_from_args(args)
-    symbols = {}
-    for item in args.symbol or []:
-        if "=" not in item:
-            raise DerivcheckError(f"--symbol {item!r} must look like z=y (the author's letter = canonical name).")
-        k, v = item.split("=", 1)
-        symbols[k.strip()] = v.strip()
-    result = verify_formula(network, args.formula, symbols)
-    print(f"{result.verdict}: {result.message}")
+        result = verify_with_repair(_network_from_args(args), args.formula, *pairs, max_seconds=args.repair_seconds)
+    except RepairableError as err:
+        if not args.json:
+            raise
+        return print(json.dumps(verify_record(err), ensure_ascii=False, indent=2)) or 2
+    print(json.dumps(verify_record(result), ensure_ascii=False, indent=2) if args.json else f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise DerivcheckError(f"{option} {item!r} must look like NAME=CANONICAL, e.g. z=y or w5=W2[1,1].")
+    return tuple(part.strip() for part in item.split("=", 1))  # type: ignore[return-value]
 
 
 def cmd_latex(args) -> int:
@@ -318,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(p)
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
+    p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
+    p.add_argument("--json", action="store_true", help="verdict and repairs as JSON")
+    p.add_argument("--repair-seconds", type=float, default=6.0, help="CPU bound of a wrong formula's repair search")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
     p.add_argument("file", help="a derivation file")

@@ -31,7 +31,7 @@ from .carry import Chain
 from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.verify import verify_formula
+from ..formulas.repair import verify_with_repair
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
@@ -58,6 +58,7 @@ class ClaimResult:
     canonical: str = ""  # the canonical quantity ("dL/dW2[1,1]", "a1[2]"); "" for formulas
     formula: str = ""  # the LaTeX of a formula claim
     carried_from: list[int] = field(default_factory=list)  # claims whose printed numbers reproduce this one
+    repairs: list[dict] = field(default_factory=list)  # a WRONG formula's repairs: {"latex", "edit"}
 
     @property
     def carried(self) -> bool:
@@ -147,13 +148,15 @@ def _reading(text: str) -> str:
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        result = verify_formula(ctx.network, c.formula, c.symbols)
+        result = verify_with_repair(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}")
+                           message=f"{where}: {c.label}: {err}",
+                           repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
-                       verdict=result.verdict, message=result.message, precision="symbolic proof")
+                       verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       repairs=[r.to_json() for r in result.repairs])
 
 
 def check_derivation(derivation: Derivation) -> FileReport:
