@@ -110,10 +110,10 @@ def crashing_claim(monkeypatch):
 
     real = check._claim_result
 
-    def boom(ctx, c):
+    def boom(ctx, c, *rest):
         if str(ctx.d.path).endswith("b-crash.toml"):
             raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
-        return real(ctx, c)
+        return real(ctx, c, *rest)
     monkeypatch.setattr(check, "_claim_result", boom)
 
 
