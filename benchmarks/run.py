@@ -1,6 +1,6 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
-    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas]
+    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--small]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -28,6 +28,9 @@ noisy, so every time is divided by a reference measured in the same run:
   net written out through all three layers), one right and one WRONG (repair search off:
   ``--repair-seconds 0``), as whole processes against the same reference; the verdict is validated
   (``--formulas`` measures only these two rows and the reference);
+* small networks (issue 21): ``check`` of each of the 30 files of ``benchmarks/small_population.py``
+  (≤ 50 parameters, claims up to 2,000 updates, nearly all WRONG so the mistake table runs), one run each;
+  goal: the worst ≤ 5× (``--small`` measures only these rows and the reference);
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -58,6 +61,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
+from small_population import population  # benchmarks/small_population.py (issue 21's small-network goal)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "benchmarks" / "nets"
@@ -436,6 +440,40 @@ def measure_formulas(runs: int, limit: float) -> dict:
     return out
 
 
+def measure_small(limit: float) -> list[tuple[str, Run]]:
+    """One whole ``check`` process per generated small network (benchmarks/small_population.py)."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in population():
+            path = Path(tmp) / name
+            path.write_text(text, encoding="utf-8")
+            out.append((name, run_process(CLI + ["check", str(path)], limit)))
+    return out
+
+
+def small_rows(small: list[tuple[str, Run]], ref: dict, limit: float) -> list[Row]:
+    """The goal row (the worst file by wall time, its CPU beside it; the worst by CPU too, for information).
+    Every check must end with exit 1 (its claims are WRONG) and no traceback, else the row is INVALID."""
+    bad = [f"{n}: exit {r.returncode}" for n, r in small if not r.timed_out and
+           (r.returncode != 1 or "Traceback" in r.output)]
+    name, worst = max(small, key=lambda nr: nr[1].wall)
+    rows = [ratio_row(f"{len(small)} small nets (≤ 50 P, ≤ 2,000 updates, WRONG claims): worst check ({name})",
+                      Measured([worst]), ref, 5, limit, "; ".join(bad[:3]))]
+    name, worst = max(small, key=lambda nr: nr[1].cpu)
+    rc = worst.cpu / ref["cpu"]
+    rows.append(Row(f"{len(small)} small nets: worst CPU ({name})", f"{secs(worst.cpu)} CPU",
+                    f"sympy {secs(ref['cpu'])} CPU", times(rc), "(information)", "within 5×" if rc <= 5 else "over 5×"))
+    return rows
+
+
+def print_small(small: list[tuple[str, Run]], ref: dict) -> None:
+    walls = sorted(r.wall / ref["wall"] for _, r in small)
+    cpus = sorted(r.cpu / ref["cpu"] for _, r in small)
+    print(f"{len(small)} small networks (benchmarks/small_population.py): wall ratio median {times(statistics.median(walls))}, "
+          f"worst {times(walls[-1])}; CPU ratio median {times(statistics.median(cpus))}, worst {times(cpus[-1])}")
+    print("  " + ", ".join(f"{n.removesuffix('.toml')} {secs(r.cpu)}" for n, r in small) + " (CPU)")
+
+
 def run_child(kind: str, limit: float, *args: str):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
     r = run_process(cmd, limit)
@@ -573,6 +611,7 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", action="store_true", help="also: compiled gradient vs NumPy backprop per call")
     ap.add_argument("--json", help="also write every number to this file")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
+    ap.add_argument("--small", action="store_true", help="only the small-network population rows (issue 21)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -597,19 +636,22 @@ def main(argv=None) -> int:
 
     # reference, first half ------------------------------------------------------------------
     ref_runs = [run_process(REFERENCE, limit) for _ in range(5)]
-    if args.formulas:  # the formula goal alone: reference, the two verify rows, reference
-        formulas = measure_formulas(runs, limit)
+    if args.formulas or args.small:  # one goal alone: reference, its rows, reference
+        formulas = measure_formulas(runs, limit) if args.formulas else {}
+        small = measure_small(limit) if args.small else []
         ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
         ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs),
                "best_wall": min(r.wall for r in ref_runs)}
         rows = [error_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", "≤ 3×", v["error"]) if "error" in v
                 else ratio_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v["m"], ref, 3, limit, v["valid"])
-                for k, v in formulas.items()]
+                for k, v in formulas.items()] + (small_rows(small, ref, limit) if small else [])
         print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
               f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
         print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
                     [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
                      for k, r in enumerate(rows, 1)])
+        if small:
+            print_small(small, ref)
         print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         return 0
 
@@ -781,6 +823,14 @@ def main(argv=None) -> int:
     except Exception as err:  # noqa: BLE001
         rows.append(error_row("optimizer updates (benchmarks/optimizers.py)", "≤ 0.2 s; ≤ 2×", err))
 
+    # small networks (issue 21): benchmarks/small_population.py's generated files, one check each
+    try:
+        small = measure_small(limit)
+        rows += small_rows(small, ref, limit)
+    except Exception as err:  # noqa: BLE001
+        small = []
+        rows.append(error_row("small nets (benchmarks/small_population.py)", "≤ 5×", err))
+
     # memory
     mem_key = f"softmax {dashed(BIG if args.quick else LARGEST)}"
     what = f"peak memory, {mem_key.split()[1]} check"
@@ -863,6 +913,8 @@ def main(argv=None) -> int:
                           f"{r['compiled'] * 1e6:.1f} µs", f"{r['compiled'] / r['numpy']:.2f}×",
                           f"{r['max_rel_diff']:.1e}"] for r in calls], "  ")
         results["calls"] = calls if isinstance(calls, list) else {"error": str(calls["error"])}
+    if small:
+        print_small(small, ref)
     print()
     print(f"reference runs (python -c \"import sympy\"), wall: {', '.join(secs(t) for t in ref['walls'])}")
     print(f"load average after: {' '.join(f'{v:.2f}' for v in load_after)}; whole run {secs(time.perf_counter() - started)}")

@@ -218,12 +218,16 @@ def test_seed002_one_update_at_sixty_digits_is_the_tutorials_w5():
     (False, 0, "exact"),
     (False, 1, "certified ball arithmetic through 1 update(s) at 256 bits"),
     (False, 10_000, "certified ball arithmetic through 10,000 update(s) at 256 bits"),
-    (True, 1, "60 digits through 1 update(s)"),
-    (True, 2_000, "60 digits through 2,000 update(s)"),
+    # relu off its kink (u1[2] = 1 − 2 = −1 at the start): the balls decide every kink, like any other net
+    (True, 1, "certified ball arithmetic through 1 update(s) at 256 bits"),
+    (True, 2_000, "certified ball arithmetic through 2,000 update(s) at 256 bits"),
     (True, 2_001, "certified ball arithmetic through 2,001 update(s) at 256 bits"),
+    # relu exactly on its kink at the start (u1[2] = 1 − 1 = 0): the 60-digit run says what that poisons
+    ("on the kink", 1, "60 digits through 1 update(s)"),
+    ("on the kink", 2_000, "60 digits through 2,000 update(s)"),
 ])
 def test_precision_says_which(kinked, n, sentence):
-    t = Trajectory(_kinked("-2") if kinked else load_derivation(SEED002).network)
+    t = Trajectory(_kinked("-1" if kinked == "on the kink" else "-2") if kinked else load_derivation(SEED002).network)
     t.after({}, n)
     assert t.precision(n) == sentence
 

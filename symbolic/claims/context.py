@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
 
+import mpmath
 import sympy as sp
 from flint import arb
 
@@ -32,13 +33,14 @@ from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
 from .verdict import ROUNDING_UNITS, format_exact, judge, judge_bounds, printed_unit
 from ..truth.balls import EXTREME_BITS, Undecided, Undefined, Unevaluable, exact, magnitude_bits, workprec
-from ..truth.balls import to_fraction as ball_fraction
+from ..truth.balls import to_fraction as ball_fraction, to_mpf
 from ..truth.pins import Pins
 from ..truth.point import Point
 
-__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC"]
+__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC", "MISTAKE_REPLAY_UPDATES"]
 
 TRANSFORM_PREC = 320  # bits of the transformed programs' balls (far below any printed unit)
+MISTAKE_REPLAY_UPDATES = 20  # f′ and sequential-update mistakes are replayed (60 digits) up to here
 
 
 class Skip(Exception):
@@ -244,15 +246,38 @@ class ClaimContext:
                 yield moved, f" ({self.display(key)} = {shown} seems to have been applied to {self.display(other)})"
 
     def replay_value(self, c: Claim, m: Mistakes, after: int | None = None):
-        """The claim's number when the author makes mistake ``m`` (None if it does not apply)."""
+        """The claim's number when the author makes mistake ``m`` (None if it does not apply).
+
+        After updates, a mistake that scales the learning rate (or flips the biases' setting) on a plain
+        gradient-descent network is screened with its float64 run and, only where that lands within reach
+        of the claimed number, confirmed on its certified ball run (issue 21: linear, and cheap where it
+        does not match). f′ and sequential-update mistakes are replayed at 60 digits up to
+        ``MISTAKE_REPLAY_UPDATES`` updates and not tried beyond (the note says so)."""
         n = c.after if after is None else after
         start = dict(c.with_values)
+        replay = self.replay
+        lr_only = m.fprime == "true" and not m.sequential
+        if n and lr_only and self.trajectory.trained is None:
+            screen = self.replayed_quantity(c, self.trajectory.float_after(start, n, m), m)
+            if screen is None or not _within_reach(c.value, screen):
+                return screen
+            balls = self.trajectory.mistaken_after(start, n, m)
+            if balls is None and n <= REPLAY_UPDATES:
+                raise Skip(f"its {n:,}-update ball run cannot be certified (a relu kink or an overflow)")
+            if balls is not None:
+                with mpmath.workdps(DIGITS):
+                    p = {k: v if isinstance(v, Fraction) else to_mpf(v) for k, v in balls.items()}
+                return self.replayed_quantity(c, p, m)
+        if not lr_only and n > MISTAKE_REPLAY_UPDATES:
+            raise Skip(f"f′ and sequential-update mistakes are replayed up to {MISTAKE_REPLAY_UPDATES:,} updates")
         if n > REPLAY_UPDATES:
-            if m.fprime != "true" or m.sequential:
-                raise Skip(f"more than {REPLAY_UPDATES:,} updates with this mistake are not replayed")
             p = self._numpy_after(start, n, m)
         else:
-            p = self.replay.train(self.replay.initial(start), n, self.network.learning_rate, m)
+            p = replay.train(replay.initial(start), n, self.network.learning_rate, m)
+        return self.replayed_quantity(c, p, m)
+
+    def replayed_quantity(self, c: Claim, p: dict, m: Mistakes):
+        """The claim's quantity at parameters ``p`` (mpf or Fractions) in the program with mistake ``m``."""
         q = c.quantity
         if c.kind == "derivative":
             if q.kind != "L" or q.indices or not c.wrt.is_parameter:
@@ -272,6 +297,14 @@ class ClaimContext:
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
         """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs (Trajectory.float_after)."""
         return self.trajectory.float_after(start, n, m)
+
+
+def _within_reach(claimed: str, screen) -> bool:
+    """A float64 screen's number close enough to the claimed one that the certified run must decide: within
+    the rounding band plus a relative 10^-6 (far beyond float64's drift over thousands of updates)."""
+    value = Fraction(Decimal(claimed))
+    band = ROUNDING_UNITS * printed_unit(claimed)
+    return abs(to_fraction(screen) - value) <= band + abs(value) / 10**6
 
 
 def domain_fraction(v) -> Fraction | None:

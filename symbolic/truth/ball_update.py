@@ -28,6 +28,7 @@ rewritten tree is checked again before ``compile``. The namespace holds only the
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import SimpleNamespace
@@ -42,7 +43,10 @@ from .balls import exact, workprec
 from .compiled_update import _BUILTINS, _MATH, _source, _verify, trained_source
 from .program import Structured
 
-__all__ = ["BallUpdate", "compile_ball_update", "ball_math"]
+__all__ = ["BallUpdate", "compile_ball_update", "ball_math", "BALL_PRECISIONS"]
+
+BALL_PRECISIONS = (256, 1_024, 4_096)
+_RELATIVE = arb(10) ** -70  # a parameter ball this narrow keeps 60 digits of every claim within reach
 
 
 def _ratio(p: int, q: int) -> arb:
@@ -132,6 +136,42 @@ class BallUpdate:
             same = after.mid() == before.mid() and after.rad() == before.rad()
             result[k] = start[k] if (not moved or same) else after
         return result
+
+    def certified(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
+                  relative: arb = _RELATIVE) -> tuple[dict, int] | None:
+        """:meth:`run` until every ball is narrower than ``relative`` times its value (or than ``relative``):
+        ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
+        if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
+
+        Starts at 256 bits; a run that is too wide says by how much (a ball's radius is proportional to
+        2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
+        a non-finite run tries the next of ``BALL_PRECISIONS``."""
+        found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
+        while True:
+            out = self.run(values, steps, learning_rate, bits)
+            if out is not None:
+                found = (out, bits)
+                gap = _gap_bits(out.values(), relative)
+                if gap <= 0 or bits >= top:
+                    return found
+                bits = min(top, -(-(bits + gap + 32) // 64) * 64)
+            elif bits >= top:
+                return found
+            else:
+                bits = next(b for b in BALL_PRECISIONS if b > bits)
+
+
+def _gap_bits(balls, relative: arb) -> float:
+    """How many bits too wide the widest ball is (≤ 0: none is)."""
+    gap = 0.0
+    for v in balls:
+        if isinstance(v, fmpq):
+            continue
+        ratio = v.rad() / max(abs(v).upper() * relative, relative)
+        if ratio > 1:
+            bits = float(ratio.log().mid()) / math.log(2)
+            gap = max(gap, bits if math.isfinite(bits) else float(BALL_PRECISIONS[-1]))
+    return gap
 
 
 def compile_ball_update(network: Network, update_biases: bool | None = None,

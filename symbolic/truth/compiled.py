@@ -121,7 +121,7 @@ def _source(p: Structured, args: list[str], batched: bool) -> str:
     ind = "        "
     data = ("X", "Y") if batched else ("x", "y")
     lines = [f"def gradient_{'batched' if batched else 'single'}({', '.join(args + list(data))}):",
-             "    with numpy.errstate(over='ignore'):"]
+             "    with numpy.errstate(all='ignore'):"]
     if batched:
         lines.append(f"{ind}m = X.shape[0]")
     prev = data[0]

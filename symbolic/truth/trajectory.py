@@ -14,12 +14,14 @@ Contract
   1,024 and 4,096 while a parameter's ball is wider than 10^-70 of its value): every entry is
   a Fraction where the updates left it exactly unchanged (ties stay ties) and an ``arb`` ball
   elsewhere, which :class:`~symbolic.truth.exact.Truth` evaluates rigorously (``values=``).
-  Networks with a kink activation (relu) take the ``DIGITS``-digit path up to
-  ``EXACT_UPDATES`` updates (each step's forward pass is checked for exact kinks; parameters
-  a step leaves unchanged stay exact) and the ball path beyond. A run beyond the cost bound
+  A relu network takes the ball path too (a relu input whose ball meets 0 makes the run
+  non-finite, so a finite run decided every kink); up to ``EXACT_UPDATES`` updates, a kink at the
+  start or a run the balls cannot decide takes the ``DIGITS``-digit path (each step's forward pass
+  checked for exact kinks; parameters a step leaves unchanged stay exact). A run beyond the cost bound
   with more than ``EXACT_UPDATES`` updates is refused with a sentence naming the size and
   the limit (a float64 trajectory would be judged beyond the digits it can certify).
-  :meth:`Trajectory.precision` is the sentence saying which. Results are cached per (start, n).
+  :meth:`Trajectory.precision` says which; results are cached per (start, n). :meth:`mistaken_after`
+  is the same ball run with a learning-rate mistake (the diagnosis' confirmation).
 * relu kinks: along a 60-digit trajectory every step's forward pass is checked; a relu input
   exactly 0 (|u| < 10^(10−DIGITS)) at step 0 poisons the parameters feeding that unit
   (their first update is undefined), at any later step — or from step 1 on once anything is
@@ -30,15 +32,12 @@ Contract
   replayable mistakes of a :class:`~symbolic.truth.replay.Mistakes` (``loss_scale`` and
   ``sign`` scale the learning rate, ``update_biases`` overrides the setting), as mpf. The
   engines are generated from the structured program (:class:`~symbolic.truth.program.Structured`)
-  and chosen by measured cost: up to ``PLAIN_WORK`` parameters × samples the whole update as
-  plain Python floats (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net
-  in ~0.01 s where one NumPy call per step costs ~0.5 s); up to ``STRUCTURED_PARAMETERS``
-  the generated NumPy gradient of :mod:`symbolic.truth.compiled`, θ −= η·∇ per step;
-  beyond, ``numeric.train`` (NumPy's witness; building the program would cost more than
-  the run). A plain-float run whose Python floats raise (exp overflow, division by zero)
-  is run by NumPy instead. All are float64 and agree with ``numeric.train`` to rounding
-  (tests/test_trajectory.py). Each run keeps its last two snapshots, so N − 1, N and
-  N + 1 updates cost one run; :meth:`Trajectory.float_engine` names the engine a run used.
+  and chosen by measured cost: up to ``PLAIN_WORK`` parameters × samples plain Python floats
+  (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net in ~0.01 s, NumPy ~0.5 s);
+  up to ``STRUCTURED_PARAMETERS`` the generated NumPy gradient (:mod:`symbolic.truth.compiled`);
+  beyond, ``numeric.train``. A plain-float run that raises (exp overflow) is run by NumPy. All agree
+  with ``numeric.train`` to rounding (tests/test_trajectory.py). Each run keeps its last two
+  snapshots (N − 1, N, N + 1 cost one run); :meth:`Trajectory.float_engine` names the engine used.
 """
 from __future__ import annotations
 
@@ -55,7 +54,7 @@ from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
-from .ball_update import BallUpdate, compile_ball_update
+from .ball_update import BALL_PRECISIONS, BallUpdate, compile_ball_update
 from .compiled import CompiledGradient, compile_gradient
 from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
 from .balls import exact
@@ -77,11 +76,9 @@ NUMPY = "numeric.train"
 PLAIN_WORK = 500  # parameters x samples
 STRUCTURED_PARAMETERS = 2_000
 
-BALL_PRECISIONS = (256, 1_024, 4_096)
 # parameters x samples x updates of a ball run; measured ~1.3 us each at 256 bits (seed 002: 10,000 updates
 # in 0.13 s), so the bound is ~3 s of CPU
 BALL_WORK = 2_500_000
-_BALL_RELATIVE = arb(10) ** -70  # a parameter ball this narrow keeps 60 digits of every claim within reach
 
 Start = Mapping[str, Fraction]
 
@@ -120,11 +117,8 @@ def _key(start: Start) -> tuple:
 
 
 class Trajectory:
-    """Gradient-descent trajectories of one network (see the module contract).
-
-    ``replay`` supplies the shared :class:`Replay` (its 60-digit forward pass finds kinks);
-    by default one is made when first needed.
-    """
+    """Gradient-descent trajectories of one network (see the module contract); ``replay`` supplies the
+    shared :class:`Replay` (its 60-digit forward pass finds kinks), by default made when first needed."""
 
     def __init__(self, network: Network, replay: Callable[[], Replay] | None = None):
         self.network = network
@@ -161,10 +155,10 @@ class Trajectory:
         return len(self.network.parameter_names()) * len(self.network.x) * n
 
     def _by_balls(self, n: int) -> bool:
-        kinked = any(ACTIVATIONS[a].has_kink for a in self.network.activations)
-        if kinked and n <= EXACT_UPDATES:
-            return False
         return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= BALL_WORK
+
+    def _kinked(self) -> bool:
+        return any(ACTIVATIONS[a].has_kink for a in self.network.activations)
 
     def after(self, start: Start, n: int) -> dict[str, Fraction]:
         """Exact-as-possible parameter values after ``n`` true gradient-descent updates."""
@@ -177,11 +171,17 @@ class Trajectory:
             result = values
         elif self.trained is not None:  # an optimizer or a penalty: symbolic.truth.trained
             result = self.trained.after(start, n)
-        elif self._by_balls(n):
+        elif self._by_balls(n) and not (n <= EXACT_UPDATES and self._kinked() and self._kink_at_start(key, start)):
             if n > EXACT_UPDATES:
                 self._record_kinks(key, self.replay.initial(dict(start)), 0)
                 self.check_poison(start, n, None)
-            result = self._ball_after(values, n)
+            try:
+                result = self._ball_after(values, n)
+            except KinkError:  # a relu input too near its kink for the balls: the 60-digit run decides it
+                if n > EXACT_UPDATES:
+                    raise
+                self._poison.pop(key, None)
+                result = self._mp_after(key, values, n)
         elif n <= EXACT_UPDATES:
             result = self._mp_after(key, values, n)
         else:
@@ -198,27 +198,41 @@ class Trajectory:
 
     def _ball_after(self, values: dict[str, Fraction], n: int) -> dict:
         """n updates in certified ball arithmetic (see the module contract): Fractions where unchanged."""
-        ub = self.network.update_biases
-        if ub not in self._balls:
-            self._balls[ub] = compile_ball_update(self.network, ub, self._structured())
-        run: dict | None = None
-        for bits in BALL_PRECISIONS:
-            out = self._balls[ub].run(values, n, self.network.learning_rate, bits)
-            if out is None:
-                continue
-            run = out
-            self._bits[n] = bits
-            if all(isinstance(v, fmpq) or v.rad() <= abs(v).upper() * _BALL_RELATIVE or
-                   v.rad() <= _BALL_RELATIVE for v in out.values()):
-                break
-        if run is None:
-            kinked = any(ACTIVATIONS[a].has_kink for a in self.network.activations)
+        found = self._ball_code(self.network.update_biases).certified(values, n, self.network.learning_rate)
+        if found is not None:
+            run, self._bits[n] = found
+        else:
+            kinked = self._kinked()
             why = ("a relu input comes so close to its kink during the updates" if kinked else
                    "a value overflows or a division by zero occurs during the updates")
             raise (KinkError if kinked else DerivcheckError)(
                 f"after {n:,} update(s) the parameters cannot be certified: {why} that even "
                 f"{BALL_PRECISIONS[-1]:,}-bit ball arithmetic cannot decide it")
         return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in run.items()}
+
+    def _ball_code(self, update_biases: bool) -> BallUpdate:
+        if update_biases not in self._balls:
+            self._balls[update_biases] = compile_ball_update(self.network, update_biases, self._structured())
+        return self._balls[update_biases]
+
+    def _kink_at_start(self, key: tuple, start: Start) -> bool:
+        """A relu input exactly on its kink at the starting point (the 60-digit run then says which parameters
+        that poisons; balls would only say "undecided")."""
+        self._record_kinks(key, self.replay.initial(dict(start)), 0)
+        return bool(self._poison.get(key))
+
+    def mistaken_after(self, start: Start, n: int, m: Mistakes) -> dict | None:
+        """Certified parameters after ``n`` updates with a mistake that scales the learning rate (``loss_scale``,
+        ``sign``) or overrides ``update_biases``, to 20 digits (a prediction, compared with printed digits); None
+        otherwise, over the bound, or if the balls fail."""
+        if self.trained is not None or m.fprime != "true" or m.sequential or not self._by_balls(n):
+            return None
+        code = self._ball_code(self.network.update_biases if m.update_biases is None else m.update_biases)
+        lr = Fraction(self.network.learning_rate) * Fraction(m.loss_scale) * m.sign
+        found = code.certified({**self.network.parameter_values(), **start}, n, lr, relative=arb(10) ** -20)
+        if found is None:
+            return None
+        return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in found[0].items()}
 
     def _mp_after(self, key: tuple, values: dict[str, Fraction], n: int) -> dict[str, Fraction]:
         """n true updates at DIGITS digits: each gradient is the exact point evaluation's (Replay without a

@@ -4,7 +4,7 @@ Contract
 --------
 :class:`Source` is what a reader (:mod:`.markdown`, :mod:`.latex`, :mod:`.notebook`)
 makes of a file; :func:`read_text` reads one, refusing with one sentence a file over
-``MAX_BYTES`` or one that is not UTF-8. Every :class:`Equation` keeps the
+``MAX_BYTES``, one that is not UTF-8, or one that is not a regular file (a FIFO, a device). Every :class:`Equation` keeps the
 1-based line and column of its first character in the file (for a notebook: in its
 cell, and the 1-based cell number), whether it was displayed, and where it came from
 (``math`` for ``$…$``/``\\(…\\)``/``$$…$$``/environments, ``prose`` for a
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...spec.errors import DerivcheckError, brief
+from ...spec.files import read_regular_text
 
 __all__ = ["Equation", "Source", "DOCUMENT_SUFFIXES", "MAX_BYTES", "MAX_EQUATIONS", "Locator", "is_document", "read_text",
            "fail"]
@@ -103,14 +104,14 @@ def fail(path: Path, message: str) -> DerivcheckError:
 
 
 def read_text(path: Path) -> str:
+    """The UTF-8 text of a document or network file: a regular file only (a FIFO, a device, a directory — also
+    behind a symlink — refused by its type before opening), at most ``MAX_BYTES`` bytes, bounded while reading
+    (:func:`symbolic.spec.files.read_regular_text`, as derivation files are read); every failure one sentence."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise fail(path, f"is {size / 1e6:.1f} MB, more than the {MAX_BYTES // 1_000_000} MB derivcheck reads as a "
-                              f"document; split it or check that this is the right file.")
-        return path.read_text(encoding="utf-8")
-    except DerivcheckError:
-        raise
+        return read_regular_text(path, MAX_BYTES, f"is more than the {MAX_BYTES // 1_000_000} MB derivcheck reads as "
+                                                  f"a document; split it or check that this is the right file.")
+    except DerivcheckError as err:
+        raise fail(path, str(err)) from None
     except OSError as err:
         raise fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:
