@@ -65,6 +65,12 @@ ROWS = [
     ("differential/kink-overbroad-refusal.toml", 1, "verdict", "ok"),
     ("differential/kink-overbroad-refusal.toml", 3, "verdict", "ok"),
     ("differential/kink-overbroad-refusal.toml", 4, "message", "lies exactly on relu's kink"),
+    # two samples: L = (½·1.5² + ½·2.5²)/2 = 2.125 is a batch quantity; L[1] and a1[1] are per sample, and a claim
+    # of them without `sample` is refused (it silently meant sample 1)
+    ("differential/batch-node-claim-without-sample.toml", 1, "verdict", "ok"),
+    ("differential/batch-node-claim-without-sample.toml", 2, "message", "L[1], which has one value per sample, on a "
+                                                                         "batch of 2 samples without saying which"),
+    ("differential/batch-node-claim-without-sample.toml", 3, "message", "add sample = N (1 to 2)"),
     ("formula/pow_nested.toml", 1, "message", "its exponents multiply to 262,144 (limit 4,096)"),
     ("formula/pow_nested2.toml", 1, "message", "its exponents multiply to 262,144"),
     ("formula/sum_nested.toml", 1, "message", "its sums run over 1,000,000,000,000 terms"),
@@ -93,6 +99,19 @@ def test_repro_row(path, claim, field, expected):
         assert expected in result.diagnosis, result
     else:
         assert expected in result.message and "\n" not in result.message, result
+
+
+@pytest.mark.parametrize("claim, sample, want", [
+    ("a1[1]", 1, "1.5"), ("a1[1]", 2, "2.5"),            # a = W x + b = x + 0.5 (identity)
+    ("L[1]", 1, "1.125"), ("L[1]", 2, "3.125"),          # ½ (a − 0)²
+    ("dL/da1[1]", 2, "1.25"),                            # ∂(mean of the two ½a²)/∂a of sample 2 = a/2
+])
+def test_a_batch_node_claim_with_its_sample_is_judged(tmp_path, claim, sample, want):
+    text = (DATA / "differential/batch-node-claim-without-sample.toml").read_text(encoding="utf-8")
+    path = tmp_path / "batch.toml"
+    path.write_text(text.split("[[claims]]")[0] + f'[[claims]]\nname = "{claim}"\nvalue = "{want}"\nsample = {sample}\n',
+                    encoding="utf-8")
+    assert check_file(path).results[0].verdict == "ok"
 
 
 MSGS = sorted(p.name for p in (DATA / "msgs").glob("*.toml"))

@@ -253,6 +253,11 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
                 and (claim.kind == "value" or claim.wrt.is_parameter):
             raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; add per_sample = "
                                   "true for that sample's own loss, remove sample, or claim L[k] of that sample")
+        nodes = [str(q) for q in (claim.quantity, claim.wrt) if q is not None and (q.kind in ("u", "a", "x", "y") or q.indices and
+                                                                                  q.kind == "L")]
+        if nodes and "sample" not in raw and network.x is not None and len(network.x) > 1:  # issue 21: never silently 1
+            raise DerivcheckError(f"claims {nodes[0]}, which has one value per sample, on a batch of {len(network.x)} "
+                                  f"samples without saying which; add sample = N (1 to {len(network.x)})")
         if "sample" in raw and isinstance(network, LayeredNetwork):
             network.refuse_sample(claim.wrt if claim.kind == "derivative" else claim.quantity)
         needs_data = network.params is None or network.x is None or network.y is None
