@@ -59,6 +59,7 @@ def _net(rng: random.Random) -> str:
               ("L", "0.3", 100), ("L", "0.2", 2000), ("W1[1,1]", "7.77", 3)]
     for name, value, after in claims:
         text += f'[[claims]]\nname = "{name}"\nvalue = "{value}"\n' + (f"after = {after}\n" if after else "")
+        text += "sample = 1\n" if name.startswith("a") else ""  # a node claim says which sample it reads
     return text.replace("'", '"')
 
 
