@@ -1,0 +1,108 @@
+"""A submission's check record: what :mod:`symbolic.claims.check` says about one submitted file, as JSON.
+
+Contract
+--------
+:func:`check_submission` ``(name, data)`` checks the bytes ``data`` of a submission
+called ``name`` (its path as given) and returns a JSON-able record — the same for
+the same bytes on any machine and whatever the name, which is what the cache stores and what executors
+send back:
+
+* ``error``: the file-level sentence when the file cannot be loaded (else None);
+* ``title`` and ``exercise`` (the network, data and parameter values the file poses,
+  :func:`symbolic.grading.key.exercise_of`);
+* ``claims``: per claim its ``index``, ``line``, ``name``, ``identity``
+  (:func:`symbolic.grading.key.claim_identity`), ``claimed``, ``exact``, ``verdict``,
+  ``diagnosis``, ``message``, ``precision`` and ``carried_from`` — all from the check
+  records (``getattr(result, "carried_from", [])`` until the check has that field);
+* ``internal``: True only when derivcheck itself failed on the file (such a record is
+  never cached, and the sentence says to report it).
+
+The bytes are checked from a private temporary file, so what is checked is exactly
+what was hashed; its path is written :data:`PLACEHOLDER` in the record, and
+:func:`named` puts the submission's name back. Nothing here raises for any input.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..claims.check import check_derivation
+from ..claims.derivation import load_derivation
+from ..spec.errors import DerivcheckError
+from .key import claim_identity, exercise_of
+
+__all__ = ["check_submission", "named", "PLACEHOLDER", "RECORD_VERSION"]
+
+PLACEHOLDER = "\u0000submission\u0000"
+RECORD_VERSION = 1
+
+
+def _strip(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(path, PLACEHOLDER)
+    if isinstance(value, list):
+        return [_strip(v, path) for v in value]
+    if isinstance(value, dict):
+        return {k: _strip(v, path) for k, v in value.items()}
+    return value
+
+
+def named(record: dict, name: str) -> dict:
+    """The record with the submission's own name where the checked temporary file's path stood."""
+    def put(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(PLACEHOLDER, name)
+        if isinstance(value, list):
+            return [put(v) for v in value]
+        if isinstance(value, dict):
+            return {k: put(v) for k, v in value.items()}
+        return value
+    return put(record)
+
+
+def _claims(derivation, report) -> list[dict]:
+    by_index = {c.index: c for c in derivation.claims}
+    out = []
+    for r in report.results:
+        c = by_index.get(r.index)
+        out.append({"index": r.index, "line": r.line, "name": r.name,
+                    "identity": claim_identity(c) if c is not None and not c.error else "",
+                    "claimed": r.claimed, "exact": r.exact, "verdict": r.verdict, "diagnosis": r.diagnosis,
+                    "message": r.message, "precision": r.precision,
+                    "carried_from": [int(k) for k in (getattr(r, "carried_from", None) or [])]})
+    return out
+
+
+def _check_file(path: Path) -> dict:
+    try:
+        derivation = load_derivation(path)
+    except DerivcheckError as err:
+        return {"error": str(err), "title": "", "exercise": {}, "claims": []}
+    report = check_derivation(derivation)
+    return {"error": None, "title": derivation.title, "exercise": exercise_of(derivation),
+            "claims": _claims(derivation, report)}
+
+
+def check_submission(name: str, data: bytes) -> dict:
+    """The check record of one submission's bytes (see the module contract)."""
+    base = os.path.basename(name) or "submission.toml"
+    with tempfile.TemporaryDirectory(prefix="derivcheck-grade-") as tmp:
+        path = Path(tmp) / base
+        try:
+            path.write_bytes(data)
+            record = _check_file(path)
+            internal = False
+        except (DerivcheckError, OSError) as err:
+            record, internal = {"error": f"{path}: cannot be checked ({err}).", "title": "", "exercise": {},
+                                "claims": []}, False
+        except Exception as err:  # noqa: BLE001 — one submission's failure never stops the course
+            record = {"error": f"{path}: derivcheck failed on this file ({type(err).__name__}: {str(err)[:200]}); "
+                               "this is a bug in derivcheck, please report it with the file.",
+                      "title": "", "exercise": {}, "claims": []}
+            internal = True
+        record = _strip(record, str(path))
+    record["internal"] = internal
+    record["version"] = RECORD_VERSION
+    return record
