@@ -10,7 +10,8 @@ folder, without ``.toml`` (``alice/hw3``) — the same on every machine of a sha
 :func:`grade_course` ``(key, paths, jobs=, scheduler=, cache=, shard=)`` grades
 the submissions (of shard ``K/N``: positions K−1, K−1+N, … of the sorted list) and
 returns a :class:`Course`. Each file's bytes are read once; a cached record
-(:mod:`symbolic.grading.cache`) is used as is, the others are checked by
+(:mod:`symbolic.grading.cache`) is used as is, identical files are checked once, the
+others are checked by
 :mod:`symbolic.grading.executors` (serial, ``jobs`` processes, or Dask at
 ``scheduler``) and stored. Students come out in position order, so a course is
 identical whatever the executor, the cache or the sharding.
@@ -139,6 +140,7 @@ def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: 
         positions = positions[shard[0] - 1::shard[1]]
     records: dict[int, dict] = {}
     todo, keys, hits = [], {}, 0
+    copies: dict[str, list[int]] = {}  # content key -> positions of identical submissions (checked once)
     for p in positions:
         data, error = _read(files[p])
         if data is None:
@@ -148,7 +150,10 @@ def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: 
         cached = cache.get(keys[p])
         if cached is not None:
             records[p], hits = cached, hits + 1
+        elif keys[p] in copies:
+            copies[keys[p]].append(p)
         else:
+            copies[keys[p]] = [p]
             todo.append((p, str(files[p]), data))
     if scheduler:
         stream = run_dask(todo, scheduler)
@@ -157,12 +162,13 @@ def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: 
     else:
         stream = run_serial(todo)
     grades: dict[int, StudentGrade] = {}
-    for p, record in stream:
-        cache.put(keys[p], record)
-        records[p] = record
-        grades[p] = grade_record(named(record, str(files[p])), key, names[p], str(files[p]))
-        if progress:
-            progress(p, grades[p])
+    for first, record in stream:
+        cache.put(keys[first], record)
+        for p in copies[keys[first]]:
+            records[p] = record
+            grades[p] = grade_record(named(record, str(files[p])), key, names[p], str(files[p]))
+            if progress:
+                progress(p, grades[p])
     for p in positions:
         if p not in grades:
             grades[p] = grade_record(named(records[p], str(files[p])), key, names[p], str(files[p]))
@@ -174,8 +180,11 @@ def load_course(path: str | Path) -> Course:
     """A ``grades.json`` written by ``grade --shard`` or ``grade -o``."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise DerivcheckError(f"{path} cannot be read as a grades file ({err}).") from None
+    except OSError as err:
+        raise DerivcheckError(f"{path} cannot be read ({err.strerror or err}).") from None
+    except ValueError as err:
+        raise DerivcheckError(f"{path} is not a derivcheck grades file (it is not JSON: {err}); give the .json files "
+                              "that 'derivcheck grade --shard K/N -o FILE' wrote.") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DerivcheckError(f"{path} is not a derivcheck grades file (written by derivcheck grade).")
     try:

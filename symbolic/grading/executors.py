@@ -9,10 +9,11 @@ the records are the same whatever executor computed them (the caller orders them
 position). An executor never stops on a submission:
 
 * :func:`run_serial` checks in this process;
-* :func:`run_processes` uses ``jobs`` forked worker processes; when a worker dies
-  (killed, out of memory) the unfinished submissions are re-run in a new pool, and a
-  submission that was being checked when workers died :data:`MAX_ATTEMPTS` times gets
-  a record saying so instead of a verdict — the others go on;
+* :func:`run_processes` uses ``jobs`` worker processes (forked from a single-threaded
+  parent, else spawned), each given one submission at a time; when a worker dies
+  (killed, out of memory) its submission is re-run on a new worker, and one that kills
+  :data:`MAX_ATTEMPTS` workers gets a record saying so instead of a verdict — no other
+  submission is lost or stopped;
 * :func:`run_dask` submits to the scheduler at ``address`` (``distributed.Client``);
   the bytes travel with the task, so workers need no shared file system; the
   scheduler re-runs the tasks of a worker that dies, and a task that kills workers
@@ -26,8 +27,8 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from multiprocessing import connection
 from typing import Iterable, Iterator
 
 from ..spec.errors import DerivcheckError
@@ -59,50 +60,84 @@ def run_serial(items: Iterable[Item]) -> Iterator[tuple[int, dict]]:
         yield position, check_submission(name, data)
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _worker(conn) -> None:
+    """A worker process: check the submissions sent on ``conn`` one at a time until it sends None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the workers
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        position, name, data = task
+        conn.send((position, check_submission(name, data)))
 
 
 def run_processes(items: Iterable[Item], jobs: int) -> Iterator[tuple[int, dict]]:
-    """Check in ``jobs`` forked workers, re-running what a dead worker left unfinished."""
-    pending = {position: (name, data) for position, name, data in items}
-    attempts = dict.fromkeys(pending, 0)
+    """Check in ``jobs`` worker processes, each given one submission at a time, so the parent knows which
+    submission a worker was checking when it died: that one is re-run (up to MAX_ATTEMPTS), no other is lost."""
+    queue = deque(items)
+    attempts: dict[int, int] = {}
     # fork only from a single-threaded process, where it is safe (workers then start with everything imported)
     single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if single else "spawn")
-    while pending:
-        pool = ProcessPoolExecutor(max(1, min(jobs, len(pending))), mp_context=context, initializer=_ignore_sigint)
-        futures = {pool.submit(check_submission, name, data): position for position, (name, data) in pending.items()}
-        broken = False
-        try:
-            waiting = set(futures)
-            while waiting:
-                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                for future in done:
-                    position = futures[future]
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        continue
-                    del pending[position]
+    busy: dict = {}  # connection -> [process, task or None]
+
+    def start() -> None:
+        parent, child = context.Pipe()
+        proc = context.Process(target=_worker, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        busy[parent] = [proc, None]
+
+    def feed(conn) -> None:
+        if queue:
+            busy[conn][1] = queue.popleft()
+            conn.send(busy[conn][1])
+        else:
+            busy[conn][1] = None
+
+    try:
+        for _ in range(max(1, min(jobs, len(queue)))):
+            start()
+        for conn in list(busy):
+            feed(conn)
+        while any(task is not None for _, task in busy.values()):
+            sentinels = {proc.sentinel: conn for conn, (proc, task) in busy.items() if task is not None}
+            for ready in connection.wait([*sentinels, *(c for c, (_, t) in busy.items() if t is not None)]):
+                conn = sentinels.get(ready, ready)
+                if conn not in busy or busy[conn][1] is None:
+                    continue
+                proc, task = busy[conn]
+                try:
+                    position, record = conn.recv() if conn.poll() else (None, None)
+                except (EOFError, OSError):
+                    position = None
+                if position is not None:
                     yield position, record
-                if broken:
-                    for future in waiting:  # those handed to a worker when it died are charged an attempt
-                        if future.running():
-                            attempts[futures[future]] += 1
-                    for future in done:
-                        if futures[future] in pending:
-                            attempts[futures[future]] += 1
-                    break
-        finally:
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    feed(conn)
+                    continue
+                if proc.is_alive():
+                    continue
+                del busy[conn]  # the worker died while checking ``task``
+                conn.close()
+                attempts[task[0]] = attempts.get(task[0], 0) + 1
+                if attempts[task[0]] >= MAX_ATTEMPTS:
+                    yield task[0], failure_record(task[1], f"the worker process checking it died {MAX_ATTEMPTS} "
+                                                           "times (killed, or out of memory)")
+                else:
+                    queue.appendleft(task)
+                if queue:
+                    start()
+                    feed(list(busy)[-1])
+    finally:
+        for conn, (proc, _) in busy.items():
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+            proc.join(timeout=0.2)
+            if proc.is_alive():
                 proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-        for position in [p for p in pending if attempts[p] >= MAX_ATTEMPTS]:
-            name, _ = pending.pop(position)
-            yield position, failure_record(name, f"the worker process checking it died {MAX_ATTEMPTS} times "
-                                                 "(killed, or out of memory)")
+                proc.join()
 
 
 def run_dask(items: Iterable[Item], address: str) -> Iterator[tuple[int, dict]]:

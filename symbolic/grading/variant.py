@@ -20,8 +20,9 @@ or its alias), else for its array (``W1``), else ``value·(1 ± relative)``
 a range is given for them. A draw is refused and drawn again (up to
 :data:`MAX_DRAWS` times) when it has a tie — an exact 0, two equal entries of one
 array (an index swap would be invisible), or a claim whose exact value lies within
-``TIE_MARGIN`` of a rounding half-way point at its printed digits — or a kink (a
-claim the check cannot evaluate there, such as a relu at 0), and finally the variant
+``TIE_MARGIN`` of a rounding half-way point at its printed digits — or a kink (a unit
+whose activation has a kink, relu, at net input exactly 0 for some sample, or a claim
+the check cannot evaluate there), and finally the variant
 key is checked: every claim must be ``ok``. The draws use :class:`random.Random`
 seeded with ``seed``, so the same key and seed give the same variant everywhere.
 """
@@ -42,6 +43,8 @@ from ..claims.check import check_derivation
 from ..claims.derivation import load_derivation
 from ..documents.document import compile_pdf, render_document
 from ..spec.errors import DerivcheckError, shorten
+from ..spec.rules import ACTIVATIONS
+from ..truth.exact import Truth
 from .key import load_key
 from .outputs import write_atomic
 
@@ -154,6 +157,18 @@ def _printed(exact: str, like: str) -> str | None:
     return format(rounded, "f") if -7 < rounded.adjusted() < 16 else str(rounded)
 
 
+def _at_kink(path: Path) -> bool:
+    """Whether a unit with a kinked activation (the rule table's ``has_kink``: relu) has net input exactly 0."""
+    network = load_derivation(path).network
+    for layer, act in enumerate(network.activations, 1):
+        if ACTIVATIONS[act].has_kink:
+            for sample in range(1, len(network.x) + 1):
+                truth = Truth(network, sample)
+                if any(truth.value(f"u{layer}[{i}]") == 0 for i in range(1, network.layers[layer] + 1)):
+                    return True
+    return False
+
+
 def _answered(path: Path, doc: dict) -> dict | None:
     """The doc with each claim's value the exact truth at the printed digits (None: a tie or a kink)."""
     report = check_derivation(load_derivation(path))
@@ -190,6 +205,8 @@ def draw_variant(key_path: str | Path, seed: int) -> dict:
             candidate.pop("unchecked", None)  # notes about the key's own numbers
             path = Path(tmp) / "variant.toml"
             path.write_text(to_toml(candidate), encoding="utf-8")
+            if _at_kink(path):
+                continue
             answered = _answered(path, candidate)
             if answered is None:
                 continue
