@@ -42,7 +42,7 @@ def _record(key, verdicts: dict[int, tuple[str, list[int]]], drop=()) -> dict:
         if kc.number in drop:
             continue
         verdict, carried = verdicts.get(kc.number, ("ok", []))
-        claims.append({"index": kc.number, "line": None, "name": kc.label, "identity": kc.identity, "claimed": "1",
+        claims.append({"index": kc.number, "line": None, "name": kc.label, "claim_id": kc.identity, "claimed": "1",
                        "exact": "2", "verdict": verdict, "diagnosis": "", "message": "bad" if verdict == "error" else "",
                        "precision": "", "carried_from": carried})
     return {"error": None, "title": "", "exercise": dict(key.exercise), "claims": claims, "internal": False}
@@ -88,8 +88,8 @@ def test_missing_extra_and_not_required(tmp_path):
     key = load_key(_key(tmp_path, "points = 2"), check=False)
     record = _record(key, {}, drop=(2,))
     again = {**record["claims"][0], "index": 9, "verdict": "WRONG"}
-    other = {**record["claims"][0], "index": 10, "identity": "dL/dW1[1,1]"}
-    broken = {**record["claims"][0], "index": 11, "identity": "", "verdict": "error", "message": "no such name"}
+    other = {**record["claims"][0], "index": 10, "claim_id": "dL/dW1[1,1]"}
+    broken = {**record["claims"][0], "index": 11, "claim_id": "", "verdict": "error", "message": "no such name"}
     record["claims"] += [again, other, broken]
     grade = grade_record(record, key, "s", "s.toml")
     assert grade.score == 6 and grade.claims[1].status == "missing"

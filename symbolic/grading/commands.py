@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..claims.check import default_jobs
+from ..claims.running import default_jobs
 from ..spec.errors import DerivcheckError
 from .cache import RecordCache
 from .course import Course, find_submissions, grade_course, load_course, merge_courses, parse_shard
@@ -69,13 +69,14 @@ def _grade(args) -> int:
     key = load_key(args.key)
     for warning in key.warnings():
         print(f"derivcheck: warning: {warning}", file=sys.stderr)
-    if args.gradescope and len(find_submissions(args.submissions)) != 1:
+    files = find_submissions(args.submissions)
+    if args.gradescope and len(files) != 1:
         raise DerivcheckError("--gradescope writes the results.json of one submission; give exactly one "
                               "(use -o FOLDER for a whole course: it writes gradescope/STUDENT.json per student).")
     cache = RecordCache(None if args.no_cache else Path(args.cache) if args.cache else default_cache())
     if jobs is None:
-        jobs = default_jobs(len(args.submissions) * 1000)
-    course = grade_course(key, args.submissions, jobs=jobs, scheduler=args.scheduler, cache=cache, shard=shard)
+        jobs = default_jobs(len(files))
+    course = grade_course(key, [str(f) for f in files], jobs=jobs, scheduler=args.scheduler, cache=cache, shard=shard)
     if shard:
         out = Path(args.output)
         write_json(out, course.to_json())

@@ -65,7 +65,7 @@ class Course:
 
 def key_info(key: AnswerKey) -> dict:
     return {"path": str(key.path), "title": key.title, "digest": key.digest, "max_score": points_text(key.max_score),
-            "claims": [{"number": c.number, "label": c.label, "identity": c.identity,
+            "claims": [{"number": c.number, "label": c.label, "claim_id": c.identity,
                         "points": points_text(c.points), "carried": c.policy.carried,
                         "rounding": c.policy.rounding} for c in key.claims]}
 

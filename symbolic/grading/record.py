@@ -10,7 +10,7 @@ send back:
 * ``error``: the file-level sentence when the file cannot be loaded (else None);
 * ``title`` and ``exercise`` (the network, data and parameter values the file poses,
   :func:`symbolic.grading.key.exercise_of`);
-* ``claims``: per claim its ``index``, ``line``, ``name``, ``identity``
+* ``claims``: per claim its ``index``, ``line``, ``name``, ``claim_id``
   (:func:`symbolic.grading.key.claim_identity`), ``claimed``, ``exact``, ``verdict``,
   ``diagnosis``, ``message``, ``precision`` and ``carried_from`` — all from the check
   records (``getattr(result, "carried_from", [])`` until the check has that field);
@@ -68,7 +68,7 @@ def _claims(derivation, report) -> list[dict]:
     for r in report.results:
         c = by_index.get(r.index)
         out.append({"index": r.index, "line": r.line, "name": r.name,
-                    "identity": claim_identity(c) if c is not None and not c.error else "",
+                    "claim_id": claim_identity(c) if c is not None and not c.error else "",
                     "claimed": r.claimed, "exact": r.exact, "verdict": r.verdict, "diagnosis": r.diagnosis,
                     "message": r.message, "precision": r.precision,
                     "carried_from": [int(k) for k in (getattr(r, "carried_from", None) or [])]})

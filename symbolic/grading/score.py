@@ -160,7 +160,7 @@ def grade_record(record: dict, key: AnswerKey, student: str, path: str) -> Stude
     extra, not_required = [], []
     required = {kc.identity for kc in key.claims}
     for r in claims:
-        ident = r["identity"]
+        ident = r["claim_id"]
         if ident and ident in first:
             extra.append({**r, "reason": f"claims {ident} again (claim {first[ident]['index']} already does); "
                                          "only the first claim of a quantity is graded"})
