@@ -59,6 +59,20 @@ def _train(updates: int, update_biases: bool = False) -> dict:
     return {"W1": W1, "W2": W2, "L": sum((y[i] - o[i]) ** 2 for i in range(2)) / 2, "h": h}
 
 
+def _forward() -> list[float]:
+    """Claims 1-9 of the key (net_h1 … E_total) in floats, from the parameters of seed 002."""
+    x, y = [.05, .10], [.01, .99]
+    net_h1 = .15 * x[0] + .20 * x[1] + .35
+    h = [_sig(net_h1), _sig(.25 * x[0] + .30 * x[1] + .35)]
+    net_o1 = .40 * h[0] + .45 * h[1] + .60
+    o = [_sig(net_o1), _sig(.50 * h[0] + .55 * h[1] + .60)]
+    e = [(y[i] - o[i]) ** 2 / 2 for i in range(2)]
+    return [net_h1, h[0], h[1], net_o1, o[0], o[1], e[0], e[1], e[0] + e[1]]
+
+
+FORWARD = _forward()
+
+
 def _nine(v: float) -> str:
     return f"{v:.9f}" if abs(v) >= 0.1 else f"{v:.9g}"
 
@@ -107,10 +121,12 @@ def _file(student: str | None, values: dict[int, str], drop=(), add: list[str] =
     return "\n".join(blocks).encode("utf-8")
 
 
-def _bump(text: str) -> str:
-    """One unit more in the last printed digit (a rounding difference)."""
-    d = Decimal(text)
-    return str(d + Decimal(1).scaleb(d.as_tuple().exponent))
+def _truncated(k: int) -> str:
+    """Claim k (1-9) printed one unit past its truth from the correctly rounded digits: the digits a truncation
+    (or a rounding of slightly different numbers) prints — off by more than ½ and at most 1 unit: rounding."""
+    d = Decimal(CLAIMS[k - 1][2])
+    unit = Decimal(1).scaleb(d.as_tuple().exponent)
+    return str(d - unit if d > Decimal(repr(FORWARD[k - 1])) else d + unit)
 
 
 def course(n: int = 200, seed: int = 2, signed: bool = False) -> list[Planted]:
@@ -118,7 +134,7 @@ def course(n: int = 200, seed: int = 2, signed: bool = False) -> list[Planted]:
     else students who planted the same change hand in identical files, as copied homework is)."""
     rng = random.Random(seed)
     out: list[Planted] = []
-    plain = [k for k in POINTS if k != 21 and len(Decimal(CLAIMS[k - 1][2]).as_tuple().digits) >= 4]
+    plain = [k for k in POINTS if len(Decimal(CLAIMS[k - 1][2]).as_tuple().digits) >= 4]
     kinds = (["correct"] * 40 + ["rounding"] * 22 + [m for m in ROOT_MISTAKES for _ in range(8)] + ["carried"] * 16
              + ["missing"] * 30 + ["extra"] * 8 + ["not_required"] * 8
              + [b for b in ("toml", "utf8", "empty", "exercise", "name", "value") for _ in range(2)])
@@ -130,8 +146,8 @@ def course(n: int = 200, seed: int = 2, signed: bool = False) -> list[Planted]:
         if kind == "correct":
             p.data = _file(student, {})
         elif kind == "rounding":
-            k = rng.choice(plain)
-            p.data = _file(student, {k: _bump(CLAIMS[k - 1][2])})
+            k = rng.randint(1, 9)
+            p.data = _file(student, {k: _truncated(k)})
         elif kind in ROOT_MISTAKES:
             k, text, entry = ROOT_MISTAKES[kind]
             p.data, p.score, p.mistakes = _file(student, {k: text}), MAX - POINTS[k], [entry]

@@ -4,7 +4,8 @@ Modules: :mod:`.key` (answer keys and claim identities), :mod:`.record` (a submi
 check record), :mod:`.score` (points per claim), :mod:`.cache` (content-hash cache),
 :mod:`.executors` (serial, processes, Dask), :mod:`.course` (finding, sharding, grading,
 merging), :mod:`.report` (class statistics), :mod:`.exports` (Gradescope, CSV, JUnit),
-:mod:`.html` (the HTML class report), :mod:`.outputs` (writing them all),
+:mod:`.html` (the HTML class report), :mod:`.outputs` (writing them all), :mod:`.files`
+(atomic writes),
 :mod:`.variant` (exercise variants), :mod:`.arguments` and :mod:`.commands` (the CLI's
 ``grade``, ``merge`` and ``variant``). See docs/grading.md.
 """

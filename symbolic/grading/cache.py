@@ -78,6 +78,7 @@ class RecordCache:
         if self.directory is None or record.get("internal"):
             return
         target = self._path(key)
+        tmp = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
@@ -85,4 +86,7 @@ class RecordCache:
                 json.dump(record, fh, ensure_ascii=False)
             os.replace(tmp, target)
         except OSError:
-            return  # a cache that cannot be written only costs time
+            pass  # a cache that cannot be written only costs time
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)

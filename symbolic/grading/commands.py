@@ -21,7 +21,8 @@ from .cache import RecordCache
 from .course import Course, find_submissions, grade_course, load_course, merge_courses, parse_shard
 from .exports import gradescope_results
 from .key import load_key
-from .outputs import write_json, write_outputs
+from .files import write_json
+from .outputs import write_outputs
 from .report import class_report, summary_text
 from .score import points_text
 from .variant import write_variant

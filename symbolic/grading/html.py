@@ -10,7 +10,7 @@ table (mistake-table entry, description, claims, students, which claims), the cl
 most often without full credit, and the students' table (score, percent, status,
 link). A student page holds the score, one row per required claim (points, verdict,
 claimed, exact, reason) and the not-required and extra claims. Pages are static
-(no script, no external resource: they open offline), UTF-8, and every piece of
+(no script, no external resource: they open offline), UTF-8, written atomically, and every piece of
 user text goes through :func:`html.escape`.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import html
 from pathlib import Path
 
 from .exports import file_slugs
+from .files import write_atomic
 from .report import BINS, ClassReport
 from .score import StudentGrade, points_text
 
@@ -92,7 +93,7 @@ def write_html_report(directory: str | Path, course, report: ClassReport) -> Pat
     title = str(course.key_info.get("title", "derivcheck"))
     slugs = file_slugs([s.student for s in course.students])
     for s, slug in zip(course.students, slugs):
-        (directory / "students" / f"{slug}.html").write_text(_student_page(s, title), encoding="utf-8")
+        write_atomic(directory / "students" / f"{slug}.html", _student_page(s, title))
     d = report.distribution
     body = [f"<h1>{e(title)}</h1>",
             f'<p id="distribution">{d["students"]} student(s)' + (
@@ -115,5 +116,5 @@ def write_html_report(directory: str | Path, course, report: ClassReport) -> Pat
          f"{e(points_text(s.score))} / {e(points_text(s.max_score))}", f"{s.percent:.1f}", e(s.status)]
         for s, slug in zip(course.students, slugs)], id_="students")
     index = directory / "index.html"
-    index.write_text(_page(title, body), encoding="utf-8")
+    write_atomic(index, _page(title, body))
     return index

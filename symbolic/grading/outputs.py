@@ -12,49 +12,19 @@ temporary file renamed, so an interrupted run leaves no half-written file):
 * ``gradescope/SLUG.json`` — each student's Gradescope ``results.json``;
 * ``report/index.html`` and ``report/students/SLUG.html`` — :mod:`symbolic.grading.html`.
 
-It returns the class report. :func:`write_atomic` is the one writer used for all of them.
+It returns the class report. Every file goes through :func:`symbolic.grading.files.write_atomic`.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 from ..spec.errors import DerivcheckError
 from .exports import file_slugs, gradescope_results, junit_xml, scores_csv
 from .html import write_html_report
+from .files import write_atomic, write_json
 from .report import ClassReport, class_report
 
-__all__ = ["write_outputs", "write_atomic", "write_json"]
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    path = Path(path)
-    if path.is_dir():
-        raise DerivcheckError(f"{path} is a directory; give a file name to write to.")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise DerivcheckError(f"{path} cannot be written ({err.strerror or err}); check that its folder exists.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json(path: str | Path, doc: dict) -> None:
-    write_atomic(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+__all__ = ["write_outputs"]
 
 
 def write_outputs(directory: str | Path, course) -> ClassReport:

@@ -164,12 +164,12 @@ def grade_record(record: dict, key: AnswerKey, student: str, path: str) -> Stude
         if ident and ident in first:
             extra.append({**r, "reason": f"claims {ident} again (claim {first[ident]['index']} already does); "
                                          "only the first claim of a quantity is graded"})
-        elif ident and ident in required:
+        elif ident:
             first[ident] = r
-        else:
-            first.setdefault(ident, r) if ident else None
-            why = "not required by the key" if ident else (r.get("message") or "cannot be read")
-            not_required.append({**r, "reason": why})
+            if ident not in required:
+                not_required.append({**r, "reason": "not required by the key"})
+        else:  # a claim that cannot be read: its sentence says why
+            not_required.append({**r, "reason": r.get("message") or "cannot be read"})
     grades = []
     for kc in key.claims:
         r = first.get(kc.identity)

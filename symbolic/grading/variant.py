@@ -46,7 +46,7 @@ from ..spec.errors import DerivcheckError, shorten
 from ..spec.rules import ACTIVATIONS
 from ..truth.exact import Truth
 from .key import load_key
-from .outputs import write_atomic
+from .files import write_atomic
 
 __all__ = ["write_variant", "draw_variant", "to_toml", "MAX_DRAWS", "TIE_MARGIN"]
 
