@@ -214,6 +214,7 @@ def test_grade_command_writes_every_output_and_names_bad_input(tmp_path):
                            (("grade", str(key), str(subs / "nobody.toml")), "does not exist"),
                            (("grade", str(key), str(subs), "--gradescope", "r.json"), "exactly one"),
                            (("grade", str(subs / "broken.toml"), str(subs)), "not valid TOML"),
+                           (("grade", str(key), str(subs), "--scheduler", "not an address"), "not a scheduler address"),
                            (("merge", str(key), "-o", str(tmp_path / "m")), "not a derivcheck grades file")]:
         bad = _cli(*args, cwd=tmp_path)
         assert bad.returncode == 2 and sentence in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)

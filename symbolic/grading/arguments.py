@@ -30,7 +30,7 @@ def _seed(text: str) -> int:
 def add_grading_commands(sub, run: Callable) -> None:
     p = sub.add_parser("grade", help="grade submissions against an answer key (scores, reasons, class report)")
     p.add_argument("key", help="the answer key: a derivation file with points (docs/grading.md)")
-    p.add_argument("submissions", nargs="+", help="submission files or folders of them (*.toml at any depth)")
+    p.add_argument("submissions", nargs="+", help="submissions (.toml derivation files, .md/.tex/.ipynb documents) or folders of them")
     p.add_argument("-o", "--output", help="folder for grades.json, scores.csv, junit.xml, gradescope/, report/ "
                                           "(with --shard: the shard's grades .json file)")
     p.add_argument("-j", "--jobs", type=int, help="worker processes (default: one per core)")

@@ -3,9 +3,10 @@
 Contract
 --------
 :func:`find_submissions` expands the command line (files as given; a directory →
-its ``*.toml`` files at any depth, sorted; hidden folders skipped) and
-:func:`student_names` names each by its path relative to the submissions' common
-folder, without ``.toml`` (``alice/hw3``) — the same on every machine of a sharded run.
+its derivation files and documents — ``.toml``, ``.md``, ``.markdown``, ``.tex``,
+``.ipynb`` — at any depth, sorted; hidden folders skipped) and :func:`student_names`
+names each by its path relative to the submissions' common folder, without its suffix
+(``alice/hw3``) — the same on every machine of a sharded run.
 
 :func:`grade_course` ``(key, paths, jobs=, scheduler=, cache=, shard=)`` grades
 the submissions (of shard ``K/N``: positions K−1, K−1+N, … of the sorted list) and
@@ -33,7 +34,7 @@ from ..spec.errors import DerivcheckError, shorten
 from .cache import RecordCache, content_key
 from .executors import run_dask, run_processes, run_serial
 from .key import AnswerKey
-from .record import named
+from .record import SUBMISSION_SUFFIXES, named
 from .score import StudentGrade, grade_record, points_text
 
 __all__ = ["Course", "grade_course", "find_submissions", "student_names", "parse_shard", "load_course",
@@ -77,8 +78,8 @@ def find_submissions(paths: list[str]) -> list[Path]:
             raise DerivcheckError("An empty argument is not a submission; give files or folders of them.")
         p = Path(given)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*.toml")
-                           if q.is_file() and not any(part.startswith(".") for part in q.relative_to(p).parts))
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in SUBMISSION_SUFFIXES and q.is_file()
+                           and not any(part.startswith(".") for part in q.relative_to(p).parts))
             out.extend(found)
         elif p.exists():
             out.append(p)
@@ -94,7 +95,7 @@ def find_submissions(paths: list[str]) -> list[Path]:
 
 
 def student_names(files: list[Path]) -> list[str]:
-    """Each file's path relative to the files' common folder, without its .toml suffix."""
+    """Each file's path relative to the files' common folder, without its suffix (.toml, .md, .tex, .ipynb)."""
     if not files:
         return []
     absolute = [Path(os.path.abspath(f)) for f in files]
@@ -102,7 +103,7 @@ def student_names(files: list[Path]) -> list[str]:
     names = []
     for a in absolute:
         rel = a.relative_to(root)
-        names.append(str(rel.with_suffix("") if rel.suffix == ".toml" else rel))
+        names.append(str(rel.with_suffix("") if rel.suffix.lower() in SUBMISSION_SUFFIXES else rel))
     return names
 
 
@@ -133,7 +134,7 @@ def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: 
     cache = cache or RecordCache(None)
     files = find_submissions(paths)
     if not files:
-        raise DerivcheckError(f"No submissions (*.toml) found in {', '.join(map(shorten, paths))}.")
+        raise DerivcheckError(f"No submissions (.toml, .md, .tex, .ipynb) found in {', '.join(map(shorten, paths))}.")
     names = student_names(files)
     positions = list(range(len(files)))
     if shard is not None:

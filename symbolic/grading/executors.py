@@ -25,13 +25,14 @@ position). An executor never stops on a submission:
 from __future__ import annotations
 
 import multiprocessing
+import re
 import signal
 import threading
 from collections import deque
 from multiprocessing import connection
 from typing import Iterable, Iterator
 
-from ..spec.errors import DerivcheckError
+from ..spec.errors import DerivcheckError, shorten
 from .record import RECORD_VERSION, check_submission
 
 try:  # the optional `dask` extra
@@ -42,6 +43,8 @@ except ImportError:  # pragma: no cover - exercised where distributed is absent
 __all__ = ["run_serial", "run_processes", "run_dask", "MAX_ATTEMPTS", "failure_record", "have_dask"]
 
 MAX_ATTEMPTS = 2
+CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
+_ADDRESS = re.compile(r"(?:tcp|tls|ucx|ws|wss|inproc)://[^\s/]+(?::\d+)?|[A-Za-z0-9_.\[\]:-]+:\d+")
 Item = tuple[int, str, bytes]
 
 
@@ -145,8 +148,11 @@ def run_dask(items: Iterable[Item], address: str) -> Iterator[tuple[int, dict]]:
     if distributed is None:
         raise DerivcheckError("--scheduler needs Dask distributed; install it with pip install 'derivcheck[dask]'.")
     items = list(items)
+    if not _ADDRESS.fullmatch(address):
+        raise DerivcheckError(f"--scheduler {shorten(address)!r} is not a scheduler address; give it as "
+                              "tcp://HOST:PORT (e.g. tcp://scheduler:8786).")
     try:
-        client = distributed.Client(address, timeout=30, set_as_default=False)
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise DerivcheckError(f"No Dask scheduler answers at {address} ({err}); start one (dask scheduler) "
                               "or give its address as tcp://HOST:8786.") from None

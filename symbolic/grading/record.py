@@ -2,6 +2,10 @@
 
 Contract
 --------
+A submission is a derivation file (``.toml``) or a document (``.md``, ``.tex``,
+``.ipynb``: :func:`symbolic.claims.sources.document.check_document`, whose value links
+are claims identified through the claims draft it builds, and whose arithmetic,
+substitution, equality and formula links are claims no key requires).
 :func:`check_submission` ``(name, data)`` checks the bytes ``data`` of a submission
 called ``name`` (its path as given) and returns a JSON-able record — the same for
 the same bytes on any machine and whatever the name, which is what the cache stores and what executors
@@ -29,11 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from ..claims.check import check_derivation
-from ..claims.derivation import load_derivation
+from ..claims.derivation import load_derivation, parse_derivation
+from ..claims.sources.document import check_document
+from ..claims.sources.equations import DOCUMENT_SUFFIXES
 from ..spec.errors import DerivcheckError
 from .key import claim_identity, exercise_of
 
-__all__ = ["check_submission", "named", "PLACEHOLDER", "RECORD_VERSION"]
+__all__ = ["check_submission", "named", "PLACEHOLDER", "RECORD_VERSION", "SUBMISSION_SUFFIXES"]
+
+SUBMISSION_SUFFIXES = (".toml", *DOCUMENT_SUFFIXES)
 
 PLACEHOLDER = "\u0000submission\u0000"
 RECORD_VERSION = 1
@@ -62,27 +70,52 @@ def named(record: dict, name: str) -> dict:
     return put(record)
 
 
-def _claims(derivation, report) -> list[dict]:
-    by_index = {c.index: c for c in derivation.claims}
-    out = []
-    for r in report.results:
-        c = by_index.get(r.index)
-        out.append({"index": r.index, "line": r.line, "name": r.name,
-                    "claim_id": claim_identity(c) if c is not None and not c.error else "",
-                    "claimed": r.claimed, "exact": r.exact, "verdict": r.verdict, "diagnosis": r.diagnosis,
-                    "message": r.message, "precision": r.precision,
-                    "carried_from": [int(k) for k in (getattr(r, "carried_from", None) or [])]})
-    return out
+def _claim(r, claim_id: str) -> dict:
+    return {"index": r.index, "line": r.line, "name": r.name, "claim_id": claim_id, "claimed": r.claimed,
+            "exact": r.exact, "verdict": r.verdict, "diagnosis": r.diagnosis, "message": r.message,
+            "precision": r.precision, "carried_from": [int(k) for k in (getattr(r, "carried_from", None) or [])]}
 
 
-def _check_file(path: Path) -> dict:
+def _identities(derivation) -> dict[int, str]:
+    return {c.index: claim_identity(c) for c in derivation.claims if not c.error}
+
+
+def _empty(error: str) -> dict:
+    return {"error": error, "title": "", "exercise": {}, "claims": []}
+
+
+def _check_derivation_file(path: Path) -> dict:
     try:
         derivation = load_derivation(path)
     except DerivcheckError as err:
-        return {"error": str(err), "title": "", "exercise": {}, "claims": []}
+        return _empty(str(err))
     report = check_derivation(derivation)
+    ids = _identities(derivation)
     return {"error": None, "title": derivation.title, "exercise": exercise_of(derivation),
-            "claims": _claims(derivation, report)}
+            "claims": [_claim(r, ids.get(r.index, "")) for r in report.results]}
+
+
+def _check_document_file(path: Path) -> dict:
+    """A document's value links become claims (identified through the claims draft the document check built);
+    its other checked links (arithmetic, substitutions, equalities, formulas) are claims no key requires."""
+    report = check_document(path)
+    if report.error:
+        return _empty(report.error)
+    if not report.draft:
+        return _empty(f"{path}: no claimed value could be read with a network; add a ```toml derivcheck block with "
+                      "the exercise's [network], [data] and [parameters] (as handed out) and write each result as "
+                      "name = value.")
+    derivation = parse_derivation(report.draft, path)
+    ids = _identities(derivation)
+    claims = [_claim(f.result, ids.get(f.result.index, "") if f.link == "value" else f"{f.link} at {f.where}")
+              for f in report.findings if f.result.verdict != "skipped"]
+    return {"error": None, "title": report.title, "exercise": exercise_of(derivation), "claims": claims}
+
+
+def _check_file(path: Path) -> dict:
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        return _check_document_file(path)
+    return _check_derivation_file(path)
 
 
 def check_submission(name: str, data: bytes) -> dict:
