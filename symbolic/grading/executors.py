@@ -159,7 +159,7 @@ def run_dask(items: Iterable[Item], address: str) -> Iterator[tuple[int, dict]]:
     try:
         futures = {client.submit(check_submission, name, data, pure=False, key=f"derivcheck-{position}-{id(items)}"):
                    (position, name) for position, name, data in items}
-        for future in distributed.as_completed(list(futures)):
+        for future in distributed.as_completed(list(futures), loop=client.loop):
             position, name = futures[future]
             try:
                 record = future.result()
