@@ -1,6 +1,6 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
-    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra]
+    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -24,6 +24,10 @@ noisy, so every time is divided by a reference measured in the same run:
   subprocess after all imports (first call), against "the arb floor": a minimal
   reverse sweep in python-flint written below (``arb_floor``; arb_mat at 300 bits),
   best of 5; both results are compared;
+* formulas: ``python -m symbolic.cli verify`` of a depth-3 formula (∇W^{(1)} of a 3-4-4-2 sigmoid
+  net written out through all three layers), one right and one WRONG (repair search off:
+  ``--repair-seconds 0``), as whole processes against the same reference; the verdict is validated
+  (``--formulas`` measures only these two rows and the reference);
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -66,6 +70,13 @@ REFERENCE = [sys.executable, "-c", "import sympy"]
 SEED_002 = ROOT / "derivations" / "002-mazur-2-2-2-step-by-step.toml"
 SEED_003 = ROOT / "derivations" / "003-sigai-3-4-2-matrix-form.toml"
 SLOW = 20.0  # a row whose first run takes longer is run once
+DEPTH3_NET = ["--layers", "3,4,4,2", "--activation", "sigmoid", "--loss", "half_sse"]
+DEPTH3_FORMULAS = {  # ∇W^{(1)} written out through all three layers; the WRONG one has f'(u^{(2)}) for f'(u^{(1)})
+    "ok": (r"\nabla_{W^{(1)}} L = \left(\left(W^{(2)}\right)^T \left(\left(\left(W^{(3)}\right)^T ((a^{(3)} - y) "
+           r"\odot f'(u^{(3)}))\right) \odot f'(u^{(2)})\right)\right) \odot f'(u^{(1)}) x^T", "ok"),
+    "WRONG": (r"\nabla_{W^{(1)}} L = \left(\left(W^{(2)}\right)^T \left(\left(\left(W^{(3)}\right)^T ((a^{(3)} - y) "
+              r"\odot f'(u^{(3)}))\right) \odot f'(u^{(2)})\right)\right) \odot f'(u^{(2)}) x^T", "WRONG"),
+}
 UPDATES = 10_000
 
 # family, layers, role: "goal" rows, "growth" points (softmax family), "quick" = kept by --quick
@@ -416,6 +427,19 @@ def child_calls() -> list[dict]:
     return rows
 
 
+def measure_formulas(runs: int, limit: float) -> dict:
+    """``verify`` of the depth-3 formulas as whole processes; each verdict must be the expected one."""
+    out = {}
+    for key, (formula, want) in DEPTH3_FORMULAS.items():
+        try:
+            m = measure(CLI + ["verify", *DEPTH3_NET, "--repair-seconds", "0", "--formula", formula], runs, limit)
+            got = "" if m.timed_out else m.last.output.split(":", 1)[0].strip()
+            out[key] = {"m": m, "valid": "" if m.timed_out or got == want else f"verdict {got!r}, not {want}"}
+        except Exception as err:  # noqa: BLE001
+            out[key] = {"error": err}
+    return out
+
+
 def run_child(kind: str, limit: float, *args: str):
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
     r = run_process(cmd, limit)
@@ -607,6 +631,7 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", action="store_true", help="also: compiled gradient vs NumPy backprop per call")
     ap.add_argument("--json", help="also write every number to this file")
     ap.add_argument("--grading", type=int, metavar="N", help="only the grading benchmark, with N submissions")
+    ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -633,6 +658,21 @@ def main(argv=None) -> int:
 
     # reference, first half ------------------------------------------------------------------
     ref_runs = [run_process(REFERENCE, limit) for _ in range(5)]
+    if args.formulas:  # the formula goal alone: reference, the two verify rows, reference
+        formulas = measure_formulas(runs, limit)
+        ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
+        ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs),
+               "best_wall": min(r.wall for r in ref_runs)}
+        rows = [error_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", "≤ 3×", v["error"]) if "error" in v
+                else ratio_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v["m"], ref, 3, limit, v["valid"])
+                for k, v in formulas.items()]
+        print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
+              f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
+        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
+                     for k, r in enumerate(rows, 1)])
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return 0
 
     # whole-process checks of the benchmark nets ----------------------------------------------
     nets = [("sse", l) for l in SSE] + [("softmax", l) for l in SOFTMAX]
@@ -674,6 +714,7 @@ def main(argv=None) -> int:
 
     deriv_serial = seed_check(["-j", "1", "derivations/"])
     seed3 = seed_check([str(SEED_003.relative_to(ROOT))])
+    formulas = measure_formulas(runs, limit)
     deriv_default = seed_check(["derivations/"])
 
     # in-process children ------------------------------------------------------------------------
@@ -768,7 +809,8 @@ def main(argv=None) -> int:
 
     # seeds
     for label, res, goal in (("check derivations/ -j 1, cold", deriv_serial, 5),
-                             ("seed 003 formula claims (check 003-…)", seed3, 3)):
+                             ("seed 003 formula claims (check 003-…)", seed3, 3),
+                             *((f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v, 3) for k, v in formulas.items())):
         if "error" in res:
             rows.append(error_row(label, f"≤ {goal}×", res["error"]))
         else:

@@ -27,62 +27,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import signal
 import sys
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+from .report_text import print_report, table, total_counts
 from .grading.arguments import add_grading_commands
 from .spec.errors import DerivcheckError
+from .spec.files import write_atomic
+from .options import learning_rate, seed, whole_number
+from .terminal import Terminated, VisibleStream, json_visible, on_sigterm, quiet_broken_pipe, visible
 
 __all__ = ["main"]
 
 
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(out)
-
-
-def _print_report(report) -> None:
-    print(f"== {report.path}" + (f" — {report.title}" if report.title else ""))
-    if report.error:
-        print(f"   error: {report.error}")
-        return
-    rows, notes = [], []
-    for r in report.results:
-        expected = "" if r.expect is None else f" (expected {r.expect})"
-        rows.append([str(r.index), r.name, r.claimed, r.exact, r.verdict + expected, r.diagnosis])
-        if r.message and r.verdict != "ok":
-            notes.append(f"   claim {r.index}: {r.message}")
-        if r.precision and r.precision.startswith("float64"):
-            notes.append(f"   claim {r.index}: exact value from a {r.precision}.")
-    print(_table(rows, ["#", "claim", "claimed", "exact", "verdict", "diagnosis"]))
-    for n in notes:
-        print(n)
-    counts = report.counts()
-    print("   " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f"  ({report.seconds:.2f} s)")
-    print()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file."""
-    if path.is_dir():
-        raise DerivcheckError(f"{path} is a directory; give a file name to write to.")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise DerivcheckError(f"{path} cannot be written ({err.strerror or err}); check that its folder exists.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _write_atomic(path: Path, text: str, inputs=()) -> None:
+    """Atomic, never over a non-regular or input file, the umask's mode (symbolic.spec.files.write_atomic)."""
+    write_atomic(path, text, inputs, what="-o")
 
 
 def cmd_check(args) -> int:
@@ -98,32 +60,31 @@ def cmd_check(args) -> int:
     if jobs < 1:
         raise DerivcheckError(f"--jobs is {args.jobs}; give 1 or more worker processes.")
     reports = []
-    for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs), _write_atomic):
+    for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs),
+                                  lambda path, text: _write_atomic(path, text, files)):
         reports.append(report)
         if not args.json:
-            print(report.table(_table)) if hasattr(report, "table") else _print_report(report)
+            print(report.table(table)) if hasattr(report, "table") else print_report(report)
             sys.stdout.flush()
-    wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error"))
+    strict = getattr(args, "strict_carry", False)
+    wrong = sum(1 for r in reports for c in r.results if c.verdict in ("WRONG", "shape error")
+                and (strict or not c.carried))
     bad = sum(1 for r in reports if r.error) + sum(1 for r in reports for c in r.results if c.verdict == "error")
     total = sum(len(r.results) for r in reports)
     if args.json:
         doc = {
-            "files": [r.to_json() if hasattr(r, "to_json") else {"path": r.path, "title": r.title, "error": r.error,
-                       "claims": [c.to_json() for c in r.results]} for r in reports],
+            "files": [r.to_json() for r in reports],
             "summary": {"files": len(reports), "claims": total, "wrong": wrong,
-                        "bad_input": bad},
+                        "bad_input": bad, "counts": total_counts(reports)},
         }
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        text = json_visible(json.dumps(doc, indent=2, ensure_ascii=False))
         if args.output:
-            _write_atomic(Path(args.output), text + "\n")
+            _write_atomic(Path(args.output), text + "\n", files)
         else:
             print(text)
     else:
-        counts: dict[str, int] = {}
-        for r in reports:
-            for k, v in r.counts().items():
-                counts[k] = counts.get(k, 0) + v
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        counts = total_counts(reports)
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()) if v)
         broken = sum(1 for r in reports if r.error)
         print(f"{len(reports)} file(s), {total} claim(s): {summary or 'nothing checked'}"
               + (f"; {broken} file(s) could not be read" if broken else ""))
@@ -228,14 +189,15 @@ def cmd_train(args) -> int:
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
     lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)
-    if not 0 <= args.updates <= 10_000_000:
-        raise DerivcheckError(f"--updates {args.updates} is out of range; use 0 to 10,000,000.")
     if network.optimizer.name != "sgd" or network.regularization.l2 or network.optimizer.state or args.show is not None:
         if args.batch_size is not None:
             raise DerivcheckError("--batch-size works with plain gradient descent only; optimizers run full batch.")
         return train_optimizer(network, lr, args.updates, 10 if args.show is None else args.show)
     arch = network.architecture
     X, Y = network.numeric_data()
+    if args.batch_size is not None and args.batch_size > len(X):
+        raise DerivcheckError(f"--batch-size {args.batch_size} is larger than the {len(X)} sample(s) of [data]; give "
+                              f"1 to {len(X)}.")
     run = numeric.train(arch, network.numeric_params(), X, Y, lr, args.updates, batch_size=args.batch_size,
                         update_biases=network.update_biases, seed=args.seed or 0)
     print(f"loss before: {run.history[0]:.12g}")
@@ -246,20 +208,22 @@ def cmd_train(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    from .formulas.repair import RepairableError, verify_record, verify_with_repair
+    pairs = [dict(_pair(i, opt) for i in items or []) for items, opt in ((args.symbol, "--symbol"), (args.alias, "--alias"))]
     try:
-        from .formulas.verify import verify_formula
-    except ImportError:
-        raise DerivcheckError("Formula verification is not available in this installation.") from None
-    network = _network_from_args(args)
-    symbols = {}
-    for item in args.symbol or []:
-        if "=" not in item:
-            raise DerivcheckError(f"--symbol {item!r} must look like z=y (the author's letter = canonical name).")
-        k, v = item.split("=", 1)
-        symbols[k.strip()] = v.strip()
-    result = verify_formula(network, args.formula, symbols)
-    print(f"{result.verdict}: {result.message}")
+        result = verify_with_repair(_network_from_args(args), args.formula, *pairs, max_seconds=args.repair_seconds)
+    except RepairableError as err:
+        if not args.json:
+            raise
+        return print(json.dumps(verify_record(err), ensure_ascii=False, indent=2)) or 2
+    print(json.dumps(verify_record(result), ensure_ascii=False, indent=2) if args.json else f"{result.verdict}: {result.message}")
     return 0 if result.verdict == "ok" else 1
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise DerivcheckError(f"{option} {item!r} must look like NAME=CANONICAL, e.g. z=y or w5=W2[1,1].")
+    return tuple(part.strip() for part in item.split("=", 1))  # type: ignore[return-value]
 
 
 def cmd_latex(args) -> int:
@@ -306,47 +270,49 @@ def cmd_grading(args) -> int:
     return run(args)
 
 
-def _seed(text: str) -> int:
-    """A random seed as NumPy takes it: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number, 0 or more")
-    return value
-
-
 def _add_network_options(p) -> None:
     p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
     p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
     p.add_argument("--activation", help="one activation, or one per non-input layer separated by commas")
     p.add_argument("--loss", help="half_sse (the default), sse, mse, bce or softmax_ce")
     p.add_argument("--bias", help="none, per-neuron or shared (or one per layer, comma-separated)")
-    p.add_argument("--learning-rate", type=float, dest="learning_rate")
-    p.add_argument("--seed", type=_seed, help="draw a random point with this seed (0 or more)")
+    p.add_argument("--learning-rate", type=learning_rate, dest="learning_rate")
+    p.add_argument("--seed", type=seed, help="draw a random point with this seed (0 or more)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("derivcheck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="derivcheck", description="Check hand-written backprop derivations exactly.")
+    parser.add_argument("--version", action="version", version=f"derivcheck {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check", help="check derivation files claim by claim")
     p.add_argument("paths", nargs="+", help="derivation files or directories of them")
     p.add_argument("--json", action="store_true", help="print a machine-readable report")
     p.add_argument("-o", "--output", help="with --json: write the report to this file (atomically)")
-    p.add_argument("-j", "--jobs", type=int, help="worker processes for several files (default: one per core)")
+    p.add_argument("-j", "--jobs", type=whole_number(1, 1024, "the number of worker processes"), help="worker processes for several files (default: one per core)")
     p.add_argument("--network", help="documents (.md/.tex/.ipynb): the network as a TOML file, instead of the "
                                      "document's toml derivcheck block")
     p.add_argument("--annotate", help="one document: write it as HTML with every equation marked (OUT.html)")
     p.add_argument("--draft", help="one document: write the derivation file it implies (OUT.toml)")
+    p.add_argument("--strict-carry", action="store_true", dest="strict_carry",
+                   help="a carried error (a WRONG number reproduced from the author's earlier WRONG ones) fails the "
+                        "run like a root error; by default it is reported as carried")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("gradcheck", help="compare exact, lambdified, backprop and finite-difference gradients")
     _add_network_options(p)
     p.set_defaults(func=cmd_gradcheck)
     p = sub.add_parser("train", help="run N gradient-descent updates with NumPy")
     _add_network_options(p)
-    p.add_argument("--updates", type=int, default=1)
-    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--updates", type=whole_number(0, 10_000_000, "the number of updates"), default=1)
+    p.add_argument("--batch-size", type=whole_number(1, 10**9, "a batch size"), dest="batch_size")
     p.add_argument("--optimizer", help="sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw (else the file's)")
     for key, what in (("momentum", "μ of momentum/nesterov"), ("beta1", "Adam's β1"), ("beta2", "Adam's β2"),
                       ("eps", "ε of adagrad/rmsprop/adam"), ("rho", "ρ of rmsprop"),
@@ -356,20 +322,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--l2-convention", dest="l2_convention", choices=["half", "full"], help="(λ/2)Σθ² or λΣθ²")
     p.add_argument("--include-biases", dest="include_biases", action="store_true", default=None,
                    help="the penalty (and AdamW's decay) also on biases")
-    p.add_argument("--t0", type=int, help="updates already made (Adam's bias correction)")
-    p.add_argument("--show", type=int, help="print the state of the first N updates (and the last)")
+    p.add_argument("--t0", type=whole_number(0, 10**9, "the updates already made"), help="updates already made (Adam's bias correction)")
+    p.add_argument("--show", type=whole_number(0, 10**6, "the updates shown"), help="print the state of the first N updates (and the last)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("verify", help="verify a hand formula written in LaTeX")
     _add_network_options(p)
     p.add_argument("--formula", required=True, help="the formula, e.g. '\\nabla_{W^{(2)}} L = \\delta^{(2)} (a^{(1)})^T'")
     p.add_argument("--symbol", action="append", help="author's letter = canonical name, e.g. z=y (repeatable)")
+    p.add_argument("--alias", action="append", help="tutorial name = canonical name, e.g. w5=W2[1,1] (repeatable)")
+    p.add_argument("--json", action="store_true", help="verdict and repairs as JSON")
+    p.add_argument("--repair-seconds", type=float, default=6.0, help="CPU bound of a wrong formula's repair search")
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("latex", help="write a step-by-step derivation document (LaTeX, optionally PDF)")
     p.add_argument("file", help="a derivation file")
     p.add_argument("-o", "--output", required=True, help="the .tex file to write (atomically)")
     p.add_argument("--pdf", action="store_true", help="also compile it with latexmk (PDF next to the .tex)")
     p.add_argument("--no-claims", action="store_true", dest="no_claims", help="leave out the checked-claims table")
-    p.add_argument("--digits", type=int, default=9, help="significant digits of printed numbers (default 9)")
+    p.add_argument("--digits", type=whole_number(3, 30, "the number of significant digits"), default=9, help="significant digits of printed numbers (default 9)")
     p.set_defaults(func=cmd_latex)
     p = sub.add_parser("derive", help="print the symbolic formulas (no numbers) of a network")
     _add_network_options(p)
@@ -381,7 +350,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run one command; every outcome is an exit status and, for a problem, one sentence on stderr."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = VisibleStream(sys.stdout), VisibleStream(sys.stderr)
+    previous = on_sigterm()  # SIGTERM is handled like Ctrl-C: workers stopped, temporary files removed
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    finally:
+        try:
+            sys.stdout.flush()
+        except (BrokenPipeError, OSError):
+            quiet_broken_pipe()
+        sys.stdout, sys.stderr = streams
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str]) -> int:
     for k, arg in enumerate(argv, 1):
         if "\x00" in str(arg):  # only a caller in Python can pass one (a shell cannot): no file or option has it
             print(f"derivcheck: argument {k} contains a NUL character; no file name or option can.", file=sys.stderr)
@@ -394,11 +379,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except DerivcheckError as err:
-        print(f"derivcheck: {err}", file=sys.stderr)
+        print(f"derivcheck: {visible(err)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("derivcheck: interrupted.", file=sys.stderr)
-        return 130
+    except BrokenPipeError:  # the reader closed the pipe (check … | head -1)
+        quiet_broken_pipe()
+        print("derivcheck: the output was closed before the report was complete (broken pipe).", file=sys.stderr)
+        return 141
+    except KeyboardInterrupt as interrupt:
+        name = "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
+        print(f"derivcheck: {name}.", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
+    except Exception as err:  # noqa: BLE001 — e.g. a pool torn down by SIGTERM while starting: one sentence
+        why = getattr(err, "strerror", None) or type(err).__name__
+        print(f"derivcheck: the run stopped: {visible(why)}.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

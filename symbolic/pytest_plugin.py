@@ -50,6 +50,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -80,6 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="derivcheck: glob patterns of derivation files to collect (default: derivations/*.toml).")
     parser.addini("derivcheck_strict", type="bool", default=False,
                   help="derivcheck: like --derivcheck-strict.")
+    group.addoption("--derivcheck-strict-carry", action="store_true", default=False,
+                    help="derivcheck: a carried error (a WRONG number the author's earlier WRONG numbers reproduce) "
+                         "fails like a root error; by default it is reported as an expected failure, carried.")
     parser.addini("derivcheck_document_patterns", type="args", default=[],
                   help="derivcheck: glob patterns of documents (.md, .tex, .ipynb) to check (default: none).")
 
@@ -133,9 +137,26 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "Derivatio
         return None
     if file_path.suffix != ".toml" or file_path.name in NEVER_COLLECTED:
         return None
-    if parent.session.isinitpath(file_path) or _matches(file_path, parent.config):
+    if parent.session.isinitpath(file_path) or (_matches(file_path, parent.config) and _is_derivation(file_path)):
         return DerivationFile.from_parent(parent, path=file_path)
     return None
+
+
+_DERIVATION_TABLE = re.compile(r"^[ \t]*\[{1,2}[ \t]*(network|claims|parameters|data)\b|^#[ \t]*derivcheck\b", re.M)
+
+
+def _is_derivation(path: Path) -> bool:
+    """A derivation file: a ``[network]``/``[[claims]]``/``[parameters]``/``[data]`` table (even a broken one, which
+    is then reported) or a ``# derivcheck`` comment line; other TOML (ruff.toml, Cargo.toml) is not collected.
+    Only the first 64 kB of a regular file are looked at (a FIFO or device is left to the loader's sentence)."""
+    if not path.is_file():
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65_536).decode("utf-8", errors="replace")
+    except OSError:
+        return True  # unreadable: the loader says why
+    return bool(_DERIVATION_TABLE.search(head))
 
 
 def _display(path: Path, config: pytest.Config) -> str:
@@ -292,6 +313,8 @@ class ClaimItem(pytest.Item):
                 if _strict(self.config):
                     self._fail(result, "only rounding-correct, which fails under --derivcheck-strict")
                 return
+            if result.carried and not self.config.getoption("derivcheck_strict_carry", False):
+                pytest.xfail(f"carried: {result.diagnosis}")
             self._fail(result, f"the claim is {verdict}")
         if expect in (Verdict.WRONG, Verdict.SHAPE):
             if verdict == expect:

@@ -5,8 +5,9 @@
   ``DeprecationWarning`` from mypy_extensions). With ``filterwarnings = error``
   that warning would crash the report with an INTERNALERROR and hide the
   failing example, so the module is imported here once, warnings silenced.
-* Hypothesis profiles: ``default`` uses each test's own settings; ``ci``
-  (``HYPOTHESIS_PROFILE=ci``) is derandomized, so CI runs are repeatable.
+* Hypothesis profiles: ``ci`` (the default) is derandomized, so every run — CI's
+  included, whose command sets no profile — draws the same examples and a random draw
+  can never fail a landing; ``random`` (``HYPOTHESIS_PROFILE=random``) explores new ones.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ with warnings.catch_warnings():
         pass
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.register_profile("random", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_addoption(parser):

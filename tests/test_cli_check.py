@@ -172,7 +172,8 @@ def test_worker_processes_give_the_serial_report(tree: Path):
 
 def test_zero_jobs_is_refused(tree: Path, capsys):
     assert main(["check", "-j", "0", str(tree / "wrong.toml")]) == 2
-    assert "--jobs is 0; give 1 or more worker processes." in capsys.readouterr().err
+    assert "argument -j/--jobs: 0 is out of range; the number of worker processes is 1 to 1,024" in \
+        capsys.readouterr().err
 
 
 @pytest.mark.parametrize("target", ["missing-dir/out.json", "empty"], ids=["in-missing-directory", "is-a-directory"])

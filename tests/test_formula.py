@@ -42,18 +42,20 @@ TEXTBOOK = [  # (label, latex) — the δ form, valid for any depth
     ("delta is dL/du", r"\delta_i^{(l)} = \frac{\partial L}{\partial u_i^{(l)}}"),
 ]
 
-CORRECT = [
+CORRECT = [  # the method is how the proof went: read from the program's node symbols first (symbolic.formulas.
+    # node_proof), the closed form only where the formula writes f out or differentiates on its right side
     # seed 003's notation (y = hidden output, z = target)
     (NET_342, r"\nabla_{w^{(2)}} L = \left(f \left(W^{(2)} y + b^{(2)} \right) - z \right) \odot f' \left(W^{(2)} y + "
-              r"b^{(2)} \right) y^T", SEED, "generic"),
+              r"b^{(2)} \right) y^T", SEED, "structural identity"),
     (NET_342, r"\nabla_{b^{(2)}} L = \left(f \left(W^{(2)} y + b^{(2)} \right) - z \right) \odot f' \left(W^{(2)} y + "
-              r"b^{(2)} \right)", SEED, "generic"),
+              r"b^{(2)} \right)", SEED, "structural identity"),
     (NET_342, r"\nabla_{w^{(1)}} L = \left(\left(W^{(2)} \right)^T \left(\left(f \left(u^{(2)} \right) - z \right) "
-              r"\odot f' \left(u^{(2)} \right)\right) \odot f' \left(u^{(1)} \right)\right) x^T", {"z": "y"}, "generic"),
+              r"\odot f' \left(u^{(2)} \right)\right) \odot f' \left(u^{(1)} \right)\right) x^T", {"z": "y"},
+     "structural identity"),
     # explicit indices and sums
     (NET_342, r"\frac{\partial L}{\partial w_{ij}^{(1)}} = \sum_{k=1}^{2} \left(a_k^{(2)} - y_k\right) f'(u_k^{(2)}) "
-              r"w_{ki}^{(2)} f'(u_i^{(1)}) x_j", None, "generic"),
-    (NET_342, r"\delta_i^{(1)} = \sum_k w_{ki}^{(2)} \delta_k^{(2)} f'(u_i^{(1)})", None, "structural identity"),
+              r"w_{ki}^{(2)} f'(u_i^{(1)}) x_j", None, "program"),
+    (NET_342, r"\delta_i^{(1)} = \sum_k w_{ki}^{(2)} \delta_k^{(2)} f'(u_i^{(1)})", None, "program"),
     (NET_342, r"\frac{\partial L}{\partial W^{(2)}} = \begin{bmatrix} \delta_1^{(2)} a_1^{(1)} & \delta_1^{(2)} "
               r"a_2^{(1)} & \delta_1^{(2)} a_3^{(1)} & \delta_1^{(2)} a_4^{(1)} \\ \delta_2^{(2)} a_1^{(1)} & "
               r"\delta_2^{(2)} a_2^{(1)} & \delta_2^{(2)} a_3^{(1)} & \delta_2^{(2)} a_4^{(1)} \end{bmatrix}", None,
@@ -61,22 +63,23 @@ CORRECT = [
     (NET_342, r"\frac{\partial L}{\partial b_2^{(2)}} = \frac{\partial}{\partial b_2^{(2)}} \frac{1}{2} "
               r"\left\| a^{(2)} - y \right\|^2", None, "generic"),
     # activation-specific forms
-    (NET_342, r"\delta^{(2)} = (a^{(2)} - y) \odot a^{(2)} \odot (1 - a^{(2)})", None, "relations"),
-    (NET_342, r"\delta^{(2)} = (a^{(2)} - y) \odot \sigma(u^{(2)}) \odot (1 - \sigma(u^{(2)}))", None, "relations"),
+    (NET_342, r"\delta^{(2)} = (a^{(2)} - y) \odot a^{(2)} \odot (1 - a^{(2)})", None, "program relations"),
+    (NET_342, r"\delta^{(2)} = (a^{(2)} - y) \odot \sigma(u^{(2)}) \odot (1 - \sigma(u^{(2)}))", None,
+     "program relations"),
     (NET_222, r"\delta^{(1)} = \left(W^{(2)T} \delta^{(2)}\right) \odot \left(1 - a^{(1)} \odot a^{(1)}\right)", None,
-     "relations"),
+     "program relations"),
     (NET_342, r"a_1^{(1)} = \frac{1}{1 + e^{-u_1^{(1)}}}", None, "concrete"),
-    (NET_BCE, r"\delta^{(2)} = a^{(2)} - y", None, "relations"),
+    (NET_BCE, r"\delta^{(2)} = a^{(2)} - y", None, "structural identity"),
     (NET_SOFTMAX, r"\delta^{(2)} = a^{(2)} - y", None, "generic"),
-    (NET_RELU, r"\nabla_{W^{(2)}} L = \frac{2}{2} (a^{(2)} - y) (a^{(1)})^T", None, "relations"),
-    (NET_DEEP_TANH, r"\nabla_{b^{(1)}} L = \sum_{i=1}^{3} \delta_i^{(1)}", None, "generic"),
-    (NET_DEEP_TANH, r"\delta^{(3)} = 2 (a^{(3)} - y) \odot (1 - a^{(3)} \odot a^{(3)})", None, "relations"),
+    (NET_RELU, r"\nabla_{W^{(2)}} L = \frac{2}{2} (a^{(2)} - y) (a^{(1)})^T", None, "program relations"),
+    (NET_DEEP_TANH, r"\nabla_{b^{(1)}} L = \sum_{i=1}^{3} \delta_i^{(1)}", None, "structural identity"),
+    (NET_DEEP_TANH, r"\delta^{(3)} = 2 (a^{(3)} - y) \odot (1 - a^{(3)} \odot a^{(3)})", None, "program relations"),
     (NET_2332, r"\nabla_{W^{(1)}} L = \left(\left(\left(W^{(2)}\right)^T \left(\left(\left(W^{(3)}\right)^T "
                r"\left(\left(a^{(3)} - y\right) \odot f'(u^{(3)})\right)\right) \odot f'(u^{(2)})\right)\right) "
-               r"\odot f'(u^{(1)})\right) x^T", None, "generic"),
+               r"\odot f'(u^{(1)})\right) x^T", None, "structural identity"),
     # definitions
     (NET_342, r"u^{(2)} = W^{(2)} y + b^{(2)}", {"y": "a1"}, "structural identity"),
-    (NET_342, r"L = \frac{1}{2} \left\| a^{(2)} - y \right\|^2", None, "generic"),
+    (NET_342, r"L = \frac{1}{2} \left\| a^{(2)} - y \right\|^2", None, "program"),
 ]
 
 NETS = {"2-3-3-2 sigmoid": NET_2332, "3-4-2 sigmoid": NET_342, "2-3-2-2 tanh sse shared": NET_DEEP_TANH,

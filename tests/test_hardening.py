@@ -26,6 +26,7 @@ import sympy.parsing.sympy_parser as sympy_parser
 import numeric
 import numeric.functions
 import symbolic.cli as cli
+import symbolic.spec.files as files
 from small_nets import SEED002_NETWORK, SEED002_VALUES
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
@@ -553,7 +554,7 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch, capsys)
             self.fh.flush()
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.os, "fdopen", lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k)))
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k)))
     rc = cli.main(["check", str(SEED), "--json", "-o", str(target)])
     assert rc == 130 and "interrupted" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == []
@@ -566,7 +567,7 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         cli._write_atomic(target, "new text")
     assert target.read_text(encoding="utf-8") == "previous\n" and os.listdir(tmp_path) == ["report.json"]

@@ -117,7 +117,7 @@ CASES = [  # (id, overrides, the sentence must contain)
     ("sample of a batch statistic", {"claims": '[[claims]]\nname = "dL/dvar2[1]"\nsample = 2\nvalue = "1"'},
      "gives a sample, but var2[1] is a statistic of batchnorm layer 2 over the whole batch"),
     ("'with' on a missing parameter", {"claims": '[[claims]]\nname = "L"\nvalue = "1"\nwith = { gamma2 = 1 }'},
-     "'gamma2' is neither an alias in [aliases] nor a canonical name"),
+     "'gamma2' needs one index from 1 to 2, like gamma2[1]; did you mean 'gamma2[2]' or 'gamma2[1]'? names here"),
 ]
 
 

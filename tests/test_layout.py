@@ -47,7 +47,6 @@ KNOWN_LAYER_VIOLATIONS: set[str] = set()
 # (symbolic/formulas/matrix_form.py and symbolic/documents/document.py were here until their splits.)
 KNOWN_LONG: set[str] = {
     "symbolic/pytest_plugin.py",  # a face: collection, caching and fixtures in one module (442 lines)
-    "symbolic/cli.py",  # a face: every command's options and I/O (issue 21's); grade/merge/variant dispatch out
 }
 # The lark grammar is one long string and one transformer: long by nature.
 LONG_BY_NATURE = {"symbolic/formulas/parser.py"}

@@ -111,8 +111,8 @@ CLAIM_ERRORS = [
     ("with-on-data", 'name = "E"\nwith = { i1 = 0.3 }\nvalue = "0.5"', ["'i1'", "only parameters"], GOOD),
     ("with-unknown-name", 'name = "E"\nwith = { w9 = 0.3 }\nvalue = "0.5"', ["'w9'", "neither an alias"], GOOD),
     ("with-value-not-number", 'name = "E"\nwith = { w1 = "abc" }\nvalue = "0.5"', ["w1", "not a number"], GOOD),
-    ("derivative-wrt-x", 'name = "dE/dx[1]"\nvalue = "0.5"', ["with respect to x[1]"], GOOD),
-    ("derivative-wrt-x-alias", 'name = "dE/di1"\nvalue = "0.5"', ["with respect to x[1]"], GOOD),
+    # inputs are allowed (saliency, CS231n's dx); the target is data, not a variable
+    ("derivative-wrt-y", 'name = "dE/dy[1]"\nvalue = "0.5"', ["with respect to y[1]", "an input (x[i])"], GOOD),
     ("derivative-wrt-L", 'name = "dE/dE"\nvalue = "1"', ["with respect to L"], GOOD),
     ("unknown-claim-key", 'name = "net_h1"\nvalu = "0.1"', ["unknown key", "valu"], GOOD),
     ("bad-expect", 'name = "net_h1"\nvalue = "0.1"\nexpect = "fine"', ["expect = 'fine'"], GOOD),

@@ -172,8 +172,54 @@ def _mistype(text: str, at: int) -> str:
 _OUT_H1 = printed(SH[0], 9)
 _W1_AFTER = lambda n, ub, **m: I.train(I0, n, ub, **m)  # noqa: E731
 
+SOFTMAX_NET = """
+[network]
+layers = [1, 2]
+activation = "softmax"
+loss = "half_sse"
+bias = "per-neuron"
+
+[parameters]
+W1 = [[1], [3]]
+b1 = [0, 0]
+
+[data]
+x = [[1]]
+y = [[0, 1]]
+"""
+# u = (1, 3): softmax a1 = e/(e + e³) = 1/(1 + e²); normalized without exp: 1/(1 + 3) = 0.25
+_SOFTMAX_A1 = 1 / (1 + math.exp(2))
+
+# the identity net with a second sample x = (0, 1), y = 0.1: the batch loss summed is L(sample 1) + L(sample 2)
+I2 = replace(I, x=(F(0), F(1)), y=(F(1, 10),))
+BATCH_NET = NETWORK + "update_biases = true\n" + DATA.replace("x = [1, 2]", "x = [[1, 2], [0, 1]]").replace(
+    "y = [0.3]", "y = [[0.3], [0.1]]")
+
 # (mistake key, file header, claim keys, mistaken number, correct number) — the arithmetic is in the values.
 CASES = [
+    # the sign flipped: dE/dw5 = −(o1−y1)·o1(1−o1)·h1
+    ("sign", SEED002, {"name": "dE_total/dw5"}, printed(-SG.W2[0][0], 9), printed(SG.W2[0][0], 9)),
+    ("sign", identity_net(True), {"name": "u1[2]"}, "-0.8", "0.8"),  # u1 = (0.1, 0.8) by hand (small_nets)
+    # an updated weight given as its starting value: w5 after one update printed as 0.40
+    ("unchanged", SEED002, {"name": "w5", "after": 1}, "0.400000000", printed(S.train(S0, 1, False).W2[0][0], 9)),
+    # the hidden δ sent back through dE/dW2 instead of W2: dE/dw1 = Σ_k δ2_k·(∂E/∂W2)[k,1]·h1(1−h1)·x1
+    ("delta_from_gradients", SEED002, {"name": "dE_total/dw1"},
+     printed(S.grads(S0, W2_backward=SG.W2).W1[0][0], 12), printed(SG.W1[0][0], 12)),
+    ("delta_from_gradients", identity_net(True), {"name": "dL/db1[1]"},
+     printed(I.grads(I0, W2_backward=I.grads(I0).W2).b1[0], 12), printed(I.grads(I0).b1[0], 12)),
+    # softmax as u/Σu: a1[1] = 1/(1+3) instead of e/(e+e³)
+    ("softmax_without_exp", SOFTMAX_NET, {"name": "a1[1]"}, "0.2500", printed(_SOFTMAX_A1, 4)),
+    # ... and the loss from it: ½(0.25² + 0.25²) = 0.0625 instead of ½(a1² + (a2−1)²) = a1²
+    ("softmax_without_exp", SOFTMAX_NET, {"name": "L"}, "0.06250", printed(_SOFTMAX_A1 ** 2, 5)),
+    # ∂u1[1]/∂W1[1,2] answered with W1[1,2] = −0.25 instead of x2 = 2
+    ("weight_for_input", identity_net(True), {"name": "du1[1]/dW1[1,2]"}, "-0.25", "2"),
+    # ∂L/∂W2[1,1] = δ2·W2[1,1] instead of δ2·h1: δ2 = o − y = −0.51, W2[1,1] = 0.6, h1 = u1[1] = 0.1
+    ("weight_for_input", identity_net(True), {"name": "dL/dW2[1,1]"}, "-0.306", "-0.051"),
+    # the batch loss summed, not averaged: L(sample 1) + L(sample 2)
+    ("batch_sum", BATCH_NET, {"name": "L"}, printed(I.loss(I0) + I2.loss(I0), 12),
+     printed((I.loss(I0) + I2.loss(I0)) / 2, 12)),
+    # a typo in scientific notation: L = 0.13005 printed 1.4005e-1
+    ("typo", identity_net(True), {"name": "L"}, "1.4005e-1", "1.3005e-1"),
     # ½ dropped: dE/dw5 = 2(o1−y1)·o1(1−o1)·h1 instead of (o1−y1)·o1(1−o1)·h1
     ("half_dropped", SEED002, {"name": "dE_total/dw5"},
      printed(S.grads(S0, scale=2).W2[0][0], 9), printed(SG.W2[0][0], 9)),
@@ -346,3 +392,81 @@ def test_mistake_is_not_blamed(tmp_path: Path, key, header, claim, wrong):
     (result,) = check_file(path).results
     assert result.verdict == "WRONG"
     assert DESCRIPTION[key] not in result.diagnosis, result.diagnosis
+
+
+# ------------------------------------------------------------------ the chance rule of searched diagnoses
+WIDE = """
+[network]
+layers = [1, 16, 1]
+activation = ["sigmoid", "identity"]
+loss = "half_sse"
+bias = "none"
+
+[parameters]
+W1 = [[{w1}]]
+W2 = [[{w2}]]
+
+[data]
+x = [[1]]
+y = [[0]]
+"""
+
+
+def _wide_net() -> tuple[str, list[float]]:
+    """A 1-16-1 net; dL/dW2[1,j] = (o − y)·σ(W1[j]) with o = Σ W2[j] σ(W1[j]) (computed here by hand)."""
+    w1 = [round(-1.5 + 0.2 * j, 1) for j in range(16)]
+    w2 = [round(0.1 * ((j * 7) % 11) - 0.5, 1) for j in range(16)]
+    h = [sigmoid(w) for w in w1]
+    o = sum(a * b for a, b in zip(w2, h))
+    text = WIDE.replace("W1 = [[{w1}]]", "W1 = [" + ", ".join(f"[{w}]" for w in w1) + "]").replace(
+        "W2 = [[{w2}]]", "W2 = [[" + ", ".join(map(str, w2)) + "]]")
+    return text, [o * hj for hj in h]
+
+
+def test_a_searched_diagnosis_needs_digits_that_single_out_the_candidate(tmp_path: Path):
+    """15 siblings: a number names another entry only when printed with ⌈log10 15⌉ + 2 = 4 or more
+    significant digits; at 2 digits a match says nothing (it is WRONG with no index diagnosis)."""
+    text, grads = _wide_net()
+    claims = ""
+    for digits in (2, 6):
+        value = f"{grads[9]:.{digits}g}"  # the number of W2[1,10], claimed for W2[1,1]
+        claims += f'\n[[claims]]\nname = "dL/dW2[1,1]"\nvalue = "{value}"\n'
+    path = tmp_path / "wide.toml"
+    path.write_text(text + claims, encoding="utf-8")
+    short, long = check_file(path).results
+    assert (short.verdict, long.verdict) == ("WRONG", "WRONG"), (short, long)
+    assert DESCRIPTION["index_swap"] not in short.diagnosis, short.diagnosis
+    assert "belongs to W2[1,10]" in long.diagnosis, long.diagnosis
+
+
+# -------------------------------------------------------------------- a file-level pattern, said once
+def test_every_wrong_number_off_by_one_loss_factor_is_said_once(tmp_path: Path):
+    """Every number of the identity net computed with Σ(y−a)² while the file says ½Σ(y−a)² (by hand: L
+    doubles, every gradient doubles): one note naming sse, no per-claim index or typo diagnosis."""
+    g = I.grads(I0, scale=2)
+    claims = "".join(f'\n[[claims]]\nname = "{n}"\nvalue = "{v}"\n' for n, v in [
+        ("L", printed(2 * I.loss(I0), 12)), ("dL/dW2[1,1]", printed(g.W2[0][0], 12)),
+        ("dL/dW1[1,2]", printed(g.W1[0][1], 12))])
+    path = tmp_path / "sse.toml"
+    path.write_text(identity_net(True) + claims, encoding="utf-8")
+    report = check_file(path)
+    assert [r.verdict for r in report.results] == ["WRONG"] * 3
+    assert len(report.notes) == 1 and "the loss these numbers use is sse" in report.notes[0], report.notes
+    assert all(r.diagnosis.startswith("the file-level pattern") for r in report.results), report.results
+
+
+def test_every_update_off_by_one_learning_rate_is_said_once(tmp_path: Path):
+    """The identity net's updates computed with η = 0.2 while the file says 0.1 (by hand: I2x steps with
+    twice the learning rate): one note naming the rate, each root claim's diagnosis the pattern."""
+    twice = replace(I, lr=F(1, 5))
+    after = twice.train(I0, 1, True)
+    claims = "".join(f'\n[[claims]]\nname = "{n}"\nvalue = "{v}"\nafter = 1\n' for n, v in [
+        ("W2[1,1]", printed(after.W2[0][0], 12)), ("W1[1,2]", printed(after.W1[0][1], 12)),
+        ("b1[2]", printed(after.b1[1], 12))])
+    path = tmp_path / "rate.toml"
+    path.write_text(identity_net(True) + claims, encoding="utf-8")
+    report = check_file(path)
+    assert [r.verdict for r in report.results] == ["WRONG"] * 3, report.results
+    assert report.notes == ["every WRONG number is what a learning rate of 1/5 gives (twice the declared 1/10)"], \
+        report.notes
+    assert all(r.diagnosis.startswith("the file-level pattern") for r in report.results), report.results

@@ -326,3 +326,16 @@ def test_wrong_on_purpose(derivcheck_network):
         return {**g, "W2": g["W2"].T}
     assert_gradients_match(derivcheck_network("mazur"), my_grad_fn_transposed)
 '''
+
+
+@pytest.mark.parametrize("options, outcomes", [((), dict(failed=1, xfailed=1)),
+                                               (("--derivcheck-strict-carry",), dict(failed=2))])
+def test_a_carried_error_is_reported_as_carried_unless_strict(folder, options, outcomes):
+    """out = σ(0) = 0.5 by hand; the author's out = 0.7 is a root error (2 units), and their
+    L = ½·0.7² = 0.245 is carried from it: an expected failure saying so, a failure with the option."""
+    claims = [("out", "0.7", "", "WRONG"), ("L", "0.245", "", "WRONG")]
+    (folder.path / "derivations" / "tiny.toml").write_text(derivation(claims), encoding="utf-8")
+    result = run(folder, "-rx", *options)
+    result.assert_outcomes(**outcomes)
+    if not options:
+        result.stdout.fnmatch_lines(["*carried: carried from claim 1 (out = 0.7, itself WRONG*"])

@@ -124,10 +124,10 @@ value = "{claimed}"
 
 
 # a1[1] = σ(w) = ½ + w/4 − w³/48 + …, so with |w| = 10^-120 the truth is within 2.5·10^-121 of ½; the claim
-# "0.7" is exactly ROUNDING_UNITS = 2 units (0.2) from ½ — the rounding/WRONG boundary. A 60-digit value reads
+# "0.6" is exactly ROUNDING_UNITS = 1 unit (0.1) from ½ — the rounding/WRONG boundary. A 60-digit value reads
 # exactly ½ (rounding either way); the 320-bit ball (radius ~10^-97) straddles the boundary, the 1,280-bit one
 # does not: w < 0 puts the truth beyond the band (WRONG), w > 0 inside it (rounding).
-BOUNDARY_CASES = [("-1e-120", "0.7", "WRONG"), ("1e-120", "0.7", "rounding"), ("1e-120", "0.3", "WRONG")]
+BOUNDARY_CASES = [("-1e-120", "0.6", "WRONG"), ("1e-120", "0.6", "rounding"), ("1e-120", "0.4", "WRONG")]
 
 
 @pytest.mark.parametrize("w, claimed, verdict", BOUNDARY_CASES)

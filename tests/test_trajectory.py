@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import pytest
 from flint import arb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import numeric
@@ -179,7 +179,11 @@ def test_random_networks_match_numeric_train(widths, hidden, output, bias, updat
     acts = [hidden] * (len(layers) - 2) + [act]
     net = _net(layers, acts, loss, bias, update_biases, m, lr="0.1", seed=seed)
     t = Trajectory(net)
-    _assert_close(t.float_after({}, n), _numeric_after(net, n))
+    try:
+        reference = _numeric_after(net, n)
+    except (RuntimeWarning, FloatingPointError, OverflowError):
+        assume(False)  # the run diverges (float64 overflows): nothing to compare
+    _assert_close(t.float_after({}, n), reference)
 
 
 # ------------------------------------------------------------------------- 60 digits vs float64

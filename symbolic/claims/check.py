@@ -22,19 +22,24 @@ A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .carry import Chain
 from .context import ClaimContext
+from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.verify import verify_formula
+from ..formulas.repair import verify_with_repair
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
-from .verdict import Verdict, format_exact
+from .patterns import loss_scale_pattern
+from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
 
-__all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "EXACT_UPDATES", "REPLAY_UPDATES"]
+__all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "canonical_of", "EXACT_UPDATES",
+           "REPLAY_UPDATES"]
 
 
 @dataclass
@@ -50,13 +55,26 @@ class ClaimResult:
     precision: str = ""
     expect: str | None = None
     message: str = ""
+    canonical: str = ""  # the canonical quantity ("dL/dW2[1,1]", "a1[2]"); "" for formulas
+    formula: str = ""  # the LaTeX of a formula claim
+    carried_from: list[int] = field(default_factory=list)  # claims whose printed numbers reproduce this one
+    repairs: list[dict] = field(default_factory=list)  # a WRONG formula's repairs: {"latex", "edit"}
+
+    @property
+    def carried(self) -> bool:
+        """A WRONG number reproduced from the author's own earlier WRONG numbers (not a root error)."""
+        return self.verdict == Verdict.WRONG and bool(self.carried_from)
+
+    def meets_expectation(self, strict_carry: bool = False) -> bool:
+        """Whether the verdict is what the file's ``expect`` says (ok/rounding when absent; a carried error
+        too, unless ``strict_carry``)."""
+        if self.expect is None:
+            return self.verdict in (Verdict.OK, Verdict.ROUNDING) or (self.carried and not strict_carry)
+        return self.verdict == self.expect
 
     @property
     def as_expected(self) -> bool:
-        """Whether the verdict is what the file's ``expect`` says (ok/rounding when absent)."""
-        if self.expect is None:
-            return self.verdict in (Verdict.OK, Verdict.ROUNDING)
-        return self.verdict == self.expect
+        return self.meets_expectation()
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -70,17 +88,31 @@ class FileReport:
     error: str | None = None
     unchecked: str = ""
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # how the file's names were read
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "title": self.title, "error": self.error, "notes": self.notes,
+                "counts": self.counts(), "claims": [c.to_json() for c in self.results]}
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+        """Claims per verdict (every verdict, zeros included); carried errors are also counted apart."""
+        out = {v: 0 for v in VERDICTS}
         for r in self.results:
             out[r.verdict] = out.get(r.verdict, 0) + 1
+        out["carried"] = sum(1 for r in self.results if r.carried)
         return out
 
 
-def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
+def canonical_of(c: Claim) -> str:
+    """The canonical name of what a claim states ("" for a formula or a claim that did not resolve)."""
+    if c.kind == "derivative":
+        return f"d{c.quantity}/d{c.wrt}"
+    return str(c.quantity) if c.kind == "value" else ""
+
+
+def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
     base = dict(file=str(ctx.d.path), index=c.index, line=c.line, name=c.name or "formula",
-                expect=c.expect)
+                expect=c.expect, canonical=canonical_of(c), formula=c.formula or "")
     if c.error:
         return ClaimResult(**base, claimed=c.value or "", exact="", verdict=Verdict.ERROR, message=c.error)
     if c.kind == "formula":
@@ -92,39 +124,94 @@ def _claim_result(ctx: ClaimContext, c: Claim) -> ClaimResult:
         return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
                            message=f"{where}: {c.label}: {err}")
     verdict, certified = ctx.certify(c, exact)
-    diagnosis = diagnose(ctx, c) if verdict == Verdict.WRONG else ""
+    diagnosis, carried_from = "", []
+    if verdict != Verdict.OK:
+        carry = chain.explain(c, within_rounding=verdict == Verdict.ROUNDING)
+        # a number within one unit of the truth stays rounding even if a WRONG earlier number also gives it
+        if carry is not None and (verdict == Verdict.WRONG or carry.verdict == Verdict.ROUNDING):
+            verdict, diagnosis, carried_from = carry.verdict, carry.diagnosis, carry.carried_from
+    if verdict == Verdict.WRONG and not carried_from:
+        diagnosis = diagnose(ctx, c)
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
-                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified)
+                       verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified,
+                       carried_from=carried_from, message=_reading(c.value))
+
+
+def _reading(text: str) -> str:
+    """What the output says about how a printed number was read, when it is not the obvious way."""
+    if coarse_integer(text):
+        half = printed_unit(text) / 2
+        return (f"{text} is read at its coarsest precision (±{half}), as an integer with trailing zeros; "
+                f"write {text}.0 to claim it to the unit")
+    return ""
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        result = verify_formula(ctx.network, c.formula, c.symbols)
+        result = verify_with_repair(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}")
+                           message=f"{where}: {c.label}: {err}",
+                           repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
-                       verdict=result.verdict, message=result.message, precision="symbolic proof")
+                       verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       repairs=[r.to_json() for r in result.repairs])
 
 
 def check_derivation(derivation: Derivation) -> FileReport:
     """Check every claim of a loaded derivation."""
     start = time.perf_counter()
     ctx = ClaimContext(derivation)
-    report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked)
+    chain = Chain(ctx)
+    report = FileReport(str(derivation.path), derivation.title, unchecked=derivation.unchecked,
+                        notes=list(derivation.notes))
+    samples: dict[int, ClaimContext] = {}  # per_sample claims: the network with that sample as its data
+    budget = FileBudget()
     for claim in derivation.claims:
+        refused = refusal(derivation, claim, budget)  # issue 21: cost guards before anything is built
+        if refused:
+            report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
+                                              claim.value or "", "", Verdict.ERROR, expect=claim.expect,
+                                              message=f"{derivation.path}: {claim.label}: {refused}"))
+            continue
         try:
-            report.results.append(_claim_result(ctx, claim))
-        except (DerivcheckError, RecursionError, MemoryError, OverflowError, ArithmeticError) as err:
+            if claim.per_sample and not claim.error:
+                if claim.sample not in samples:
+                    samples[claim.sample] = ClaimContext(dataclasses.replace(
+                        derivation, network=derivation.network.with_data(claim.sample)))
+                result = _claim_result(samples[claim.sample], dataclasses.replace(claim, sample=1), chain)
+                result.file = str(derivation.path)
+            else:
+                result = _claim_result(ctx, claim, chain)
+            report.results.append(result)
+            chain.record(claim, result.verdict, result.carried_from, result.diagnosis)
+        except Exception as err:  # noqa: BLE001 — issue 21: any failure of one claim is its sentence, never the run's
             # One claim's failure never loses the rest of the report.
             why = str(err) if isinstance(err, DerivcheckError) else (
                 f"it could not be evaluated ({type(err).__name__}); simplify the claim or report this")
             report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
                                               claim.value or "", "", Verdict.ERROR, expect=claim.expect,
                                               message=f"{derivation.path}: {claim.label}: {why}"))
+    _say_pattern(ctx, derivation, report)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _say_pattern(ctx: ClaimContext, derivation: Derivation, report: FileReport) -> None:
+    """A file-level pattern (every root error off by one loss factor) is said once, in the notes, and is
+    each of those claims' diagnosis."""
+    try:
+        found = loss_scale_pattern(ctx, derivation.claims, report.results)
+    except ctx.skippable:
+        return
+    if found is None:
+        return
+    sentence, numbers = found
+    report.notes.append(sentence)
+    for r in report.results:
+        if r.index in numbers:
+            r.diagnosis = f"the file-level pattern: {sentence}"
 
 
 def check_file(path: str | Path) -> FileReport:
@@ -133,6 +220,8 @@ def check_file(path: str | Path) -> FileReport:
         derivation = load_derivation(path)
     except DerivcheckError as err:
         return FileReport(str(path), error=str(err))
+    except (Exception, RecursionError) as err:  # noqa: BLE001 — issue 21: a loader failure is this file's sentence
+        return FileReport(str(path), error=f"{path}: could not be read ({type(err).__name__}); report this file.")
     return check_derivation(derivation)
 
 

@@ -14,22 +14,31 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Callable
 
 import sympy as sp
+from flint import arb
 
+from .costs import TRUTH_CACHE
 from .derivation import Claim, Derivation
 from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_key, to_fraction, undecided_sentence
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
 from ..truth.layered import truth_for
+from ..spec.layers import LayeredNetwork
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
 from ..truth.replay import Mistakes, Replay
 from .verdict import ROUNDING_UNITS, format_exact, judge, judge_bounds, printed_unit
-from ..truth.balls import Undecided, Undefined, Unevaluable
+from ..truth.balls import EXTREME_BITS, Undecided, Undefined, Unevaluable, exact, magnitude_bits, workprec
+from ..truth.balls import to_fraction as ball_fraction
+from ..truth.pins import Pins
+from ..truth.point import Point
 
-__all__ = ["ClaimContext", "Skip", "fraction_value"]
+__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC"]
+
+TRANSFORM_PREC = 320  # bits of the transformed programs' balls (far below any printed unit)
 
 
 class Skip(Exception):
@@ -76,6 +85,8 @@ class ClaimContext:
             balls = ball_values(values)  # a certified trajectory's balls (issue 21)
             net = self.network.with_values(values) if values and balls is None else self.network
             self._truths[key] = truth_for(net, sample, values=balls)
+            if len(self._truths) > TRUTH_CACHE:  # issue 21: memory bounded (200 `with` variants of a large net)
+                self._truths.pop(next(iter(self._truths)))
         return self._truths[key]
 
     # ----------------------------------------------------------- trajectories
@@ -135,14 +146,14 @@ class ClaimContext:
         if isinstance(exact, sp.Rational) or c.quantity.is_state:  # state: a 60-digit value of a pinned ball
             return judge(c.value, exact).verdict, ""
         truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
-        for bits in PRECISIONS:
+        for bits in truth.precisions:  # issue 21: saturated units add precisions
             lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
             judgement = judge_bounds(c.value, lo, hi)
             if judgement is not None:
                 return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
         if truth.values is not None:  # issue 21: a ball trajectory's value never judged beyond its digits
             raise DerivcheckError(undecided_sentence(c.value, lo, hi, c.after))
-        return judge(c.value, exact).verdict, (f", within 2^-{PRECISIONS[-1]:,} of a verdict boundary: judged "
+        return judge(c.value, exact).verdict, (f", within 2^-{truth.precisions[-1]:,} of a verdict boundary: judged "
                                                f"from {DIGITS} digits")
 
     def near_claim(self, c: Claim, others: list[str]) -> list[str]:
@@ -168,9 +179,43 @@ class ClaimContext:
         values = self._values(with_values, c.after, self._read_parameter(c)) or self.network.parameter_values()
         return self._evaluate(c, values, c.quantity, c.wrt)
 
+    def domain(self, c: Claim, after: int | None = None) -> dict:
+        """Every parameter at the claim's point (``with`` changes, ``after`` updates — the claim's own by
+        default) as domain values of the point evaluation (fmpq, or the trajectory's certified balls)."""
+        n = c.after if after is None else after
+        values = self._values(c.with_values, n) if n else {}
+        values = {**self.network.parameter_values(), **c.with_values, **(values or {})}
+        return {k: v if isinstance(v, arb) else exact(Fraction(v)) for k, v in values.items()}
+
+    def transformed(self, c: Claim, pins: Pins | None = None, overrides: dict | None = None,
+                    backward: Callable[[dict, dict], dict] | None = None) -> Fraction | None:
+        """The claim's number in its program transformed: the author's numbers ``pins`` put in, parameters
+        ``overrides`` (exact Fractions), and ``backward(values, gradient)`` giving the weights the backward
+        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated, and for a
+        ``[[layer]]`` list, whose batch-coupled program :class:`~symbolic.truth.point.Point` does not run."""
+        if isinstance(self.network, LayeredNetwork):
+            return None
+        try:
+            with workprec(TRANSFORM_PREC):
+                values = self.domain(c)
+                values.update({k: exact(v) for k, v in (overrides or {}).items()})
+                back = None
+                if backward is not None:
+                    back = backward(values, Point(self.network, TRANSFORM_PREC, values=values).gradient())
+                point = Point(self.network, TRANSFORM_PREC, values=values, pins=pins, backward_values=back)
+                v = point.value(c.quantity, c.sample) if c.kind == "value" else \
+                    point.derivative(c.quantity, c.wrt, c.sample)
+        except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
+            return None
+        return domain_fraction(v)
+
     def node_value(self, name: str, c: Claim):
         """A node's exact value at the claim's point (its 'with' changes and updates applied)."""
         return self._truth(self._values(c.with_values, c.after), c.sample).value(name)
+
+    def node_derivative(self, of: str, wrt: str, c: Claim):
+        """d(of)/d(wrt), exactly, at the claim's point."""
+        return self._truth(self._values(c.with_values, c.after), c.sample).derivative(of, wrt)
 
     # ------------------------------------------------------- for the mistakes
     def sibling_entries(self, target: Name) -> list[str]:
@@ -227,6 +272,16 @@ class ClaimContext:
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
         """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs (Trajectory.float_after)."""
         return self.trajectory.float_after(start, n, m)
+
+
+def domain_fraction(v) -> Fraction | None:
+    """A point-evaluation value as a Fraction to compare with a printed number: None where undefined or beyond
+    2^EXTREME_BITS (no printed claim reaches it; 2^huge is never built), 0 below 2^-EXTREME_BITS."""
+    if type(v) is Undefined:
+        return None
+    if type(v) is arb and not v.contains(0) and abs(magnitude_bits(v)) > EXTREME_BITS:
+        return None if magnitude_bits(v) > 0 else Fraction(0)
+    return ball_fraction(v)
 
 
 def fraction_value(v) -> sp.Rational:

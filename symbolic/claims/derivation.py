@@ -17,16 +17,16 @@ network) raise; a problem confined to one claim is recorded on that claim
 """
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ..spec.files import read_regular_text
 from ..spec.errors import DerivcheckError, brief
+from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
 from ..spec.layered_network import LayeredNetwork
 from ..spec.layers import build_layered
@@ -34,10 +34,11 @@ from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
 from ..spec.optimizers import parse_training
 from ..spec.rules import DEFAULT_ACTIVATION, DEFAULT_LOSS
+from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
-CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample",
+CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample", "per_sample",
               "points", "carried", "rounding"}  # the last three: answer keys (symbolic.grading, docs/grading.md)
 TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer",
             "optimizer", "regularization", "grading"}  # [grading]: answer keys (symbolic.grading, docs/grading.md)
@@ -46,8 +47,6 @@ EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
 MAX_FILE_BYTES = 10_000_000
 MAX_NESTING = 100  # [ and { levels; tomllib recurses on each
-MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth has 60)
-MAX_CLAIM_EXPONENT = 1_000
 _LINE_KEY = "derivcheck header line 3f1c"
 _CLAIM_HEADER = re.compile(r"^\s*\[\[\s*claims\s*\]\]\s*(#.*)?$")
 _STATE_OF = re.compile(r"^(?P<word>[A-Za-z][A-Za-z_]*)\((?P<inner>[^()]*)\)$")
@@ -69,6 +68,7 @@ class Claim:
     expect: str | None = None
     note: str = ""
     sample: int = 1
+    per_sample: bool = False  # L is the sample's own loss (not the batch mean)
     kind: str = ""  # "value", "derivative" or "formula"
     quantity: Name | None = None  # for "value"; the numerator for "derivative"
     wrt: Name | None = None  # for "derivative"
@@ -93,6 +93,7 @@ class Derivation:
     aliases: dict[str, str]
     claims: list[Claim]
     unchecked: str = ""
+    notes: list[str] = field(default_factory=list)  # how the author's names were read ("loss 'MSE' read as 'mse'")
 
     def display_name(self, canonical: str) -> str:
         """The file's own name for a canonical one, if it has an alias for it."""
@@ -153,35 +154,28 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
         return parse_name(target).check(network)
     except DerivcheckError as err:
         if key in aliases:
-            raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: {err}") from None
-        raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name ({err})") from None
+            raise DerivcheckError(f"alias {_short(key)!r} maps to {_short(target)!r}, which is not valid here: "
+                                  f"{str(err).rstrip('.')}") from None
+        if "is not a canonical name" not in str(err) and not _is_name(key):  # e.g. an index of 100,000 digits
+            raise DerivcheckError(str(err).rstrip(".")) from None
+        known = [*aliases, *network.parameter_names(), *_node_names(network)]
+        hint = did_you_mean(key, known) if len(key) <= 100 else ""
+        examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
+        if _is_name(key):  # canonical in form, but not in this network: say why
+            raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint} names here are like {examples}"
+                                                                if hint else "")) from None
+        raise DerivcheckError(f"{_short(key)!r} is neither an alias in [aliases] nor a canonical name; "
+                              + (hint + " " if hint else "") + f"canonical names here are like {examples}") from None
 
 
-def _claimed_text(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DerivcheckError(f"value {brief(value)} is not a number; write it as a string such as \"0.593269992\"")
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) > 4 * MAX_CLAIM_DIGITS or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            raise DerivcheckError(f"value {brief(value)} is not a decimal number of at most {MAX_CLAIM_DIGITS} "
-                                  f"digits; write it like \"0.593269992\" or \"3.51e-5\"")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise DerivcheckError(f"value is {value}; write the number the author printed")
-    else:
-        text = repr(value)
-    try:
-        digits = Decimal(text).as_tuple()
-    except InvalidOperation:  # an exponent beyond what Decimal represents
-        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed") from None
-    if len(digits.digits) > MAX_CLAIM_DIGITS:
-        raise DerivcheckError(f"value {_short(text)} prints more than {MAX_CLAIM_DIGITS} significant digits, more than "
-                              f"derivcheck's exact values carry; shorten it to the digits the author printed")
-    if abs(digits.exponent + len(digits.digits)) > MAX_CLAIM_EXPONENT:
-        raise DerivcheckError(f"value {_short(text)} is beyond 1e±{MAX_CLAIM_EXPONENT}; write the number the author printed")
-    return text
+def _node_names(network: Network) -> list[str]:
+    layers = network.layers
+    return [f"{k}{l}[{i}]" for l in range(1, len(layers)) for k in "ua" for i in range(1, layers[l] + 1)] + \
+        [f"x[{i}]" for i in range(1, layers[0] + 1)] + ["L"] + [f"L[{k}]" for k in range(1, layers[-1] + 1)]
 
 
-def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network) -> Claim:
+def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str], network: Network,
+                 printed: str | None = None) -> Claim:
     if not isinstance(raw, dict):
         return Claim(index, line, None, error="is not a table; write it as [[claims]] with name/value keys")
     name = raw.get("name")
@@ -216,7 +210,7 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
             raise DerivcheckError("has neither a value nor a formula; give the number or LaTeX the author wrote")
         if name is None:
             raise DerivcheckError("has a value but no name saying what the value is")
-        claim.value = _claimed_text(raw["value"])
+        claim.value = claimed_text(raw["value"], printed)
         after = raw.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise DerivcheckError(f"has after = {brief(after)}; it must be a whole number of updates (0 or more)")
@@ -243,15 +237,23 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
             claim.kind = "derivative"
             claim.quantity = _resolve(m["of"], aliases, network)
             claim.wrt = _resolve(m["wrt"], aliases, network)
-            if claim.wrt.kind in ("x", "y", "L"):
-                raise DerivcheckError(f"differentiates with respect to {claim.wrt}; use a parameter (W, b) or node (u, a)")
+            if claim.wrt.kind in ("y", "L"):
+                raise DerivcheckError(f"differentiates with respect to {claim.wrt}; use a parameter (W, b), a node "
+                                      f"(u, a) or an input (x[i])")
         else:
             claim.kind = "value"
             claim.quantity = _resolve(name, aliases, network)
-        if "sample" in raw and claim.quantity.kind == "L" and not claim.quantity.indices \
+        per_sample = raw.get("per_sample", False)
+        if not isinstance(per_sample, bool):
+            raise DerivcheckError(f"has per_sample = {brief(per_sample)}; write per_sample = true or leave it out")
+        if per_sample and ("sample" not in raw or after or not hasattr(network, "with_data")):
+            raise DerivcheckError("has per_sample = true, which needs a sample = N, no 'after' (updates use the "
+                                  "whole batch) and dense layers (batch norm couples the samples)")
+        claim.per_sample = per_sample
+        if "sample" in raw and not per_sample and claim.quantity.kind == "L" and not claim.quantity.indices \
                 and (claim.kind == "value" or claim.wrt.is_parameter):
-            raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; "
-                                  "remove sample, or claim L[k] of that sample")
+            raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; add per_sample = "
+                                  "true for that sample's own loss, remove sample, or claim L[k] of that sample")
         if "sample" in raw and isinstance(network, LayeredNetwork):
             network.refuse_sample(claim.wrt if claim.kind == "derivative" else claim.quantity)
         needs_data = network.params is None or network.x is None or network.y is None
@@ -273,11 +275,11 @@ def _is_name(text: str) -> bool:
 def load_derivation(path: str | Path) -> Derivation:
     """Load and validate one derivation file (see the module contract)."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _fail(path, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; a derivation file is a few kilobytes "
-                              f"of TOML — split it or check that this is the right file.")
-        text = path.read_text(encoding="utf-8")
+    try:  # issue 21: regular files only, refused by type before opening; the size bounded while reading
+        text = read_regular_text(path, MAX_FILE_BYTES, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; a derivation "
+                                 f"file is a few kilobytes of TOML — split it or check that this is the right file.")
+    except DerivcheckError as err:
+        raise _fail(path, str(err)) from None
     except OSError as err:
         raise _fail(path, f"cannot be read ({err.strerror or err}).") from None
     except UnicodeDecodeError:
@@ -342,6 +344,7 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     if optimizer is not None and (not optimizer.plain or optimizer.state or regularization.l2):
         network = replace(network, optimizer=None if optimizer.plain and not optimizer.state else optimizer,
                           regularization=regularization if regularization.l2 else None)
+    notes = _name_notes(net, network)
     aliases = doc.get("aliases", {})
     if not isinstance(aliases, dict):
         raise _fail(path, "[aliases] must be a table of tutorial name = \"canonical name\".")
@@ -365,10 +368,25 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
     lines = _claim_lines(text)
     if len(lines) != len(raw_claims) or not all(isinstance(n, int) for n in lines):
         lines = [None] * len(raw_claims)
-    claims = [_parse_claim(raw, k, lines[k - 1], aliases, network) for k, raw in enumerate(raw_claims, 1)]
+    printed = printed_numbers(text, raw_claims)
+    claims = [_parse_claim(raw, k, lines[k - 1], aliases, network, printed.get(k))
+              for k, raw in enumerate(raw_claims, 1)]
     for c in claims:
         if c.error:
             c.error = f"{path}{f':{c.line}' if c.line else ''}: {c.label} {c.error}."
     unchecked = doc.get("unchecked", "")
     return Derivation(path, str(doc.get("title", path.stem)), str(doc.get("source", "")), network,
-                      {k.strip(): v for k, v in aliases.items()}, claims, unchecked if isinstance(unchecked, str) else "")
+                      {k.strip(): v for k, v in aliases.items()}, claims, unchecked if isinstance(unchecked, str) else "",
+                      notes)
+
+
+def _name_notes(net: dict, network: Network) -> list[str]:
+    """One sentence per activation or loss the file spells other than canonically (the network is built)."""
+    notes: list[str] = []
+    given = net.get("activation", DEFAULT_ACTIVATION)
+    for text in dict.fromkeys(given if isinstance(given, list) else [given]):
+        note = activation_name(text)[1]
+        if note:
+            notes.append(note)
+    note = loss_name(net.get("loss", DEFAULT_LOSS), network.activations[-1])[1]
+    return notes + ([note] if note else [])

@@ -15,19 +15,24 @@ context object (``symbolic.claims.context.ClaimContext``) supplies them.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Callable, Iterable
 
+import sympy as sp
+
 from ..spec.rules import ACTIVATIONS, LOSSES
+from ..truth.balls import exact
+from ..truth.pins import Pins
 from ..truth.replay import Mistakes
 from .derivation import Claim
 from .layer_mistakes import LAYER_MISTAKES
 from .optimizer_mistakes import OPTIMIZER_MISTAKES
-from .verdict import Verdict, judge, printed_unit
+from .verdict import Verdict, judge
 
-__all__ = ["Mistake", "MISTAKES", "diagnose"]
+__all__ = ["Mistake", "MISTAKES", "diagnose", "singled_out", "scaled_loss"]
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,18 @@ def _replayed(m: Mistakes) -> Callable:
     return predict
 
 
-def _scaled_loss(scale) -> Callable:
+def scaled_loss(scale) -> Callable:
+    """The number with every loss term times ``scale`` (exact: a Fraction, an int or a dyadic float)."""
+    s = Fraction(scale)
+    factor = sp.Rational(s.numerator, s.denominator)
+
     def predict(ctx, c: Claim):
         if c.after > 0 or (c.kind == "derivative" and c.wrt.is_parameter):
-            return _replayed(Mistakes(loss_scale=scale))(ctx, c)
+            return _replayed(Mistakes(loss_scale=s))(ctx, c)
         if c.kind == "derivative" and c.quantity.kind == "L":  # dL/d(node): L scales linearly
-            return [(ctx.exact(c) * scale, "")]
+            return [(ctx.exact(c) * factor, "")]
         if c.kind == "value" and c.quantity.kind == "L":
-            return [(ctx.exact(c) * scale, "")]
+            return [(ctx.exact(c) * factor, "")]
         return []
     return predict
 
@@ -73,21 +82,37 @@ def _other_updates(delta: int) -> Callable:
     return predict
 
 
+def singled_out(text: str, candidates: int) -> bool:
+    """The chance rule for a diagnosis found by searching ``candidates`` alternatives: the printed number
+    must carry at least ⌈log10(candidates)⌉ + 2 significant digits, so that a match within the rounding band
+    singles out one candidate instead of happening by chance (seed 002's 3 siblings: 3 digits; a 32-wide
+    layer's ~1,000: 5 digits)."""
+    digits = len("".join(map(str, Decimal(text).as_tuple().digits)).lstrip("0"))
+    return digits >= math.ceil(math.log10(max(candidates, 1))) + 2
+
+
+def _one_match(ctx, c: Claim, found: list[tuple[object, str]], searched: int):
+    """The single candidate that reproduces the claim, if the chance rule lets it be named."""
+    matches = [(v, d) for v, d in found if v is not None and
+               judge(c.value, v).verdict in (Verdict.OK, Verdict.ROUNDING)]
+    if len(matches) == 1 and singled_out(c.value, searched):
+        yield matches[0]
+
+
 def _swapped_entry(ctx, c: Claim):
     """The same quantity for another entry of the same weight matrix (transposed one first)."""
     target = c.wrt if c.kind == "derivative" else c.quantity
-    for other in ctx.near_claim(c, ctx.sibling_entries(target)):
-        value = ctx.exact_for(c, other)
-        if value is not None:
-            yield value, f" (the number belongs to {ctx.display(other)}, not {ctx.display(str(target))})"
+    siblings = ctx.sibling_entries(target)
+    found = [(ctx.exact_for(c, other), f" (the number belongs to {ctx.display(other)}, not "
+                                       f"{ctx.display(str(target))})") for other in ctx.near_claim(c, siblings)]
+    yield from _one_match(ctx, c, found, len(siblings))
 
 
 def _moved_change(ctx, c: Claim):
     """A changed parameter value put on another parameter of the same array."""
-    for moved, detail in ctx.moved_changes(c):
-        value = ctx.exact_with(c, moved)
-        if value is not None:
-            yield value, detail
+    moves = list(ctx.moved_changes(c))
+    found = [(ctx.exact_with(c, moved), detail) for moved, detail in moves]
+    yield from _one_match(ctx, c, found, len(moves))
 
 
 def _net_input_local(ctx, c: Claim):
@@ -101,12 +126,23 @@ def _net_input_local(ctx, c: Claim):
         yield from _replayed(Mistakes(fprime="net_input"))(ctx, c)
 
 
-def _rounded_like(text: str, exact) -> str:
-    """``exact`` rounded to the same number of decimals as the printed ``text``."""
-    unit = printed_unit(text)
-    quantum = Decimal(unit.numerator) / Decimal(unit.denominator)
+def _rounded_digits(text: str, exact) -> tuple[int, tuple[int, ...]]:
+    """(sign, digits) of ``exact`` rounded to the printed unit of ``text`` (scientific notation alike)."""
+    exponent = Decimal(text).as_tuple().exponent
     value = Decimal(str(exact.evalf(40) if hasattr(exact, "evalf") else exact))
-    return str(value.quantize(quantum, rounding=ROUND_HALF_EVEN))
+    t = value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN).as_tuple()
+    return t.sign, tuple(t.digits)
+
+
+def _shown_like(text: str, sign: int, digits: tuple[int, ...]) -> str:
+    """Those digits written the way the author wrote ``text`` (fixed point or with its exponent)."""
+    exponent = Decimal(text).as_tuple().exponent
+    number = Decimal((sign, digits, exponent))
+    if "e" in text.lower():
+        mantissa = text.lower().split("e")[0]
+        places = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return f"{number:.{places}e}"
+    return format(number, "f")
 
 
 TYPO_MIN_DIGITS = 3  # significant digits a printed number needs before a one-digit difference is called a typo
@@ -114,20 +150,133 @@ TYPO_MIN_DIGITS = 3  # significant digits a printed number needs before a one-di
 
 def _typo(ctx, c: Claim):
     """The printed digits differ from the correct rounding by one swapped pair or one wrong digit."""
-    digits = "".join(map(str, Decimal(c.value).as_tuple().digits)).lstrip("0")
-    if len(digits) < TYPO_MIN_DIGITS:  # in "0.5" any wrong number is "one digit mistyped": no evidence of a typo
+    printed = Decimal(c.value).as_tuple()
+    if len("".join(map(str, printed.digits)).lstrip("0")) < TYPO_MIN_DIGITS:
+        return  # in "0.5" any wrong number is "one digit mistyped": no evidence of a typo
+    sign, right = _rounded_digits(c.value, ctx.exact(c))
+    claimed = tuple(printed.digits)
+    width = max(len(right), len(claimed))
+    right, claimed = (0,) * (width - len(right)) + right, (0,) * (width - len(claimed)) + claimed
+    if sign != printed.sign or right == claimed:
         return
-    truth = ctx.exact(c)
-    right, claimed = _rounded_like(c.value, truth), c.value.lstrip("+")
-    if len(right) != len(claimed) or right == claimed:
-        return
-    diff = [k for k in range(len(right)) if right[k] != claimed[k]]
+    diff = [k for k in range(width) if right[k] != claimed[k]]
     swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and right[diff[0]] == claimed[diff[1]] \
         and right[diff[1]] == claimed[diff[0]]
     if swapped or len(diff) == 1:
         kind = "two adjacent digits swapped" if swapped else "one digit mistyped"
         # the mistake maps the correct digits to exactly the printed ones
-        yield Fraction(Decimal(claimed)), f": correctly rounded it reads {right} ({kind})"
+        shown = _shown_like(c.value, sign, right)
+        yield Fraction(Decimal(c.value)), f": correctly rounded it reads {shown} ({kind})"
+
+
+def _negated(ctx, c: Claim):
+    """The number with its sign flipped (−x where x belongs)."""
+    yield -ctx.exact(c), ""
+
+
+def _unchanged(ctx, c: Claim):
+    """An updated parameter given as its value before the update(s)."""
+    start = {**ctx.network.parameter_values(), **c.with_values}[str(c.quantity)]
+    yield Fraction(start), ""
+
+
+def _is_updated_parameter(ctx, c: Claim) -> bool:
+    return c.kind == "value" and c.after > 0 and c.quantity.is_parameter
+
+
+def _below_top(ctx, c: Claim) -> bool:
+    """dL/d(something) below the output layer, at the file's point: where δ is sent back through W."""
+    return c.after == 0 and c.kind == "derivative" and c.quantity.kind == "L" and not c.quantity.indices and \
+        (c.wrt.layer or 0) < ctx.network.depth
+
+
+def _delta_from_gradients(ctx, c: Claim):
+    """The hidden δ sent back through the upper layers' weight *gradients* ∂L/∂W instead of the weights W."""
+    below = c.wrt.layer or 0
+
+    def backward(values: dict, gradient: dict) -> dict:
+        return {**values, **{k: v for k, v in gradient.items() if k.startswith("W") and _layer(k) > below}}
+    value = ctx.transformed(c, backward=backward)
+    if value is not None:
+        yield value, ""
+
+
+def _layer(entry: str) -> int:
+    return int(entry[1:].split("[")[0])
+
+
+def _fraction(v) -> Fraction:
+    """An exact value (SymPy Rational, or a 60-digit Float) as a Fraction; beyond 10^±300 an ArithmeticError
+    (the diagnosis skips the entry: no 10^(10^15) is ever built)."""
+    if hasattr(v, "q"):
+        return Fraction(int(v.p), int(v.q))
+    if v != 0 and not sp.Float("1e-300") < abs(v) < sp.Float("1e300"):
+        raise ArithmeticError("a value beyond 10^±300 is not compared digit by digit")
+    return Fraction(Decimal(str(v)))
+
+
+def _vector_output(ctx, c: Claim) -> bool:
+    """The output is a vector rule (softmax) and the claim reads it: its value, the loss, or a gradient."""
+    if ACTIVATIONS[ctx.network.activations[-1]].elementwise or c.after or c.kind not in ("value", "derivative"):
+        return False
+    q = c.quantity
+    return q.kind == "L" or (q.kind == "a" and q.layer == ctx.network.depth)
+
+
+def _normalized_without_exp(ctx, c: Claim):
+    """The vector output (softmax) computed as u_k / Σ_j u_j: normalized without its exponentials."""
+    L = ctx.network.depth
+    u = [_fraction(ctx.node_value(f"u{L}[{k}]", c)) for k in range(1, ctx.network.layers[L] + 1)]
+    if sum(u) == 0:
+        return
+    value = ctx.transformed(c, pins=Pins(forward={(c.sample, "a", L, k): exact(uk / sum(u))
+                                                  for k, uk in enumerate(u, 1)}))
+    if value is not None:
+        yield value, ""
+
+
+def _input_for_weight(ctx, c: Claim) -> bool:
+    """∂u{l}[i]/∂W{l}[i,j] or ∂L/∂W{l}[i,j] at the file's point."""
+    if c.after or c.kind != "derivative" or c.wrt.kind != "W":
+        return False
+    q = c.quantity
+    return (q.kind == "u" and q.layer == c.wrt.layer and q.indices == c.wrt.indices[:1]) or \
+        (q.kind == "L" and not q.indices)
+
+
+def _weight_for_input(ctx, c: Claim):
+    """∂u/∂w answered with w instead of the input it multiplies (δ·w for ∂L/∂w)."""
+    l, (i, _) = c.wrt.layer, c.wrt.indices
+    w = Fraction({**ctx.network.parameter_values(), **c.with_values}[str(c.wrt)])
+    if c.quantity.kind == "u":
+        yield w, ""
+    else:
+        yield ctx.node_derivative("L", f"u{l}[{i}]", c) * sp.Rational(w.numerator, w.denominator), ""
+
+
+def _worded(predict: Callable, words: Callable) -> Callable:
+    """``predict`` with its detail worded for the network's own rules."""
+    def worded(ctx, c: Claim):
+        for value, detail in predict(ctx, c):
+            yield value, detail + words(ctx, c)
+    return worded
+
+
+def _source_node_words(ctx, c: Claim) -> str:
+    text = ACTIVATIONS[ctx.network.activations[-1]].prime_of_output_text
+    hidden = ACTIVATIONS[ctx.network.activations[-2]].prime_of_output_text
+    if text and hidden:
+        return f" ({hidden.format(v='h')} where {text.format(v='O')} belongs)"
+    return " (f′ of the hidden unit's net input where the output unit's f′ belongs)"
+
+
+def _net_input_words(ctx, c: Claim) -> str:
+    layer = c.wrt.layer if c.kind == "derivative" and c.wrt.kind == "u" else ctx.network.depth
+    rule = ACTIVATIONS[ctx.network.activations[layer - 1]]
+    if not rule.prime_of_output_text:
+        return ""
+    return f": {rule.name}'s f′ as {rule.prime_of_output_text.format(v='u')} instead of " \
+           f"{rule.prime_of_output_text.format(v='a')}"
 
 
 def _has_prime_of_output(ctx, c: Claim) -> bool:
@@ -138,17 +287,30 @@ def _has_prime_of_output(ctx, c: Claim) -> bool:
 
 MISTAKES: list[Mistake] = [
     Mistake("half_dropped", "the ½ of the half squared error was dropped (derivative of (y−a)² taken as (a−y))",
-            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), _scaled_loss(2)),
+            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), scaled_loss(2)),
     Mistake("half_doubled", "the ½ of the half squared error was applied twice",
-            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), _scaled_loss(0.5)),
+            lambda ctx, c: LOSSES[ctx.network.loss].half and _involves_loss(ctx, c), scaled_loss(0.5)),
     Mistake("fprime_source_node",
-            "the output unit's activation derivative was evaluated at the hidden unit (h(1−h) where O(1−O) belongs)",
+            "the output unit's activation derivative was evaluated at the hidden unit",
             lambda ctx, c: ctx.network.depth >= 2 and _param_gradient_or_update(ctx, c),
-            _replayed(Mistakes(fprime="source_node"))),
+            _worded(_replayed(Mistakes(fprime="source_node")), _source_node_words)),
     Mistake("fprime_net_input",
-            "sigmoid's derivative was computed from the net input, u(1−u), instead of from the output, a(1−a)",
-            _has_prime_of_output, _net_input_local),
-    Mistake("typo", "a transcription typo", lambda ctx, c: c.kind in ("value", "derivative"), _typo),
+            "the activation's derivative was computed from the net input instead of from the output",
+            _has_prime_of_output, _worded(_net_input_local, _net_input_words)),
+    Mistake("sign", "the sign is flipped (the number is minus the truth)",
+            lambda ctx, c: c.kind in ("value", "derivative") and not _is_updated_parameter(ctx, c), _negated),
+    Mistake("unchanged", "the value was never updated (it is the value before the update)",
+            _is_updated_parameter, _unchanged),
+    Mistake("delta_from_gradients",
+            "the hidden-layer δ was sent back through the weight gradients ∂L/∂W instead of the weights W",
+            _below_top, _delta_from_gradients),
+    Mistake("softmax_without_exp", "softmax was computed as u/Σu instead of e^u/Σe^u",
+            _vector_output, _normalized_without_exp),
+    Mistake("weight_for_input", "the weight was used where the input it multiplies belongs (∂u/∂w = x, not w)",
+            _input_for_weight, _weight_for_input),
+    Mistake("batch_sum", "the batch loss was summed instead of averaged over the samples",
+            lambda ctx, c: len(ctx.network.x) > 1 and _involves_loss(ctx, c),
+            lambda ctx, c: scaled_loss(len(ctx.network.x))(ctx, c)),
     Mistake("index_swap", "a weight index is wrong",
             lambda ctx, c: ctx.has_siblings(c), _swapped_entry),
     Mistake("moved_change", "a changed value was put on the wrong weight",
@@ -169,6 +331,8 @@ MISTAKES: list[Mistake] = [
             lambda ctx, c: c.after > 0 and ctx.network.depth >= 2, _replayed(Mistakes(sequential=True))),
     *LAYER_MISTAKES,  # batch/layer norm and dropout backward (symbolic.claims.layer_mistakes)
     *OPTIMIZER_MISTAKES,  # optimizers and the L2 penalty (symbolic/claims/optimizer_mistakes.py)
+    # last, and only when nothing above explains the number (see diagnose)
+    Mistake("typo", "a transcription typo", lambda ctx, c: c.kind in ("value", "derivative"), _typo),
 ]
 
 
@@ -176,6 +340,8 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
     """Descriptions of the mistakes that reproduce the claimed digits, joined by '; ' ('' if none)."""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
+        if mistake.key == "typo" and found:
+            continue  # a typo is the explanation of last resort
         try:
             if not mistake.applies(ctx, claim):
                 continue

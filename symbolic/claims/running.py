@@ -76,6 +76,7 @@ def check_files(files: list[Path], jobs: int = 1) -> Iterator[FileReport]:
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # issue 21: the parent's SIGTERM handler is not inherited
 
 
 def check_paths(paths: Iterable[str | Path], jobs: int = 1) -> list[FileReport]:

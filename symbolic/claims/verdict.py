@@ -4,17 +4,22 @@ Contract
 --------
 A claimed number is kept as the text the author printed, so its precision is
 known: ``"0.35891648"`` has a last-digit unit of 1e-8, ``"0.5"`` of 0.1,
-``"3.51e-5"`` of 1e-7, and a trailing zero counts (``"0.40"`` → 0.01).
+``"3.51e-5"`` of 1e-7, and a trailing zero after the point counts (``"0.40"`` →
+0.01). An integer with trailing zeros is read at its coarsest precision (``"1200"``
+→ 100, ``"1000"`` → 1000; :func:`coarse_integer` tells, so the output can say so),
+and a bare ``"0"`` claims exactly zero (``"0.00"`` claims zero to two decimals).
 
 :func:`judge` compares it with the exact value:
 
 * ``ok`` — |claimed − exact| ≤ ½ unit (the printed digits are the exact value
   correctly rounded; exactly half a unit counts, as either rounding direction
   is then correct);
-* ``rounding`` — within ``ROUNDING_UNITS`` units (truncation, or rounded
-  intermediates carried forward), and not of the opposite sign (rounding never
-  flips a sign: ``"0.1"`` for −0.057 is WRONG);
-* ``WRONG`` — anything else.
+* ``rounding`` — within ``ROUNDING_UNITS`` = 1 unit (truncation instead of
+  rounding), and not of the opposite sign (rounding never flips a sign:
+  ``"0.1"`` for −0.057 is WRONG). The other explained rounding — a number
+  reproduced from the author's own rounded earlier numbers — is decided by
+  :mod:`symbolic.claims.carry`, not here;
+* ``WRONG`` — anything else (0.49 for 0.51 is two units: WRONG).
 
 Comparison is done in exact rational arithmetic against the exact value (a
 SymPy Rational, or a Float with ≥ 50 significant digits, far below any unit).
@@ -30,10 +35,11 @@ from fractions import Fraction
 
 import sympy as sp
 
-__all__ = ["Verdict", "Judgement", "judge", "judge_bounds", "boundaries", "printed_unit", "ROUNDING_UNITS",
+__all__ = ["Verdict", "VERDICTS", "Judgement", "judge", "judge_bounds", "boundaries", "printed_unit", "ROUNDING_UNITS",
+           "coarse_integer", "bare_zero",
            "format_exact"]
 
-ROUNDING_UNITS = 2
+ROUNDING_UNITS = 1
 _EXTREME_BITS = 20_000  # |value| beyond 2**±20000 (≈ 10**±6000) is far outside any printed claim's unit
 
 
@@ -45,15 +51,33 @@ class Verdict:
     ERROR = "error"
 
 
+VERDICTS = (Verdict.OK, Verdict.ROUNDING, Verdict.WRONG, Verdict.SHAPE, Verdict.ERROR)
+
+
 @dataclass(frozen=True)
 class Judgement:
     verdict: str
     units_off: Fraction  # |claimed − exact| in units of the last printed digit
 
 
+def coarse_integer(text: str) -> bool:
+    """An integer printed with trailing zeros and no exponent ("1200"): read at its coarsest precision."""
+    t = Decimal(text).as_tuple()
+    return t.exponent == 0 and len(t.digits) > 1 and t.digits[-1] == 0 and "e" not in text.lower()
+
+
+def bare_zero(text: str) -> bool:
+    """A plain "0" (or "+0", "-0"): a claim of exactly zero."""
+    return text.strip().lstrip("+-") == "0"
+
+
 def printed_unit(text: str) -> Fraction:
-    """The value of one unit in the last printed digit of ``text``."""
-    exponent = Decimal(text).as_tuple().exponent
+    """The value of one unit in the last printed digit of ``text`` (see the module contract)."""
+    t = Decimal(text).as_tuple()
+    exponent = t.exponent
+    if coarse_integer(text):
+        digits = "".join(map(str, t.digits))
+        exponent += len(digits) - len(digits.rstrip("0"))
     return Fraction(10) ** exponent
 
 
@@ -81,6 +105,9 @@ def units_off(text: str, exact) -> Fraction:
 
 def judge(text: str, exact) -> Judgement:
     """The verdict for a printed number against the exact value."""
+    if bare_zero(text):
+        value = _fraction(exact)
+        return Judgement(Verdict.OK if value == 0 else Verdict.WRONG, abs(value))
     off = units_off(text, exact)
     if off <= Fraction(1, 2):
         return Judgement(Verdict.OK, off)
@@ -94,6 +121,8 @@ def boundaries(text: str) -> list[Fraction]:
     """The exact values at which the verdict of the printed number ``text`` changes: claimed ± ½ unit,
     claimed ± ROUNDING_UNITS units, and 0 (where the sign rule starts)."""
     claimed, unit = Fraction(Decimal(text)), printed_unit(text)
+    if bare_zero(text):
+        return [Fraction(0)]
     return [claimed - ROUNDING_UNITS * unit, claimed - unit / 2, claimed + unit / 2,
             claimed + ROUNDING_UNITS * unit, Fraction(0)]
 

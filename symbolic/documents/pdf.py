@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..spec.errors import DerivcheckError
+from ..spec.files import write_atomic
 
 __all__ = ["compile_pdf", "LATEX_TIMEOUT"]
 
@@ -67,16 +68,10 @@ def compile_pdf(tex_path: str | Path, out_dir: str | Path | None = None) -> Path
         pdf = Path(tmp) / "document.pdf"
         if run.returncode != 0 or not pdf.exists():
             if log:
-                (out_dir / (tex_path.stem + ".log")).write_text(log, encoding="utf-8")
+                write_atomic(out_dir / (tex_path.stem + ".log"), log, (tex_path,), "the log")
             raise DerivcheckError(f"LaTeX failed on {tex_path}: {_first_error(log or run.stdout + run.stderr)}.")
-        (out_dir / (tex_path.stem + ".log")).write_text(log, encoding="utf-8")
+        # issue 21: the .log and the PDF are written atomically, never through a symlink or over a non-regular file
+        write_atomic(out_dir / (tex_path.stem + ".log"), log, (tex_path,), "the log")
         target = out_dir / (tex_path.stem + ".pdf")
-        fd, partial = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(pdf, partial)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        write_atomic(target, pdf.read_bytes(), (tex_path,), "the PDF")
     return target

@@ -9,7 +9,8 @@ must have been checked with :func:`symbolic.formulas.shapes.shape_of` first;
 evaluation itself does not re-check them. Juxtaposition and ``\\cdot`` with a
 1×1 side scale the other side, ``+``/``−`` broadcast a 1×1 constant, Σ sums its
 body over the index range, softmax uses the rule table's vector rule.
-δ^{(l)} is :meth:`Model.delta`; ∂X/∂V is ``sympy.diff`` of X's entries, taken
+δ^{(l)} is :meth:`Model.delta`; ∂X/∂V is the model's ``deriv`` where it has one
+(:mod:`symbolic.formulas.program_model`: the program's sweep), else ``sympy.diff`` of X's entries, taken
 through a cut of the model when V is a node array (u, a), so X is differentiated
 as a function of that node (a Jacobian for a vector by a vector, a gradient for
 a scalar). Results are memoized per (node, model, bindings) in ``_memo``.
@@ -23,7 +24,7 @@ import sympy as sp
 from ..spec.rules import ACTIVATIONS
 from .models import Matrix, Model, column
 from .nodes import (Add, Apply, Const, Deriv, Diag, Div, Dot, EDiv, Entry, Hadamard, Index, Juxt, MatMul, MatrixLit, Neg,
-                    Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var, free_indices)
+                    Node, Norm, Pow, Star, Sub, SumAll, SumIdx, Transpose, Var, children)
 from .shapes import Ctx, function_name, sum_range
 
 __all__ = ["evaluate"]
@@ -41,10 +42,18 @@ class _Evaluator:
         self.vars: dict[int, frozenset] = {}
 
     def _free(self, node: Node) -> frozenset:
+        """Free index variables of ``node``, bottom-up and remembered (one pass over the tree in all)."""
         k = id(node)
-        if k not in self.vars:
-            self.vars[k] = frozenset(free_indices(node))
-        return self.vars[k]
+        found = self.vars.get(k)
+        if found is None:
+            if isinstance(node, SumIdx):
+                found = self._free(node.body) - {node.var}
+            else:
+                found = frozenset().union(*[self._free(c) for c in children(node)])
+                if isinstance(node, Entry):
+                    found |= {i for i in node.indices if isinstance(i, str)}
+            self.vars[k] = found
+        return found
 
     def ev(self, node: Node, idx: dict[str, int]) -> Matrix:
         free = self._free(node)
@@ -94,6 +103,11 @@ class _Evaluator:
         if isinstance(node, EDiv):
             a, b = ev(node.left), ev(node.right)
             return Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] / b[i, j])
+        if isinstance(node, Star):
+            a, b = ev(node.left), ev(node.right)
+            if a.shape == (1, 1) or b.shape == (1, 1):
+                return a[0, 0] * b if a.shape == (1, 1) else a * b[0, 0]
+            return a.multiply_elementwise(b) if a.shape == b.shape else a * b
         if isinstance(node, (MatMul, Juxt, Dot)):
             a, b = ev(node.left), ev(node.right)
             if isinstance(node, Dot) and a.shape == b.shape and 1 in a.shape and a.shape != (1, 1):
@@ -141,6 +155,9 @@ class _Evaluator:
         base = wrt.base if isinstance(wrt, Entry) else wrt
         kind = base.kind
         layer = None if kind in ("x", "y") else ctx.layer(base.layer, base)
+        hook = getattr(m, "deriv", None)
+        if hook is not None:  # a model read from the program (symbolic.formulas.program_model)
+            return hook(node, lambda: self._select(wrt, m.name_matrix(kind, layer), idx), layer)
         if kind in ("u", "a") and layer >= 1:
             cut, syms = m.with_cut(kind, layer)
             sub = _Evaluator(cut, ctx, self.memo)

@@ -28,6 +28,7 @@ conds: COND+
 ?term: term ODOT signed             -> hadamard
      | term OSLASH signed           -> ediv
      | term CDOT signed             -> cdot
+     | term STAR signed             -> star
      | term postfix                 -> juxt
      | term SUM term                -> juxt_sum
      | signed
@@ -37,6 +38,7 @@ conds: COND+
        | postfix
 ?postfix: postfix SUB               -> subscript
         | postfix LAYER             -> layer
+        | postfix LAYERLETTER       -> layer
         | postfix TRANSPOSE         -> transpose
         | postfix POWER             -> power
         | postfix PRIME             -> prime
@@ -55,11 +57,31 @@ conds: COND+
      | NABLA LBRACE expr RBRACE postfix -> nabla
      | NABLA LETTER postfix          -> nabla
      | FNAME fsuffix* LPAR expr RPAR -> call
+     | BAREFN fsuffix* LPAR expr RPAR -> call
+     | BAREFN fsuffix* barearg       -> bare_call
      | NORML expr NORMR              -> norm
      | BEGIN_MAT mrow (NL mrow)* NL? END_MAT -> matrix
      | FONT expr RBRACE              -> font
      | ACCENT LETTER RBRACE          -> accent
      | ACCENT GREEK RBRACE           -> accent
+     | ACCENT FONT LETTER RBRACE RBRACE -> accent_font
+     | ACCENT_BARE LETTER            -> accent_bare
+     | ACCENT_BARE GREEK             -> accent_bare
+     | WORD                          -> word
+?barearg: barearg SUB               -> subscript
+        | barearg LAYER             -> layer
+        | barearg LAYERLETTER       -> layer
+        | barearg POWER             -> power
+        | LETTER                    -> letter
+        | GREEK                     -> letter
+        | NUMBER                    -> number
+        | LBRACE expr RBRACE        -> group
+        | FONT expr RBRACE          -> font
+        | WORD                      -> word
+        | ACCENT LETTER RBRACE      -> accent
+        | ACCENT FONT LETTER RBRACE RBRACE -> accent_font
+        | ACCENT_BARE LETTER        -> accent_bare
+        | FRAC LBRACE expr RBRACE LBRACE expr RBRACE -> frac
 mrow: expr (AMP expr)*
 fsuffix: PRIME | LAYER
 
@@ -77,25 +99,31 @@ FRAC.5: /\\[dt]?frac(?![a-zA-Z])/
 PARTIAL.5: /\\partial(?![a-zA-Z])/
 NABLA.5: /\\nabla\s*_/
 SUM.5: /\\sum(?![a-zA-Z])(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*[a-z]\s*(?:=\s*\d+\s*)?\}|[a-z])(?:\s*\^\s*(?:\{\s*\d+\s*\}|\d))?)?/
-FNAME.6: /f(?![a-zA-Z])/
-       | /\\(?:sigma|varphi|phi|exp|tanh|log|ln)(?![a-zA-Z])/
+FNAME.6: /[fg](?![a-zA-Z])/
+       | /\\(?:sigma|varphi|phi)(?![a-zA-Z])/
        | /\\(?:operatorname|mathrm|text)\s*\{\s*(?:softmax|relu|ReLU|diag|sigmoid|tanh|exp|log)\s*\}/
+BAREFN.6: /\\(?:exp|tanh|log|ln)(?![a-zA-Z])/
 GREEK.5: /\\delta(?![a-zA-Z])/
-FONT.5: /\\(?:mathbf|boldsymbol|bm|mathit|vec|mathbfit|mathrm|mathsf)\s*\{/
-ACCENT.5: /\\(?:hat|bar|tilde)\s*\{/
-LAYER.7: /\^\s*\{\s*\(\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?)\s*\)\s*(?:T|\\top|\\intercal)?\s*\}/
-TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathrm\s*\{\s*T\s*\})\s*\})/
+FONT.5: /\\(?:mathbf|boldsymbol|bm|mathit|vec|mathbfit|mathrm|mathsf|mathcal)\s*\{/
+WORD.6: /\\(?:text|textrm|textit|mathrm|operatorname|rm)\s*\{(?!\s*(?:softmax|relu|ReLU|diag|sigmoid|tanh|exp|log)\s*\})\s*[A-Za-z][A-Za-z0-9]*\s*\}/
+NOTE.7: /\\(?:text|textrm|textit|mbox)\s*\{[^{}]*(?:[^A-Za-z0-9{}\s]|[A-Za-z0-9]\s+[A-Za-z0-9])[^{}]*\}/
+ACCENT.5: /\\(?:hat|bar|tilde|widehat|widetilde|overline)\s*\{/
+ACCENT_BARE.5: /\\(?:hat|bar|tilde)(?=\s*(?:[A-Za-z]|\\delta(?![a-zA-Z])))/
+LAYER.7: /\^\s*\{\s*[\(\[]\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?|\\ell(?:\s*[+-]\s*\d+)?)\s*[\)\]]\s*(?:T|\\top|\\intercal|\\prime(?![a-zA-Z])|')?\s*\}/
+LAYERLETTER.7: /\^\s*(?:(?!T(?![a-zA-Z]))[a-zA-Z](?![a-zA-Z])|\\ell(?![a-zA-Z])|\{\s*(?!T\s*\})(?:[a-zA-Z]|\\ell)(?:\s*[+-]\s*\d+)?\s*\})/
+TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\\mathsf\s*\{\s*T\s*\}|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathrm\s*\{\s*T\s*\}|\\mathsf\s*T)\s*\})/
 PRIME.7: /'|\^\s*(?:\\prime(?![a-zA-Z])|\{\s*\\prime\s*\})/
 POWER.7: /\^\s*(?:\d|\{\s*\d+\s*\})/
 CARET: "^"
-SUB.5: /_\s*(?:\{[\sa-z0-9,]*\}|[a-z0-9])/
+SUB.5: /_\s*(?:\{(?:[\sA-Za-z0-9,+\-]|\\(?:text|textrm|mathrm|rm|mathit)\s*\{[\sA-Za-z0-9]*\})*\}|[A-Za-z0-9])/
 LETTER: /[A-Za-z]/
 NUMBER: /\d+(?:\.\d+)?/
 PLUS: "+"
 MINUS: "-" | "\u2212"
 ODOT.5: /\\odot(?![a-zA-Z])|\u2299|\\circ(?![a-zA-Z])/
 OSLASH.5: /\\oslash(?![a-zA-Z])|\u2298/
-CDOT.5: /\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z])|\u00b7/
+CDOT.5: /\\cdot(?![a-zA-Z])|\u00b7/
+STAR.5: /\*|\\ast(?![a-zA-Z])|\\times(?![a-zA-Z])|\u00d7/
 LPAR.5: /\\left\s*[\(\[]|\\[bB]igg?l?\s*[\(\[]|[\(\[]/
 RPAR.5: /\\right\s*[\)\]]|\\[bB]igg?r?\s*[\)\]]|[\)\]]/
 LBRACE: "{"
@@ -106,4 +134,5 @@ SPACING.8: /\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\displaystyle(?![a-zA-Z])|\\left\s*\
 WS: /\s+/
 %ignore WS
 %ignore SPACING
+%ignore NOTE
 """

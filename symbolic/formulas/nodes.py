@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 
 __all__ = [
     "LayerRef", "Layer", "Index", "Node", "Var", "Const", "Entry", "Transpose", "Binary", "MatMul", "Juxt", "Dot",
-    "Hadamard", "EDiv", "Add", "Sub", "Div", "Neg", "Pow", "Apply", "Diag", "SumAll", "SumIdx", "Deriv",
+    "Hadamard", "EDiv", "Star", "Add", "Sub", "Div", "Neg", "Pow", "Apply", "Diag", "SumAll", "SumIdx", "Deriv",
     "MatrixLit", "Norm", "children", "walk", "rebuild", "free_indices", "layer_vars",
 ]
 
@@ -107,6 +107,11 @@ class Hadamard(Binary):
 
 class EDiv(Binary):
     """⊘: elementwise division of equal shapes."""
+
+
+class Star(Binary):
+    """``*``: a scalar multiple, else elementwise for equal shapes (NumPy's and Ng's notes' ``*``), else a
+    matrix product where only that fits; equal square shapes, where both fit, are refused as ambiguous."""
 
 
 class Add(Binary):

@@ -46,6 +46,7 @@ eval/exec/sympify/parse_expr/lambdify. Anything unsupported is a
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,9 +57,11 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
     VisitError
 
 from ..spec.errors import DerivcheckError
+from ..spec.rules import ACTIVATIONS
 from .grammar import GRAMMAR
 from .nodes import Node
-from .reading import ReadFailure, TreeBuilder
+from .raw import ReadFailure
+from .reading import TreeBuilder
 from .resolution import Resolver
 
 __all__ = ["Formula", "parse_formula", "MAX_LENGTH", "MAX_NESTING"]
@@ -166,14 +169,35 @@ def _pair_norms(text: str) -> str:
     return "".join(out)
 
 
-def parse_formula(latex: str, symbols: Mapping[str, str] | None = None) -> Formula:
-    """Parse a claimed equation; every problem is a one-sentence :class:`DerivcheckError`."""
+_COMMANDS = ("frac", "dfrac", "tfrac", "partial", "nabla", "sum", "phi", "varphi", "exp", "log", "ln",
+             "operatorname", "mathrm", "text", "textrm", "mbox", "delta", "mathbf", "boldsymbol", "bm", "mathit", "vec",
+             "mathsf", "mathcal", "hat", "bar", "tilde", "widehat", "overline", "widetilde", "odot", "circ", "oslash",
+             "cdot", "times", "ast", "left", "right", "big", "Big", "bigg", "Bigg", "begin", "end", "top", "intercal",
+             "prime", "ell", "quad", "qquad", "displaystyle", "limits", "lVert", "rVert", "Vert") + tuple(
+    spelling[1:] for rule in ACTIVATIONS.values() for spelling in rule.parser_names if spelling.startswith("\\"))
+
+
+def _did_you_mean(command: str) -> str:
+    near = difflib.get_close_matches(command.lstrip("\\"), _COMMANDS, n=1, cutoff=0.75)
+    return f" (did you mean \\{near[0]}?)" if near else ""
+
+
+def parse_formula(latex: str, symbols: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+                  depth: int | None = None) -> Formula:
+    """Parse a claimed equation; every problem is a one-sentence :class:`DerivcheckError`.
+
+    ``symbols`` is the claim's map of the author's symbols, ``aliases`` the file's tutorial names
+    (both read inside the formula), ``depth`` the network's number of layers (so ŷ and ^L print as
+    the output layer's number).
+    """
     if not isinstance(latex, str):
         raise DerivcheckError(f"A formula must be text, not {type(latex).__name__}.")
     if len(latex) > MAX_LENGTH:
         raise DerivcheckError(f"The formula is {len(latex)} characters long; at most {MAX_LENGTH} are supported.")
     if symbols is not None and not isinstance(symbols, Mapping):
         raise DerivcheckError("symbols must be a table such as { z = \"y\", y = \"a1\" }.")
+    if aliases is not None and not isinstance(aliases, Mapping):
+        raise DerivcheckError("aliases must be a table such as { w5 = \"W2[1,1]\" }.")
     source = _clean(latex)
     if not source.strip():
         raise DerivcheckError("The formula is empty; write an equation such as \\nabla_{W^{(2)}} L = ….")
@@ -184,7 +208,7 @@ def parse_formula(latex: str, symbols: Mapping[str, str] | None = None) -> Formu
     try:
         tree = _parser().parse(source)
         sides, conds = TreeBuilder(source).transform(tree)
-        resolver = Resolver(source, symbols or {})
+        resolver = Resolver(source, symbols or {}, aliases, depth)
         resolved = tuple(resolver(s) for s in sides)
     except VisitError as exc:
         inner = exc.orig_exc
@@ -201,7 +225,7 @@ def parse_formula(latex: str, symbols: Mapping[str, str] | None = None) -> Formu
         if source[pos] == "\\":
             cmd = re.match(r"\\(?:[a-zA-Z]+|.)?", source[pos:], re.DOTALL)
             raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: the command {cmd.group(0)} is not "
-                                  f"read by derivcheck.") from None
+                                  f"read by derivcheck{_did_you_mean(cmd.group(0))}.") from None
         raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: cannot read {what!r} here.") from None
     except UnexpectedEOF:
         raise DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end.") \

@@ -64,7 +64,8 @@ class Counterexample:
 @dataclass(frozen=True)
 class Proof:
     ok: bool
-    method: str                     # structural identity | generic | concrete | counterexample
+    method: str                     # structural identity | program | program relations | generic | relations |
+                                    # concrete | counterexample
     assumption: str | None = None
     counterexample: Counterexample | None = None
 
@@ -80,6 +81,14 @@ class Proof:
         if self.method == "relations":
             return (f"for {acts}: each entry of the difference expands to exactly 0 once f' is written "
                     f"through f (σ' = σ(1 − σ), tanh' = 1 − tanh², …)" + tail)
+        if self.method == "program":
+            return ("from the program: with the truth read from its reverse sweep over node symbols (a and f'(u) "
+                    "of every layer as independent atoms), each entry of the difference is exactly 0 — for every "
+                    "elementwise activation" + tail)
+        if self.method == "program relations":
+            return (f"from the program: with the truth read from its reverse sweep over node symbols and f' "
+                    f"written through f (σ' = σ(1 − σ), tanh' = 1 − tanh², …), each entry of the difference is "
+                    f"exactly 0 — for {acts}" + tail)
         if self.method == "concrete":
             return (f"for {acts}: with every exp(·) (tanh, log) replaced by a fresh symbol, each entry of the "
                     f"difference cancels to exactly 0" + tail)

@@ -21,44 +21,18 @@ reads a subscript (``ij``, ``12``, ``i,j``) into indices.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 
 from lark import Token, Transformer, Tree, v_args
 
 from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatrixLit, Neg, Node,
-                    Norm, Pow, Sub, SumIdx, Transpose)
+                    Norm, Pow, Star, Sub, SumIdx, Transpose)
+from .raw import (RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, accent_name, after_d, combine, is_d,
+                  leftmost, parse_indices, rightmost_bare, with_span)
 
-__all__ = ["RawName", "RawSup", "RawCall", "ReadFailure", "TreeBuilder", "parse_indices"]
-
-
-@dataclass(frozen=True)
-class RawName(Node):
-    """A letter as written, before the symbols map gives it a meaning."""
-
-    letter: str
-    layer: Layer = None
-    indices: tuple | None = None
-    sub_text: str | None = None
-    primes: int = 0
-    transposed_layer: bool = False
-
-
-@dataclass(frozen=True)
-class RawSup(Node):
-    """base^{expr} that is neither a layer, a transpose nor an integer power (e^{…})."""
-
-    base: Node
-    exponent: Node
-
-
-@dataclass(frozen=True)
-class RawCall(Node):
-    fn: str
-    arg: Node
-    prime: bool
-    layer: Layer
+__all__ = ["TreeBuilder"]
 
 
 def _span(meta) -> tuple[int, int] | None:
@@ -71,15 +45,18 @@ def _tok_span(tok: Token) -> tuple[int, int]:
     return (tok.start_pos, tok.end_pos)
 
 
-_FN_NAMES = {"f": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
+_FN_NAMES = {"f": "f", "g": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
              "exp": "exp", "log": "log",
              **{spelling: name for name, rule in ACTIVATIONS.items() for spelling in rule.parser_names}}
 
 
 def _layer_value(text: str) -> Layer:
-    m = re.search(r"\(\s*(\d+|[a-zA-Z])(?:\s*([+-])\s*(\d+))?\s*\)", text)
-    assert m is not None
+    """The layer of ``^{(2)}``, ``^{[l+1]}``, ``^l``, ``^{L-1}``, ``^\\ell``."""
+    m = re.search(r"[\(\[{^]\s*(\d+|[a-zA-Z]|\\ell)(?:\s*([+-])\s*(\d+))?\s*[\)\]}]?\s*(?:T|\\top|\\intercal|\\prime|')?"
+                  r"\s*\}?\s*$", text.strip())
+    assert m is not None, text
     head, sign, off = m.groups()
+    head = "l" if head == "\\ell" else head
     if head.isdigit():
         return int(head)
     offset = 0 if sign is None else (int(off) if sign == "+" else -int(off))
@@ -130,24 +107,35 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def hadamard(self, meta, ch):
-        return Hadamard(ch[0], ch[2], span=_span(meta))
+        return combine(Hadamard, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def ediv(self, meta, ch):
-        return EDiv(ch[0], ch[2], span=_span(meta))
+        return combine(EDiv, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def cdot(self, meta, ch):
-        return Dot(ch[0], ch[2], span=_span(meta))
+        return combine(Dot, ch[0], ch[2], _span(meta))
+
+    @v_args(meta=True)
+    def star(self, meta, ch):
+        return combine(Star, ch[0], ch[2], _span(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
-        return Juxt(ch[0], ch[1], span=_span(meta))
+        bare = rightmost_bare(ch[0])
+        if bare is not None and not isinstance(ch[1], Const):
+            fn = self.source[bare.span[0]:bare.arg.span[0]].strip() if bare.span and bare.arg.span else bare.fn
+            arg = self.source[bare.arg.span[0]:bare.arg.span[1]] if bare.arg.span else "x"
+            nxt = self.source[ch[1].span[0]:ch[1].span[1]] if ch[1].span else "y"
+            raise ReadFailure(f"{fn} {arg} {nxt} can be read as {fn}({arg}) {nxt} or as {fn}({arg} {nxt}); "
+                              f"write the parentheses", bare.span[0] if bare.span else None)
+        return combine(Juxt, ch[0], ch[1], _span(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
         right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
-        return Juxt(ch[0], right, span=_span(meta))
+        return combine(Juxt, ch[0], right, _span(meta))
 
     @v_args(meta=True)
     def neg(self, meta, ch):
@@ -202,11 +190,27 @@ class TreeBuilder(Transformer):
     @v_args(meta=True)
     def layer(self, meta, ch):
         base, tok = ch
-        layer = _layer_value(str(tok))
-        transposed = bool(re.search(r"\)\s*(?:T|\\top|\\intercal)\s*\}", str(tok)))
-        if isinstance(base, RawName) and base.layer is None and not base.primes:
-            named = RawName(base.letter, layer, base.indices, base.sub_text, 0, False, span=_span(meta))
+        text = str(tok)
+        layer = _layer_value(text)
+        bare = not re.match(r"\^\s*\{\s*[\(\[]", text)
+        if bare and isinstance(base, RawName) and base.letter == "e" and base.layer is None and base.indices is None:
+            # e^x, e^{z+1}: an exponential, not a layer
+            exp_span = _tok_span(tok)
+            if isinstance(layer, LayerRef):
+                head: Node = RawName(layer.var, span=exp_span)
+                if layer.offset:
+                    off = Const(Fraction(abs(layer.offset)), span=exp_span)
+                    head = (Add if layer.offset > 0 else Sub)(head, off, span=exp_span)
+            else:  # pragma: no cover - a bare digit is a POWER token
+                head = Const(Fraction(layer), span=exp_span)
+            return RawSup(base, head, span=_span(meta))
+        transposed = bool(re.search(r"[\)\]]\s*(?:T|\\top|\\intercal)\s*\}", text))
+        if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
+            named = replace(base, layer=layer, layer_written="bare" if bare else "paren", span=_span(meta))
             return Transpose(named, span=_span(meta)) if transposed else named
+        if bare:
+            head = RawName(layer.var if isinstance(layer, LayerRef) else str(layer), span=_tok_span(tok))
+            return RawSup(base, head, span=_span(meta))
         raise ReadFailure("A layer superscript like ^{(2)} belongs directly on a letter such as W or a", tok.start_pos)
 
     @v_args(meta=True)
@@ -219,15 +223,16 @@ class TreeBuilder(Transformer):
         n = int(re.search(r"\d+", str(tok)).group(0))
         if n > 64:
             raise ReadFailure(f"The power {n} is too large (at most 64)", tok.start_pos)
+        if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
+            return replace(base, power=n, span=_span(meta))  # W^2: a layer or a square (the resolver decides)
         return Pow(base, n, span=_span(meta))
 
     @v_args(meta=True)
     def prime(self, meta, ch):
         base, tok = ch
         if isinstance(base, RawName):
-            return RawName(base.letter, base.layer, base.indices, base.sub_text, base.primes + 1,
-                         base.transposed_layer, span=_span(meta))
-        raise ReadFailure("A prime (') is only supported on a function name, as in f'(u)", tok.start_pos)
+            return replace(base, primes=base.primes + 1, span=_span(meta))
+        return RawPrime(base, span=_span(meta))
 
     @v_args(meta=True)
     def supexpr(self, meta, ch):
@@ -248,15 +253,23 @@ class TreeBuilder(Transformer):
     @v_args(meta=True)
     def paren(self, meta, ch):
         inner = ch[1]
-        return _with_span(inner, _span(meta))
+        return with_span(inner, _span(meta))
 
     @v_args(meta=True)
     def group(self, meta, ch):
-        return _with_span(ch[1], _span(meta))
+        return with_span(ch[1], _span(meta))
 
     @v_args(meta=True)
     def frac(self, meta, ch):
         num, den = ch[2], ch[5]
+        wrt = after_d(den)
+        if wrt is not None:  # \frac{dL}{dW}, \frac{d}{dW}: a derivative written with d
+            d_pos = leftmost(den).span[0] if leftmost(den).span else None
+            if is_d(num):
+                return RawDeriv(None, wrt, open=True, d_pos=d_pos, span=_span(meta))
+            of = after_d(num)
+            if of is not None:
+                return RawDeriv(of, wrt, d_pos=d_pos, span=_span(meta))
         if isinstance(num, Const) and isinstance(den, Const):
             if den.value == 0:
                 raise ReadFailure("A fraction with denominator 0", meta.start_pos)
@@ -288,23 +301,12 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def call(self, meta, ch):
-        tok = ch[0]
-        name = re.sub(r"\\(?:operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1", str(tok)).strip()
-        fn = _FN_NAMES[name]
-        prime, layer = False, None
-        for suffix in ch[1:-3]:
-            for s in suffix.children:
-                if s.type == "PRIME":
-                    if prime:
-                        raise ReadFailure("Second derivatives (f'') are not supported", s.start_pos)
-                    prime = True
-                else:
-                    if layer is not None or fn != "f":
-                        raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
-                    layer = _layer_value(str(s))
-        if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
-            raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
-        return RawCall(fn, ch[-2], prime, layer, span=_span(meta))
+        return _make_call(ch[0], ch[1:-3], ch[-2], _span(meta), bare=False)
+
+    @v_args(meta=True)
+    def bare_call(self, meta, ch):
+        """\\log x, \\exp u_1: one atom (with its sub- and superscripts) is the argument."""
+        return _make_call(ch[0], ch[1:-1], ch[-1], _span(meta), bare=True)
 
     @v_args(meta=True)
     def norm(self, meta, ch):
@@ -320,44 +322,44 @@ class TreeBuilder(Transformer):
 
     @v_args(meta=True)
     def font(self, meta, ch):
-        return _with_span(ch[1], _span(meta))
+        return with_span(ch[1], _span(meta))
 
     @v_args(meta=True)
     def accent(self, meta, ch):
-        kind = re.match(r"\\(\w+)", str(ch[0])).group(1)
-        return RawName(f"\\{kind}{{{str(ch[1]).strip()}}}", span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+
+    @v_args(meta=True)
+    def accent_font(self, meta, ch):
+        return RawName(accent_name(str(ch[0]), str(ch[2])), span=_span(meta))
+
+    @v_args(meta=True)
+    def accent_bare(self, meta, ch):
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+
+    def word(self, ch):
+        tok = ch[0]
+        text = re.search(r"\{\s*(\w+)\s*\}", str(tok)).group(1)
+        return RawName(text, span=_tok_span(tok))
 
 
-def _with_span(node: Node, span) -> Node:
-    """The same node with a wider source span (parentheses included)."""
-    if span is None:
-        return node
-    return replace(node, span=span)
+def _make_call(tok: Token, suffixes, arg: Node, span, bare: bool) -> "RawCall":
+    name = re.sub(r"\\(?:operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1", str(tok)).strip()
+    fn = _FN_NAMES[name]
+    prime, layer = False, None
+    for suffix in suffixes:
+        for s in suffix.children:
+            if s.type == "PRIME":
+                if prime:
+                    raise ReadFailure("Second derivatives (f'') are not supported", s.start_pos)
+                prime = True
+            else:
+                if layer is not None or fn != "f":
+                    raise ReadFailure("A layer superscript is only supported on f, as in f^{(2)}(u)", s.start_pos)
+                layer = _layer_value(str(s))
+                if re.search(r"\\prime|'", str(s)):  # g^{[1]\prime}: the layer and the derivative in one
+                    prime = True
+    if prime and (fn in ("diag", "exp", "log") or (fn in ACTIVATIONS and not ACTIVATIONS[fn].elementwise)):
+        raise ReadFailure(f"The derivative {name}' is not supported; write it out", tok.start_pos)
+    return RawCall(fn, arg, prime, layer, bare, span=span)
 
 
-class ReadFailure(Exception):
-    def __init__(self, message: str, pos: int | None):
-        super().__init__(message)
-        self.message, self.pos = message, pos
-
-
-def parse_indices(text: str, want: int, pos: int | None) -> tuple:
-    """``ij`` → ('i','j'); ``12`` → (1, 2) when two are wanted, else (12,); ``i,j`` → ('i','j')."""
-    if "," in text:
-        parts = [p.strip() for p in text.split(",")]
-    elif text.isdigit() and want == 1:
-        parts = [text]
-    else:
-        parts = [c for c in text if not c.isspace()]
-    out: list = []
-    for p in parts:
-        if p.isdigit():
-            v = int(p)
-            if v < 1:
-                raise ReadFailure(f"The subscript {p} is not a valid index (indices start at 1)", pos)
-            out.append(v)
-        elif re.fullmatch(r"[a-z]", p):
-            out.append(p)
-        else:
-            raise ReadFailure(f"The subscript {p!r} is not an index; write digits or single letters like i, j", pos)
-    return tuple(out)

@@ -21,7 +21,7 @@ from functools import singledispatch
 from typing import Sequence
 
 from ..spec.rules import ACTIVATIONS
-from .nodes import (Add, Apply, Binary, Const, Deriv, Diag, Dot, Div, EDiv, Entry, Hadamard, Index, Juxt, Layer,
+from .nodes import (Add, Apply, Binary, Const, Deriv, Diag, Dot, Div, EDiv, Entry, Hadamard, Index, Juxt, Layer, Star,
                     LayerRef, MatMul, MatrixLit, Neg, Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var)
 
 __all__ = ["to_latex", "to_text"]
@@ -37,7 +37,7 @@ def _prec(node: Node) -> int:
         return _NEG
     if isinstance(node, SumIdx):
         return _NEG
-    if isinstance(node, (MatMul, Juxt, Dot, Hadamard, EDiv, SumAll)):
+    if isinstance(node, (MatMul, Juxt, Dot, Hadamard, EDiv, Star, SumAll)):
         return _MUL
     if isinstance(node, (Transpose, Entry, Pow)):
         return _POST
@@ -135,6 +135,11 @@ def _(node: Juxt) -> str:
 @to_latex.register
 def _(node: Dot) -> str:
     return _product(node, " \\cdot ")
+
+
+@to_latex.register
+def _(node: Star) -> str:
+    return _product(node, " * ")
 
 
 @to_latex.register
@@ -281,6 +286,7 @@ to_text.register(MatMul, lambda n: _tproduct(n, " "))
 to_text.register(Juxt, lambda n: _tproduct(n, " "))
 to_text.register(Dot, lambda n: _tproduct(n, " · "))
 to_text.register(Hadamard, lambda n: _tproduct(n, " ⊙ "))
+to_text.register(Star, lambda n: _tproduct(n, " * "))
 to_text.register(EDiv, lambda n: _tproduct(n, " ⊘ "))
 to_text.register(Add, lambda n: f"{to_text(n.left)} + {_twrap(n.right, _NEG)}")
 to_text.register(Sub, lambda n: f"{to_text(n.left)} − {_twrap(n.right, _MUL)}")

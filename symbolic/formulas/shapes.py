@@ -28,7 +28,7 @@ from ..spec.errors import DerivcheckError, shorten
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
 from .nodes import (Add, Apply, Const, Deriv, Diag, Div, Dot, EDiv, Entry, Hadamard, Juxt, Layer, LayerRef, MatMul,
-                    MatrixLit, Neg, Node, Norm, Pow, Sub, SumAll, SumIdx, Transpose, Var, children, walk)
+                    MatrixLit, Neg, Node, Norm, Pow, Star, Sub, SumAll, SumIdx, Transpose, Var, children, walk)
 from .render import to_latex
 
 __all__ = ["ShapeMismatch", "Ctx", "shape_of", "fmt_shape", "function_name", "index_ranges", "check_index_ranges",
@@ -142,7 +142,7 @@ def _scalar(shape: tuple[int, int]) -> bool:
 
 
 def _is_const(node: Node) -> bool:
-    return all(isinstance(n, (Const, Neg, Add, Sub, Juxt, Div, Pow, MatMul, Hadamard)) for n in walk(node)) and \
+    return all(isinstance(n, (Const, Neg, Add, Sub, Juxt, Div, Pow, MatMul, Hadamard, Star)) for n in walk(node)) and \
         any(isinstance(n, Const) for n in walk(node))
 
 
@@ -188,6 +188,22 @@ def _shape(node: Node, ctx: Ctx, memo: dict) -> tuple[int, int]:
                                 f"{ctx.show(node.left)} ({fmt_shape(a)}) with {ctx.show(node.right)} "
                                 f"({fmt_shape(b)}); {op} needs two arrays of the same shape.", node)
         return a
+    if isinstance(node, Star):
+        a, b = sh(node.left), sh(node.right)
+        if _scalar(a) or _scalar(b):
+            return b if _scalar(a) else a
+        if a == b and a[0] == a[1]:
+            raise DerivcheckError(f"The * in {ctx.show(node)}{ctx.where(node)} joins two {fmt_shape(a)} matrices, "
+                                  f"so it can be read as the elementwise product (⊙) or as the matrix product; "
+                                  f"write \\odot or leave the * out.")
+        if a == b:
+            return a
+        if a[1] != b[0]:
+            raise ShapeMismatch(f"The * in {ctx.show(node)}{ctx.where(node)} joins {ctx.show(node.left)} "
+                                f"({fmt_shape(a)}) and {ctx.show(node.right)} ({fmt_shape(b)}); read as ⊙ it needs "
+                                f"equal shapes, as a matrix product the left's {a[1]} columns must match the "
+                                f"right's {b[0]} rows.", node)
+        return (a[0], b[1])
     if isinstance(node, (MatMul, Juxt, Dot)):
         a, b = sh(node.left), sh(node.right)
         if isinstance(node, Dot) and a == b and 1 in a and not _scalar(a):

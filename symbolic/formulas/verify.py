@@ -2,7 +2,8 @@ r"""Verify one hand-written formula against a network: ``ok``, ``WRONG`` or ``sh
 
 Contract
 --------
-:func:`verify_formula` ``(network, latex, symbols=None) -> FormulaVerdict``.
+:func:`verify_formula` ``(network, latex, symbols=None, aliases=None) -> FormulaVerdict`` (the
+repair search of a wrong one is :func:`symbolic.formulas.repair.verify_with_repair`).
 
 * The left side names what is claimed: a matrix gradient (``\nabla_{W^{(2)}} L``,
   ``\frac{\partial L}{\partial W^{(2)}}``), an entry with free indices
@@ -16,8 +17,10 @@ Contract
   in ∂L/∂w_{ij}^{(1)}, i and j run over the rows and columns of W^{(1)}; a condition such as
   ``\quad (i = 1)`` fixes one) and of a layer variable ``l`` (every layer where all the
   layers named exist).
-* ``ok`` — proved equal for all parameter and data values (:func:`symbolic.formulas.proofs.prove_equal`:
-  structural identity, or the elementwise difference is exactly 0 — for every elementwise
+* ``ok`` — proved equal for all parameter and data values, first with the truth side read from the
+  program (:func:`symbolic.formulas.node_proof.prove_by_program`: node-symbol identity, or a
+  counterexample at the program's exact values), else by :func:`symbolic.formulas.proofs.prove_equal`
+  against the closed form (structural identity, or the elementwise difference is exactly 0 — for every elementwise
   activation, through the activations' derivative rules, or in the concrete closed form); the
   message says which. ``WRONG`` — a concrete counterexample: the point (the network's own
   numbers when it has them, else an exact test point), the entry and index values, both
@@ -41,11 +44,13 @@ from .evaluation import evaluate
 from .models import Model
 from .nodes import Deriv, Entry, LayerRef, Node, Var, free_indices, layer_vars, walk
 from .parser import Formula, parse_formula
+from .node_proof import prove_by_program
 from .proofs import prove_equal
 from .render import to_text
 from .shapes import Ctx, ShapeMismatch, check_index_ranges, fmt_shape, index_ranges, shape_of
 
-__all__ = ["FormulaVerdict", "verify_formula", "VERDICTS"]
+__all__ = ["FormulaVerdict", "verify_formula", "VERDICTS", "Plan", "plan_formula", "formula_items", "claim_label",
+           "layer_bindings", "index_bindings"]
 
 VERDICTS = ("ok", "WRONG", "shape error")
 
@@ -65,6 +70,8 @@ class FormulaVerdict:
     claimed: str | None = None
     true: str | None = None
     point: Mapping[str, object] | None = None
+    repairs: tuple = ()                   # symbolic.formulas.repair.Repair: corrected formulas (a WRONG / shape error)
+    repair_note: str = ""                 # the repair search's sentence (found, none, gave up)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +114,7 @@ def claim_label(formula: Formula) -> str:
 
 
 # ------------------------------------------------------------------------------------ bindings
-def _layer_bindings(formula: Formula, network: Network) -> list[dict[str, int]]:
+def layer_bindings(formula: Formula, network: Network) -> list[dict[str, int]]:
     names: list[str] = []
     for side in formula.sides:
         for v in layer_vars(side):
@@ -208,13 +215,81 @@ def _fmt_entry(shape: tuple[int, int], pos: tuple[int, int]) -> str:
 
 # ---------------------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
+class Plan:
+    """One layer binding of a formula whose shapes fit: its context, index ranges and shape."""
+
+    layers: dict[str, int]
+    ctx: Ctx
+    ranges: dict[str, tuple[int, int]]
+    shape: tuple[int, int]
+
+
+def plan_formula(network: Network, formula: Formula) -> tuple[list[Plan], FormulaVerdict | None]:
+    """The plans of every layer binding, or the ``shape error`` verdict (bad input raises)."""
+    label = claim_label(formula)
+    steps = len(formula.sides) - 1
+    free_all: set[str] = set()
+    for side in formula.sides:
+        free_all.update(free_indices(side))
+    for var in formula.conditions:
+        if var not in free_all:
+            raise DerivcheckError(f"The condition {var} = {formula.conditions[var]} names an index the formula does "
+                                  f"not use.")
+    plans: list[Plan] = []
+    for lb in layer_bindings(formula, network):
+        ctx = Ctx(network, layers=lb, source=formula.source)
+        where = "" if not lb else " (for " + ", ".join(f"{k} = {v}" for k, v in lb.items()) + ")"
+        try:
+            memo: dict = {}
+            shapes = [shape_of(side, ctx, memo) for side in formula.sides]
+            ranges = index_ranges(formula.lhs, ctx, formula.conditions)
+            origin = _origin(formula, ctx)
+            for side in formula.sides:
+                check_index_ranges(side, ctx, ranges, origin)
+        except ShapeMismatch as exc:
+            text = str(exc)
+            if where:
+                text = text.rstrip(".") + where + "."
+            return plans, FormulaVerdict("shape error", text, label, steps=steps, bindings=dict(lb))
+        for k, shape in enumerate(shapes[1:], 1):
+            if shape != shapes[0]:
+                step = f"right-hand side {k} of {steps}" if steps > 1 else "the right side"
+                msg = (f"The left side {ctx.show(formula.lhs)} is {fmt_shape(shapes[0])}, but {step} "
+                       f"{ctx.show(formula.sides[k])} is {fmt_shape(shape)}{where}.")
+                return plans, FormulaVerdict("shape error", msg, label, steps=steps, step=k, bindings=dict(lb))
+        plans.append(Plan(lb, ctx, ranges, shapes[0]))
+    cases = sum(len(list(index_bindings(p.ranges))) for p in plans) * steps
+    if cases > MAX_CASES:
+        raise DerivcheckError(f"The formula expands to {cases} index cases; at most {MAX_CASES} are supported — "
+                              f"use a smaller network.")
+    return plans, None
+
+
+def formula_items(network: Network, formula: Formula, plans: list[Plan], model) -> Iterator[tuple]:
+    """``(key, truth, claim)`` for every layer binding, index binding and right-hand side, under ``model``."""
+    memo: dict = {}
+    steps = len(formula.sides) - 1
+    for plan in plans:
+        for idx in index_bindings(plan.ranges):
+            c = Ctx(network, layers=plan.layers, idx=idx, source=formula.source)
+            truth = evaluate(formula.lhs, model, c, memo)
+            for k, side in enumerate(formula.sides[1:], 1):
+                claim = evaluate(side, model, c, memo)
+                if any(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in claim):
+                    which = "the right side" if steps == 1 else f"right-hand side {k}"
+                    raise DerivcheckError(f"{which[0].upper()}{which[1:]} is not a finite expression: it divides "
+                                          f"by zero or takes the log of 0.")
+                yield (_Key(tuple(sorted(plan.layers.items())), k, tuple(sorted(idx.items()))), truth, claim)
+
+
+@dataclass(frozen=True)
 class _Key:
     layers: tuple
     step: int
     idx: tuple
 
 
-def _index_bindings(ranges: Mapping[str, tuple[int, int]]) -> Iterator[dict[str, int]]:
+def index_bindings(ranges: Mapping[str, tuple[int, int]]) -> Iterator[dict[str, int]]:
     names = list(ranges)
     if not names:
         yield {}
@@ -235,65 +310,26 @@ def _index_bindings(ranges: Mapping[str, tuple[int, int]]) -> Iterator[dict[str,
 MAX_CASES = 2000
 
 
-def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | None = None) -> FormulaVerdict:
-    """Prove ``latex`` right for ``network`` or show exactly where it is wrong (module docstring)."""
+def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | None = None,
+                   aliases: Mapping[str, str] | None = None) -> FormulaVerdict:
+    """Prove ``latex`` right for ``network`` or show exactly where it is wrong (module docstring).
+
+    ``symbols`` is the claim's map of the author's symbols, ``aliases`` the file's tutorial names
+    (``w5 = "W2[1,1]"``), both read inside the formula (see :mod:`symbolic.formulas.resolution`).
+    """
     if not isinstance(network, Network):
         raise DerivcheckError(f"verify_formula needs a Network, not {type(network).__name__}.")
-    formula = parse_formula(latex, symbols)
+    formula = parse_formula(latex, symbols, aliases, network.depth)
     label = claim_label(formula)
     steps = len(formula.sides) - 1
-    free_all: set[str] = set()
-    for side in formula.sides:
-        free_all.update(free_indices(side))
-    for var in formula.conditions:
-        if var not in free_all:
-            raise DerivcheckError(f"The condition {var} = {formula.conditions[var]} names an index the formula does "
-                                  f"not use.")
-
-    plans = []  # (layer binding, ctx, index ranges, shape)
-    for lb in _layer_bindings(formula, network):
-        ctx = Ctx(network, layers=lb, source=formula.source)
-        where = "" if not lb else " (for " + ", ".join(f"{k} = {v}" for k, v in lb.items()) + ")"
-        try:
-            memo: dict = {}
-            shapes = [shape_of(side, ctx, memo) for side in formula.sides]
-            ranges = index_ranges(formula.lhs, ctx, formula.conditions)
-            origin = _origin(formula, ctx)
-            for side in formula.sides:
-                check_index_ranges(side, ctx, ranges, origin)
-        except ShapeMismatch as exc:
-            text = str(exc)
-            if where:
-                text = text.rstrip(".") + where + "."
-            return FormulaVerdict("shape error", text, label, steps=steps,
-                                  bindings=dict(lb))
-        for k, shape in enumerate(shapes[1:], 1):
-            if shape != shapes[0]:
-                step = f"right-hand side {k} of {steps}" if steps > 1 else "the right side"
-                msg = (f"The left side {ctx.show(formula.lhs)} is {fmt_shape(shapes[0])}, but {step} "
-                       f"{ctx.show(formula.sides[k])} is {fmt_shape(shape)}{where}.")
-                return FormulaVerdict("shape error", msg, label, steps=steps, step=k, bindings=dict(lb))
-        plans.append((lb, ctx, ranges, shapes[0]))
-    cases = sum(len(list(_index_bindings(r))) for _, _, r, _ in plans) * steps
-    if cases > MAX_CASES:
-        raise DerivcheckError(f"The formula expands to {cases} index cases; at most {MAX_CASES} are supported — "
-                              f"use a smaller network.")
+    plans, shape_verdict = plan_formula(network, formula)
+    if shape_verdict is not None:
+        return shape_verdict
 
     def build(model: Model):
-        memo: dict = {}
-        for lb, ctx, ranges, _ in plans:
-            for idx in _index_bindings(ranges):
-                c = Ctx(network, layers=lb, idx=idx, source=formula.source)
-                truth = evaluate(formula.lhs, model, c, memo)
-                for k, side in enumerate(formula.sides[1:], 1):
-                    claim = evaluate(side, model, c, memo)
-                    if any(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in claim):
-                        which = "the right side" if steps == 1 else f"right-hand side {k}"
-                        raise DerivcheckError(f"{which[0].upper()}{which[1:]} is not a finite expression: it divides "
-                                              f"by zero or takes the log of 0.")
-                    yield (_Key(tuple(sorted(lb.items())), k, tuple(sorted(idx.items()))), truth, claim)
+        return formula_items(network, formula, plans, model)
 
-    proof = prove_equal(network, build)
+    proof = prove_by_program(network, build) or prove_equal(network, build)
     if proof.ok:
         how = proof.describe(network.activations)
         head = ("Proved for all parameter and data values" if steps == 1 else
@@ -301,7 +337,7 @@ def verify_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
         return FormulaVerdict("ok", f"{head}, {how}.", label, method=proof.method, steps=steps)
     cx = proof.counterexample
     key: _Key = cx.key
-    shape = plans[0][3]
+    shape = plans[0].shape
     bindings = dict(key.layers) | dict(key.idx)
     parts = []
     if steps > 1:

@@ -19,6 +19,7 @@ can stay rational.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from numeric.engine import Architecture
 from numeric.parameters import array_names, entry_index, entry_names
 
 from .errors import DerivcheckError, brief
+from .vocabulary import activation_name, loss_name
 from .rules import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
 __all__ = ["Network", "BIAS_MODES", "exact_number"]
@@ -164,16 +166,12 @@ class Network:
             raise DerivcheckError(
                 f"The {'-'.join(map(str, layers[:12]))}{'-…' if len(layers) > 12 else ''} network has {weights:,} "
                 f"weights, more than derivcheck handles ({MAX_PARAMETERS:,}); use a smaller network.")
-        acts = _per_layer(activation, depth, "activation")
+        acts = [activation_name(act, l)[0] for l, act in enumerate(_per_layer(activation, depth, "activation"), 1)]
         for l, act in enumerate(acts, 1):
-            if not isinstance(act, str) or act not in ACTIVATIONS:
-                raise DerivcheckError(
-                    f"Activation {brief(act)} of layer {l} is unknown; use one of {', '.join(ACTIVATIONS)}.")
             if ACTIVATIONS[act].output_only and l != depth:
                 raise DerivcheckError(
                     f"Activation {act!r} on hidden layer {l} is not supported; {act} may only be the output layer's.")
-        if not isinstance(loss, str) or loss not in LOSSES:
-            raise DerivcheckError(f"Loss {brief(loss)} is unknown; use one of {', '.join(LOSSES)}.")
+        loss = loss_name(loss, acts[-1])[0]
         allowed = LOSSES[loss].needs_output
         if allowed and acts[-1] not in allowed:
             raise DerivcheckError(
@@ -259,6 +257,10 @@ class Network:
                 v = v[i]
             out[entry] = v
         return out
+
+    def with_data(self, sample: int) -> "Network":
+        """The same network with one sample of its batch as its data (that sample's own loss and gradients)."""
+        return dataclasses.replace(self, x=(self.x[sample - 1],), y=(self.y[sample - 1],))
 
     def with_values(self, values: Mapping[str, Any]) -> "Network":
         """A copy with some scalar parameters replaced (``{"W2[1,1]": 0.35}``)."""

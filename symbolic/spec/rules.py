@@ -56,6 +56,7 @@ class ActivationRule:
     # f' written through the output a = f(u) (sigmoid: a(1 − a)), where a rule has such a form: what hand
     # derivations print, and what the "f' from the net input" mistake evaluates at u instead of a
     prime_of_output: Callable[[Expr], Expr] | None = None
+    prime_of_output_text: str = ""  # that form as plain text over {v}, for diagnoses ("{v}(1−{v})")
     # names: LaTeX and plain-text printers, the formula reader's spellings, the document's "Activations" line
     latex: str = ""
     text: str = ""
@@ -68,6 +69,8 @@ class ActivationRule:
     # f and f' of a rule without a form through the output, written with a step function H (relu: v·H(v), H(v)),
     # for the generic-relations proof stage: step_form(v, H) -> (f(v), f'(v))
     step_form: Callable[[Expr, Callable], tuple[Expr, Expr]] | None = None
+    # other names authors and libraries use (matched case-insensitively, "-" and " " read as "_")
+    synonyms: tuple[str, ...] = ()
 
     @property
     def elementwise(self) -> bool:
@@ -114,22 +117,26 @@ def _relu_prime(u: Expr) -> Expr:
 ACTIVATIONS: dict[str, ActivationRule] = {
     "identity": ActivationRule("identity", lambda u: u, lambda u: sp.Integer(1), NUMERIC_ACTIVATIONS["identity"],
                                latex="\\operatorname{id}", text="id", document_label="identity",
-                               display_prime=lambda u, a: sp.Integer(1), step_form=lambda v, H: (v, sp.Integer(1))),
+                               display_prime=lambda u, a: sp.Integer(1), step_form=lambda v, H: (v, sp.Integer(1)),
+                               synonyms=("linear", "none", "id", "purelin")),
     "sigmoid": ActivationRule("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
                               NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a),
+                              prime_of_output_text="{v}(1−{v})",
                               latex="\\sigma", text="σ", parser_names=("\\sigma", "sigmoid"),
                               document_label=r"sigmoid $\sigma(z) = 1/(1+e^{-z})$",
-                              display_prime=lambda u, a: _times(a, _plus(sp.Integer(1), _times(sp.Integer(-1), a)))),
+                              display_prime=lambda u, a: _times(a, _plus(sp.Integer(1), _times(sp.Integer(-1), a))),
+                              synonyms=("logistic", "sigma", "σ", "expit", "logsig")),
     "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"],
-                           prime_of_output=lambda a: 1 - a ** 2,
+                           prime_of_output=lambda a: 1 - a ** 2, prime_of_output_text="1−{v}²",
                            latex="\\tanh", text="tanh", parser_names=("\\tanh", "tanh"), document_label=r"$\tanh$",
                            display_prime=lambda u, a: _plus(sp.Integer(1),
-                                                            _times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False)))),
+                                                            _times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False))),
+                           synonyms=("hyperbolic_tangent", "tansig")),
     "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True,
                            latex="\\operatorname{relu}", text="relu", parser_names=("relu", "ReLU"),
                            document_label=r"ReLU $\max(0, z)$", display=lambda u: sp.Max(0, u),
                            display_prime=lambda u, a: sp.Piecewise((sp.Integer(1), u > 0), (sp.Integer(0), True)),
-                           step_form=lambda v, H: (v * H(v), H(v))),
+                           step_form=lambda v, H: (v * H(v), H(v)), synonyms=("rectifier", "rectified_linear")),
     "softmax": ActivationRule("softmax", None, None, NUMERIC_ACTIVATIONS["softmax"], output_only=True,
                               symbolic_vector=_softmax, vector_vjp=_softmax_vjp,
                               latex="\\operatorname{softmax}", text="softmax", parser_names=("softmax",),
@@ -151,6 +158,10 @@ class LossRule:
     # ∇_a L built from the matrix-form node constructors ``ops`` (sub, scale, ediv, hadamard, neg, one), the
     # output a, the target y and the output size n
     matrix_gradient: Callable | None = None
+    # other names authors and libraries use (case-insensitive); ``after`` synonyms name this loss only after
+    # one of the given output activations ("cross_entropy": softmax_ce after softmax, bce after sigmoid)
+    synonyms: tuple[str, ...] = ()
+    after_synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _half_sse(a, y):
@@ -177,20 +188,30 @@ def _softmax_ce(a, y):
 LOSSES: dict[str, LossRule] = {
     "half_sse": LossRule("half_sse", _half_sse, NUMERIC_LOSSES["half_sse"], description="½Σ(y−a)²",
                          latex=r"\frac{1}{2} \sum_k (y_k - a_k)^2", half=True,
-                         matrix_gradient=lambda o, a, y, n: o.sub(a, y)),
+                         matrix_gradient=lambda o, a, y, n: o.sub(a, y),
+                         synonyms=("half_squared_error", "half_mse", "squared_error_half")),
     "sse": LossRule("sse", _sse, NUMERIC_LOSSES["sse"], description="Σ(y−a)²", latex=r"\sum_k (y_k - a_k)^2",
-                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2), o.sub(a, y))),
+                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2), o.sub(a, y)),
+                    synonyms=("sum_squared_error", "sum_of_squared_errors", "squared_error", "l2_loss")),
     "mse": LossRule("mse", _mse, NUMERIC_LOSSES["mse"], description="(1/n)Σ(y−a)²",
                     latex=r"\frac{1}{n} \sum_k (y_k - a_k)^2",
-                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2, n), o.sub(a, y))),
+                    matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2, n), o.sub(a, y)),
+                    synonyms=("mseloss", "mean_squared_error", "mean_squared", "meansquarederror")),
     "bce": LossRule("bce", _bce, NUMERIC_LOSSES["bce"], needs_output=("sigmoid", "softmax"),
                    description="−Σ[y log a + (1−y) log(1−a)]",
                    latex=r"-\sum_k \left[y_k \log a_k + (1 - y_k) \log(1 - a_k)\right]", targets="binary",
-                   matrix_gradient=lambda o, a, y, n: o.ediv(o.sub(a, y), o.hadamard(a, o.sub(o.one, a)))),
+                   matrix_gradient=lambda o, a, y, n: o.ediv(o.sub(a, y), o.hadamard(a, o.sub(o.one, a))),
+                   synonyms=("binary_cross_entropy", "binary_crossentropy", "bceloss", "log_loss", "logloss",
+                             "logistic_loss", "binary_ce"),
+                   after_synonyms=(("sigmoid", ("cross_entropy", "crossentropy", "ce", "cross_entropy_loss")),)),
     "softmax_ce": LossRule("softmax_ce", _softmax_ce, NUMERIC_LOSSES["softmax_ce"], needs_output=("softmax",),
                            description="−Σ y log softmax(u)",
                            latex=r"-\sum_k y_k \log a_k, \ a = \operatorname{softmax}(u)", targets="distribution",
-                           matrix_gradient=lambda o, a, y, n: o.neg(o.ediv(y, a))),
+                           matrix_gradient=lambda o, a, y, n: o.neg(o.ediv(y, a)),
+                           synonyms=("categorical_crossentropy", "categorical_cross_entropy", "softmax_cross_entropy",
+                                     "crossentropyloss", "softmax_crossentropy", "nll_softmax"),
+                           after_synonyms=(("softmax", ("cross_entropy", "crossentropy", "ce",
+                                                        "cross_entropy_loss")),)),
 }
 
 # the network a derivation file, the CLI and Network.build get when they name none (configuration, not a rule)

@@ -152,11 +152,11 @@ class MixedEvaluator:
 
 
 def refuse_data_variable(var: Name) -> None:
-    """Derivatives are taken with respect to parameters and nodes, not the data or the loss."""
-    if var.kind in ("x", "y", "L"):
+    """Derivatives are taken with respect to parameters, nodes and inputs, not the targets or the loss."""
+    if var.kind in ("y", "L"):
         raise DerivcheckError(
             f"Derivatives with respect to {var} are not supported; differentiate with respect to a "
-            f"parameter (W, b) or a node (u, a).")
+            f"parameter (W, b), a node (u, a) or an input (x).")
 
 
 def _fast_value(expr: sp.Expr, dps: int):

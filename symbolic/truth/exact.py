@@ -21,7 +21,10 @@ inputs are rational and no exp/log enters (truly exact), otherwise a ``Float`` o
 10^-65 of its value — at 320 bits first, then 1,280, 5,120 and 20,480 when cancellation
 or a ball straddling a branch needs it. A ball that still contains 0 at 320 and at 1,280
 bits, with radii below 10^-45 and 10^-185, is an identically-zero quantity (a shared
-bias's Σ δ under softmax) and is reported as 0. Node quantities refer to one sample
+bias's Σ δ under softmax) and is reported as 0. Where a unit saturates (|u| = X entering
+exp/tanh, so 1 − σ(u) ≈ e^−X and its square cancel ~2.9·X bits), :attr:`Truth.precisions`
+adds 320 + 2.9·X bits and 4× that (at most ``MAX_BITS``), and "identically zero" needs the
+ball to contain 0 at those two levels: (1 − tanh 480)² ≈ 5.7·10^-834 is a value, not 0. Node quantities refer to one sample
 (``sample``, 1-based); ``L`` is the mean loss over the batch, so its derivative w.r.t.
 one sample's node carries the 1/m factor.
 
@@ -45,14 +48,14 @@ from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import Name, parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
-from .balls import Undecided, Undefined, Unevaluable, bounds, to_mpf
+from .balls import Undecided, Undefined, Unevaluable, bounds, exact, to_mpf, workprec
 from .closed_form import MAX_TREE_SIZE, ClosedForm, closed_form, tree_size
 from .evaluator import DIGITS, evaluate, refuse_data_variable
 from .point import Point
 from .program import StructuredTruth
 
 
-__all__ = ["Truth", "evaluate", "DIGITS", "PRECISIONS", "to_float"]
+__all__ = ["Truth", "evaluate", "DIGITS", "PRECISIONS", "MAX_BITS", "to_float"]
 
 
 def to_float(value: sp.Expr) -> float:
@@ -61,6 +64,7 @@ def to_float(value: sp.Expr) -> float:
 
 
 PRECISIONS = (320, 1280, 5120, 20480)
+MAX_BITS = 200_000  # saturated units beyond |u| ≈ 69,000 are computed at this precision at most
 _RELATIVE = arb(10) ** -65  # a ball this narrow relative to its value pins DIGITS = 60 digits
 _ZERO_RADIUS = (arb(10) ** -45, arb(10) ** -185)
 _UNBOUNDED = (Fraction(-1, 1) * 10 ** 1000, Fraction(10 ** 1000))
@@ -168,11 +172,57 @@ class Truth:
         return (f"{v.node} = 0 lies exactly on relu's kink, where {what} does not exist; "
                 f"move the point off the kink.")
 
+    @cached_property
+    def precisions(self) -> tuple[int, ...]:
+        """The working precisions to try, lowest first: ``PRECISIONS``, and where a unit saturates (|u| = X
+        enters exp/tanh: 1 − σ(u) = σ(−u) ≈ e^−X, and its square e^−2X, cancel ~2.9·X bits) also
+        ``SATURATED`` = 320 + 2.9·X bits and 4× that (capped at ``MAX_BITS``)."""
+        sat = self._saturated_bits()
+        if sat is None:
+            return PRECISIONS
+        return tuple(sorted(set(PRECISIONS) | {sat, min(MAX_BITS, 4 * sat)}))
+
+    @cached_property
+    def saturated_bits(self) -> int | None:
+        """The saturation precision of :attr:`precisions` (None when no unit saturates)."""
+        return self._saturated_bits()
+
+    def _saturated_bits(self) -> int | None:
+        if self.values is not None:
+            return None  # ball-valued inputs: more working precision cannot narrow them
+        try:
+            point = self.at(PRECISIONS[0])
+            if not isinstance(point, Point):  # another program's point (a layer list): its own precision rules
+                return None
+            X = 0.0
+            with workprec(PRECISIONS[0]):
+                for xs in self.network.x:  # the net inputs alone (the loss may be what needs the precision)
+                    a = [exact(v) for v in xs]
+                    for aff, act in zip(point.affine, point.activation):
+                        u = aff.forward(a)
+                        a = act.forward(u)
+                        for v in u:
+                            if not isinstance(v, Undefined):
+                                X = max(X, float(abs(v)) if isinstance(v, fmpq) else float(abs(v).upper()))
+        except (Undecided, Unevaluable, OverflowError):
+            return None
+        if 2.9 * X < 200:
+            return None
+        return min(MAX_BITS, -(-int(320 + 2.9 * min(X, MAX_BITS)) // 64) * 64)
+
+    def _zero_levels(self) -> dict[int, object]:
+        """Precision → radius below which a ball containing 0 counts towards "identically zero" (all needed)."""
+        sat = self._saturated_bits()
+        if sat is None:
+            return dict(zip(PRECISIONS[:2], _ZERO_RADIUS))
+        return {sat: arb(2) ** (-sat // 2), min(MAX_BITS, 4 * sat): arb(2) ** (-2 * sat)}
+
     def _certain(self, compute, what: str, derivative) -> sp.Expr:
         """The value of ``compute(point)`` to DIGITS digits, raising the precision as needed."""
         zero_seen = 0
+        zero_levels = self._zero_levels()
         v = None
-        for prec in PRECISIONS:
+        for prec in self.precisions:
             try:
                 v = compute(self.at(prec))
             except Undecided:
@@ -186,19 +236,19 @@ class Truth:
             if self.values is not None and prec == PRECISIONS[1] and v.is_finite() and not _pins_digits(v):
                 return _certified_digits(v)  # the input balls, not the working precision, bound the answer
             if v.contains(0):
-                if v.rad() < _ZERO_RADIUS[zero_seen]:
+                if prec in zero_levels and v.rad() < zero_levels[prec]:
                     zero_seen += 1
-                    if zero_seen == len(_ZERO_RADIUS):
+                    if zero_seen == len(zero_levels):
                         return sp.Integer(0)
                 continue
             if _pins_digits(v):
                 return _float(v)
         if derivative is not None and any(ACTIVATIONS[act].has_kink for act in self.network.activations):
-            raise KinkError(f"{what} could not be decided even with {PRECISIONS[-1]:,}-bit arithmetic: a relu input "
-                            f"lies within 2^-{PRECISIONS[-1]:,} of its kink, or the value cancels; move the point "
-                            f"off the kink.")
+            raise KinkError(f"{what} could not be decided even with {self.precisions[-1]:,}-bit arithmetic: a relu "
+                            f"input lies within 2^-{self.precisions[-1]:,} of its kink, or the value cancels; move the "
+                            f"point off the kink.")
         raise DerivcheckError(f"{what} could not be computed to {DIGITS} significant digits even with "
-                              f"{PRECISIONS[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
+                              f"{self.precisions[-1]:,}-bit arithmetic (it cancels, or lies on a branch point).")
 
 
 def _pins_digits(v) -> bool:

@@ -224,6 +224,10 @@ class Activation:
             out.append(d)
         return out
 
+    def through_output(self) -> Callable | None:
+        """f' as a function of the output (the rule table's ``prime_of_output``: a(1−a)), or None."""
+        return _through_output(self.rule) if ACTIVATIONS[self.rule].prime_of_output is not None else None
+
     def vjp(self, u: list, a: list, df: list | None, g: list) -> list:
         """d(top)/du{l} from d(top)/da{l}."""
         if self.elementwise:

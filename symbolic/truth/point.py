@@ -36,6 +36,7 @@ from ..spec.network import Network
 from .balls import ZERO, ONE, Undefined, add, exact, mul, workprec
 from .ops import NO_MISTAKES, Mistakes, affine_ops, ops_of
 from .penalty import penalty_partial, penalty_value
+from .pins import Pins
 
 __all__ = ["Point", "DEFAULT_PREC", "Mistakes", "NO_MISTAKES"]
 
@@ -72,13 +73,14 @@ class Point:
     """The exact point evaluation of one network (see the module contract)."""
 
     def __init__(self, network: Network, prec: int = DEFAULT_PREC, values: dict | None = None,
-                 mistakes: Mistakes = NO_MISTAKES, backward_values: dict | None = None):
+                 mistakes: Mistakes = NO_MISTAKES, backward_values: dict | None = None, pins: Pins | None = None):
         if (network.params is None and values is None) or network.x is None or network.y is None:
             raise DerivcheckError("The network needs parameter values and data (x and y) to be evaluated.")
         self.network = network
         self.prec = prec
         self.m = len(network.x)
         self.mistakes = mistakes
+        self.pins = pins or Pins()
         with workprec(prec):
             self.values = values if values is not None else {k: exact(v) for k, v in
                                                              network.parameter_values().items()}
@@ -94,13 +96,18 @@ class Point:
             with workprec(self.prec):
                 a = [[exact(v) for v in self.network.x[sample - 1]]]
                 u, df = [None], [None]
+                pins = self.pins
                 for aff, act in zip(self.affine, self.activation):
-                    ul = aff.forward(a[-1])
+                    ul = pins.node(sample, "u", aff.layer, aff.forward(a[-1]))
                     u.append(ul)
-                    a.append(act.forward(ul))
+                    a.append(pins.node(sample, "a", aff.layer, act.forward(ul)))
                     where = f" for sample {sample}" if self.m > 1 else ""
-                    df.append(act.local(ul, where, self.mistakes) if act.elementwise else None)
-                self._forwards[sample] = _Forward(a, u, df, self.loss.forward(a[-1], self.target(sample)))
+                    local = act.local(ul, where, self.mistakes) if act.elementwise else None
+                    if local is not None and pins:
+                        local = pins.slope(sample, aff.layer, local, a[-1], act.through_output())
+                    df.append(local)
+                terms = pins.node(sample, "L", 0, self.loss.forward(a[-1], self.target(sample)))
+                self._forwards[sample] = _Forward(a, u, df, terms)
         return self._forwards[sample]
 
     def target(self, sample: int) -> list:
@@ -116,19 +123,24 @@ class Point:
         L = self.network.depth
         g_u: dict = {}
         g_a: dict = {}
+        # the author's own numbers for d(loss)/d(node), in the sweep seeded at the sample's loss
+        pinned = bool(self.pins) and top.kind == "L" and not top.indices
+        back = (lambda kind, l, g: self.pins.gradient(sample, kind, l, g)) if pinned else (lambda kind, l, g: g)
         with workprec(self.prec):
             if top.kind == "L":
                 start = L
                 a, y = fw.a[L], self.target(sample)
                 if not top.indices and self._source_node:
                     return self._source_node_sweep(sample, key, fw, a, y)
-                if not top.indices and self.loss.fused is not None and self.mistakes.fprime == "true":
+                if not top.indices and self.loss.fused is not None and self.mistakes.fprime == "true" and \
+                        not (pinned and self.pins.has_backward(sample, "a", L)):
                     seed_u = self.loss.delta(a, y)
                     g_a[L] = _Lazy(lambda: self.loss.slope(a, y))  # ∂L/∂a{L} itself, read only if asked
                 else:
-                    ga = self.loss.slope(a, y, None if not top.indices else [top.indices[0] - 1])
+                    ga = back("a", L, self.loss.slope(a, y, None if not top.indices else [top.indices[0] - 1]))
                     g_a[L] = ga
                     seed_u = self.activation[L - 1].vjp(fw.u[L], a, fw.df[L], ga)
+                seed_u = back("u", L, seed_u)
             elif top.kind == "a" and top.layer >= 1:
                 start = top.layer
                 ga = [ONE if i == top.indices[0] else ZERO for i in range(1, self.network.layers[start] + 1)]
@@ -143,9 +155,8 @@ class Point:
                 return sw
             g = seed_u
             for l in range(start, 0, -1):
-                g_u[l] = g
-                ga = self.back[l - 1].pullback(g)
-                g_a[l - 1] = ga
+                g = g_u[l] = back("u", l, g) if l < start else g
+                ga = g_a[l - 1] = back("a", l - 1, self.back[l - 1].pullback(g))
                 if l > 1:
                     act = self.activation[l - 2]
                     g = act.vjp(fw.u[l - 1], fw.a[l - 1], fw.df[l - 1], ga)

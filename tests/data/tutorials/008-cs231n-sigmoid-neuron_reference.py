@@ -4,8 +4,8 @@ f(w, x) = 1 / (1 + e^-(w0 x0 + w1 x1 + w2)) with w = [2, -3, -3], x = [-1, -2]:
 the forward value, the sigmoid's local gradient and the gradients of f on the
 inputs and weights, recomputed at 50 digits. Pure mpmath: imports nothing of
 derivcheck. ``rows()`` lists the printed numbers in the order of
-008-cs231n-sigmoid-neuron.toml beside this file (waiting here, not in derivations/,
-until derivatives with respect to inputs are supported: claims 5 and 7 are df/dx).
+derivations/008-cs231n-sigmoid-neuron.toml (claims 5 and 7 are df/dx, derivatives with respect
+to inputs).
 """
 from __future__ import annotations
 

@@ -1,0 +1,115 @@
+"""Cost guards: refuse or bound a derivation's work before it is built, each with one sentence.
+
+Contract
+--------
+The exact checker's cost grows with the network (depth, width, parameters), the samples,
+the number of ``with`` variants and the formulas' nesting. These guards run *before* any
+value is computed and name the size they found and the limit:
+
+* :func:`network_cost` — a network deeper than ``MAX_DEPTH`` layers or with more than
+  ``MAX_SAMPLES`` samples, or whose exact sweep (parameters × samples) is over
+  ``MAX_SWEEP_WORK``: the sentence every claim of the file gets (None when it is fine).
+* :func:`formula_cost` — a formula whose integer exponents multiply to more than
+  ``MAX_FORMULA_DEGREE`` (``((x₁+x₂+x₃)^{64})^{64})^{64}`` is a polynomial of degree up to
+  262,144: SymPy's expansion takes minutes and its rationals exceed Python's 4,300-digit
+  printing limit), whose ``\\sum`` ranges multiply to more than ``MAX_SUM_TERMS`` terms, or that
+  uses exp more than ``MAX_EXP`` times.
+* :class:`FileBudget` — a per-file CPU budget (``FILE_BUDGET_SECONDS``): once it is spent the
+  remaining claims are not started, each gets the sentence saying so, and the file's report
+  ends normally (a claim already running is finished: checks are not interrupted midway).
+* :data:`TRUTH_CACHE` — how many points (``with`` variants × updates × samples) the claim
+  context keeps evaluated at once; older ones are dropped (memory bounded, recomputed if
+  asked again).
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from ..spec.network import Network
+
+__all__ = ["MAX_DEPTH", "MAX_SAMPLES", "MAX_SWEEP_WORK", "MAX_FORMULA_DEGREE", "MAX_SUM_TERMS", "MAX_EXP",
+           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "network_cost", "formula_cost", "FileBudget", "refusal"]
+
+MAX_DEPTH = 100  # layers after the input
+MAX_SAMPLES = 10_000
+MAX_SWEEP_WORK = 20_000_000  # parameters x samples of one exact sweep (~40 s of ball arithmetic)
+MAX_FORMULA_DEGREE = 4_096
+MAX_SUM_TERMS = 1_000
+MAX_EXP = 10  # \exp / e^{…} occurrences: nested, each one squares the magnitudes
+FILE_BUDGET_SECONDS = 300.0
+TRUTH_CACHE = 32
+
+_EXPONENT = re.compile(r"\^\s*\{\s*(\d{1,12})\s*\}|\^\s*(\d)")
+_BOUNDS = re.compile(r"\\(?:sum|prod)\s*_\s*\{[^{}]*\}\s*\^\s*(?:\{[^{}]*\}|\S)")
+_SUM = re.compile(r"\\sum\s*_\s*\{[^{}]*?=\s*(-?\d{1,12})\s*\}\s*\^\s*\{?\s*(-?\d{1,12})")
+
+
+def network_cost(network: Network) -> str | None:
+    """Why this network is refused before anything is built (None: it is within every bound)."""
+    depth = len(network.layers) - 1
+    if depth > MAX_DEPTH:
+        return (f"the network has {depth:,} layers; derivcheck checks at most {MAX_DEPTH} (each layer is one step of "
+                f"the exact sweep; a derivation by hand has a few).")
+    m = len(network.x) if network.x is not None else 0
+    if m > MAX_SAMPLES:
+        return f"[data] has {m:,} samples; derivcheck checks at most {MAX_SAMPLES:,} (a worked example has a few)."
+    work = len(network.parameter_names()) * max(m, 1)
+    if work > MAX_SWEEP_WORK:
+        return (f"the exact sweep would cover {work:,} parameter-samples ({len(network.parameter_names()):,} parameters "
+                f"x {max(m, 1):,} samples); the limit is {MAX_SWEEP_WORK:,} — use fewer samples or a smaller network.")
+    return None
+
+
+def formula_cost(formula: str) -> str | None:
+    """Why this formula is refused before it is parsed and proved (None: within the bounds)."""
+    terms = 1
+    for lo, hi in _SUM.findall(formula):
+        terms = min(terms * max(1, int(hi) - int(lo) + 1), 10 ** 30)
+    if terms > MAX_SUM_TERMS:
+        return (f"its sums run over {terms:,} terms in all (limit {MAX_SUM_TERMS:,}); sums over a layer's neurons "
+                f"need a few.")
+    degree = 1
+    for braced, single in _EXPONENT.findall(_BOUNDS.sub("", formula)):  # a sum's upper bound is no power
+        degree = min(degree * max(1, int(braced or single)), 10 ** 30)
+    if degree > MAX_FORMULA_DEGREE:
+        shown = f"more than {10 ** 30:,}" if degree >= 10 ** 30 else f"{degree:,}"
+        return (f"its exponents multiply to {shown} (limit {MAX_FORMULA_DEGREE:,}): a polynomial of up to that "
+                f"degree cannot be expanded and proved in reasonable time; write the power as it is used.")
+    exps = formula.count("\\exp") + len(re.findall(r"\be\s*\^", formula))
+    if exps > MAX_EXP:
+        return f"it uses exp {exps} times (limit {MAX_EXP}); nested exponentials overflow any finite evaluation."
+    return None
+
+
+class FileBudget:
+    """The CPU time one file may take (see the module contract)."""
+
+    def __init__(self, seconds: float = FILE_BUDGET_SECONDS):
+        self.seconds = seconds
+        self.start = time.process_time()
+
+    def spent(self) -> bool:
+        return time.process_time() - self.start > self.seconds
+
+    def sentence(self) -> str:
+        return (f"not checked: the file's budget of {self.seconds:.0f} s of CPU was spent on the claims before it; "
+                f"split the file or check this claim on its own.")
+
+
+def refusal(derivation, claim, budget: FileBudget) -> str | None:
+    """The sentence a claim gets instead of being checked (None: check it): the file's budget, the network's
+    cost (said for every claim of the file), or the claim's formula."""
+    if budget.spent():
+        return budget.sentence()
+    network = getattr(derivation, "network", None)
+    if network is not None and getattr(network, "params", None) is not None and hasattr(network, "layers"):
+        try:
+            why = network_cost(network)
+        except Exception:  # noqa: BLE001 — a network kind without these attributes is not guarded here
+            why = None
+        if why and claim.kind != "formula":
+            return why
+    if claim.kind == "formula" and getattr(claim, "formula", None):
+        return formula_cost(claim.formula)
+    return None

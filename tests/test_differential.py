@@ -1,0 +1,141 @@
+"""Differential test (issue 21): random networks and claims against an independent reference written here.
+
+The reference is a plain mpmath (50 digits) forward pass and hand-written backprop over nested lists —
+no derivcheck code, no SymPy: per layer u = W a + b, a = f(u) for identity/sigmoid/tanh, the loss
+half_sse, sse or mse (or sigmoid + bce), δ_L = ∂ℓ/∂a ⊙ f'(u), δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ f'(u_l),
+∂L/∂W_l = δ_l a_{l−1}ᵀ, batch mean over samples. Each random network gets claims of L, node values,
+∂L/∂W and ∂L/∂b entries printed to 12 significant digits (must be ok: 0 false WRONG) and the same numbers
+with a planted mistake — a digit changed by 3 units in the 4th significant place, or the sign flipped —
+(must be WRONG: 0 missed). CI runs 6 networks; ``--fuzz-long`` runs 250 networks (≥ 2,000 claims) and
+prints the counts.
+"""
+from __future__ import annotations
+
+import random
+
+import mpmath as mp
+import pytest
+
+from symbolic.claims.check import check_file
+
+ACTS = {"identity": (lambda u: u, lambda u, a: mp.mpf(1)),
+        "sigmoid": (lambda u: 1 / (1 + mp.exp(-u)), lambda u, a: a * (1 - a)),
+        "tanh": (lambda u: mp.tanh(u), lambda u, a: 1 - a * a)}
+LOSSES = {  # ℓ(a, y) summed over outputs, and ∂ℓ/∂a_k
+    "half_sse": (lambda a, y: sum((t - v) ** 2 for v, t in zip(a, y)) / 2, lambda a, y: [v - t for v, t in zip(a, y)]),
+    "sse": (lambda a, y: sum((t - v) ** 2 for v, t in zip(a, y)), lambda a, y: [2 * (v - t) for v, t in zip(a, y)]),
+    "mse": (lambda a, y: sum((t - v) ** 2 for v, t in zip(a, y)) / len(a),
+            lambda a, y: [2 * (v - t) / len(a) for v, t in zip(a, y)]),
+    "bce": (lambda a, y: -sum(t * mp.log(v) + (1 - t) * mp.log(1 - v) for v, t in zip(a, y)),
+            lambda a, y: [(v - t) / (v * (1 - v)) for v, t in zip(a, y)]),
+}
+
+
+def _random_case(rng: random.Random) -> dict:
+    depth = rng.randint(1, 3)
+    widths = [rng.randint(1, 4) for _ in range(depth + 1)]
+    loss = rng.choice(list(LOSSES))
+    acts = [rng.choice(list(ACTS)) for _ in range(depth)]
+    if loss == "bce":
+        acts[-1] = "sigmoid"
+    m = rng.randint(1, 2)
+    q = lambda: rng.randint(-90, 90) / 100  # noqa: E731  (short exact decimals)
+    W = [[[q() for _ in range(widths[l])] for _ in range(widths[l + 1])] for l in range(depth)]
+    b = [[q() for _ in range(widths[l + 1])] for l in range(depth)]
+    X = [[q() for _ in range(widths[0])] for _ in range(m)]
+    Y = [[rng.randint(5, 95) / 100 for _ in range(widths[-1])] for _ in range(m)]
+    return dict(widths=widths, acts=acts, loss=loss, W=W, b=b, X=X, Y=Y)
+
+
+def _reference(c: dict) -> dict[str, mp.mpf]:
+    """Values and gradients by hand (see the module docstring), keyed by canonical name."""
+    out: dict[str, mp.mpf] = {}
+    depth, m = len(c["acts"]), len(c["X"])
+    gW = [[[mp.mpf(0)] * len(row) for row in Wl] for Wl in c["W"]]
+    gb = [[mp.mpf(0)] * len(bl) for bl in c["b"]]
+    total = mp.mpf(0)
+    for s, (x, y) in enumerate(zip(c["X"], c["Y"])):
+        a, us, As = [mp.mpf(v) for v in x], [], []
+        As.append(a)
+        for l in range(depth):
+            f = ACTS[c["acts"][l]][0]
+            u = [sum(mp.mpf(w) * v for w, v in zip(row, a)) + mp.mpf(bb) for row, bb in zip(c["W"][l], c["b"][l])]
+            a = [f(v) for v in u]
+            us.append(u)
+            As.append(a)
+            if s == 0:
+                for i, v in enumerate(a, 1):
+                    out[f"a{l + 1}[{i}]"] = v
+        yy = [mp.mpf(v) for v in y]
+        total += LOSSES[c["loss"]][0](a, yy)
+        g = LOSSES[c["loss"]][1](a, yy)
+        for l in range(depth - 1, -1, -1):
+            fp = ACTS[c["acts"][l]][1]
+            delta = [gk * fp(uk, ak) for gk, uk, ak in zip(g, us[l], As[l + 1])]
+            for i, d in enumerate(delta):
+                gb[l][i] += d / m
+                for j, v in enumerate(As[l]):
+                    gW[l][i][j] += d * v / m
+            g = [sum(mp.mpf(c["W"][l][i][j]) * delta[i] for i in range(len(delta))) for j in range(len(As[l]))]
+    out["L"] = total / m
+    for l in range(depth):
+        for i, row in enumerate(gW[l], 1):
+            for j, v in enumerate(row, 1):
+                out[f"dL/dW{l + 1}[{i},{j}]"] = v
+        for i, v in enumerate(gb[l], 1):
+            out[f"dL/db{l + 1}[{i}]"] = v
+    return out
+
+
+def _printed(v: mp.mpf) -> str:
+    return mp.nstr(v, 12, min_fixed=-4, max_fixed=6) if v else "0"
+
+
+def _planted(v: mp.mpf, rng: random.Random) -> str:
+    if v and rng.random() < 0.5:
+        return _printed(-v)  # the sign flipped
+    text = mp.nstr(v * (1 + mp.mpf(3) / 1000) if v else mp.mpf("0.5"), 12, min_fixed=-4, max_fixed=6)
+    return text  # 3 units off in the 4th significant digit
+
+
+def _toml(c: dict, claims: list[tuple[str, str]]) -> str:
+    acts = ", ".join(f'"{a}"' for a in c["acts"])
+    params = "".join(f"W{l + 1} = {c['W'][l]}\nb{l + 1} = {c['b'][l]}\n" for l in range(len(c["acts"])))
+    body = "".join(f'[[claims]]\nname = "{n}"\nvalue = "{v}"\n' for n, v in claims)
+    return (f'[network]\nlayers = {c["widths"]}\nactivation = [{acts}]\nloss = "{c["loss"]}"\n'
+            f'bias = "per-neuron"\nlearning_rate = 0.1\n[data]\nx = {c["X"]}\ny = {c["Y"]}\n[parameters]\n{params}'
+            f"{body}")
+
+
+def _run(tmp_path, networks: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
+    counts = {"claims": 0, "false_wrong": 0, "missed": 0}
+    with mp.workdps(50):
+        for k in range(networks):
+            case = _random_case(rng)
+            ref = _reference(case)
+            names = rng.sample(sorted(ref), min(len(ref), 6))
+            claims = [(n, _printed(ref[n])) for n in names] + [(n, _planted(ref[n], rng)) for n in names[:3]]
+            path = tmp_path / f"net{k}.toml"
+            path.write_text(_toml(case, claims), encoding="utf-8")
+            report = check_file(path)
+            assert report.error is None, report.error
+            for r in report.results:
+                counts["claims"] += 1
+                planted = r.index > len(names)
+                if not planted and r.verdict not in ("ok", "rounding"):
+                    counts["false_wrong"] += 1
+                    print("false WRONG:", path.read_text(), r)
+                if planted and r.verdict != "WRONG":
+                    counts["missed"] += 1
+                    print("missed:", path.read_text(), r)
+    return counts
+
+
+def test_differential_random_networks(tmp_path, request):
+    long = request.config.getoption("--fuzz-long")
+    counts = _run(tmp_path, 250 if long else 6, seed=21)
+    if long:
+        print(f"differential: {counts}")
+        assert counts["claims"] >= 2_000
+    assert counts["false_wrong"] == 0 and counts["missed"] == 0, counts
