@@ -27,6 +27,7 @@ import numeric
 import numeric.functions
 import symbolic.cli as cli
 import symbolic.spec.files as files
+from processes import processes_mentioning
 from small_nets import SEED002_NETWORK, SEED002_VALUES
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
@@ -589,16 +590,4 @@ def test_ctrl_c_on_a_running_check_leaves_no_output(tmp_path):
         if target.exists():
             json.loads(target.read_text(encoding="utf-8"))  # complete, never partial
         assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
-        assert _processes_mentioning(str(d)) == [], "a worker process outlived the interrupted run"
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains ``text`` (forked workers share the parent's)."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+        assert processes_mentioning(str(d)) == [], "a worker process outlived the interrupted run"

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import symbolic.cli as cli
+from processes import processes_mentioning
 from small_nets import SEED002_NETWORK, SEED002_VALUES
 from symbolic.claims.check import check_file
 from symbolic.terminal import visible
@@ -225,7 +226,7 @@ def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "symbolic.cli", "check", str(d), "--json", "-o", str(target),
                              "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
     deadline = time.monotonic() + 60
-    while len(_processes_mentioning(str(d))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while len(processes_mentioning(str(d))) < 3 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)  # the parent and its two workers are running
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -235,20 +236,9 @@ def test_sigterm_stops_workers_and_leaves_no_partial_output(tmp_path):
         json.loads(target.read_text(encoding="utf-8"))
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
     deadline = time.monotonic() + 10
-    while _processes_mentioning(str(d)) and time.monotonic() < deadline:
+    while processes_mentioning(str(d)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _processes_mentioning(str(d)) == [], "a worker outlived SIGTERM"
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    assert processes_mentioning(str(d)) == [], "a worker outlived SIGTERM"
 
 
 def test_a_broken_file_is_one_sentence_via_check_file(tmp_path):
