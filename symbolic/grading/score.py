@@ -96,9 +96,10 @@ def points_text(value: Fraction) -> str:
 
 
 def mistake_keys(diagnosis: str) -> list[str]:
-    """The mistake-table entries a diagnosis names (the table's descriptions start its parts)."""
+    """The mistake-table entries a diagnosis names, in the order it names them (a table description starts a part)."""
     parts = [p.strip() for p in diagnosis.split("; ")] if diagnosis else []
-    return [m.key for m in MISTAKES if any(p.startswith(m.description) for p in parts)]
+    keys = [m.key for p in parts for m in MISTAKES if p.startswith(m.description)]
+    return list(dict.fromkeys(keys))
 
 
 def _claimed_list(numbers: list[int], by_index: dict[int, dict]) -> str:
