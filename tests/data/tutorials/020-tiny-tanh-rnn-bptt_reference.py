@@ -5,7 +5,9 @@ h_t = tanh(a_t), a_t = Wxh x_t + Whh h_{t-1}, h_0 = 0, y_t = Why h_t, L = 1/2 su
 x = (1, 2, 3), targets (0.5, 1.0, 1.5), Wxh = 0.5, Whh = 0.1, Why = 1.0, one update with lr = 0.1.
 The note's recursion: dy_t = y_t - t_t, dh_t = dy_t Why + dh_next, da_t = dh_t (1 - h_t^2),
 dh_next = da_t Whh; dWhy = sum dy_t h_t, dWxh = sum da_t x_t, dWhh = sum da_t h_{t-1}.
-Its dh_next after step t is d(L_t + ... + L_3)/dh_{t-1} (the later steps' losses only).
+Its dh_next after step t (printed -0.009117 after t = 3, -0.008948 after t = 2) is d(L_t + ... + L_3)/dh_{t-1},
+the later steps' part of dL/dh_{t-1} only: not a node gradient, so not a claim (the derivation file's
+``unchecked`` says so); dh_2 and dh_1 are recomputed from them as the note does.
 Recomputed at 50 digits with mpmath from these formulas; imports nothing of derivcheck. ``rows()`` lists the
 printed numbers in the order of derivations/020-tiny-tanh-rnn-bptt.toml.
 """
@@ -69,24 +71,22 @@ def rows() -> list[Row]:
         Row(11, "dy_3", "-0.5817", v["dy3"], author=P("0.9183") - T[2], uses=(9,)),
         Row(12, "dh_3", "-0.5817", v["dh3"], author=P("-0.5817"), uses=(11,)),
         Row(13, "da_3", "-0.09117", v["da3"], author=P("-0.5817") * (1 - P("0.9183") ** 2), uses=(12, 8)),
-        Row(14, "dh_next (after t = 3)", "-0.009117", v["next3"], author=P("-0.09117") * WHH, uses=(13,)),
-        Row(15, "dy_2", "-0.2197", v["dy2"], author=P("0.7803") - T[1], uses=(6,)),
-        Row(16, "dh_2", "-0.2288", v["dh2"], author=P("-0.2197") + P("-0.009117"), uses=(15, 14)),
-        Row(17, "da_2", "-0.08948", v["da2"], author=P("-0.2288") * (1 - P("0.7803") ** 2), uses=(16, 5)),
-        Row(18, "dh_next (after t = 2)", "-0.008948", v["next2"], author=P("-0.08948") * WHH, uses=(17,)),
-        Row(19, "dy_1", "-0.03788", v["dy1"]),
-        Row(20, "dh_1", "-0.04683", v["dh1"], author=P("-0.03788") + P("-0.008948"), uses=(19, 18)),
-        Row(21, "da_1", "-0.03683", v["da1"], author=P("-0.04683") * (1 - P("0.4621") ** 2), uses=(20, 2)),
-        Row(22, "dW_xh", "-0.48930", v["dWxh"],
-            author=3 * P("-0.09117") + 2 * P("-0.08948") + P("-0.03683"), uses=(13, 17, 21)),
-        Row(23, "dW_hh", "-0.11249", v["dWhh"],
-            author=P("-0.09117") * P("0.7803") + P("-0.08948") * P("0.4621"), uses=(13, 17, 5, 2)),
-        Row(24, "dW_hy", "-0.72310", v["dWhy"],
+        Row(14, "dy_2", "-0.2197", v["dy2"], author=P("0.7803") - T[1], uses=(6,)),
+        Row(15, "dh_2", "-0.2288", v["dh2"], author=P("-0.2197") + P("-0.009117"), uses=(14,)),
+        Row(16, "da_2", "-0.08948", v["da2"], author=P("-0.2288") * (1 - P("0.7803") ** 2), uses=(15, 5)),
+        Row(17, "dy_1", "-0.03788", v["dy1"]),
+        Row(18, "dh_1", "-0.04683", v["dh1"], author=P("-0.03788") + P("-0.008948"), uses=(17,)),
+        Row(19, "da_1", "-0.03683", v["da1"], author=P("-0.04683") * (1 - P("0.4621") ** 2), uses=(18, 2)),
+        Row(20, "dW_xh", "-0.48930", v["dWxh"],
+            author=3 * P("-0.09117") + 2 * P("-0.08948") + P("-0.03683"), uses=(13, 16, 19)),
+        Row(21, "dW_hh", "-0.11249", v["dWhh"],
+            author=P("-0.09117") * P("0.7803") + P("-0.08948") * P("0.4621"), uses=(13, 16, 5, 2)),
+        Row(22, "dW_hy", "-0.72310", v["dWhy"],
             author=P("-0.5817") * P("0.9183") + P("-0.2197") * P("0.7803") + P("-0.03788") * P("0.4621"),
-            uses=(11, 15, 19, 8, 5, 2)),
-        Row(25, "W_xh (updated)", "0.54893", v["Wxh'"], author=WXH - LR * P("-0.48930"), uses=(22,)),
-        Row(26, "W_hh (updated)", "0.11125", v["Whh'"], author=WHH - LR * P("-0.11249"), uses=(23,)),
-        Row(27, "W_hy (updated)", "1.07231", v["Why'"], author=WHY - LR * P("-0.72310"), uses=(24,)),
+            uses=(11, 14, 17, 8, 5, 2)),
+        Row(23, "W_xh (updated)", "0.54893", v["Wxh'"], author=WXH - LR * P("-0.48930"), uses=(20,)),
+        Row(24, "W_hh (updated)", "0.11125", v["Whh'"], author=WHH - LR * P("-0.11249"), uses=(21,)),
+        Row(25, "W_hy (updated)", "1.07231", v["Why'"], author=WHY - LR * P("-0.72310"), uses=(22,)),
     ]
 
 
