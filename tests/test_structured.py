@@ -247,7 +247,7 @@ def test_compiled_large_network_and_names_are_ours():
     idents = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", compiled.source))
     allowed = re.compile(r"^(def|with|return|numpy|errstate|over|exp|outer|sum|max|axis|keepdims|True|shape|T|m|"
                          r"gradient_batched|gradient_single|[WbuaegdXYxyt]\d*(_\d+)?|df\d+|g[Wb]\d+|"
-                         r"select|less|greater|nan|default|tanh|ignore)$")
+                         r"select|less|greater|nan|default|tanh|ignore|all)$")
     assert {i for i in idents if not allowed.match(i)} == set()
     rng = np.random.default_rng(3)
     X = rng.uniform(-1, 1, (256, 16))

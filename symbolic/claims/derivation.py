@@ -256,7 +256,8 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
                                   "true for that sample's own loss, remove sample, or claim L[k] of that sample")
         nodes = [str(q) for q in (claim.quantity, claim.wrt) if q is not None and (q.kind in ("u", "a", "x", "y") or q.indices and
                                                                                   q.kind == "L")]
-        if nodes and "sample" not in raw and network.x is not None and len(network.x) > 1:  # issue 21: never silently 1
+        if nodes and "sample" not in raw and not isinstance(network, LayeredNetwork) and network.x is not None and \
+                len(network.x) > 1:  # issue 21: a dense batch's node claim never silently means sample 1
             raise DerivcheckError(f"claims {nodes[0]}, which has one value per sample, on a batch of {len(network.x)} "
                                   f"samples without saying which; add sample = N (1 to {len(network.x)})")
         if "sample" in raw and isinstance(network, LayeredNetwork):
