@@ -134,3 +134,15 @@ def test_formerly_minutes_long_inputs_are_bounded(name, seconds):
     report = check_file(DATA / name)
     assert report.error is None and report.results
     assert time.process_time() - start < seconds
+
+
+def test_gradcheck_of_a_wide_layer_is_bounded_and_agrees():
+    """``gradcheck --layers 70,70`` (4,970 parameters) took minutes: one sympy.diff per parameter of the closed
+    form; the structured program is the symbolic witness there, and central differences' own float64 noise
+    (16ε·|L|/h) is not a disagreement. The exact side is the point evaluation; backprop is NumPy's."""
+    from symbolic.spec.standard import make_network
+    from symbolic.truth.crosscheck import cross_check
+    start = time.process_time()
+    result = cross_check(make_network([70, 70], "sigmoid", "half_sse"))
+    assert time.process_time() - start < 60
+    assert len(result.rows) == 4_970 and result.ok, result.table()[-400:]
