@@ -101,7 +101,8 @@ def _planted(v: mp.mpf, rng: random.Random) -> str:
 def _toml(c: dict, claims: list[tuple[str, str]]) -> str:
     acts = ", ".join(f'"{a}"' for a in c["acts"])
     params = "".join(f"W{l + 1} = {c['W'][l]}\nb{l + 1} = {c['b'][l]}\n" for l in range(len(c["acts"])))
-    body = "".join(f'[[claims]]\nname = "{n}"\nvalue = "{v}"\n' for n, v in claims)
+    body = "".join(f'[[claims]]\nname = "{n}"\nvalue = "{v}"\n' + ("sample = 1\n" if n.startswith("a") else "")
+                   for n, v in claims)  # the reference's node values are sample 1's
     return (f'[network]\nlayers = {c["widths"]}\nactivation = [{acts}]\nloss = "{c["loss"]}"\n'
             f'bias = "per-neuron"\nlearning_rate = 0.1\n[data]\nx = {c["X"]}\ny = {c["Y"]}\n[parameters]\n{params}'
             f"{body}")

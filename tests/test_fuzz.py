@@ -8,8 +8,9 @@ time several-fold — a first long run saw one 4.6 s wall outlier for a formula 
 takes 0.03 s), and the run counts its inputs (asserted, and printed as
 ``fuzz <target>: N inputs, max … s CPU``).
 
-The default run is small (``CI_EXAMPLES`` per target); ``pytest --fuzz-long``
-runs ``LONG_EXAMPLES`` per target.
+The default run is small (``CI_EXAMPLES`` per target; the slow-input target ``SLOW_CI_EXAMPLES``);
+``pytest --fuzz-long`` runs ``LONG_EXAMPLES`` per target. The slow-input target (issue 21) checks
+inputs built to be expensive under the same contract, per claim.
 """
 from __future__ import annotations
 
@@ -411,3 +412,94 @@ def test_fuzz_cli(request, tmp_path, monkeypatch):
 
     run()
     counter.report(n)
+
+
+# ----------------------------------------------------------------------- slow inputs (issue 21)
+def _dense(layers: list[int], act: str, samples: int, claims: list[dict], rng_seed: int) -> dict:
+    """A derivation file of the given shape: hundredths in [−0.9, 0.9] drawn from ``rng_seed`` (short, exact)."""
+    import random
+    rng = random.Random(rng_seed)
+    q = lambda: rng.randint(-90, 90) / 100 or 0.05  # noqa: E731
+    params = {}
+    for l in range(1, len(layers)):
+        params[f"W{l}"] = [[q() for _ in range(layers[l - 1])] for _ in range(layers[l])]
+        params[f"b{l}"] = [q() for _ in range(layers[l])]
+    x = [[q() for _ in range(layers[0])] for _ in range(samples)]
+    y = [[rng.randint(5, 95) / 100 for _ in range(layers[-1])] for _ in range(samples)]
+    return {"network": {"layers": layers, "activation": act, "loss": "half_sse", "bias": "per-neuron",
+                        "learning_rate": 0.1},
+            "data": {"x": x if samples > 1 else x[0], "y": y if samples > 1 else y[0]}, "parameters": params,
+            "claims": claims}
+
+
+_seed = st.integers(0, 10**6)
+_wrong = st.sampled_from(["0.123456789", "-0.5", "7.77", "1.5e-3", "0"])
+slow_inputs = st.one_of(
+    # relu MLPs (4-8-8-1 took > 90 s: SymPy grind), a WRONG gradient claim on each
+    st.builds(lambda w, s, v: _dense([4, w, w, 1], "relu", 1, [{"name": "L", "value": v},
+                                                                {"name": "dL/dW1[1,1]", "value": v}], s),
+              st.integers(2, 12), _seed, _wrong),
+    # one neuron per layer, 2 to 150 layers (10 layers took 17 s, 100 a RecursionError)
+    st.builds(lambda d, act, s, v: _dense([1] * (d + 1), act, 1, [{"name": "dL/dW1[1,1]", "value": v}], s),
+              st.integers(2, 150), st.sampled_from(["sigmoid", "tanh", "relu"]), _seed, _wrong),
+    # updates on a mid-size net (after = 1 on 8-16-8-4 took > 500 s), up to 10^5 (over the ball bound)
+    st.builds(lambda n, s, v: _dense([8, 16, 8, 4], "sigmoid", 1, [{"name": "L", "value": v, "after": n}], s),
+              st.sampled_from([1, 2, 3, 50, 2_001, 10_000, 100_000]), _seed, _wrong),
+    # many samples (1,000 took 49 s), up to 20,000 (over the sample bound)
+    st.builds(lambda m, s, v: _dense([2, 2, 1], "sigmoid", m, [{"name": "L", "value": v},
+                                                              {"name": "dL/dW2[1,1]", "value": v}], s),
+              st.sampled_from([2, 10, 100, 1_000, 5_000, 10_001, 20_000]), _seed, _wrong),
+    # `with` variants on one file (200 on a 1,930-parameter net grew past 3.6 GB)
+    st.builds(lambda k, s: _dense([4, 8, 4], "tanh", 1, [{"name": "L", "value": "0.5", "with": {"W1[1,1]": j / 100}}
+                                                        for j in range(k)], s),
+              st.integers(1, 60), _seed),
+    # a WRONG gradient on a 32-wide layer (the index-swap search: ~1,000 candidates)
+    st.builds(lambda s, v: _dense([32, 32, 2], "sigmoid", 1, [{"name": "dL/dW1[2,5]", "value": v}], s), _seed, _wrong),
+    # formulas built to be expensive: nested powers, long sums, nested exp
+    st.builds(lambda f: {"network": {"layers": [2, 2, 2], "activation": "sigmoid", "loss": "half_sse"},
+                         "claims": [{"formula": f}]},
+              st.one_of(st.integers(1, 6).map(lambda d: r"\delta^{(2)} = " + "(" * d + "a^{(2)} - y" + ")^{64}" * d),
+                        st.integers(1, 14).map(lambda d: r"\delta^{(2)} = " + r"\exp(" * d + "a^{(2)}" + ")" * d),
+                        st.integers(2, 10**6).map(lambda n: r"\delta^{(2)} = \sum_{k=1}^{" + str(n) + "} a^{(2)}"))),
+)
+
+
+SLOW_CI_EXAMPLES = 25  # each slow input is up to a second per claim; the CI run stays within a minute
+
+
+def test_fuzz_slow_inputs(request, tmp_path):
+    """Inputs built to be expensive (the shapes of issue 21 that took minutes, sized on both sides of every cost
+    guard): each file is checked whole (``check_file``: load, guards, verdicts, diagnoses); every claim gets a
+    verdict or one bounded sentence, and the CPU time is at most ``MAX_SECONDS`` per claim (a file of 60
+    ``with`` variants is 60 claims' work). ``--fuzz-long`` runs ``LONG_EXAMPLES`` inputs; no shrinking (a
+    slow input is reported as drawn)."""
+    from hypothesis import Phase
+
+    from symbolic.claims.check import check_file
+    n = LONG_EXAMPLES if request.config.getoption("--fuzz-long") else SLOW_CI_EXAMPLES
+    counter = _Counter("slow inputs")
+    path = tmp_path / "slow.toml"
+
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    @given(slow_inputs)
+    def run(doc):
+        text = toml_document(doc)
+        path.write_text(text, encoding="utf-8")
+        counter.count += 1
+        start, wall = _cpu(), time.perf_counter()
+        report = check_file(path)
+        seconds, wall = _cpu() - start, time.perf_counter() - wall
+        claims = max(1, len(report.results))
+        if seconds / claims > counter.worst:
+            counter.worst, counter.worst_input = seconds / claims, text[:300]
+        counter.worst_wall = max(counter.worst_wall, wall / claims)
+        assert seconds / claims < MAX_SECONDS, f"{seconds:.2f} s of CPU for {claims} claim(s): {text[:300]!r}"
+        assert report.error is None or "\n" not in report.error, report.error
+        assert report.results or report.error, text[:300]
+        for r in report.results:
+            assert r.verdict in ("ok", "rounding", "WRONG", "error", "shape error"), r
+            assert r.verdict != "error" or (r.message and len(r.message) < 2000 and "\n" not in r.message), r
+
+    run()
+    counter.report(n)  # "max" is CPU seconds per claim here

@@ -17,6 +17,9 @@ value is computed and name the size they found and the limit:
 * :class:`FileBudget` — a per-file CPU budget (``FILE_BUDGET_SECONDS``): once it is spent the
   remaining claims are not started, each gets the sentence saying so, and the file's report
   ends normally (a claim already running is finished: checks are not interrupted midway).
+* :data:`MAX_DIAGNOSED_SAMPLES` — over this many samples a WRONG claim gets its exact value but the
+  mistake table is not run (each of its entries re-evaluates the whole batch: 5,000 samples of a
+  2-2-1 net cost ~4 s per WRONG claim); the claim context's notes say so.
 * :data:`TRUTH_CACHE` — how many points (``with`` variants × updates × samples) the claim
   context keeps evaluated at once; older ones are dropped (memory bounded, recomputed if
   asked again).
@@ -29,7 +32,7 @@ import time
 from ..spec.network import Network
 
 __all__ = ["MAX_DEPTH", "MAX_SAMPLES", "MAX_SWEEP_WORK", "MAX_FORMULA_DEGREE", "MAX_SUM_TERMS", "MAX_EXP",
-           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "network_cost", "formula_cost", "FileBudget", "refusal"]
+           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES", "network_cost", "formula_cost", "FileBudget", "refusal"]
 
 MAX_DEPTH = 100  # layers after the input
 MAX_SAMPLES = 10_000
@@ -39,6 +42,7 @@ MAX_SUM_TERMS = 1_000
 MAX_EXP = 10  # \exp / e^{…} occurrences: nested, each one squares the magnitudes
 FILE_BUDGET_SECONDS = 300.0
 TRUTH_CACHE = 32
+MAX_DIAGNOSED_SAMPLES = 500
 
 _EXPONENT = re.compile(r"\^\s*\{\s*(\d{1,12})\s*\}|\^\s*(\d)")
 _BOUNDS = re.compile(r"\\(?:sum|prod)\s*_\s*\{[^{}]*\}\s*\^\s*(?:\{[^{}]*\}|\S)")

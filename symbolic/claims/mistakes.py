@@ -27,6 +27,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
+from .costs import MAX_DIAGNOSED_SAMPLES
 from .derivation import Claim
 from .layer_mistakes import LAYER_MISTAKES
 from .optimizer_mistakes import OPTIMIZER_MISTAKES
@@ -338,6 +339,10 @@ MISTAKES: list[Mistake] = [
 
 def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
     """Descriptions of the mistakes that reproduce the claimed digits, joined by '; ' ('' if none)."""
+    samples = len(getattr(ctx.network, "x", None) or ())
+    if samples > MAX_DIAGNOSED_SAMPLES:  # issue 21: each entry re-evaluates the whole batch
+        ctx.note(f"not diagnosed: {samples:,} samples, over the {MAX_DIAGNOSED_SAMPLES} the mistake table replays")
+        return ""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
         if mistake.key == "typo" and found:
