@@ -34,7 +34,9 @@ With ``trained=True`` the update is the network's optimizer and L2 penalty inste
 gradient of each moving parameter into ``g_θ`` (plus the penalty's 2c·θ), then the rule table's
 ``float_code`` lines (:mod:`symbolic.spec.optimizers`) over state identifiers ``state_<state>_θ``
 (``state_m_W1_1_1``), run by :meth:`CompiledUpdate.run_trained`; Sutskever's Nesterov (a gradient at a
-look-ahead point) is left to NumPy.
+look-ahead point) is left to NumPy. The rule's ``float_setup`` lines run once before the updates and its
+``float_prelude`` lines once per update; a state the rule keeps scaled (``float_scale``: Adam's m as
+m/(1 − β1)) is passed and returned so, divided by :func:`state_scales` (the callers convert).
 
 Python floats raise where NumPy returns inf/nan (exp overflow, division by zero, log of
 0): :meth:`CompiledUpdate.run` then raises :class:`FloatTrouble` and the caller uses the
@@ -68,7 +70,8 @@ MAX_PARAMETERS = 2_000
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _BUILTINS = {"range": range, "len": len, "max": max}
 _MATH = {"exp", "log", "tanh", "nan", "inf", "sqrt"}
-_PRELUDE = {"bc1_", "bc2_", "r_", "a_", "e_", "d_", "lr_", "eps_", "lc1_", "ic2_", "pw1_", "pw2_"}  # the rule table's per-run/per-update names
+# the names the rule table's float_setup / float_prelude lines assign (symbolic.spec.update_rules)
+_PRELUDE = {"bc1_", "bc2_", "r_", "a_", "e_", "d_", "lr_", "eps_", "lc1_", "ic2_", "pw1_", "pw2_"}
 Expr = sp.Expr
 
 

@@ -171,12 +171,12 @@ class TrainedTrajectory:
         values.update(start)
         keys = [(s, k) for s in opt.rule.state for k in code.parameters]
         scales = state_scales(opt)  # the generated code keeps Adam's m as m/(1 − β1), …
-        start = [opt.initial(s, k) / scales.get(s, 1) for s, k in keys]
+        state0 = [opt.initial(s, k) / scales.get(s, 1) for s, k in keys]
         for prec in BALL_PRECISIONS:
             with workprec(prec):
                 data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(net.x, net.y)]
                 out = code.function(n, arb(exact(net.learning_rate)), data, opt.t0,
-                                    *[arb(exact(values[k])) for k in code.parameters], *[arb(exact(v)) for v in start])
+                                    *[arb(exact(values[k])) for k in code.parameters], *[arb(exact(v)) for v in state0])
                 P = len(code.parameters)
                 out = [*out[:P], *(v * exact(scales[s]) if s in scales else v for (s, _), v in zip(keys, out[P:]))]
             out = [v if isinstance(v, arb) else arb(v) for v in out]
