@@ -142,7 +142,7 @@ REFUSALS = [
     ("unknown letter", BN, "dx = q", {}, "At column 6: the symbol q has no meaning in a formula about batchnorm "
                                          "layer 2; add it to the claim's symbols"),
     ("σ alone", BN, r"dx = \sigma dy", {}, "\\sigma alone is not read: write \\sigma^2 for the variance"),
-    ("transpose", BN, r"dx = dy^T", {}, "Unsupported LaTeX at column 9: 'T' cannot stand there."),
+    ("an offset index", BN, r"dx_{t-1} = dy", {}, "At column 1: an index with an offset (such as t-1) has no meaning"),
     ("derivative of no loss", BN, r"\frac{\partial y}{\partial x} = \gamma", {},
      "At column 1: only derivatives of the loss are read here"),
     ("symbols name a dense layer", BN, "dx = dy", {"x": "W1"}, "which is not a name of a normalization layer's formula"),
@@ -165,6 +165,7 @@ SHAPES = [
     ("a sum missing", r"dx_i = dy", "varies over the samples but the left side does not"),
     ("sum past the batch", r"dgamma = \sum_{i=1}^{5} dy_i \hat{x}_i", "runs from 1 to 5, past the 4 samples"),
     ("index past the batch", r"dx_5 = dy_5", "The index 5 runs past the 4 samples"),
+    ("transpose", r"dx = dy^T", "A transpose has no meaning in a formula about a normalization layer"),
 ]
 
 

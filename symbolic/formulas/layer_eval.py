@@ -26,7 +26,7 @@ from itertools import product
 from typing import Callable, Iterator
 
 from .layer_model import Arr, LayerModel
-from .layer_nodes import Bin, LNode, Neg, Num, Power, Quantity, Sqrt, Sum, lwalk
+from .layer_nodes import Bin, LNode, Neg, Num, Power, Quantity, Sqrt, Sum, Transpose, lwalk
 from .layer_symbols import Resolved, normal_axis
 from .raw import ReadFailure
 
@@ -127,11 +127,13 @@ class LayerEvaluator:
             a, b = self.value(node.left, env), self.value(node.right, env)
             op: Callable = {"+": lambda x, y: ar.add((x, y)),
                             "-": lambda x, y: ar.add((x, ar.mul((ar.const(Fraction(-1)), y)))),
-                            "*": lambda x, y: ar.mul((x, y)),
-                            "/": lambda x, y: ar.mul((x, ar.inv(y)))}[node.op]
+                            "/": lambda x, y: ar.mul((x, ar.inv(y)))}.get(node.op, lambda x, y: ar.mul((x, y)))
             return self._zip(a, b, op)
         if isinstance(node, Sum):
             return self._sum(node, env)
+        if isinstance(node, Transpose):
+            raise LayerShapeError("A transpose has no meaning in a formula about a normalization layer (its "
+                                  "quantities are per entry); write the formula without ^T.")
         raise LayerShapeError("A part of the formula could not be evaluated.")  # pragma: no cover
 
     def _power(self, x, e: Fraction):

@@ -9,7 +9,8 @@ of the batch-norm paper, CS231n and Kratzert: names of several letters (``dx``, 
 (``\hat{x}``), subscripts (``x_i``, ``x_{ij}``, ``\mu_B``), powers with rational exponents
 (``(\sigma^2+\epsilon)^{-1/2}``, ``^{-\frac{3}{2}}``), ``\sqrt{…}``, fractions, derivatives
 (``\frac{\partial L}{\partial x_i}``, ``\frac{dL}{dx}``), ``\sum_{j=1}^{N}``, ``\sum_j``, ``\sum``,
-``\cdot``, ``\times``, ``*``, ``\odot``, ``/``, juxtaposition, and equation chains.
+``\cdot``, ``\times``, ``*``, ``\odot``, ``/``, juxtaposition, transposes (``^T``, ``^\top``) and
+subscripts with a step offset (``h_{t-1}``, ``\delta_{t+1}``) for the recurrent formulas, and equation chains.
 
 Precedence as in :mod:`symbolic.formulas.grammar`: ``+ -`` loosest; products (``\cdot``,
 ``\odot``, ``*``, ``/``, juxtaposition) one level, to the left; a Σ takes the whole product that
@@ -27,9 +28,9 @@ chain: expr (EQ expr)+ NL?
 ?expr: expr PLUS term               -> add
      | expr MINUS term              -> sub
      | term
-?term: term CDOT signed             -> mul
-     | term ODOT signed             -> mul
-     | term STAR signed             -> mul
+?term: term CDOT signed             -> cdot
+     | term ODOT signed             -> hadamard
+     | term STAR signed             -> star
      | term SLASH signed            -> div
      | term postfix                 -> juxt
      | term SUM term                -> juxt_sum
@@ -39,6 +40,7 @@ chain: expr (EQ expr)+ NL?
        | SUM term                   -> sum
        | postfix
 ?postfix: postfix SUB               -> subscript
+        | postfix TRANSPOSE         -> transpose
         | postfix CARET LBRACE expr RBRACE -> power
         | postfix CARET SCRIPT      -> power_char
         | atom
@@ -74,7 +76,8 @@ WORD.6: /\\(?:text|textrm|textit|mathrm|operatorname|rm)\s*\{\s*[A-Za-z][A-Za-z0
 NOTE.7: /\\(?:text|textrm|textit|mbox)\s*\{[^{}]*(?:[^A-Za-z0-9{}\s]|[A-Za-z0-9]\s+[A-Za-z0-9])[^{}]*\}/
 ACCENT.5: /\\(?:hat|widehat)\s*\{/
 ACCENT_BARE.5: /\\hat(?=\s*(?:[A-Za-z]|\\[a-z]+))/
-SUB.5: /_\s*(?:\{(?:[\sA-Za-z0-9,]|\\mathcal\s*\{\s*B\s*\})*\}|[A-Za-z0-9])/
+SUB.5: /_\s*(?:\{(?:[\sA-Za-z0-9,+\-]|\\mathcal\s*\{\s*B\s*\})*\}|[A-Za-z0-9])/
+TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\\mathsf\s*\{\s*T\s*\}|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\})\s*\})/
 CARET: "^"
 SCRIPT.6: /(?<=\^)\s*[0-9]/
 NAME: /[A-Za-z]+/

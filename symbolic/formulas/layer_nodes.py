@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-__all__ = ["LNode", "Name", "Sub", "Num", "Bin", "Neg", "Power", "Sqrt", "Sum", "Deriv", "Quantity", "Index",
+__all__ = ["LNode", "Name", "Sub", "Num", "Bin", "PRODUCTS", "Neg", "Power", "Sqrt", "Transpose", "Sum", "Deriv", "Quantity", "Index",
            "lchildren", "lwalk"]
 
 Index = int | str  # a fixed 1-based index or an index letter
@@ -51,15 +51,23 @@ class Num(LNode):
     value: Fraction
 
 
+PRODUCTS = ("*", "⊙", "·", "×")
+
+
 @dataclass(frozen=True)
 class Bin(LNode):
-    op: str  # "+", "-", "*", "/"
+    op: str  # "+", "-", "/", or one of PRODUCTS
     left: LNode
     right: LNode
 
 
 @dataclass(frozen=True)
 class Neg(LNode):
+    arg: LNode
+
+
+@dataclass(frozen=True)
+class Transpose(LNode):
     arg: LNode
 
 
@@ -105,7 +113,7 @@ class Quantity(LNode):
 def lchildren(n: LNode) -> tuple[LNode, ...]:
     if isinstance(n, Bin):
         return (n.left, n.right)
-    if isinstance(n, (Neg, Sqrt)):
+    if isinstance(n, (Neg, Sqrt, Transpose)):
         return (n.arg,)
     if isinstance(n, (Power, Sub)):
         return (n.base,)

@@ -25,7 +25,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from ..spec.errors import DerivcheckError
 from .layer_grammar import LAYER_GRAMMAR
-from .layer_nodes import Bin, Deriv, LNode, Name, Neg, Num, Power, Sqrt, Sub, Sum
+from .layer_nodes import Bin, Deriv, LNode, Name, Neg, Num, Power, Sqrt, Sub, Sum, Transpose
 from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _snippet, _too_deep
 from .raw import ReadFailure
 
@@ -64,7 +64,7 @@ def evaluate_constant(node: LNode) -> Fraction | None:
         a, b = evaluate_constant(node.left), evaluate_constant(node.right)
         if a is None or b is None or (node.op == "/" and b == 0):
             return None
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[node.op]
+        return a + b if node.op == "+" else a - b if node.op == "-" else a / b if node.op == "/" else a * b
     return None
 
 
@@ -111,8 +111,16 @@ class LayerTreeBuilder(Transformer):
         return Bin("-", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
-    def mul(self, meta, ch):
-        return Bin("*", ch[0], ch[2], span=_span(meta))
+    def cdot(self, meta, ch):
+        return Bin("·", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def hadamard(self, meta, ch):
+        return Bin("⊙", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def star(self, meta, ch):
+        return Bin("×", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
     def div(self, meta, ch):
@@ -164,11 +172,17 @@ class LayerTreeBuilder(Transformer):
             raise ReadFailure("A second subscript on the same symbol", tok.start_pos)
         if re.fullmatch(r"B|\\mathcal\s*\{\s*B\s*\}", text):
             return Sub(base, (), batch=True, span=_span(meta))
-        parts = [p.strip() for p in text.split(",")] if "," in text else list(text.replace(" ", ""))
-        if any(not re.fullmatch(r"[a-z]|\d+", p) for p in parts) or len(parts) > 2:
+        squashed = text.replace(" ", "")
+        parts = [p.strip().replace(" ", "") for p in text.split(",")] if "," in text else \
+            [squashed] if re.fullmatch(r"[A-Za-z][+-]\d+", squashed) else list(squashed)
+        if any(not re.fullmatch(r"[A-Za-z](?:[+-]\d+)?|\d+", p) for p in parts) or len(parts) > 2:
             raise ReadFailure(f"The subscript {text!r} is not one or two indices (letters such as i, j or "
                               f"numbers such as 1, 2; write x_{{i,j}} with a comma for longer ones)", tok.start_pos)
         return Sub(base, tuple(int(p) if p.isdigit() else p for p in parts), span=_span(meta))
+
+    @v_args(meta=True)
+    def transpose(self, meta, ch):
+        return Transpose(ch[0], span=_span(meta))
 
     @v_args(meta=True)
     def power(self, meta, ch):

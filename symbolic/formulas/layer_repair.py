@@ -35,7 +35,7 @@ from typing import Iterator, Mapping
 from ..spec.errors import DerivcheckError
 from ..spec.layered_network import LayeredNetwork
 from .layer_eval import LayerShapeError
-from .layer_nodes import Bin, LNode, Name, Power, Sub, Sum, lwalk
+from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, lwalk
 from .layer_reading import read_layer_formula
 from .layer_verify import symbolic_model, prove_layer, read_resolved, verify_layer_formula
 from .repair import MAX_SECONDS, MAX_TRIES, Repair, RepairSearch
@@ -83,7 +83,7 @@ def _edits(source: str, side: LNode) -> Iterator[Edit]:
                 yield _edit("term", source, op_at, op_at + 1, flip,
                             f"{flip} {_short(source, n.right)} replaces {n.op} {_short(source, n.right)}")
     for n in nodes:  # factor: drop one factor of a product
-        if isinstance(n, Bin) and n.op == "*" and n.left.span and n.right.span:
+        if isinstance(n, Bin) and n.op in PRODUCTS and n.left.span and n.right.span:
             yield _edit("factor", source, n.left.span[0], n.right.span[0], "",
                         f"the factor {_short(source, n.left)} is dropped")
             yield _edit("factor", source, n.left.span[1], n.right.span[1], "",

@@ -242,6 +242,9 @@ class _Resolver:
             raise ReadFailure("A second subscript on the same symbol", pos)
         if not indices:
             return q
+        if any(isinstance(i, str) and len(i) > 1 for i in indices):
+            raise ReadFailure("An index with an offset (such as t-1) has no meaning in a formula about a "
+                              "normalization layer", pos)
         axes = role_axes(q.role, self.spec)
         if len(indices) == 2 and axes == ("s", "f"):
             return Quantity(q.role, q.deriv, (("s", indices[0]), ("f", indices[1])), span=q.span)
