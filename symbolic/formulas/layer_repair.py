@@ -1,4 +1,4 @@
-r"""The minimal repair of a wrong formula about a normalization layer, and the verifier that searches for it.
+r"""The minimal repair of a wrong formula about a layer of a ``[[layer]]`` list, and the verifier that searches for it.
 
 Contract
 --------
@@ -9,6 +9,7 @@ only if none works, pairs of edits on separate parts — and returns a
 :func:`symbolic.formulas.layer_verify.prove_layer` (the surd identity over the layer's symbols).
 Edits keep the author's notation (they change the text at the columns of one part):
 
+* ``transpose`` (rnn formulas only) — a transpose taken away, or ``^T`` added after one symbol;
 * ``term`` — one summand dropped (``- \hat{x}_i \sum_j …`` gone), or its sign turned round;
 * ``factor`` — one factor of a product dropped, or γ, N, 1/N, 2 or ½ put in front of the right side
   or of one summand;
@@ -16,13 +17,14 @@ Edits keep the author's notation (they change the text at the columns of one par
 * ``epsilon`` — ``+ \epsilon`` added after a σ² that has none (ε dropped), or a ``+ \epsilon`` dropped
   (covered by ``term``);
 * ``count`` — N (or m) replaced by N − 1, or N − 1 by N;
-* ``index`` — an index letter of one symbol replaced by another letter of the formula;
+* ``index`` — an index of one symbol replaced by another index of the formula (``h_{t}`` for ``h_{t-1}``);
 * ``hat`` — x replaced by x̂ or x̂ by x.
 
 The search is bounded like issue 15's (:data:`symbolic.formulas.repair.MAX_TRIES` candidates,
 :data:`symbolic.formulas.repair.MAX_SECONDS` of CPU time) and says when it gave up.
-:func:`verify_layer_with_repair` is :func:`~symbolic.formulas.layer_verify.verify_layer_formula`
-followed by the search for a ``WRONG`` or ``shape error`` verdict.
+:func:`verify_layer_with_repair` is :func:`~symbolic.formulas.layer_verify.verify_layer_formula` (a list with
+an rnn layer: :func:`~symbolic.formulas.recurrent_verify.verify_recurrent_formula`) followed by the search
+for a ``WRONG`` or ``shape error`` verdict.
 """
 from __future__ import annotations
 
@@ -30,21 +32,22 @@ import re
 import time
 from dataclasses import replace
 from fractions import Fraction
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from ..spec.errors import DerivcheckError
 from ..spec.layered_network import LayeredNetwork
 from .layer_eval import LayerShapeError
-from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, lwalk
+from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, Transpose, lwalk
 from .layer_reading import read_layer_formula
-from .layer_verify import symbolic_model, prove_layer, read_resolved, verify_layer_formula
+from .layer_verify import prove_layer, read_resolved, symbolic_model, verify_layer_formula
+from .recurrent_verify import prove_recurrent, read_recurrent, symbolic_rnn, verify_recurrent_formula
 from .repair import MAX_SECONDS, MAX_TRIES, Repair, RepairSearch
 from .repair_edits import Edit, _edit, apply_edits
 from .verify import FormulaVerdict
 
 __all__ = ["LAYER_EDITS", "repair_layer_formula", "verify_layer_with_repair"]
 
-LAYER_EDITS = ("term", "factor", "power", "epsilon", "count", "index", "hat")
+LAYER_EDITS = ("transpose", "term", "factor", "power", "epsilon", "count", "index", "hat")
 _FACTORS = (("\\gamma ", "γ"), ("N ", "N"), ("\\frac{1}{N} ", "1/N"), ("2 ", "2"), ("\\frac{1}{2} ", "½"))
 _POWERS = (Fraction(1, 2), Fraction(-1, 2), Fraction(-3, 2), Fraction(-1), Fraction(1))
 
@@ -70,9 +73,17 @@ def _summands(node: LNode) -> list[LNode]:
     return [node]
 
 
-def _edits(source: str, side: LNode) -> Iterator[Edit]:
+def _edits(source: str, side: LNode, recurrent: bool = False) -> Iterator[Edit]:
     """The single edits of one right side (module contract), in the table's order."""
     nodes = [n for n in lwalk(side) if n.span]
+    if recurrent:  # transpose: one taken away, or one added after a symbol
+        for n in nodes:
+            if isinstance(n, Transpose) and n.arg.span:
+                yield _edit("transpose", source, n.arg.span[1], n.span[1], "",
+                            f"{_short(source, n.arg)} replaces {_short(source, n)}")
+            elif isinstance(n, (Name, Sub)) and not (isinstance(n, Name) and n.text in ("d", "L")):
+                yield _edit("transpose", source, n.span[1], n.span[1], "^T", f"{_short(source, n)}^T replaces "
+                            f"{_short(source, n)}")
     for n in nodes:  # term: drop a summand, or turn its sign round
         if isinstance(n, Bin) and n.op in "+-" and n.left.span and n.right.span:
             yield _edit("term", source, n.left.span[1], n.right.span[1], "",
@@ -121,7 +132,7 @@ def _edits(source: str, side: LNode) -> Iterator[Edit]:
             for old in {i for i in n.indices if isinstance(i, str)}:
                 for new in letters:
                     if new != old:
-                        text = re.sub(rf"(?<![A-Za-z\\]){old}(?![A-Za-z])", new, sub)
+                        text = re.sub(rf"(?<![A-Za-z\\]){re.escape(old)}(?![A-Za-z])", new, sub)
                         yield _edit("index", source, n.base.span[1], n.span[1], text,
                                     f"{_short(source, n.base)}{text.strip()} replaces {_short(source, n)}")
     for n in nodes:  # hat
@@ -150,6 +161,23 @@ def _short(source: str, n: LNode) -> str:
     return text if len(text) <= 48 else text[:47] + "…"
 
 
+def recurrent(network: LayeredNetwork) -> bool:
+    """Whether the list's formulas are about its rnn layer (else about its normalization layer)."""
+    return any(s.kind == "rnn" for s in network.specs)
+
+
+def _prover(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None) -> Callable[[str], bool]:
+    """text → proved right, with the symbolic model built once for every candidate."""
+    if recurrent(network):
+        rf = read_recurrent(network, latex, symbols)
+        rnn = symbolic_rnn(network, rf.layer)
+        return lambda text: prove_recurrent(read_recurrent(network, text, symbols), rnn) is None
+    base = read_resolved(network, latex, symbols)
+    samples = len(network.x)
+    model = symbolic_model(base.spec, samples)
+    return lambda text: prove_layer(read_resolved(network, text, symbols), samples, model) is None
+
+
 def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None = None,
                          step: int | None = None, max_tries: int | None = None, max_seconds: float | None = None):
     """The proved repairs of ``latex`` (module contract)."""
@@ -157,18 +185,15 @@ def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[s
     max_seconds = MAX_SECONDS if max_seconds is None else max_seconds
     start = time.process_time()
     formula = read_layer_formula(latex)
-    base = read_resolved(network, latex, symbols)
-    samples = len(network.x)
-    model = symbolic_model(base.spec, samples)
+    proves = _prover(network, latex, symbols)
     sides = formula.sides[1:] if step is None else formula.sides[step:step + 1]
-    singles = [e for side in sides for e in _edits(formula.source, side)]
+    singles = [e for side in sides for e in _edits(formula.source, side, recurrent(network))]
     tried, found = 0, []
 
     def attempt(edits: tuple[Edit, ...]):
         text = apply_edits(formula.source, edits)
         try:
-            resolved = read_resolved(network, text, symbols)
-            if prove_layer(resolved, samples, model) is None:
+            if proves(text):
                 return Repair(text.strip(), edits)
         except (DerivcheckError, LayerShapeError):
             return None
@@ -210,7 +235,7 @@ def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[s
 def verify_layer_with_repair(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None = None,
                              max_tries: int | None = None, max_seconds: float | None = None) -> FormulaVerdict:
     """:func:`verify_layer_formula`, and for a WRONG or shape-error verdict the repair search."""
-    verdict = verify_layer_formula(network, latex, symbols)
+    verdict = (verify_recurrent_formula if recurrent(network) else verify_layer_formula)(network, latex, symbols)
     if verdict.verdict not in ("WRONG", "shape error"):
         return verdict
     search = repair_layer_formula(network, latex, symbols, verdict.step, max_tries, max_seconds)
