@@ -130,7 +130,8 @@ def _edits(source: str, side: LNode, recurrent: bool = False) -> Iterator[Edit]:
         if isinstance(n, Sub) and n.indices and n.base.span:
             sub = source[n.base.span[1]:n.span[1]]
             for old in {i for i in n.indices if isinstance(i, str)}:
-                for new in letters:
+                shifted = [old[0], f"{old[0]}-1", f"{old[0]}+1"] if recurrent else []
+                for new in dict.fromkeys(letters + shifted):
                     if new != old:
                         text = re.sub(rf"(?<![A-Za-z\\]){re.escape(old)}(?![A-Za-z])", new, sub)
                         yield _edit("index", source, n.base.span[1], n.span[1], text,
