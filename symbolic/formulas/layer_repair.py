@@ -133,7 +133,8 @@ def _edits(source: str, side: LNode, recurrent: bool = False) -> Iterator[Edit]:
                 shifted = [old[0], f"{old[0]}-1", f"{old[0]}+1"] if recurrent else []
                 for new in dict.fromkeys(letters + shifted):
                     if new != old:
-                        text = re.sub(rf"(?<![A-Za-z\\]){re.escape(old)}(?![A-Za-z])", new, sub)
+                        joined = ("," if "," in sub else "").join(new if i == old else str(i) for i in n.indices)
+                        text = "_{" + joined + "}"
                         yield _edit("index", source, n.base.span[1], n.span[1], text,
                                     f"{_short(source, n.base)}{text.strip()} replaces {_short(source, n)}")
     for n in nodes:  # hat
