@@ -41,7 +41,7 @@ from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, Transpose,
 from .layer_reading import read_layer_formula
 from .layer_verify import prove_layer, read_resolved, symbolic_model, verify_layer_formula
 from .recurrent_verify import prove_recurrent, read_recurrent, symbolic_rnn, verify_recurrent_formula
-from .repair import MAX_SECONDS, MAX_TRIES, Repair, RepairSearch
+from .repair import MAX_SECONDS, MAX_TRIES, Repair, search_edits
 from .repair_edits import Edit, _edit, apply_edits
 from .verify import FormulaVerdict
 
@@ -190,48 +190,15 @@ def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[s
     proves = _prover(network, latex, symbols)
     sides = formula.sides[1:] if step is None else formula.sides[step:step + 1]
     singles = [e for side in sides for e in _edits(formula.source, side, recurrent(network))]
-    tried, found = 0, []
 
     def attempt(edits: tuple[Edit, ...]):
         text = apply_edits(formula.source, edits)
         try:
-            if proves(text):
-                return Repair(text.strip(), edits)
+            return Repair(text.strip(), edits) if proves(text) else None
         except (DerivcheckError, LayerShapeError):
             return None
-        return None
 
-    def bounded() -> str:
-        if tried >= max_tries:
-            return f"the bound of {max_tries:,} candidates"
-        if time.process_time() - start > max_seconds:
-            return f"the bound of {max_seconds:g} seconds of CPU time"
-        return ""
-
-    for e in singles:
-        reason = bounded()
-        if reason:
-            return RepairSearch(tuple(found), tried, time.process_time() - start, reason)
-        tried += 1
-        r = attempt((e,))
-        if r is not None and all(r.latex != f.latex for f in found):
-            found.append(r)
-    if found:
-        return RepairSearch(tuple(found), tried, time.process_time() - start)
-    for i, a in enumerate(singles):
-        for b in singles[i + 1:]:
-            if a.end > b.start and b.end > a.start or a.start == b.start:
-                continue
-            reason = bounded()
-            if reason:
-                return RepairSearch(tuple(found), tried, time.process_time() - start, reason)
-            tried += 1
-            r = attempt((a, b))
-            if r is not None and all(r.latex != f.latex for f in found):
-                found.append(r)
-        if found:
-            break
-    return RepairSearch(tuple(found), tried, time.process_time() - start)
+    return search_edits(singles, attempt, max_tries, max_seconds, start)
 
 
 def verify_layer_with_repair(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None = None,
