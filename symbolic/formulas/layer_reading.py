@@ -21,12 +21,12 @@ from fractions import Fraction
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+from lark.exceptions import LarkError, VisitError
 
 from ..spec.errors import DerivcheckError
 from .layer_grammar import LAYER_GRAMMAR
 from .layer_nodes import Bin, Deriv, LNode, Name, Neg, Num, Power, Sqrt, Sub, Sum, Transpose
-from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _snippet, _too_deep
+from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _too_deep, lark_failure
 from .raw import ReadFailure
 
 __all__ = ["LayerFormula", "read_layer_formula", "evaluate_constant"]
@@ -292,26 +292,7 @@ def read_layer_formula(latex: str) -> LayerFormula:
         if isinstance(inner, RecursionError):
             raise DerivcheckError("The formula is nested too deeply to read.") from None
         raise
-    except UnexpectedCharacters as exc:
-        pos = exc.pos_in_stream
-        if source[pos] == "\\":
-            cmd = re.match(r"\\(?:[a-zA-Z]+|.)?", source[pos:], re.DOTALL).group(0)
-            raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: the command {cmd} is not read in a "
-                                  f"formula about a normalization layer (docs/formulas.md lists what is).") from None
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: cannot read "
-                              f"{_snippet(source, pos)!r} here.") from None
-    except UnexpectedEOF:
-        raise DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end.") \
-            from None
-    except UnexpectedToken as exc:
-        tok = exc.token
-        if tok.type == "$END":
-            raise DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end, "
-                                  "or it has no = sign.") from None
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, tok.start_pos)}: {str(tok).strip()!r} cannot "
-                              f"stand there.") from None
-    except RecursionError:
-        raise DerivcheckError("The formula is nested too deeply to read.") from None
-    except LarkError as exc:  # pragma: no cover - the three above are all lark raises
-        raise DerivcheckError(f"The formula could not be read ({type(exc).__name__}).") from None
+    except (LarkError, RecursionError) as exc:
+        raise lark_failure(exc, source, lambda cmd: "read in a formula about a layer of a layer list "
+                                                   "(docs/formulas.md lists what is)") from None
     return LayerFormula(tuple(sides), source)
