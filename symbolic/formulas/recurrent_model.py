@@ -57,6 +57,9 @@ class RecurrentModel:
         if r.activation not in SUPPORTED_ACTIVATIONS:
             raise DerivcheckError(f"Formula claims about an rnn with activation {r.activation} are not read (only "
                                   f"{', '.join(SUPPORTED_ACTIVATIONS)}).")
+        if getattr(r, "output_activation", "identity") != "identity" or r.kind != "rnn":
+            raise DerivcheckError("Formula claims are read for an rnn with a linear output (ŷ_t = Wy h_t + by); "
+                                  "this layer's output activation or kind is not read.")
         if loss not in SUPPORTED_LOSSES:
             raise DerivcheckError(f"Formula claims about an rnn are read with the loss {', '.join(SUPPORTED_LOSSES)}, "
                                   f"not {loss}.")
