@@ -32,7 +32,7 @@ from flint import arb, fmpq
 from ..spec.errors import DerivcheckError
 from ..spec.layered_network import LayeredNetwork, LayerSpec
 from ..spec.names import parse_name
-from ..truth.balls import add, exact, mul, workprec
+from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN, BatchPoint
 from .layer_eval import AXIS_WORDS, LayerEvaluator, LayerShapeError
 from .layer_model import LayerModel
@@ -149,6 +149,7 @@ def _rows(values) -> str:
 def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, first: tuple):
     spec = resolved.spec
     points = [("own", _own_point(network, spec))] + [("test", _test_point(spec, samples, s)) for s in range(4)]
+    reasons: list[str] = []
     for kind, (prec, v, g, gamma, beta) in points:
         with workprec(prec):
             try:
@@ -156,7 +157,8 @@ def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, f
                 found = [c for c in _cases(resolved, model) if _nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
             except DerivcheckError:
                 continue
-            except (ArithmeticError, ValueError):
+            except (ArithmeticError, ValueError, Unevaluable, Undecided) as exc:
+                reasons.append(str(exc))  # no value here (a root of a negative number, a ball around 0)
                 continue
             if found:
                 found.sort(key=lambda c: (c[0], c[1], c[2]) != (first[0], first[1], first[2]))
@@ -167,7 +169,7 @@ def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, f
                              f"γ = [{', '.join(map(_show, gamma))}], β = [{', '.join(map(_show, beta))}] "
                              f"(the layer's input, upstream gradient and parameters)")
                 return where, found[0]
-    return None
+    return reasons
 
 
 def _eps(eps: Fraction) -> str:
@@ -197,9 +199,10 @@ def verify_layer_formula(network: LayeredNetwork, latex: str,
                                     f"computed by the program's {spec.kind} rules.", label,
                               method="surd identity", steps=steps)
     found = _counterexample(resolved, network, samples, first)
-    if found is None:
+    if isinstance(found, list):
+        why = f" (it has no value at {len(found)} of them: {found[0]})" if found else ""
         raise DerivcheckError(f"The formula is not proved over the {what} symbols, and no counterexample was certified "
-                              f"at the network's point or four test points; it is left undecided.")
+                              f"at the network's point or four test points{why}; it is left undecided.")
     where, (binding, k, at, lv, rv) = found
     parts = [f"right-hand side {k} of {steps}"] if steps > 1 else []
     entry = ", ".join(f"{AXIS_WORDS[a]} {p + 1}" for a, p in at.items())

@@ -28,7 +28,7 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import Arithmetic
-from ..truth.balls import add, exact, mul, workprec
+from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN
 from .layer_eval import LayerShapeError
 from .layer_reading import read_layer_formula
@@ -181,7 +181,7 @@ def verify_recurrent_formula(network, latex: str, symbols: Mapping[str, str] | N
                 model = _concrete(network, rf.layer, vals, [exact(v) for v in xs], [exact(v) for v in ys],
                                   [exact(v) for v in h0])
                 found = [c for c in _cases(rf, model) if _nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
-            except (DerivcheckError, ArithmeticError, LayerShapeError):
+            except (DerivcheckError, ArithmeticError, LayerShapeError, Unevaluable, Undecided):
                 continue
             if not found:
                 continue
