@@ -149,6 +149,8 @@ REFUSALS = [
     ("one index letter for two axes", BN, r"dx_i = dy_i \gamma_i", {}, "The index i counts samples in one place and "
                                                                        "features in another"),
     ("∂L/∂std is no node", BN, r"dstd = 1", {}, "is not a node derivative of the program"),
+    ("no real value at any point", BN, r"dx = dout^{-1/2}", {},
+     "(it has no value at 5 of them: square root of a negative number); it is left undecided"),
 ]
 
 
