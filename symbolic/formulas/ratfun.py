@@ -7,7 +7,8 @@ are the symbols, :meth:`~RationalFunctions.const` a rational number and ``one`` 
 :class:`RF` is num/den with ``fmpq_mpoly`` numerator and denominator, kept reduced (their gcd
 divided out, the denominator's leading coefficient 1), so ``==`` and the zero test are exact;
 ``+ - * /``, negation and :meth:`RF.constant` (the rational number a constant function is, else
-None) are what :mod:`symbolic.formulas.surds` needs. flint's C gcd makes this 20–50× faster than
+None) are what :mod:`symbolic.formulas.surds` needs; whole numbers and Fractions mix in (``1 − a**2``, as
+the rule table's ``prime_of_output`` writes it). flint's C gcd makes this 20–50× faster than
 ``sympy.polys.fields`` on the batch-norm rules (measured in docs/formulas.md).
 """
 from __future__ import annotations
@@ -40,7 +41,15 @@ class RF:
                 num, den = num / lc, den / lc
         self.num, self.den = num, den
 
-    def __add__(self, other: "RF") -> "RF":
+    def _lift(self, other) -> "RF":
+        if isinstance(other, RF):
+            return other
+        f = Fraction(other)
+        one = self.den.context().from_dict({(0,) * self.den.context().nvars(): 1})
+        return RF(one * fmpq(f.numerator, f.denominator), one, reduced=True)
+
+    def __add__(self, other) -> "RF":
+        other = self._lift(other)
         if self.den == other.den:
             return RF(self.num + other.num, self.den)
         return RF(self.num * other.den + other.num * self.den, self.den * other.den)
@@ -48,10 +57,28 @@ class RF:
     def __neg__(self) -> "RF":
         return RF(-self.num, self.den, reduced=True)
 
-    def __sub__(self, other: "RF") -> "RF":
-        return self + (-other)
+    def __sub__(self, other) -> "RF":
+        return self + (-self._lift(other))
 
-    def __mul__(self, other: "RF") -> "RF":
+    def __radd__(self, other) -> "RF":
+        return self + other
+
+    def __rsub__(self, other) -> "RF":
+        return self._lift(other) - self
+
+    def __rmul__(self, other) -> "RF":
+        return self * other
+
+    def __pow__(self, k: int) -> "RF":
+        if not isinstance(k, int) or k < 0:
+            raise ValueError("only whole powers ≥ 0 of a rational function are taken here")
+        out = self._lift(1)
+        for _ in range(k):
+            out = out * self
+        return out
+
+    def __mul__(self, other) -> "RF":
+        other = self._lift(other)
         if self.num.is_zero() or other.num.is_zero():
             return RF(self.num * 0, self.den * 0 + 1, reduced=True)
         g1, g2 = self.num.gcd(other.den), other.num.gcd(self.den)

@@ -6,7 +6,7 @@ Contract
 rnn's defining recurrence (the ``rnn`` kind of docs/recurrent.md) ::
 
     u_t = Wx x_t + Wh h_{t-1} + b,   h_t = f(u_t),   ŷ_t = Wy h_t + by (ŷ_t = h_t without outputs),
-    L = Σ_t ℓ(ŷ_t, y_t)   (every step, or step T only with emit = "last"; ℓ: half_sse, sse or mse)
+    L = Σ_t ℓ(ŷ_t, y_t)   (every step, or step T only with emit = "last"; ℓ a squared-error loss)
 
 over dual numbers on the :class:`~symbolic.spec.layer_rules.Arithmetic` ``ar``: each derivative is
 the dual part of L when one parameter entry or one node (u_t, h_t, ŷ_t entry) carries the seed —
@@ -15,10 +15,12 @@ fixed" (∂L/∂h_t is the total through every later step). No backward rule is 
 
 ``atoms`` decides h_t = f(u_t): in the proof domain (rational functions over Q,
 :mod:`symbolic.formulas.ratfun`) each h_t entry is its own symbol H and f'(u_t) is the rule's
-derivative written in it (tanh: 1 − H², sigmoid: H(1 − H); identity: h = u) — so an identity proved
+derivative written in it (the rule table's ``prime_of_output``: tanh 1 − H², sigmoid H(1 − H); a linear
+f: h = u) — so an identity proved
 there holds for every value of the parameters, inputs, targets, initial state and hidden states,
-the actual ones included. At a concrete point ``atoms`` is None and f is computed (certified balls
-from :mod:`symbolic.truth.balls`). :meth:`RecurrentModel.value` and :meth:`~RecurrentModel.derivative`
+the actual ones included. At a concrete point ``atoms`` is None and f is the program's own
+(:class:`symbolic.truth.ops.Activation`: certified balls). L's slope comes from the loss rule's gradient
+``matrix_gradient`` (L's value itself is never needed: formulas name its derivatives only). :meth:`RecurrentModel.value` and :meth:`~RecurrentModel.derivative`
 give a quantity at a step as a column (a list of rows) — tests compare them with the layer list's
 exact truth.
 """
@@ -30,13 +32,47 @@ from typing import Any, Callable, Sequence
 
 from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import Arithmetic
+from ..spec.rules import ACTIVATIONS, LINEAR_ACTIVATION, LOSSES
+from ..truth.ops import Activation
 
-__all__ = ["RecurrentModel", "Dual", "SUPPORTED_LOSSES", "SUPPORTED_ACTIVATIONS", "PARAMETERS", "NODES"]
+__all__ = ["RecurrentModel", "Dual", "supported_activation", "supported_loss", "PARAMETERS", "NODES"]
 
-SUPPORTED_LOSSES = ("half_sse", "sse", "mse")
-SUPPORTED_ACTIVATIONS = ("tanh", "sigmoid", "identity")
 PARAMETERS = ("Wx", "Wh", "b", "Wy", "by")
 NODES = ("x", "y", "h", "u", "yhat")
+
+
+def supported_activation(name: str) -> bool:
+    """f' is written through the output in the rule table (tanh, sigmoid), or f is linear."""
+    return name == LINEAR_ACTIVATION or (name in ACTIVATIONS and ACTIVATIONS[name].prime_of_output is not None)
+
+
+def supported_loss(name: str) -> bool:
+    """A loss of real targets with the rule table's gradient ∇_a L (the squared errors)."""
+    rule = LOSSES.get(name)
+    return rule is not None and rule.matrix_gradient is not None and rule.needs_output is None and \
+        rule.targets == "real"
+
+
+class _Ops:
+    """The node constructors a loss rule's ``matrix_gradient`` builds ∇_a L with, over columns of numbers."""
+
+    def __init__(self, ar: Arithmetic):
+        self.ar, self.one = ar, ar.const(Fraction(1))
+
+    def sub(self, a, b):
+        return [self.ar.add((x, self.ar.mul((self.ar.const(Fraction(-1)), y)))) for x, y in zip(a, b)]
+
+    def scale(self, f, a):
+        return [self.ar.mul((self.ar.const(Fraction(f)), x)) for x in a]
+
+    def neg(self, a):
+        return self.scale(-1, a)
+
+    def hadamard(self, a, b):
+        return [self.ar.mul((x, y)) for x, y in zip(a, b)]
+
+    def ediv(self, a, b):
+        return [self.ar.mul((x, self.ar.inv(y))) for x, y in zip(a, b)]
 
 
 @dataclass(frozen=True)
@@ -51,21 +87,21 @@ class RecurrentModel:
     """One sample of an rnn layer, differentiated forward (module contract)."""
 
     def __init__(self, spec, loss: str, ar: Arithmetic, values: dict, x: Sequence, y: Sequence, h0: Sequence,
-                 atoms: Callable[[int, int], Any] | None = None, tanh: Callable | None = None,
-                 sigmoid: Callable | None = None):
+                 atoms: Callable[[int, int], Any] | None = None):
         r = spec.extra
-        if r.activation not in SUPPORTED_ACTIVATIONS:
+        if not supported_activation(r.activation):
             raise DerivcheckError(f"Formula claims about an rnn with activation {r.activation} are not read (only "
-                                  f"{', '.join(SUPPORTED_ACTIVATIONS)}).")
-        if getattr(r, "output_activation", "identity") != "identity" or r.kind != "rnn":
+                                  f"an activation whose derivative the rule table writes through its output, such "
+                                  f"as tanh and sigmoid, or a linear one).")
+        if getattr(r, "output_activation", LINEAR_ACTIVATION) != LINEAR_ACTIVATION:
             raise DerivcheckError("Formula claims are read for an rnn with a linear output (ŷ_t = Wy h_t + by); "
-                                  "this layer's output activation or kind is not read.")
-        if loss not in SUPPORTED_LOSSES:
-            raise DerivcheckError(f"Formula claims about an rnn are read with the loss {', '.join(SUPPORTED_LOSSES)}, "
-                                  f"not {loss}.")
+                                  "this layer's output activation is not read.")
+        if not supported_loss(loss):
+            raise DerivcheckError(f"Formula claims about an rnn are not read with the loss {loss} (only losses of "
+                                  f"real targets on a linear output, such as the squared errors).")
         self.spec, self.r, self.loss, self.ar = spec, r, loss, ar
         self.H, self.n, self.T, self.K = r.hidden, r.inputs, r.steps, r.outputs or r.hidden
-        self.values, self.atoms, self.fns = values, atoms, {"tanh": tanh, "sigmoid": sigmoid}
+        self.values, self.atoms = values, atoms
         self.x = [list(x[t * self.n:(t + 1) * self.n]) for t in range(self.T)]
         width = self.K
         self.y = [list(y[t * width:(t + 1) * width]) for t in range(len(y) // width)]
@@ -89,17 +125,12 @@ class RecurrentModel:
         return Dual(ar.mul((a.v, b.v)), ar.add((ar.mul((a.d, b.v)), ar.mul((a.v, b.d)))))
 
     def _f(self, u: Dual, t: int, i: int) -> tuple[Dual, Any]:
-        ar, act = self.ar, self.r.activation
-        if act == "identity":
+        act = self.r.activation
+        if act == LINEAR_ACTIVATION:
             return u, self.one
-        if self.atoms is not None:
-            h = self.atoms(t, i)
-        else:
-            h = self.fns[act](u.v)
-        minus = ar.const(Fraction(-1))
-        slope = ar.add((self.one, ar.mul((minus, h, h)))) if act == "tanh" else \
-            ar.mul((h, ar.add((self.one, ar.mul((minus, h))))))
-        return Dual(h, ar.mul((slope, u.d))), slope
+        h = self.atoms(t, i) if self.atoms is not None else Activation(self.spec.index, act, 1).forward([u.v])[0]
+        slope = ACTIVATIONS[act].prime_of_output(h)  # the rule table's f' written through the output
+        return Dual(h, self.ar.mul((slope, u.d))), slope
 
     def _run(self, seed) -> dict:
         """Every node (as duals) and the loss, with ``seed`` = ("param", name, idx) | (node, t, i) | None."""
@@ -133,15 +164,10 @@ class RecurrentModel:
         return nodes
 
     def _loss_terms(self, yhat: list[Dual], target: list) -> list[Dual]:
-        ar = self.ar
-        scale = {"half_sse": Fraction(1, 2), "sse": Fraction(1),
-                 "mse": Fraction(1, self.K * (self.T if self.r.emit == "all" else 1))}[self.loss]
-        out = []
-        for a, y in zip(yhat, target):
-            e = Dual(ar.add((a.v, ar.mul((ar.const(Fraction(-1)), y)))), a.d)
-            sq = self._mul(e, e)
-            out.append(Dual(ar.mul((ar.const(scale), sq.v)), ar.mul((ar.const(scale), sq.d))))
-        return out
+        """The step's loss as its slope only: dL = Σ_k ∂ℓ/∂ŷ_k · dŷ_k, ∂ℓ/∂ŷ from the rule table's gradient."""
+        n = self.K * (self.T if self.r.emit == "all" else 1)  # mse averages over every output of every step
+        g = LOSSES[self.loss].matrix_gradient(_Ops(self.ar), [a.v for a in yhat], list(target), n)
+        return [Dual(self.zero, self.ar.mul((gk, a.d))) for gk, a in zip(g, yhat)]
 
     # ------------------------------------------------------------------ answers
     def shape(self, name: str) -> tuple[int, int]:

@@ -28,6 +28,7 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import Arithmetic
+from ..spec.rules import ACTIVATIONS
 from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN
 from .layer_eval import LayerShapeError
@@ -123,18 +124,8 @@ def prove_recurrent(rf: RecurrentFormula, model: RecurrentModel) -> tuple | None
     return None
 
 
-def _tanh(v):
-    return (arb(v) if type(v) is fmpq else v).tanh()
-
-
-def _sigmoid(v):
-    e = (-(arb(v) if type(v) is fmpq else v)).exp()
-    return 1 / (1 + e)
-
-
 def _concrete(network, layer: int, values: dict, x, y, h0) -> RecurrentModel:
-    return RecurrentModel(network.specs[layer - 1], network.loss, DOMAIN, values, x, y, h0,
-                          tanh=_tanh, sigmoid=_sigmoid)
+    return RecurrentModel(network.specs[layer - 1], network.loss, DOMAIN, values, x, y, h0)
 
 
 def _points(network, layer: int):
@@ -168,8 +159,9 @@ def verify_recurrent_formula(network, latex: str, symbols: Mapping[str, str] | N
     except LayerShapeError as exc:
         return FormulaVerdict("shape error", str(exc), label, steps=steps)
     if first is None:
-        act = network.specs[rf.layer - 1].extra.activation
-        how = {"tanh": "f'(u_t) = 1 − h_t²", "sigmoid": "f'(u_t) = h_t(1 − h_t)", "identity": "h_t = u_t"}[act]
+        rule = ACTIVATIONS.get(network.specs[rf.layer - 1].extra.activation)
+        how = f"f'(u_t) = {rule.prime_of_output_text.format(v='h_t')}" if rule and rule.prime_of_output else \
+            "h_t = u_t"
         return FormulaVerdict("ok", f"Proved for all values of the rnn's weights, biases, inputs, targets, initial "
                                     f"state and hidden states h_t (each h_t its own symbol, {how}): every entry of "
                                     f"left − right is exactly 0 as a rational function at every step, the "
