@@ -259,12 +259,9 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
                 and (claim.kind == "value" or claim.wrt.is_parameter):
             raise DerivcheckError("gives a sample, but L is the mean loss over the whole batch; add per_sample = "
                                   "true for that sample's own loss, remove sample, or claim L[k] of that sample")
-        nodes = [str(q) for q in (claim.quantity, claim.wrt) if q is not None and (q.kind in ("u", "a", "x", "y") or q.indices and
-                                                                                  q.kind == "L")]
-        if nodes and "sample" not in raw and not isinstance(network, LayeredNetwork) and network.x is not None and \
-                len(network.x) > 1:  # issue 21: a dense batch's node claim never silently means sample 1
-            raise DerivcheckError(f"claims {nodes[0]}, which has one value per sample, on a batch of {len(network.x)} "
-                                  f"samples without saying which; add sample = N (1 to {len(network.x)})")
+        m = 0 if "sample" in raw or isinstance(network, LayeredNetwork) else len(network.x or ())  # issue 21: a dense
+        if m > 1 and (nodes := [q for q in (claim.quantity, claim.wrt) if q is not None and (q.kind in ("u", "a", "x", "y") or q.kind == "L" and q.indices)]):
+            raise DerivcheckError(f"claims {nodes[0]}, which has one value per sample, on a batch of {m} samples without saying which; add sample = N (1 to {m})")  # batch's node claim: never silently sample 1
         if "sample" in raw and isinstance(network, LayeredNetwork):
             network.refuse_sample(claim.wrt if claim.kind == "derivative" else claim.quantity)
         needs_data = network.params is None or network.x is None or network.y is None
