@@ -22,22 +22,9 @@ from symbolic.claims.context import MISTAKE_REPLAY_UPDATES, ClaimContext
 from symbolic.claims.derivation import load_derivation
 from symbolic.claims.mistakes import diagnose
 
-NETWORK = """[network]
-layers = [2, 2, 2]
-activation = "sigmoid"
-loss = "half_sse"
-bias = "shared"
-learning_rate = 0.5
-update_biases = false
-[data]
-x = [0.05, 0.10]
-y = [0.01, 0.99]
-[parameters]
-W1 = [[0.15, 0.20], [0.25, 0.30]]
-b1 = 0.35
-W2 = [[0.40, 0.45], [0.50, 0.55]]
-b2 = 0.60
-"""
+from small_nets import SEED002_NETWORK, SEED002_VALUES
+
+NETWORK = SEED002_NETWORK + "update_biases = false\n" + SEED002_VALUES
 
 
 def _trained(n: int, factor: int = 1, sign: int = 1, update_biases: bool = False) -> dict[str, mp.mpf]:
