@@ -13,10 +13,10 @@ channel-major then row-major (``X.reshape(m, C·H·W)``, PyTorch's order).
   output rows floor((H − size)/stride) + 1. A max window whose maximum is reached by two or more
   cells is *tied*: its gradient is NaN at the tied cells (undefined, like relu at 0) wherever the
   incoming gradient is not 0 — never split or routed to one of them.
-* :data:`NUMERIC_CONV_KINDS` — :class:`numeric.layers.NumericKind` entries (``forward(l, spec,
-  params, V)``, ``backward(l, cache, G)``) over flat (m, n) batches for the layer-list twin; ``spec`` is a
-  dict with ``input`` [C, H, W] and the kind's keys (``channels``, ``kernel``, ``stride``, ``padding``,
-  ``bias``, ``activation`` for conv2d; ``size``, ``stride`` for the pools), pairs as [rows, cols].
+* :data:`NUMERIC_CONV_RULES` — kind → ``(forward(l, spec, params, V), backward(l, cache, G))`` over flat
+  (m, n) batches, which :mod:`numeric.layers` registers as its ``NumericKind`` entries; ``spec["settings"]``
+  holds ``input`` [C, H, W] and the kind's settings (``kernel``, ``stride``, ``padding``, ``bias``,
+  ``activation`` for conv2d; ``size``, ``stride`` for the pools), pairs as [rows, cols].
 
 This is an independent derivation from the exact program (:mod:`symbolic.truth.convolution`, which
 sums index by index per output entry): here each kernel offset is one strided slice of the whole batch.
@@ -28,10 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .functions import ACTIVATIONS
-from .layers import NumericKind
 
 __all__ = ["ConvCache", "PoolCache", "out_size", "conv2d", "conv2d_backward", "pool", "pool_backward",
-           "NUMERIC_CONV_KINDS"]
+           "NUMERIC_CONV_RULES"]
 
 Pair = tuple[int, int]
 
@@ -122,17 +121,18 @@ def pool_backward(G: np.ndarray, cache: PoolCache) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- layer-list entries
-def _image(spec: dict, V: np.ndarray) -> np.ndarray:
-    return np.asarray(V).reshape((V.shape[0], *spec["input"]))
+def _image(settings: dict, V: np.ndarray) -> np.ndarray:
+    return np.asarray(V).reshape((V.shape[0], *settings["input"]))
 
 
 def _conv_forward(l: int, spec: dict, params: dict, V: np.ndarray):
-    b = params.get(f"b{l}") if spec.get("bias", "per-channel") != "none" else None
-    U, cache = conv2d(_image(spec, V), np.asarray(params[f"K{l}"]), b, tuple(spec["stride"]),
-                      tuple(spec["padding"]))
-    act = ACTIVATIONS[spec.get("activation", "identity")]
+    st = spec["settings"]
+    has_bias = st["bias"] != "none"
+    U, cache = conv2d(_image(st, V), np.asarray(params[f"K{l}"]), params.get(f"b{l}") if has_bias else None,
+                      tuple(st["stride"]), tuple(st["padding"]))
+    act = ACTIVATIONS[st["activation"]]
     A = act.value(U)
-    return A.reshape(V.shape[0], -1), (cache, act, U, A, spec.get("bias", "per-channel") != "none")
+    return A.reshape(V.shape[0], -1), (cache, act, U, A, has_bias)
 
 
 def _conv_backward(l: int, cache, G: np.ndarray):
@@ -143,21 +143,21 @@ def _conv_backward(l: int, cache, G: np.ndarray):
     return dX.reshape(G.shape[0], -1), grads
 
 
-def _pool_kind(how: str) -> NumericKind:
+def _pool_rules(how: str) -> tuple:
     def forward(l: int, spec: dict, params: dict, V: np.ndarray):
-        out, cache = pool(_image(spec, V), how, tuple(spec["size"]), tuple(spec["stride"]))
+        st = spec["settings"]
+        out, cache = pool(_image(st, V), how, tuple(st["size"]), tuple(st["stride"]))
         return out.reshape(V.shape[0], -1), (cache, out.shape)
 
     def backward(l: int, cache, G: np.ndarray):
         pc, shape = cache
         return pool_backward(G.reshape(shape), pc).reshape(G.shape[0], -1), {}
-    return NumericKind(f"{how}pool", forward, backward)
+    return forward, backward
 
 
-NUMERIC_CONV_KINDS: dict[str, NumericKind] = {
-    "conv2d": NumericKind("conv2d", _conv_forward, _conv_backward),
-    "maxpool": _pool_kind("max"),
-    "avgpool": _pool_kind("avg"),
-    "flatten": NumericKind("flatten", lambda l, spec, params, V: (np.asarray(V), None),
-                               lambda l, cache, G: (G, {})),
+NUMERIC_CONV_RULES: dict[str, tuple] = {
+    "conv2d": (_conv_forward, _conv_backward),
+    "maxpool": _pool_rules("max"),
+    "avgpool": _pool_rules("avg"),
+    "flatten": (lambda l, spec, params, V: (np.asarray(V), None), lambda l, cache, G: (G, {})),
 }

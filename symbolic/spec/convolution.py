@@ -161,9 +161,9 @@ def _out(shape: Shape, channels: int, kernel: Pair, stride: Pair, padding: Pair,
     return out
 
 
-def parse_spatial(kind: str, raw: dict, l: int, width: int, prev: Shape | None) -> Any:
+def parse_spatial(kind: str, raw: dict, l: int, width: int, prev: Shape | None, where: str = "") -> Any:
     """The settings of one conv2d / maxpool / avgpool / flatten layer (module contract)."""
-    where = f"[[layer]] {l} ({kind})"
+    where = where or f"[[layer]] {l} ({kind})"
     if kind == "flatten":
         shape = _input_shape(raw, where, width, prev) if "input" in raw or prev is not None else None
         return FlattenSettings(shape, width)

@@ -32,6 +32,7 @@ import sympy as sp
 
 from numeric.layers import NUMERIC_KINDS
 
+from .convolution_kinds import CONV_KINDS
 from .layer_plugin import LayerKind
 
 __all__ = ["Arithmetic", "SYMPY", "NormMistakes", "DropoutMistakes", "NO_NORM_MISTAKES", "NO_DROPOUT_MISTAKES",
@@ -179,3 +180,4 @@ LAYER_KINDS: dict[str, LayerKind] = {
                          (r"\frac{\partial L}{\partial x_i} = \frac{m_i}{1 - p}\frac{\partial L}{\partial a_i}",)),
     # kinds with their own shapes and names carry a KindPlugin (symbolic.spec.layer_plugin): one line each here
 }
+LAYER_KINDS.update(CONV_KINDS)  # conv2d, maxpool, avgpool, flatten (symbolic.spec.convolution_kinds)

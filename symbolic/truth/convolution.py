@@ -29,13 +29,12 @@ gradient not divided by the window size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from flint import fmpq
 
 from ..spec.convolution import ConvSettings, PoolSettings
 from ..spec.names import Name
 from .balls import ONE, ZERO, Undecided, Undefined, add, is_zero, mul
+from .layer_op import LayerOp
 from .ops import Activation
 
 __all__ = ["ConvMistakes", "PoolMistakes", "NO_CONV_MISTAKES", "NO_POOL_MISTAKES", "ConvOp", "PoolOp",
@@ -75,11 +74,12 @@ class _ConvSaved:
     df: list  # f'(u) per sample, entry
 
 
-class ConvOp:
-    """conv2d at index level (module contract)."""
+def _pick(mistakes: tuple, kind: type, default):
+    return next((m for m in mistakes if isinstance(m, kind)), default)
 
-    def __init__(self, mistakes: ConvMistakes = NO_CONV_MISTAKES):
-        self.mistakes = mistakes
+
+class ConvOp(LayerOp):
+    """conv2d at index level (module contract)."""
 
     @staticmethod
     def _kernel(spec, values: dict) -> tuple[dict, list]:
@@ -103,7 +103,7 @@ class ConvOp:
                              if 0 <= i * sh + r - ph < H and 0 <= j * sw + s - pw < W]
         return out
 
-    def forward(self, spec, prev: list, values: dict, domain: Any = None) -> tuple[list, _ConvSaved]:
+    def forward(self, spec, prev: list, values: dict, mistakes: tuple = ()) -> tuple[list, _ConvSaved]:
         st: ConvSettings = spec.extra
         K, b = self._kernel(spec, values)
         taps = self._taps(st, st.stride, st.padding)
@@ -128,14 +128,12 @@ class ConvOp:
     def _renamed(d, l: int, shape, k: int, where: str):
         return Undefined(_name("u", l, shape.entry(k)) + where) if type(d) is Undefined else d
 
-    def backward(self, spec, saved: _ConvSaved, g_out: list, values: dict, seed=None):
+    def backward(self, spec, saved: _ConvSaved, g_out: list, values: dict, seed=None, mistakes: tuple = ()):
         st: ConvSettings = spec.extra
-        l, sin, sout, m = spec.index, st.shape_in, st.shape_out, self.mistakes
+        l, sin, sout, m = spec.index, st.shape_in, st.shape_out, _pick(mistakes, ConvMistakes, NO_CONV_MISTAKES)
         K, _ = self._kernel(spec, values)
         (kh, kw) = st.kernel
-        g_a = [list(g) for g in g_out]
-        if seed is not None and seed[0].kind == "a":
-            g_a[seed[1] - 1][sout.flat(*seed[0].indices)] = ONE
+        g_a = g_out
         g_u = [[mul((g, d)) for g, d in zip(ga, df)] for ga, df in zip(g_a, saved.df)]
         if seed is not None and seed[0].kind == "u":
             g_u = [[ZERO] * sout.size for _ in g_out]
@@ -165,11 +163,7 @@ class ConvOp:
             for o in range(sout.channels):
                 plane = range(o * sout.rows * sout.cols, (o + 1) * sout.rows * sout.cols)
                 grads[_name("b", l, (o + 1,))] = add([gu[k] for gu in g_u for k in plane])
-        nodes = {}
-        for k in range(sout.size):
-            idx = sout.entry(k)
-            nodes[_name("u", l, idx)] = [gu[k] for gu in g_u]
-            nodes[_name("a", l, idx)] = [ga[k] for ga in g_a]
+        nodes = {_name("u", l, sout.entry(k)): [gu[k] for gu in g_u] for k in range(sout.size)}
         return g_in, grads, nodes
 
     def value(self, spec, saved: _ConvSaved, name: Name, sample: int):
@@ -196,11 +190,11 @@ class _PoolSaved:
     winners: list  # [sample][flat output] -> list of flat input positions attaining the maximum (max pool)
 
 
-class PoolOp:
+class PoolOp(LayerOp):
     """Max or average pooling at index level (module contract)."""
 
-    def __init__(self, how: str, mistakes: PoolMistakes = NO_POOL_MISTAKES):
-        self.how, self.mistakes = how, mistakes
+    def __init__(self, how: str):
+        self.how = how
 
     @staticmethod
     def _windows(st: PoolSettings) -> list[list[int]]:
@@ -209,7 +203,7 @@ class PoolOp:
         return [[sin.flat(c, (i - 1) * sh + r + 1, (j - 1) * sw + s + 1) for r in range(kh) for s in range(kw)]
                 for c, i, j in (sout.entry(k) for k in range(sout.size))]
 
-    def forward(self, spec, prev: list, values: dict, domain: Any = None) -> tuple[list, _PoolSaved]:
+    def forward(self, spec, prev: list, values: dict, mistakes: tuple = ()) -> tuple[list, _PoolSaved]:
         st: PoolSettings = spec.extra
         windows = self._windows(st)
         outs, winners = [], []
@@ -234,30 +228,28 @@ class PoolOp:
             winners.append(win)
         return outs, _PoolSaved(outs, winners)
 
-    def backward(self, spec, saved: _PoolSaved, g_out: list, values: dict, seed=None):
+    def backward(self, spec, saved: _PoolSaved, g_out: list, values: dict, seed=None, mistakes: tuple = ()):
         st: PoolSettings = spec.extra
-        l, sin, sout, m = spec.index, st.shape_in, st.shape_out, self.mistakes
+        l, sin, sout = spec.index, st.shape_in, st.shape_out
+        m = _pick(mistakes, PoolMistakes, NO_POOL_MISTAKES)
         windows = self._windows(st)
-        g_a = [list(g) for g in g_out]
-        if seed is not None:
-            g_a[seed[1] - 1][sout.flat(*seed[0].indices)] = ONE
+        g_a = g_out
         g_in = []
         for s_, (ga, win) in enumerate(zip(g_a, saved.winners)):
             back: list[list] = [[] for _ in range(sin.size)]
             for k, (cells, best, g) in enumerate(zip(windows, win, ga)):
                 if is_zero(g):
                     continue
-                for target, share in self._route(cells, best, g, st, sout.entry(k), l, s_, len(g_a)):
+                for target, share in self._route(m, cells, best, g, st, sout.entry(k), l, s_, len(g_a)):
                     back[target].append(share)
             g_in.append([add(t) for t in back])
-        nodes = {_name("a", l, sout.entry(k)): [ga[k] for ga in g_a] for k in range(sout.size)}
-        return g_in, {}, nodes
+        return g_in, {}, {}
 
-    def _route(self, cells, best, g, st: PoolSettings, idx, l: int, s_: int, m: int):
+    def _route(self, mistakes: PoolMistakes, cells, best, g, st: PoolSettings, idx, l: int, s_: int, m: int):
         if self.how == "avg":
-            scale = ONE if self.mistakes.avg_unscaled else fmpq(1, len(cells))
+            scale = ONE if mistakes.avg_unscaled else fmpq(1, len(cells))
             return [(k, mul((g, scale))) for k in cells]
-        route = self.mistakes.route
+        route = mistakes.route
         if route == "first":
             return [(cells[0], g)]
         if route == "all":
@@ -265,8 +257,11 @@ class PoolOp:
         if route == "split":
             return [(k, mul((g, fmpq(1, len(best))))) for k in best]
         if len(best) > 1:
-            where = f" for sample {s_ + 1}" if m > 1 else ""
-            tie = Undefined(_name("a", l, idx) + where)
+            where = f" of sample {s_ + 1}" if m > 1 else ""
+            cells = " and ".join(f"({r},{s})" for _, r, s in (st.shape_in.entry(k) for k in best))
+            tie = Undefined(_name("a", l, idx) + where, f"{_name('a', l, idx)}{where} is a tied maximum: its max-pool "
+                            f"window has its largest value at {len(best)} cells, (row,col) {cells} of input channel "
+                            f"{idx[0]}")
             return [(k, mul((g, tie))) for k in best]
         if route == "transposed":
             t = cells.index(best[0])
@@ -280,18 +275,14 @@ class PoolOp:
         return saved.a[sample - 1][spec.extra.shape_out.flat(*name.indices)]
 
 
-class FlattenOp:
+class FlattenOp(LayerOp):
     """The identity on the flat numbers; its nodes are a{l}[k]."""
 
-    def forward(self, spec, prev: list, values: dict, domain: Any = None) -> tuple[list, list]:
+    def forward(self, spec, prev: list, values: dict, mistakes: tuple = ()) -> tuple[list, list]:
         return [list(x) for x in prev], [list(x) for x in prev]
 
-    def backward(self, spec, saved: list, g_out: list, values: dict, seed=None):
-        g = [list(r) for r in g_out]
-        if seed is not None:
-            g[seed[1] - 1][seed[0].indices[0] - 1] = ONE
-        nodes = {_name("a", spec.index, (k + 1,)): [r[k] for r in g] for k in range(len(g[0]))} if g else {}
-        return g, {}, nodes
+    def backward(self, spec, saved: list, g_out: list, values: dict, seed=None, mistakes: tuple = ()):
+        return [list(r) for r in g_out], {}, {}
 
     def value(self, spec, saved: list, name: Name, sample: int):
         return saved[sample - 1][name.indices[0] - 1]
