@@ -109,7 +109,7 @@ def _conv_backward(p: BatchPoint, spec, d: int) -> list[str]:
            f"$\\delta^{{({l})}} = \\partial L/\\partial u^{{({l})}}$; "
            f"$\\partial L/\\partial K^{{({l})}}_{{o,c}} = x^{{\\text{{pad}}}}_c \\star \\delta_o$ (correlation, "
            f"$\\delta$ dilated by the stride), $\\partial L/\\partial b_o = \\sum_{{i,j}} \\delta_{{o,i,j}}$, and "
-           f"$\\partial L/\\partial x_c = \\sum_o \\tilde\\delta_o \\star \\operatorname{{rot180}}(K_{{o,c}})$ — the "
+           f"$\\partial L/\\partial x_c = \\sum_o \\tilde\\delta_o \\star \\operatorname{{rot180}}(K_{{o,c}})$ --- the "
            f"correlation of $\\delta$ (stride {sh}: {sh - 1} zeros between entries; {kh - 1 - ph} zeros around) with "
            f"the kernel rotated by 180$^\\circ$, i.e.\\ the full convolution of $\\delta$ with $K$.\n"]
     for s in range(1, p.m + 1):

@@ -16,6 +16,7 @@ printed to ``digits`` significant digits. :func:`derive_layer_formulas` prints t
 from __future__ import annotations
 
 from ..spec.layer_rules import LAYER_KINDS
+from .convolution_document import CONV_SECTIONS
 from ..spec.layered_network import LayeredNetwork
 from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
@@ -45,6 +46,8 @@ def _sum(terms: list[str], per_line: int = 4) -> str:
 
 
 def _forward(p: BatchPoint, spec, d: int) -> list[str]:
+    if spec.kind in CONV_SECTIONS:  # conv2d, pools, flatten (symbolic.documents.convolution_document)
+        return CONV_SECTIONS[spec.kind][0](p, spec, d)
     l, net, m = spec.index, p.network, p.m
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
@@ -87,6 +90,8 @@ def _members(how: str, k: int, n: int) -> list[tuple[int, int]]:
 
 
 def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
+    if spec.kind in CONV_SECTIONS:
+        return CONV_SECTIONS[spec.kind][1](p, spec, d)
     l, m = spec.index, p.m
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":

@@ -91,7 +91,7 @@ _POOL_AREA = r"\frac{1}{k_r k_s}"
 
 CONV_KINDS: dict[str, LayerKind] = {
     "conv2d": LayerKind("conv2d", CONV_KEYS, (), ("u",), False, NUMERIC_KINDS["conv2d"],
-                        "convolution: u = K ⋆ x + b (cross-correlation, zero padding), a = f(u)",
+                        "convolution: u = b + the cross-correlation of x (zero-padded) with K, a = f(u)",
                         _CONV_FORWARD, _CONV_BACKWARD, plugin=SpatialPlugin("conv2d")),
     "maxpool": LayerKind("maxpool", POOL_KEYS, (), (), False, NUMERIC_KINDS["maxpool"],
                          "max pooling: each window's maximum",

@@ -237,5 +237,6 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     y = None if data.get("y") is None else _batch(data["y"], widths[-1], "y")
     if x is not None and y is not None and len(x) != len(y):
         raise DerivcheckError(f"x has {len(x)} samples but y has {len(y)}; give one target per input.")
-    exact_params = None if params is None else _parameters(specs, widths, params)
+    no_arrays = params is None and not any(s.parameters for s in specs)  # a pool-only list needs no [parameters]
+    exact_params = None if params is None and not no_arrays else _parameters(specs, widths, params or {})
     return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y)
