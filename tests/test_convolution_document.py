@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
+
 from symbolic.claims.derivation import load_derivation
 from symbolic.documents.layer_document import layer_sections
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FILE = """title = "Lex AI Labs conv2d backward, example 1"
 [network]
@@ -73,3 +78,11 @@ y = [7]
     path.write_text(text.replace("inputs = 16", "inputs = 4"), encoding="utf-8")
     body = "\n".join(layer_sections(load_derivation(path)))
     assert _pm([[r"\text{undef.}", r"\text{undef.}"], [0, 0]]) in body
+
+
+def test_derive_prints_the_conv_rules_of_a_network_with_many_flat_entries():
+    # the benchmark network has 131 parameters; its widths 64-128-72-72-1 read as dense layers would be 22,665
+    out = subprocess.run([sys.executable, "-m", "symbolic.cli", "derive", "benchmarks/nets/conv-1x8x8-two-3x3.toml"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert r"\operatorname{rot180}(K_{o,c})" in out.stdout and "layer 3: flatten" in out.stdout
