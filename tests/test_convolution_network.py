@@ -174,3 +174,21 @@ def test_exact_gradients_match_pytorch_float64():
     for entry, value in point.gradient().items():
         array, idx = entry.split("[")[0], tuple(int(i) - 1 for i in entry[:-1].split("[")[1].split(","))
         assert _float(value) == pytest.approx(P[array].grad.numpy()[idx], rel=1e-10, abs=1e-13)
+
+
+def test_a_tie_of_equal_balls_is_a_tie():
+    # tanh(0.5·0 + 0.25) in all four cells of the top-left window (an all-zero patch): the same certified ball four
+    # times, which no precision can order — a tie: the value is tanh(0.25), the gradient through it is undefined, and a
+    # derivative through the other window (x[16] = 8 is that window's maximum) is computed
+    net = build_layered({"inputs": 16}, [
+        {"kind": "conv2d", "input": [1, 4, 4], "channels": 1, "kernel": 1, "activation": "tanh"},
+        {"kind": "maxpool", "size": 2}, {"kind": "flatten"}, {"kind": "dense", "units": 1}],
+        {"K1": [[[[0.5]]]], "b1": [0.25], "W4": [[1, 1, 1, 1]], "b4": [0]},
+        {"x": [[0] * 8 + [1, 2, 3, 4, 5, 6, 7, 8]], "y": [[1]]})
+    point = BatchPoint(net)
+    assert _float(point.value("a2[1,1,1]")) == pytest.approx(np.tanh(0.25), rel=1e-15)
+    tie = point.derivative("L", "b1[1]")
+    assert isinstance(tie, Undefined) and "a2[1,1,1] is a tied maximum" in tie.reason and "the same ball" in tie.reason
+    twin, adj = numeric_gradient(net.numeric_layers(), net.loss, net.numeric_params(), np.array(net.x, float),
+                                 np.array(net.y, float))
+    assert _float(point.derivative("L", "x[16]")) == pytest.approx(adj[0][0][15], rel=1e-12)

@@ -29,7 +29,7 @@ gradient not divided by the window size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from flint import fmpq
+from flint import arb, fmpq
 
 from ..spec.convolution import ConvSettings, PoolSettings
 from ..spec.names import Name
@@ -181,6 +181,8 @@ def _difference_sign(a, b) -> int:
         return -1
     if d.is_exact() and d == 0:
         return 0
+    if type(a) is type(b) is arb and a.mid() == b.mid() and a.rad() == b.rad():
+        return 0  # the same ball: the same computation on equal inputs (tanh(b) of two all-zero patches)
     raise Undecided("two window entries of a max-pool cannot be ordered at this precision")
 
 
@@ -188,6 +190,7 @@ def _difference_sign(a, b) -> int:
 class _PoolSaved:
     a: list  # [sample][flat output]
     winners: list  # [sample][flat output] -> list of flat input positions attaining the maximum (max pool)
+    x: list  # [sample][flat input]
 
 
 class PoolOp(LayerOp):
@@ -226,7 +229,7 @@ class PoolOp(LayerOp):
                 win.append(best)
             outs.append(out)
             winners.append(win)
-        return outs, _PoolSaved(outs, winners)
+        return outs, _PoolSaved(outs, winners, [list(x) for x in prev])
 
     def backward(self, spec, saved: _PoolSaved, g_out: list, values: dict, seed=None, mistakes: tuple = ()):
         st: PoolSettings = spec.extra
@@ -240,12 +243,13 @@ class PoolOp(LayerOp):
             for k, (cells, best, g) in enumerate(zip(windows, win, ga)):
                 if is_zero(g):
                     continue
-                for target, share in self._route(m, cells, best, g, st, sout.entry(k), l, s_, len(g_a)):
+                for target, share in self._route(m, cells, best, g, st, sout.entry(k), l, s_, len(g_a), saved.x[s_]):
                     back[target].append(share)
             g_in.append([add(t) for t in back])
         return g_in, {}, {}
 
-    def _route(self, mistakes: PoolMistakes, cells, best, g, st: PoolSettings, idx, l: int, s_: int, m: int):
+    def _route(self, mistakes: PoolMistakes, cells, best, g, st: PoolSettings, idx, l: int, s_: int, m: int,
+               saved_x: list):
         if self.how == "avg":
             scale = ONE if mistakes.avg_unscaled else fmpq(1, len(cells))
             return [(k, mul((g, scale))) for k in cells]
@@ -259,9 +263,11 @@ class PoolOp(LayerOp):
         if len(best) > 1:
             where = f" of sample {s_ + 1}" if m > 1 else ""
             cells = " and ".join(f"({r},{s})" for _, r, s in (st.shape_in.entry(k) for k in best))
+            same = "" if all(type(saved_x[k]) is not arb for k in best) else \
+                " (equal in every bit computed: the same ball)"
             tie = Undefined(_name("a", l, idx) + where, f"{_name('a', l, idx)}{where} is a tied maximum: its max-pool "
                             f"window has its largest value at {len(best)} cells, (row,col) {cells} of input channel "
-                            f"{idx[0]}")
+                            f"{idx[0]}{same}")
             return [(k, mul((g, tie))) for k in best]
         if route == "transposed":
             t = cells.index(best[0])
