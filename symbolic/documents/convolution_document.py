@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..spec.convolution import ConvSettings, PoolSettings, Shape
+from ..spec.rules import LINEAR_ACTIVATION
 from ..truth.balls import Undefined
 from ..truth.layered import BatchPoint
 
@@ -82,7 +83,7 @@ def _conv_forward(p: BatchPoint, spec, d: int) -> list[str]:
         ins = [f"x_{{{c}}}{tag} = " + matrix(_plane(get, sin, c), d) for c in range(1, sin.channels + 1)]
         outs = [f"u^{{({l})}}_{{{o}}} = " + matrix(_plane(lambda c, i, j: p.value(f"u{l}[{c},{i},{j}]", s), sout, o), d)
                 for o in range(1, sout.channels + 1)]
-        if st.activation != "identity":
+        if st.activation != LINEAR_ACTIVATION:
             outs += [f"a^{{({l})}}_{{{o}}} = " + matrix(_plane(lambda c, i, j: p.value(f"a{l}[{c},{i},{j}]", s), sout, o), d)
                      for o in range(1, sout.channels + 1)]
         out.append("\\[" + r",\quad ".join(ins) + "\\]")
