@@ -134,13 +134,16 @@ def test_exact_batch_truth_agrees_with_numpy_and_finite_differences(case):
                 assert abs(float(v) - adjoints[l][s][i]) <= 1e-9 * (1 + abs(adjoints[l][s][i]))
 
 
-def test_batch_of_two_without_eps_is_vacuous_and_named():
-    """x̂ = ±1 for any two distinct inputs when ε = 0: dL/dW1 is exactly 0, and a claim of it is refused."""
-    tables = [{"kind": "dense", "units": 1}, {"kind": "batchnorm", "eps": 0}, {"kind": "dense", "units": 1}]
+@pytest.mark.parametrize("activation", ["identity", "sigmoid"])  # exact rationals; balls (σ, then √ of a ball)
+def test_batch_of_two_without_eps_is_vacuous_and_named(activation: str):
+    """x̂ = ±1 for any two distinct inputs when ε = 0: dL/dW1 is 0 (the gradient says so), and a claim of it
+    is refused."""
+    tables = [{"kind": "dense", "units": 1, "activation": activation}, {"kind": "batchnorm", "eps": 0},
+              {"kind": "dense", "units": 1}]
     params = {"W1": [[3]], "b1": [1], "gamma2": [2], "beta2": [1], "W3": [[5]], "b3": [0]}
     net = build_layered({"inputs": 1}, tables, params, {"x": [[1], [4]], "y": [[0], [7]]})
     truth = LayeredTruth(net)
-    assert truth.value("xhat2[1]") == -1 and LayeredTruth(net, 2).value("xhat2[1]") == 1  # u = 4, 13: μ = 8.5, σ = 4.5
+    assert abs(truth.value("xhat2[1]") + 1) < 1e-50 and abs(LayeredTruth(net, 2).value("xhat2[1]") - 1) < 1e-50
     assert truth.gradient()["W1[1,1]"] == 0 and truth.gradient()["b1[1]"] == 0
     with pytest.raises(DerivcheckError, match="holds trivially here: with a batch of 2 and eps = 0"):
         truth.derivative("L", "W1[1,1]")
