@@ -105,6 +105,17 @@ CASES = [  # (id, overrides, the sentence must contain)
     ("constant feature, eps 0", {"layers": _layers((1, 'kind = "batchnorm"\neps = 0')),
                                  "data": "x = [[1, 2], [1, 2], [1, 2]]\ny = [[1], [0], [1]]"},
      "has the same value in every sample and eps = 0"),
+    ("constant feature through sigmoid, eps 0", {  # σ(0·x + 1): a ball column, its variance a ball around 0
+        "layers": _layers((0, 'kind = "dense"\nunits = 2\nactivation = "sigmoid"'), (1, 'kind = "batchnorm"\neps = 0')),
+        "parameters": "W1 = [[0, 0], [3, -1]]\nb1 = [1, 1]\ngamma2 = [1, 2]\nbeta2 = [0, 0.5]\nW3 = [[1, -1]]\nb3 = [0]"},
+     "Feature 1 of batchnorm layer 2's input has the same value in every sample and eps = 0, so its variance is 0"),
+    ("constant sample, layernorm eps 0", {"layers": _layers((1, 'kind = "layernorm"\neps = 0')),
+                                          "data": "x = [[1, 2], [1, 1], [2, -1]]\ny = [[1], [0], [1]]"},
+     "Sample 2 of layernorm layer 2's input has the same value in every feature and eps = 0"),  # u1 = (1+2, 3-1+1)
+    ("constant sample through tanh, layernorm eps 0", {
+        "layers": _layers((0, 'kind = "dense"\nunits = 2\nactivation = "tanh"'), (1, 'kind = "layernorm"\neps = 0')),
+        "data": "x = [[1, 2], [1, 1], [2, -1]]\ny = [[1], [0], [1]]"},
+     "Sample 2 of layernorm layer 2's input has the same value in every feature and eps = 0"),  # tanh(3), tanh(3)
     ("vacuous: batch of 2, eps 0", {"layers": _layers((1, 'kind = "batchnorm"\neps = 0')),
                                     "data": "x = [[1, 2], [0, 1]]\ny = [[1], [0]]",
                                     "claims": '[[claims]]\nname = "dL/dW1[1,1]"\nvalue = "0"'},

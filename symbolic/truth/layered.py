@@ -145,15 +145,11 @@ class BatchPoint:
         elif spec.kind == "batchnorm":
             if unbiased and self.m < 2:
                 raise Unevaluable("an unbiased variance of one sample")
-            cols = []
-            for j in range(n):
-                column = [row[j] for row in prev]
-                _refuse_constant(spec, column, j)
-                cols.append(normalize(column, spec.eps, DOMAIN, unbiased))
+            cols = [_normalized(spec, [row[j] for row in prev], j, unbiased) for j in range(n)]
             xhat = [[cols[j].xhat[s] for j in range(n)] for s in range(self.m)]
             self.norm[l] = ("columns", cols, xhat)
         else:
-            rows = [normalize(row, spec.eps, DOMAIN, unbiased) for row in prev]
+            rows = [_normalized(spec, row, s, unbiased) for s, row in enumerate(prev)]
             self.norm[l] = ("rows", rows, [r.xhat for r in rows])
         return [[add((mul((gamma[j], xh[j])), beta[j])) for j in range(n)] for xh in self.norm[l][2]]
 
@@ -301,11 +297,17 @@ class BatchPoint:
         return next((l for l in sorted(sw.silent) if low < l), None)
 
 
-def _refuse_constant(spec, column: list, j: int) -> None:
-    if spec.eps == 0 and all(type(c) is fmpq for c in column) and len(set(map(str, column))) == 1:
+def _normalized(spec, v: list, k: int, unbiased: bool):
+    """normalize(v); with eps = 0 and a variance of 0 (exactly, or a ball at 320+ bits that contains 0) the sentence."""
+    try:
+        return normalize(v, spec.eps, DOMAIN, unbiased)
+    except (Undecided, Unevaluable):
+        if spec.eps != 0:
+            raise
+        what, over = ("Feature", "sample") if spec.kind == "batchnorm" else ("Sample", "feature")
         raise DerivcheckError(
-            f"Feature {j + 1} of batchnorm layer {spec.index}'s input has the same value in every sample and "
-            f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose samples differ there.")
+            f"{what} {k + 1} of {spec.kind} layer {spec.index}'s input has the same value in every {over} and "
+            f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose {over}s differ there.") from None
 
 
 def _nil(x) -> bool:
