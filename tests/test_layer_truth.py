@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from numeric import layers as twin
 from numeric.finite import central_difference
@@ -30,69 +29,7 @@ from symbolic.spec.layer_rules import SYMPY, NormMistakes, normalize, normalize_
 from symbolic.spec.layers import build_layered
 from symbolic.truth.layered import LayeredTruth
 
-NUMBER = st.fractions(min_value=-2, max_value=2, max_denominator=8)
-
-
-@st.composite
-def layer_lists(draw):
-    m = draw(st.integers(1, 5))
-    width = draw(st.integers(1, 3))
-    tables, widths = [], [width]
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["dense", "batchnorm", "layernorm", "dropout"]))
-        n = widths[-1]
-        if kind == "dense":
-            n = draw(st.integers(1, 3))
-            tables.append({"kind": "dense", "units": n, "bias": draw(st.sampled_from(["none", "per-neuron", "shared"])),
-                           "activation": draw(st.sampled_from(["identity", "sigmoid", "tanh", "relu"]))})
-        elif kind == "batchnorm":
-            table = {"kind": kind, "eps": draw(st.sampled_from([0, Fraction(1, 100), Fraction(1, 10 ** 5)]))}
-            if draw(st.booleans()):
-                table.update(mode="inference", running_mean=[draw(NUMBER) for _ in range(n)],
-                             running_var=[draw(st.fractions(Fraction(1, 4), 3, max_denominator=8)) for _ in range(n)])
-            tables.append(table)
-        elif kind == "layernorm":
-            assume(n >= 2)
-            tables.append({"kind": kind, "eps": draw(st.sampled_from([Fraction(1, 100), Fraction(1, 10 ** 5)]))})
-        else:
-            mask = [[draw(st.integers(0, 1)) for _ in range(n)] for _ in range(m)]
-            tables.append({"kind": kind, "p": draw(st.sampled_from([0, Fraction(1, 4), Fraction(1, 2)])), "mask": mask})
-        widths.append(n)
-    out = draw(st.integers(1, 2))
-    tables.append({"kind": "dense", "units": out, "activation": draw(st.sampled_from(["identity", "sigmoid"]))})
-    widths.append(out)
-    params = {}
-    for l, t in enumerate(tables, 1):
-        n, prev = widths[l], widths[l - 1]
-        if t["kind"] == "dense":
-            params[f"W{l}"] = [[draw(NUMBER) for _ in range(prev)] for _ in range(n)]
-            mode = t.get("bias", "per-neuron")
-            if mode == "shared":
-                params[f"b{l}"] = draw(NUMBER)
-            elif mode == "per-neuron":
-                params[f"b{l}"] = [draw(NUMBER) for _ in range(n)]
-        elif t["kind"] in ("batchnorm", "layernorm"):
-            params[f"gamma{l}"] = [draw(NUMBER) for _ in range(n)]
-            params[f"beta{l}"] = [draw(NUMBER) for _ in range(n)]
-    x = [[draw(NUMBER) for _ in range(width)] for _ in range(m)]
-    y = [[draw(NUMBER) for _ in range(out)] for _ in range(m)]
-    for l, t in enumerate(tables, 1):  # eps = 0 only where every feature varies over the batch (float variance ≥ 1/100):
-        if t["kind"] == "batchnorm" and t["eps"] == 0 and "mode" not in t and m > 1:  # a (near-)constant column
-            a, _ = twin.forward(_floats(tables[:l - 1]), _floats(params), np.array(x, dtype=float))  # is refused
-            if np.any(a[-1].var(axis=0) < 1e-2):  # (test_layers) or ill-conditioned for the float twin
-                t["eps"] = Fraction(1, 100)
-    return tables, params, x, y, draw(st.sampled_from(["half_sse", "mse"]))
-
-
-def _floats(tree):
-    """Fractions → floats throughout a layer list or parameter table (the twin's input)."""
-    if isinstance(tree, dict):
-        return {k: _floats(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return np.array([_floats(v) for v in tree], dtype=float) if tree and not isinstance(tree[0], dict) else \
-            [_floats(v) for v in tree]
-    return float(tree) if isinstance(tree, Fraction) else tree
-
+from layer_lists import layer_lists
 
 def _flat(grads: dict) -> dict:
     out = {}

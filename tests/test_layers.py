@@ -38,9 +38,17 @@ def _layers(*replace: tuple[int, str]) -> list[str]:
 
 CASES = [  # (id, overrides, the sentence must contain)
     ("both forms", {"network": 'inputs = 2\nlayers = [2, 2, 1]'}, "give either layers = [...]"),
-    ("updates", {"network": "inputs = 2\nlearning_rate = 0.5"}, "not supported with [[layer]] lists yet"),
+    ("learning rate negative", {"network": "inputs = 2\nlearning_rate = -0.5"},
+     "learning_rate is -1/2; it must be positive."),
+    ("update_biases not a boolean", {"network": 'inputs = 2\nlearning_rate = 0.5\nupdate_biases = "no"'},
+     "update_biases is 'no'; write true or false."),
+    ("after without a learning rate", {"claims": '[[claims]]\nname = "W1[1,1]"\nvalue = "1"\nafter = 1'},
+     "asks for a value after updates, but [network] has no learning_rate"),
     ("activation in network", {"network": 'inputs = 2\nactivation = "relu"'},
-     "[network] takes only inputs and loss"),
+     "[network] takes only inputs, loss, learning_rate and update_biases"),
+    ("learning rate typo", {"network": 'inputs = 2\nlearning_rat = 0.5'},
+     "has 'learning_rat': with [[layer]] tables, [network] takes only inputs, loss, learning_rate and update_biases "
+     "(did you mean 'learning_rate'?)"),
     ("no inputs", {"network": 'loss = "half_sse"'}, "[network] needs inputs = N"),
     ("inputs zero", {"network": "inputs = 0"}, "[network] inputs is 0; give a whole number from 1"),
     ("loss typo", {"network": 'inputs = 2\nloss = "half_ss"'}, "(did you mean 'half_sse'?) is unknown"),

@@ -26,6 +26,7 @@ from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
 from ..truth.layered import truth_for
+from ..truth.layered_update import LayeredTrajectory
 from ..spec.layers import LayeredNetwork
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
@@ -58,7 +59,8 @@ class ClaimContext:
         self.notes: list[str] = []
         self._truths: dict = {}
         self._replay: Replay | None = None
-        self.trajectory = Trajectory(self.network, replay=lambda: self.replay)
+        self.trajectory = LayeredTrajectory(self.network) if isinstance(self.network, LayeredNetwork) else \
+            Trajectory(self.network, replay=lambda: self.replay)
 
     # ---------------------------------------------------------------- helpers
     def note(self, text: str) -> None:

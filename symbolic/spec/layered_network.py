@@ -78,8 +78,10 @@ class LayeredNetwork:
     params: Mapping[str, Any] | None = field(default=None, compare=False)
     x: tuple[tuple[Fraction, ...], ...] | None = None
     y: tuple[tuple[Fraction, ...], ...] | None = None
-    learning_rate: None = None
-    update_biases: bool = True
+    learning_rate: Fraction | None = None  # updates: plain gradient descent (symbolic.truth.layered_update)
+    update_biases: bool = True  # b and beta move too (W and gamma always do)
+    optimizer: Any = None  # issue 17's rule-table optimizer (None: plain gradient descent)
+    regularization: Any = None
 
     # the dense shorthand's per-layer attributes, read by code that asks any network
     @property

@@ -28,12 +28,12 @@ from typing import Any, Mapping, Sequence
 from .errors import DerivcheckError, brief, shorten
 from .layer_rules import LAYER_KINDS
 from .layered_network import DEFAULT_EPS, LayeredNetwork, LayerSpec, near as _near
-from .network import BIAS_MODES, MAX_LAYER_WIDTH, MAX_PARAMETERS, exact_number
+from .network import BIAS_MODES, MAX_LAYER_WIDTH, MAX_PARAMETERS, exact_number, update_settings
 from .rules import ACTIVATIONS, DEFAULT_LOSS, LINEAR_ACTIVATION, LOSSES
 
 __all__ = ["LayerSpec", "LayeredNetwork", "build_layered", "DEFAULT_EPS", "LAYERED_NETWORK_KEYS"]
 
-LAYERED_NETWORK_KEYS = {"inputs", "loss"}
+LAYERED_NETWORK_KEYS = {"inputs", "loss", "learning_rate", "update_biases"}
 _MODES = ("train", "inference")
 
 
@@ -176,10 +176,9 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     """Validate a layer list (see the module contract)."""
     bad = sorted(set(network) - LAYERED_NETWORK_KEYS)
     if bad:
-        extra = {"layers": "give either layers = [...] (the dense shorthand) or [[layer]] tables, not both",
-                 "learning_rate": "updates (learning_rate, after) are not supported with [[layer]] lists yet",
-                 "update_biases": "updates are not supported with [[layer]] lists yet"}
-        why = extra.get(bad[0], f"with [[layer]] tables, [network] takes only inputs and loss{_near(bad[0], ['inputs', 'loss'])}; "
+        extra = {"layers": "give either layers = [...] (the dense shorthand) or [[layer]] tables, not both"}
+        why = extra.get(bad[0], f"with [[layer]] tables, [network] takes only inputs, loss, learning_rate and "
+                                f"update_biases{_near(bad[0], sorted(LAYERED_NETWORK_KEYS))}; "
                                 f"activation and bias go into each dense layer's table")
         raise DerivcheckError(f"[network] has {shorten(str(bad[0]))!r}: {why}.")
     if not isinstance(layer_tables, list) or not layer_tables:
@@ -212,4 +211,6 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     if x is not None and y is not None and len(x) != len(y):
         raise DerivcheckError(f"x has {len(x)} samples but y has {len(y)}; give one target per input.")
     exact_params = None if params is None else _parameters(specs, widths, params)
-    return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y)
+    update_biases = network.get("update_biases", True)
+    lr = update_settings(network.get("learning_rate"), update_biases)
+    return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y, lr, update_biases)

@@ -321,13 +321,14 @@ def _name(name: Name | str, network: LayeredNetwork) -> Name:
 class LayeredTruth(Truth):
     """:class:`Truth` of a layer list: the same precision loop over :class:`BatchPoint`."""
 
-    def __init__(self, network: LayeredNetwork, sample: int = 1, mistakes: LayerMistakes = NO_LAYER_MISTAKES):
-        super().__init__(network, sample)
+    def __init__(self, network: LayeredNetwork, sample: int = 1, mistakes: LayerMistakes = NO_LAYER_MISTAKES,
+                 values: dict | None = None):
+        super().__init__(network, sample, values)  # values: domain values of every parameter (a trajectory's)
         self.mistakes = mistakes
 
     def at(self, prec: int = 320) -> BatchPoint:
         if prec not in self._points:
-            self._points[prec] = BatchPoint(self.network, prec, mistakes=self.mistakes)
+            self._points[prec] = BatchPoint(self.network, prec, values=self.values, mistakes=self.mistakes)
         return self._points[prec]
 
     def gradient(self) -> dict[str, sp.Expr]:
@@ -363,12 +364,12 @@ class LayeredTruth(Truth):
 
     def mistaken(self, mistakes: LayerMistakes) -> "LayeredTruth":
         """The same network and sample under a transformed program (the diagnosis replays it)."""
-        return LayeredTruth(self.network, self.sample, mistakes)
+        return LayeredTruth(self.network, self.sample, mistakes, self.values)
 
 
 def truth_for(network, sample: int = 1, values: dict | None = None) -> Truth:
     """:class:`LayeredTruth` for a layer list, :class:`Truth` (at ``values``, if given) for the dense shorthand."""
     if isinstance(network, LayeredNetwork):
-        return LayeredTruth(network, sample)
+        return LayeredTruth(network, sample, values=values)
     return Truth(network, sample, values=values)
 
