@@ -21,54 +21,23 @@ is refused with "holds trivially here" and what to choose instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import isqrt
 
 import sympy as sp
 from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
-from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, Arithmetic, DropoutMistakes, NormMistakes,
-                                dropout, dropout_vjp, normalize, normalize_vjp)
+from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, DropoutMistakes, NormMistakes, dropout,
+                                dropout_vjp, normalize_vjp)
 from ..spec.layers import LayeredNetwork
 from ..spec.names import Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
-from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
+from .balls import ONE, ZERO, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
+from .layer_domain import DOMAIN, inverse as _inv, normalized as _normalized
 from .layer_op import LAYER_OPS
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
-
-
-def _sqrt(x):
-    if type(x) is Undefined:
-        return x
-    if type(x) is fmpq:
-        if x < 0:
-            raise Unevaluable("square root of a negative number")
-        p, q = int(x.p), int(x.q)
-        rp, rq = isqrt(p), isqrt(q)
-        return fmpq(rp, rq) if rp * rp == p and rq * rq == q else arb(x).sqrt()
-    if x > 0:
-        return x.sqrt()
-    if x < 0:
-        raise Unevaluable("square root of a negative number")
-    raise Undecided("square root of a ball that contains 0")
-
-
-def _inv(x):
-    if type(x) is Undefined:
-        return x
-    if type(x) is fmpq:
-        if x == 0:
-            raise Unevaluable("division by zero")
-        return ONE / x
-    if x.contains(0):
-        raise Undecided("division by a ball that contains 0")
-    return ONE / x
-
-
-DOMAIN = Arithmetic(add=add, mul=mul, inv=_inv, sqrt=_sqrt, const=lambda f: fmpq(f.numerator, f.denominator))
 
 
 @dataclass(frozen=True)
@@ -323,19 +292,6 @@ class BatchPoint:
         sw = self.sweep(top, sample)
         low = 0 if var.kind == "x" else var.layer
         return next((l for l in sorted(sw.silent) if low < l), None)
-
-
-def _normalized(spec, v: list, k: int, unbiased: bool):
-    """normalize(v); with eps = 0 and a variance of 0 (exactly, or a ball at 320+ bits that contains 0) the sentence."""
-    try:
-        return normalize(v, spec.eps, DOMAIN, unbiased)
-    except (Undecided, Unevaluable):
-        if spec.eps != 0:
-            raise
-        what, over = ("Feature", "sample") if spec.kind == "batchnorm" else ("Sample", "feature")
-        raise DerivcheckError(
-            f"{what} {k + 1} of {spec.kind} layer {spec.index}'s input has the same value in every {over} and "
-            f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose {over}s differ there.") from None
 
 
 def _flat(name: Name, network: LayeredNetwork) -> int | None:
