@@ -180,8 +180,11 @@ def cmd_train(args) -> int:
 
     from .train_command import train_optimizer, training_keys
 
+    from .layered_train_command import is_layered, train_layered
+
     network = _network_from_args(args, symbolic=False)
-    _dense_only(network, "train")
+    if is_layered(network):  # issue 18: plain gradient descent of the batch (layered_train_command.py)
+        return train_layered(network, args)
     network = training_keys(args, network)
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")

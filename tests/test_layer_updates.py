@@ -10,11 +10,15 @@
 * Random layer lists (hypothesis, the strategy of tests/layer_lists.py), two updates: exact vs the
   NumPy twin to 1e-9.
 * Refusals: a run over the work bound, a relu exactly at its kink on the way.
+* ``derivcheck train`` of a layer list: its float64 loss and parameters after 3 updates agree with the exact
+  trajectory to 1e-9; the options it cannot honour are one sentence each.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import subprocess
+import sys
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -172,3 +176,36 @@ def test_an_update_through_a_relu_kink_is_refused():
                         {"W1": [[0]], "W2": [[1]], "b2": [0]}, {"x": [[1], [2]], "y": [[1], [0]]})
     with pytest.raises(KinkError, match="after 0 update\\(s\\), u1\\[1\\] .*= 0 lies exactly on relu's kink"):
         LayeredTrajectory(net).after({}, 1)
+
+
+def _train(*options: str) -> subprocess.CompletedProcess:
+    path = ROOT / "derivations" / FILES[0]
+    return subprocess.run([sys.executable, "-m", "symbolic.cli", "train", str(path), *options], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_train_command_runs_a_layer_list():
+    run = _train("--learning-rate", "0.1", "--updates", "3", "--show", "1")
+    assert run.returncode == 0, run.stderr
+    net = dataclasses.replace(load_derivation(ROOT / "derivations" / FILES[0]).network, learning_rate=F(1, 10))
+    exact, exact_loss = _exact_after(net, 3)
+    printed = dict(line.strip().split(" = ") for line in run.stdout.splitlines() if " = " in line)
+    assert set(printed) == set(exact)
+    for k, v in exact.items():
+        assert abs(float(printed[k]) - v) <= 1e-9 * (1 + abs(v)), (k, printed[k], v)
+    last = run.stdout.split("loss after 3 update(s): ")[1].split()[0]
+    assert abs(float(last) - exact_loss) <= 1e-9 and "loss after update 1:" in run.stdout
+
+
+TRAIN_REFUSALS = [  # (options, the sentence)
+    (("--learning-rate", "0.1", "--optimizer", "adam"), "--optimizer is an optimizer or penalty option, but a [[layer]]"),
+    (("--learning-rate", "0.1", "--l2", "0.1"), "--l2 is an optimizer or penalty option"),
+    (("--learning-rate", "0.1", "--batch-size", "2"), "--batch-size does not apply to a [[layer]] list"),
+    ((), "Training needs a learning rate: set learning_rate in [network] or pass --learning-rate."),
+]
+
+
+@pytest.mark.parametrize("options, sentence", TRAIN_REFUSALS)
+def test_train_command_refusals_are_one_sentence(options: tuple, sentence: str):
+    run = _train(*options)
+    assert run.returncode == 2 and sentence in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -10,7 +10,8 @@ claim on the layer list's program with one rule of :mod:`symbolic.spec.layer_rul
 
 * batch/layer norm backward without the ∂σ²/∂x term, without the ∂μ/∂x term, ε dropped in the
   backward, the variance divided by N − 1 (forward and backward), or by N − 1 in the forward and
-  N in the backward (darknet's ``variance_cpu`` / ``normalize_delta_cpu``);
+  N in the backward (darknet's ``variance_cpu`` / ``normalize_delta_cpu``), or started from ∂L/∂a
+  without γ (Knet.jl #288);
 * dropout backward without the mask, without the 1/(1 − p) scale, or with it applied twice;
 * one update too many or too few (the layer list's own trajectory).
 
@@ -126,6 +127,9 @@ LAYER_MISTAKES: list[LayerMistake] = [
                  "the variance was divided by N − 1 in the forward pass but the backward was written for N "
                  "(darknet's batch norm)", _forward_too(*_NORM),
                  _replay(LayerMistakes(norm=NormMistakes(unbiased=True, backward_n=True)))),
+    LayerMistake("norm_unscaled",
+                 "the normalization backward starts from ∂L/∂a where ∂L/∂x̂ = γ·∂L/∂a belongs (γ left out of ∂L/∂x, "
+                 "Knet.jl's batch norm)", _has(*_NORM), _replay(LayerMistakes(norm=NormMistakes(gamma_scaled=False)))),
     LayerMistake("dropout_no_mask", "the dropout mask was not applied in the backward pass", _has("dropout"),
                  _replay(LayerMistakes(dropout=DropoutMistakes(mask=False)))),
     LayerMistake("dropout_no_scale", "the dropout scale 1/(1 − p) is missing in the backward pass", _has("dropout"),

@@ -64,7 +64,9 @@ class NormMistakes:
     * ``unbiased`` — the variance divided by n − 1 (forward and backward) where the layer uses n;
     * ``backward_eps`` — ε kept under the square root of the backward (False: dropped there);
     * ``backward_n`` — the backward written for a variance over n even where the forward divides by
-      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N).
+      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N);
+    * ``gamma_scaled`` — the backward to v starts from ∂L/∂x̂ = γ · ∂L/∂a (False: from ∂L/∂a, γ left out —
+      Knet.jl #288, invisible while γ = 1, Knet's initial value).
     """
 
     var_mu_path: bool = True
@@ -73,6 +75,7 @@ class NormMistakes:
     unbiased: bool = False
     backward_eps: bool = True
     backward_n: bool = False
+    gamma_scaled: bool = True
 
 
 @dataclass(frozen=True)

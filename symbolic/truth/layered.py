@@ -209,7 +209,7 @@ class BatchPoint:
                 sw.grads[f"gamma{l}[{j + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)])
                 sw.grads[f"beta{l}[{j + 1}]"] = add([g_a[s][j] for s in range(self.m)])
             sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j + 1}]"])) for j in range(n)] for s in range(self.m)]
-        gx = sw.g_xhat[l]
+        gx = sw.g_xhat[l] if seeded or self.mistakes.norm.gamma_scaled else sw.g_a[l]  # (Knet #288: γ left out)
         if how == "inference":
             back = [[mul((gx[s][j], _inv(stats[j]))) for j in range(n)] for s in range(self.m)]
         elif how == "columns":

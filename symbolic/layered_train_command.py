@@ -1,0 +1,64 @@
+"""The ``derivcheck train`` command for a ``[[layer]]`` list (a face, beside cli.py).
+
+Contract
+--------
+:func:`train_layered` runs ``--updates`` full-batch gradient-descent updates of a layer list on its
+NumPy twin (:func:`numeric.layered_train.train`: the whole batch's gradient, batch norm with the
+current statistics, the file's dropout masks), at ``--learning-rate`` or the file's
+``learning_rate``, moving the biases unless the file says ``update_biases = false``. It prints
+the loss before, the loss after each of the first ``--show`` updates, the loss after the last,
+and every parameter entry by its canonical name. Float64, as the dense ``train`` — the exact
+trajectory is what ``check`` judges ``after = N`` claims with. Options the layer list cannot
+honour are one sentence each: the optimizer and penalty options (plain gradient descent only,
+for now) and ``--batch-size`` (a mini-batch would change batch norm's statistics and leave the
+given per-sample dropout masks without their samples).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from numeric.layered_train import train
+from .spec.errors import DerivcheckError
+from .spec.layered_network import LayeredNetwork
+
+__all__ = ["is_layered", "train_layered", "OPTIMIZER_OPTIONS"]
+
+OPTIMIZER_OPTIONS = ("optimizer", "momentum", "convention", "beta1", "beta2", "eps", "rho", "weight_decay", "t0",
+                     "l2", "l2_convention", "include_biases")
+
+
+def is_layered(network) -> bool:
+    return isinstance(network, LayeredNetwork)
+
+
+def train_layered(network: LayeredNetwork, args) -> int:
+    """The ``train`` report of a layer list (see the module contract)."""
+    given = [o for o in OPTIMIZER_OPTIONS if getattr(args, o, None) is not None]
+    if given:
+        raise DerivcheckError(f"--{given[0].replace('_', '-')} is an optimizer or penalty option, but a [[layer]] list "
+                              f"trains with plain gradient descent for now; leave it out (see docs/layers.md).")
+    if getattr(args, "batch_size", None) is not None:
+        raise DerivcheckError("--batch-size does not apply to a [[layer]] list: a mini-batch would change batch norm's "
+                              "statistics and the dropout masks are given per sample; it trains on the whole batch.")
+    if network.params is None or network.x is None:
+        raise DerivcheckError("Training needs [parameters] and [data] in the file.")
+    if network.learning_rate is None and args.learning_rate is None:
+        raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")
+    lr = float(args.learning_rate if args.learning_rate is not None else network.learning_rate)
+    X, Y = np.array(network.x, dtype=float), np.array(network.y, dtype=float)
+    with np.errstate(all="ignore"):  # a diverging run prints inf/nan, as the dense train does
+        run = train(network.numeric_layers(), network.loss, network.numeric_params(), X, Y, lr, args.updates,
+                    network.update_biases)
+    show = args.show or 0
+    print(f"plain gradient descent of the whole batch ({len(X)} sample(s)), learning rate {lr:g}"
+          f"{'' if network.update_biases else ', biases fixed'}")
+    print(f"loss before: {run.losses[0]:.12g}")
+    for k in range(1, min(show, args.updates) + 1):
+        print(f"  loss after update {k:,}: {run.losses[k]:.12g}")
+    print(f"loss after {args.updates:,} update(s): {run.losses[-1]:.12g}")
+    for array, value in run.params.items():
+        value = np.asarray(value)
+        for idx in np.ndindex(value.shape):
+            entry = f"{array}[{','.join(str(i + 1) for i in idx)}]" if idx else array
+            print(f"  {entry} = {float(value[idx]):.12g}")
+    return 0
