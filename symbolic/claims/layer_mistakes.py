@@ -128,8 +128,8 @@ LAYER_MISTAKES: list[LayerMistake] = [
                  "(darknet's batch norm)", _forward_too(*_NORM),
                  _replay(LayerMistakes(norm=NormMistakes(unbiased=True, backward_n=True)))),
     LayerMistake("norm_unscaled",
-                 "the normalization backward starts from ∂L/∂a where ∂L/∂x̂ = γ·∂L/∂a belongs (γ left out of ∂L/∂x, "
-                 "Knet.jl's batch norm)", _has(*_NORM), _replay(LayerMistakes(norm=NormMistakes(gamma_scaled=False)))),
+                 "the normalization backward starts from ∂L/∂a instead of γ·∂L/∂a (γ left out of ∂L/∂x, Knet.jl's "
+                 "batch norm)", _has(*_NORM), _replay(LayerMistakes(norm=NormMistakes(gamma_scaled=False)))),
     LayerMistake("dropout_no_mask", "the dropout mask was not applied in the backward pass", _has("dropout"),
                  _replay(LayerMistakes(dropout=DropoutMistakes(mask=False)))),
     LayerMistake("dropout_no_scale", "the dropout scale 1/(1 − p) is missing in the backward pass", _has("dropout"),
