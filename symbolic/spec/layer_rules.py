@@ -172,7 +172,7 @@ LAYER_KINDS: dict[str, LayerKind] = {
                            ("xhat", "mu", "var"), True, NUMERIC_KINDS["batchnorm"],
                            "batch normalization over the batch, per feature (v: one feature over the samples)",
                            _NORM_FORWARD, _NORM_BACKWARD),
-    "layernorm": LayerKind("layernorm", ("eps",), ("gamma", "beta"), ("xhat", "mu", "var"), False,
+    "layernorm": LayerKind("layernorm", ("eps", "normalized"), ("gamma", "beta"), ("xhat", "mu", "var"), False,
                            NUMERIC_KINDS["layernorm"],
                            "layer normalization over the features, per sample (v: one sample's features)",
                            _NORM_FORWARD, _NORM_BACKWARD),

@@ -57,6 +57,12 @@ class LayerSpec:
     mask: tuple[tuple[int, ...], ...] = ()
     inputs: int = 0  # the input width (set for kinds with a plugin, which need it for their shapes)
     extra: Any = None  # a plugin kind's own settings (symbolic.spec.layer_plugin.KindPlugin.parse)
+    normalized: int = 0  # layernorm: the normalized trailing axis H (rows of H features per sample; 0: all)
+
+    @property
+    def norm_width(self) -> int:
+        """The features one normalization (and its gamma/beta) spans: H of a row-wise layernorm, else the width."""
+        return self.normalized or self.units
 
     @property
     def plugin(self):
@@ -135,7 +141,7 @@ class LayeredNetwork:
             return [f"W{l}[{i},{j}]" for i in range(1, n + 1) for j in range(1, prev + 1)]
         if spec.kind == "dense" and spec.bias == "shared":
             return [array]
-        return [f"{array}[{i}]" for i in range(1, n + 1)]
+        return [f"{array}[{i}]" for i in range(1, (spec.norm_width if spec.kind != "dense" else n) + 1)]
 
     def array_names(self) -> list[str]:
         return [a for s in self.specs for a in s.parameters]
@@ -233,9 +239,16 @@ class LayeredNetwork:
             fail(f"is a bias, but layer {l} has bias = \"none\".")
         if k == "b" and spec.bias == "shared":
             return name if not idx else fail(f"has an index, but layer {l} has one shared bias; write b{l}.")
-        if k in ("mu", "var") and spec.kind == "layernorm":
+        rows = n // spec.norm_width if spec.kind == "layernorm" else 1
+        if k in ("mu", "var") and spec.kind == "layernorm" and rows == 1:
             return name if not idx else fail(f"has an index, but layer {l} (layernorm) has one {k} per sample; "
                                              f"write {k}{l} and give the claim's sample.")
+        if k in ("mu", "var") and spec.kind == "layernorm":  # a rank-3 layernorm: one per row of each sample
+            if len(idx) != 1 or not 1 <= idx[0] <= rows:
+                fail(f"needs the row: layer {l} normalizes each of the {rows} rows of {spec.norm_width} features of "
+                     f"a sample; write {k}{l}[1] to {k}{l}[{rows}] and give the claim's sample.")
+            return name
+        n = spec.norm_width if k in ("gamma", "beta") else n
         if len(idx) != 1 or not 1 <= idx[0] <= n:
             fail(f"needs one index from 1 to {n}, like {k}{l}[1].")
         return name
@@ -270,7 +283,7 @@ class LayeredNetwork:
             return [f"{a}[{','.join('ijkl'[:len(shape)])}]" if shape else a for a, shape in spec.shapes().items()] + \
                 spec.plugin.names(spec)
         rule = LAYER_KINDS[spec.kind]
-        idx = {"layernorm": {"mu": "", "var": ""}}.get(spec.kind, {})
+        idx = {"layernorm": {"mu": "", "var": ""}}.get(spec.kind, {}) if spec.norm_width == spec.units else {}
         return [f"{p}{l}{idx.get(p, '[i]')}" for p in rule.parameters + rule.nodes] + [f"a{l}[i]"]
 
     # ------------------------------------------------------------------ the NumPy twin
@@ -288,6 +301,6 @@ class LayeredNetwork:
             out.append({"kind": s.kind, "units": s.units, "activation": s.activation, "bias": s.bias,
                         "eps": float(s.eps), "mode": s.mode, "running_mean": [float(v) for v in s.running_mean],
                         "running_var": [float(v) for v in s.running_var], "p": float(s.p),
-                        "mask": [list(r) for r in s.mask], "inputs": s.inputs,
+                        "mask": [list(r) for r in s.mask], "normalized": s.norm_width, "inputs": s.inputs,
                         "settings": s.plugin.numeric(s) if s.plugin is not None else {}})
         return out

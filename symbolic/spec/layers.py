@@ -11,7 +11,9 @@ a near key or kind). Kinds and their keys come from the rule table
 * ``dense`` — ``units``, ``activation`` (default identity), ``bias`` (none / per-neuron / shared);
 * ``batchnorm`` — ``eps`` (default 1e-5), ``mode`` (``train``: statistics of this batch;
   ``inference``: the given ``running_mean`` / ``running_var``), parameters ``gamma{l}``, ``beta{l}``;
-* ``layernorm`` — ``eps`` (default 1e-5), parameters ``gamma{l}``, ``beta{l}``;
+* ``layernorm`` — ``eps`` (default 1e-5), ``normalized`` (H: each sample is rows of H features, each row
+  normalized on its own — PyTorch's LayerNorm(H) of a [batch, rows, H] input; default: all features),
+  parameters ``gamma{l}``, ``beta{l}`` (H entries, shared by the rows);
 * ``dropout`` — ``p`` (0 ≤ p < 1) and ``mask`` (one row of 0/1 per sample: inverted dropout).
 
 Layer l's output is ``a{l}[i]`` (per sample); dense adds ``u{l}[i]``, the normalizations
@@ -107,7 +109,11 @@ def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> Layer
         if width == 1:
             raise DerivcheckError(f"{where} normalizes over the features of one sample, but its input has a "
                                   f"single feature: x̂ is always 0; put it after a layer of at least 2 units.")
-        return LayerSpec(l, kind, width, eps=eps)
+        rows = _whole(raw.get("normalized", width), f"{where}: normalized", 2, width)
+        if width % rows:
+            raise DerivcheckError(f"{where}: normalized = {rows} does not divide the {width} features of a sample; "
+                                  f"give the size H of the normalized last axis (the sample is rows of H features).")
+        return LayerSpec(l, kind, width, eps=eps, normalized=0 if rows == width else rows)
     mode = raw.get("mode", "train")
     if mode not in _MODES:
         raise DerivcheckError(f"{where} has mode {brief(mode)}{_near(mode, _MODES)}; use \"train\" (statistics of "
@@ -163,7 +169,7 @@ def _parameters(specs: Sequence[LayerSpec], widths: Sequence[int], params: Any) 
                     raise DerivcheckError(f"{array} must be one number: layer {s.index} has a shared bias.")
                 out[array] = exact_number(value, array)
             else:
-                out[array] = _numbers(value, n, array)
+                out[array] = _numbers(value, s.norm_width, array)
     return out
 
 

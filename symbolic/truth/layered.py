@@ -107,9 +107,9 @@ class BatchPoint:
             self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
 
     def _normalize(self, spec, prev: list) -> list:
-        l, n, v = spec.index, spec.units, self.values
-        gamma = [v[f"gamma{l}[{i}]"] for i in range(1, n + 1)]
-        beta = [v[f"beta{l}[{i}]"] for i in range(1, n + 1)]
+        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width  # H: a rank-3 layernorm's row
+        gamma = [v[f"gamma{l}[{j % H + 1}]"] for j in range(n)]
+        beta = [v[f"beta{l}[{j % H + 1}]"] for j in range(n)]
         unbiased = self.mistakes.norm.unbiased
         if spec.kind == "batchnorm" and spec.mode == "inference":
             s = [DOMAIN.sqrt(add((exact(rv), exact(spec.eps)))) for rv in spec.running_var]
@@ -123,8 +123,9 @@ class BatchPoint:
             xhat = [[cols[j].xhat[s] for j in range(n)] for s in range(self.m)]
             self.norm[l] = ("columns", cols, xhat)
         else:
-            rows = [_normalized(spec, row, s, unbiased) for s, row in enumerate(prev)]
-            self.norm[l] = ("rows", rows, [r.xhat for r in rows])
+            rows = [_normalized(spec, row[t:t + H], s, unbiased) for s, row in enumerate(prev) for t in range(0, n, H)]
+            G = n // H  # rows per sample; stats of (sample s, row t) at s·G + t
+            self.norm[l] = ("rows", rows, [[x for nz in rows[s * G:(s + 1) * G] for x in nz.xhat] for s in range(self.m)])
         return [[add((mul((gamma[j], xh[j])), beta[j])) for j in range(n)] for xh in self.norm[l][2]]
 
     # ------------------------------------------------------------------------------- reverse
@@ -201,14 +202,15 @@ class BatchPoint:
         sw.g_a[l - 1] = [aff.pullback(g) for g in g_u]
 
     def _norm_back(self, spec, sw: _Sweep, seeded: bool) -> None:
-        l, n, v = spec.index, spec.units, self.values
+        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width
         how, stats, xhat = self.norm[l]
         if not seeded:
             g_a = sw.g_a[l]
-            for j in range(n):
-                sw.grads[f"gamma{l}[{j + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)])
-                sw.grads[f"beta{l}[{j + 1}]"] = add([g_a[s][j] for s in range(self.m)])
-            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j + 1}]"])) for j in range(n)] for s in range(self.m)]
+            for k in range(H):  # γ_k, β_k: every sample, and every row of a rank-3 layernorm
+                sw.grads[f"gamma{l}[{k + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)
+                                                      for j in range(k, n, H)])
+                sw.grads[f"beta{l}[{k + 1}]"] = add([g_a[s][j] for s in range(self.m) for j in range(k, n, H)])
+            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j % H + 1}]"])) for j in range(n)] for s in range(self.m)]
         gx = sw.g_xhat[l] if seeded or self.mistakes.norm.gamma_scaled else sw.g_a[l]  # (Knet #288: γ left out)
         if how == "inference":
             back = [[mul((gx[s][j], _inv(stats[j]))) for j in range(n)] for s in range(self.m)]
@@ -222,8 +224,10 @@ class BatchPoint:
                 vars_.append(dvar)
             sw.g_stats[l] = (mus, vars_)
         else:
-            parts = [normalize_vjp(nz, gx[s], DOMAIN, self.mistakes.norm) for s, nz in enumerate(stats)]
-            back = [p[0] for p in parts]
+            G = n // H
+            parts = [normalize_vjp(nz, gx[i // G][i % G * H:(i % G + 1) * H], DOMAIN, self.mistakes.norm)
+                     for i, nz in enumerate(stats)]
+            back = [[x for p in parts[s * G:(s + 1) * G] for x in p[0]] for s in range(self.m)]
             sw.g_stats[l] = ([p[1] for p in parts], [p[2] for p in parts])
         if spec.kind != "dropout" and all(_nil(x) for row in back for x in row) and \
                 not all(_nil(x) for row in gx for x in row):
@@ -253,7 +257,7 @@ class BatchPoint:
             how, stats, xhat = self.norm[n.layer]
             if n.kind == "xhat":
                 return xhat[s][n.indices[0] - 1]
-            nz = stats[n.indices[0] - 1] if how == "columns" else stats[s]
+            nz = stats[_statistic(self.network, n, s)]
             return nz.mu if n.kind == "mu" else nz.var
 
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
@@ -277,8 +281,7 @@ class BatchPoint:
             stats = sw.g_stats.get(var.layer)
             if stats is None:
                 return ZERO
-            values = stats[0 if var.kind == "mu" else 1]
-            return values[var.indices[0] - 1] if var.indices else values[s]
+            return stats[0 if var.kind == "mu" else 1][_statistic(self.network, var, s)]
         table = {"a": sw.g_a, "u": sw.g_u, "xhat": sw.g_xhat, "x": {0: sw.g_a.get(0)}}[var.kind]
         rows = table.get(0 if var.kind == "x" else var.layer)
         return ZERO if rows is None else rows[s][var.indices[0] - 1]
@@ -292,6 +295,14 @@ class BatchPoint:
         sw = self.sweep(top, sample)
         low = 0 if var.kind == "x" else var.layer
         return next((l for l in sorted(sw.silent) if low < l), None)
+
+
+def _statistic(network: LayeredNetwork, name: Name, s: int) -> int:
+    """Where μ/σ² ``name`` of sample s is in its layer's statistics: a batchnorm feature, a layernorm (sample, row)."""
+    spec = network.specs[name.layer - 1]
+    if spec.kind == "batchnorm":
+        return name.indices[0] - 1
+    return s * (spec.units // spec.norm_width) + (name.indices[0] - 1 if name.indices else 0)
 
 
 def _flat(name: Name, network: LayeredNetwork) -> int | None:
