@@ -49,9 +49,9 @@ __all__ = ["LayeredRun", "LayeredTrajectory", "moving_parameters", "LAYERED_WORK
 
 PRECISIONS = (320, 1280, 5120, 20480)
 PINNED_BITS = 220  # 2^-220 ≈ 10^-66 of a value: 60 digits and the verdicts taken from them
-# parameters x samples x updates of one exact run; measured ~0.1 ms each at 320 bits (derivation 011:
-# 23 parameters x 4 samples, one batch gradient ~10 ms), so the bound is ~10-20 s of CPU
-LAYERED_WORK = 150_000
+# parameters x samples x updates of one exact run; measured ~0.1-0.4 ms each at 320 bits (derivation 011:
+# 23 parameters x 4 samples: 100 updates in 4 s on the loaded machine), so the bound is ~5-20 s of CPU
+LAYERED_WORK = 50_000
 
 Start = Mapping[str, Fraction]
 
