@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from numeric import layers as twin
 
-__all__ = ["layer_lists", "floats"]
+__all__ = ["layer_lists", "floats", "flat"]
 
 NUMBER = st.fractions(min_value=-2, max_value=2, max_denominator=8)
 
@@ -80,3 +80,13 @@ def floats(tree):
         return np.array([floats(v) for v in tree], dtype=float) if tree and not isinstance(tree[0], dict) else \
             [floats(v) for v in tree]
     return float(tree) if isinstance(tree, Fraction) else tree
+
+
+def flat(arrays: dict) -> dict:
+    """Arrays keyed by name → floats keyed by canonical entry (``W1[1,2]``; a scalar keeps its name)."""
+    out = {}
+    for k, v in arrays.items():
+        v = np.asarray(v)
+        for idx in np.ndindex(v.shape):
+            out[k + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")] = float(v[idx])
+    return out

@@ -29,15 +29,7 @@ from symbolic.spec.layer_rules import SYMPY, NormMistakes, normalize, normalize_
 from symbolic.spec.layers import build_layered
 from symbolic.truth.layered import LayeredTruth
 
-from layer_lists import layer_lists
-
-def _flat(grads: dict) -> dict:
-    out = {}
-    for k, v in grads.items():
-        v = np.asarray(v)
-        for idx in np.ndindex(v.shape):
-            out[k + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")] = float(v[idx])
-    return out
+from layer_lists import flat as _flat, layer_lists
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

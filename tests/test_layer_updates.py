@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from layer_lists import layer_lists
+from layer_lists import flat as _flat, layer_lists
 from numeric.layered_train import train as twin_train
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
@@ -76,15 +76,6 @@ def _exact_after(net, n: int) -> tuple[dict, float]:
     balls = ball_values(values)
     truth = LayeredTruth(net if balls is not None else net.with_values(values), values=balls)
     return {k: float(to_fraction(v) if not isinstance(v, F) else v) for k, v in values.items()}, float(truth.value("L"))
-
-
-def _flat(arrays: dict) -> dict:
-    out = {}
-    for k, v in arrays.items():
-        v = np.asarray(v)
-        for idx in np.ndindex(v.shape):
-            out[k + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")] = float(v[idx])
-    return out
 
 
 def _twin_after(net, n: int) -> tuple[dict, float]:
