@@ -158,19 +158,12 @@ def _random_point(network, seed: int):
                          network.learning_rate, network.update_biases, params, x, y)
 
 
-def _dense_only(network, command: str) -> None:
-    from .spec.layered_network import LayeredNetwork
-
-    if isinstance(network, LayeredNetwork):
-        raise DerivcheckError(f"'{command}' works on the dense shorthand (layers = [...]); this file is a [[layer]] "
-                              f"list — check its claims with 'derivcheck check' (see docs/layers.md).")
-
-
 def cmd_gradcheck(args) -> int:
+    from .layered_train_command import dense_only
     from .truth.crosscheck import cross_check
 
     network = _network_from_args(args)
-    _dense_only(network, "gradcheck")
+    dense_only(network, "gradcheck")
     if network.params is None or network.x is None or args.seed is not None:
         network = _random_point(network, args.seed or 0)
     result = cross_check(network)
@@ -181,9 +174,8 @@ def cmd_gradcheck(args) -> int:
 def cmd_train(args) -> int:
     import numeric
 
-    from .train_command import train_optimizer, training_keys
-
     from .layered_train_command import is_layered, train_layered
+    from .train_command import train_optimizer, training_keys
 
     network = _network_from_args(args, symbolic=False)
     if is_layered(network):  # issue 18: plain gradient descent of the batch (layered_train_command.py)

@@ -2,6 +2,7 @@
 
 Contract
 --------
+:func:`dense_only` refuses a layer list for a dense-only command (``gradcheck``) with a sentence.
 :func:`train_layered` runs ``--updates`` full-batch gradient-descent updates of a layer list on its
 NumPy twin (:func:`numeric.layered_train.train`: the whole batch's gradient, batch norm with the
 current statistics, the file's dropout masks), at ``--learning-rate`` or the file's
@@ -21,7 +22,7 @@ from numeric.layered_train import train
 from .spec.errors import DerivcheckError
 from .spec.layered_network import LayeredNetwork
 
-__all__ = ["is_layered", "train_layered", "OPTIMIZER_OPTIONS"]
+__all__ = ["is_layered", "dense_only", "train_layered", "OPTIMIZER_OPTIONS"]
 
 OPTIMIZER_OPTIONS = ("optimizer", "momentum", "convention", "beta1", "beta2", "eps", "rho", "weight_decay", "t0",
                      "l2", "l2_convention", "include_biases")
@@ -29,6 +30,13 @@ OPTIMIZER_OPTIONS = ("optimizer", "momentum", "convention", "beta1", "beta2", "e
 
 def is_layered(network) -> bool:
     return isinstance(network, LayeredNetwork)
+
+
+def dense_only(network, command: str) -> None:
+    """Refuse a layer list for a command that works on the dense shorthand only (gradcheck)."""
+    if is_layered(network):
+        raise DerivcheckError(f"'{command}' works on the dense shorthand (layers = [...]); this file is a [[layer]] "
+                              f"list — check its claims with 'derivcheck check' (see docs/layers.md).")
 
 
 def train_layered(network: LayeredNetwork, args) -> int:
