@@ -9,6 +9,7 @@
   relative — torch is optional (skipped with the reason when missing).
 * Random layer lists (hypothesis, the strategy of tests/layer_lists.py), two updates: exact vs the
   NumPy twin to 1e-9.
+* A wrong number of updates is diagnosed (the general table's entries replay the layer list's trajectory).
 * Refusals: a run over the work bound, a relu exactly at its kink on the way.
 * ``derivcheck train`` of a layer list: its float64 loss and parameters after 3 updates agree with the exact
   trajectory to 1e-9; the options it cannot honour are one sentence each.
@@ -69,6 +70,23 @@ def test_updates_by_hand(tmp_path: Path, extra: str, name: str, after: int, valu
     assert result.verdict == "ok", result
     assert result.exact.startswith(printed), (result.exact, printed)  # an exact rational, printed as one
     assert "exact through" in result.precision, result.precision
+
+
+UPDATE_MISTAKES = [  # (the diagnosis, claim, after, the wrong number — the other update count's, by hand above — , right)
+    ("one update too many", "W2[1,1]", 1, F(29, 64), F(1, 2)),
+    ("one update too few", "W2[1,1]", 2, F(1, 2), F(29, 64)),
+]
+
+
+@pytest.mark.parametrize("diagnosis, name, after, wrong, right", UPDATE_MISTAKES)
+def test_a_wrong_number_of_updates_is_diagnosed(tmp_path: Path, diagnosis: str, name: str, after: int, wrong: F,
+                                                right: F):
+    path = tmp_path / "hand.toml"
+    claims = "".join(f'[[claims]]\nname = "{name}"\nvalue = "{float(v):.9f}"\nafter = {after}\n' for v in (wrong, right))
+    path.write_text(HAND.format(extra="") + claims, encoding="utf-8")
+    bad, good = check_file(path).results
+    assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
+    assert diagnosis in bad.diagnosis and not good.diagnosis, bad.diagnosis
 
 
 def _exact_after(net, n: int) -> tuple[dict, float]:
@@ -169,8 +187,8 @@ def test_an_update_through_a_relu_kink_is_refused():
         LayeredTrajectory(net).after({}, 1)
 
 
-def _train(*options: str) -> subprocess.CompletedProcess:
-    path = ROOT / "derivations" / FILES[0]
+def _train(*options: str, name: str = FILES[0]) -> subprocess.CompletedProcess:
+    path = ROOT / "derivations" / name
     return subprocess.run([sys.executable, "-m", "symbolic.cli", "train", str(path), *options], capture_output=True,
                           text=True, timeout=120)
 
@@ -192,11 +210,12 @@ TRAIN_REFUSALS = [  # (options, the sentence)
     (("--learning-rate", "0.1", "--optimizer", "adam"), "--optimizer is an optimizer or penalty option, but a [[layer]]"),
     (("--learning-rate", "0.1", "--l2", "0.1"), "--l2 is an optimizer or penalty option"),
     (("--learning-rate", "0.1", "--batch-size", "2"), "--batch-size does not apply to a [[layer]] list"),
-    ((), "Training needs a learning rate: set learning_rate in [network] or pass --learning-rate."),
-]
+    (("@" + FILES[1],), "Training needs a learning rate: set learning_rate in [network] or pass --learning-rate."),
+]  # "@file": another example (012 has no learning_rate; 011 has one)
 
 
 @pytest.mark.parametrize("options, sentence", TRAIN_REFUSALS)
 def test_train_command_refusals_are_one_sentence(options: tuple, sentence: str):
-    run = _train(*options)
+    files = [o[1:] for o in options if o.startswith("@")]
+    run = _train(*[o for o in options if not o.startswith("@")], name=(files or [FILES[0]])[0])
     assert run.returncode == 2 and sentence in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -12,12 +12,13 @@ claim on the layer list's program with one rule of :mod:`symbolic.spec.layer_rul
   backward, the variance divided by N − 1 (forward and backward), or by N − 1 in the forward and
   N in the backward (darknet's ``variance_cpu`` / ``normalize_delta_cpu``), or started from ∂L/∂a
   without γ (Knet.jl #288);
-* dropout backward without the mask, without the 1/(1 − p) scale, or with it applied twice;
-* one update too many or too few (the layer list's own trajectory).
+* dropout backward without the mask, without the 1/(1 − p) scale, or with it applied twice.
 
 A claim after updates replays the transformed program in every update (the author's backward is the
 one their gradient descent used): :class:`symbolic.truth.layered_update.LayeredTrajectory` with the
-mistake, one per claim context and mistake.
+mistake, one per claim context and mistake. :func:`replayed_layer_value` with no mistake and another
+number of updates is also what the general table's "one update too many / too few" replays for a
+layer list (:meth:`symbolic.claims.context.ClaimContext.replay_value`).
 
 Dropping the ∂σ²/∂μ path (darknet's ``mean_delta``) is *not* an entry: that path is
 ∂L/∂σ² · (−2/N) Σ(x − μ), and Σ(x − μ) = 0 exactly, so the transformed program gives the true
@@ -83,17 +84,6 @@ def _has(*kinds: str) -> Callable[[object, Claim], bool]:
     return applies
 
 
-def _updated(ctx, c: Claim) -> bool:
-    return isinstance(ctx.network, LayeredNetwork) and c.after > 0
-
-
-def _other_updates(delta: int) -> Callable:
-    def predict(ctx, c: Claim):
-        n = c.after + delta
-        return [] if n < 0 else [(replayed_layer_value(ctx, c, NO_LAYER_MISTAKES, n), "")]
-    return predict
-
-
 def _forward_too(*kinds: str) -> Callable[[object, Claim], bool]:
     def applies(ctx, c: Claim) -> bool:
         net = ctx.network
@@ -136,7 +126,4 @@ LAYER_MISTAKES: list[LayerMistake] = [
                  _replay(LayerMistakes(dropout=DropoutMistakes(scale_power=0)))),
     LayerMistake("dropout_scale_twice", "the dropout scale 1/(1 − p) was applied twice in the backward pass",
                  _has("dropout"), _replay(LayerMistakes(dropout=DropoutMistakes(scale_power=2)))),
-    # the dense table's one_update_more / one_update_fewer replay the dense program; these run the layer list's
-    LayerMistake("layer_update_more", "one update too many", _updated, _other_updates(+1)),
-    LayerMistake("layer_update_fewer", "one update too few", _updated, _other_updates(-1)),
 ]
