@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import DerivcheckError
 from .layer_rules import LAYER_KINDS
-from .names import Name
+from .names import LOSS_TERMS, Name
 from .network import exact_number
 from .rules import LINEAR_ACTIVATION
 
@@ -210,6 +210,8 @@ class LayeredNetwork:
             if not 1 <= idx[0] <= n:
                 fail(f"refers to entry {idx[0]}, but there are only {n} (indices start at 1).")
             return name
+        if k in LOSS_TERMS:  # L = L_data + penalty (issue 17's [regularization])
+            return name if l is None and not idx else fail(f"is a term of L = L_data + penalty; write it {k}.")
         if k == "L":
             if l is not None or len(idx) > 1 or (idx and not 1 <= idx[0] <= self.layers[-1]):
                 fail(f"is not a loss name; write L for the loss or L[k] for output k's term (k ≤ {self.layers[-1]}).")

@@ -29,12 +29,13 @@ from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, DropoutMistakes, NormMistakes, dropout,
                                 dropout_vjp, normalize_vjp)
 from ..spec.layers import LayeredNetwork
-from ..spec.names import Name, parse_name
+from ..spec.names import LOSS_TERMS, Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
 from .balls import ONE, ZERO, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
 from .layer_domain import DOMAIN, inverse as _inv, normalized as _normalized
 from .layer_op import LAYER_OPS
+from .penalty import penalty_partial, penalty_value
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
@@ -239,10 +240,11 @@ class BatchPoint:
         n = _name(name, self.network)
         s = sample - 1
         with workprec(self.prec):
-            if n.kind == "L":
-                if n.indices:
-                    return self.terms[s][n.indices[0] - 1]
-                return mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
+            if n.kind == "L" and n.indices:
+                return self.terms[s][n.indices[0] - 1]
+            if n.kind in ("L", *LOSS_TERMS):  # L = L_data + penalty (symbolic.truth.penalty, issue 17)
+                data = ZERO if n.kind == "penalty" else mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
+                return data if n.kind == "L_data" else add((data, penalty_value(self.network, self.values)))
             if n.is_parameter:
                 return self.values[str(n)]
             if n.kind in ("x", "y"):
@@ -263,13 +265,20 @@ class BatchPoint:
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
         """d(of)/d(wrt); ``of = L`` is the batch mean, a node ``wrt`` is the one of ``sample``."""
         top, var = _name(of, self.network), _name(wrt, self.network)
+        penalty = ZERO  # L = L_data + penalty (issue 17): the penalty's partial 2cθ, on a parameter only
+        if var.is_parameter and top.kind in ("L", "penalty") and not top.indices:
+            penalty = penalty_partial(self.network, str(var), self.values)
+        if top.kind in LOSS_TERMS:
+            if top.kind == "penalty":
+                return penalty
+            top = parse_name("L")
         plugin_node = bool(var.layer) and self.network.specs[var.layer - 1].kind in LAYER_OPS and not var.is_parameter
         if top == var and (var.kind in ("a", "u", "xhat") or plugin_node):
             return ONE
         sw = self.sweep(top, sample)
         s = sample - 1
         if var.is_parameter:
-            return sw.grads.get(str(var), ZERO)
+            return add((sw.grads.get(str(var), ZERO), penalty))
         if plugin_node:
             k = _flat(var, self.network)
             if k is not None:
@@ -288,7 +297,9 @@ class BatchPoint:
 
     def gradient(self) -> dict:
         sw = self.sweep(parse_name("L"))
-        return {p: sw.grads.get(p, ZERO) for p in self.network.parameter_names()}
+        with workprec(self.prec):  # the penalty's 2cθ included (issue 17)
+            return {p: add((sw.grads.get(p, ZERO), penalty_partial(self.network, p, self.values)))
+                    for p in self.network.parameter_names()}
 
     def silencing(self, top: Name, var: Name, sample: int = 1) -> int | None:
         """The normalization layer between ``var`` and ``top`` that passes no gradient back, if any."""
