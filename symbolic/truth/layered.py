@@ -35,7 +35,7 @@ from .balls import ONE, ZERO, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
 from .layer_domain import DOMAIN, inverse as _inv, normalized as _normalized
 from .layer_op import LAYER_OPS
-from .penalty import penalty_partial, penalty_value
+from .penalty import penalized, penalty_partial, penalty_value
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
@@ -267,7 +267,8 @@ class BatchPoint:
         top, var = _name(of, self.network), _name(wrt, self.network)
         penalty = ZERO  # L = L_data + penalty (issue 17): the penalty's partial 2cθ, on a parameter only
         if var.is_parameter and top.kind in ("L", "penalty") and not top.indices:
-            penalty = penalty_partial(self.network, str(var), self.values)
+            with workprec(self.prec):
+                penalty = penalty_partial(self.network, str(var), self.values)
         if top.kind in LOSS_TERMS:
             if top.kind == "penalty":
                 return penalty
@@ -278,7 +279,10 @@ class BatchPoint:
         sw = self.sweep(top, sample)
         s = sample - 1
         if var.is_parameter:
-            return add((sw.grads.get(str(var), ZERO), penalty))
+            if penalty is ZERO:
+                return sw.grads.get(str(var), ZERO)
+            with workprec(self.prec):
+                return add((sw.grads.get(str(var), ZERO), penalty))
         if plugin_node:
             k = _flat(var, self.network)
             if k is not None:
@@ -297,6 +301,8 @@ class BatchPoint:
 
     def gradient(self) -> dict:
         sw = self.sweep(parse_name("L"))
+        if not penalized(self.network):
+            return {p: sw.grads.get(p, ZERO) for p in self.network.parameter_names()}
         with workprec(self.prec):  # the penalty's 2cθ included (issue 17)
             return {p: add((sw.grads.get(p, ZERO), penalty_partial(self.network, p, self.values)))
                     for p in self.network.parameter_names()}
