@@ -87,7 +87,7 @@ def optimize(arch: Architecture, params: dict, X: np.ndarray, Y: np.ndarray, set
 
 
 def optimize_layers(layers, loss_name: str, params: dict, X: np.ndarray, Y: np.ndarray, settings: Settings,
-                    steps: int, state: dict | None = None, t0: int = 0) -> OptimizeResult:
+                    steps: int, state: dict | None = None, t0: int = 0, record: bool = False) -> OptimizeResult:
     """The same updates for a ``[[layer]]`` list's twin (:mod:`numeric.layers`: the batch gradient of the mean
     loss, batch norm with this batch's statistics). Every array moves except the biases ``b{l}``/``beta{l}``
     when not ``update_biases``; the penalty and AdamW's decay take the weights ``W{l}`` (and, with
@@ -95,7 +95,8 @@ def optimize_layers(layers, loss_name: str, params: dict, X: np.ndarray, Y: np.n
     X, Y = np.asarray(X, float), np.asarray(Y, float)
     moving = [k for k in params if settings.update_biases or not k.startswith("b")]
     return _run(lambda p: layer_gradient(layers, loss_name, p, X, Y)[0],
-                lambda p: float(layer_loss(layers, loss_name, p, X, Y)), params, moving, settings, steps, state, t0)
+                lambda p: float(layer_loss(layers, loss_name, p, X, Y)), params, moving, settings, steps, state, t0,
+                record)
 
 
 def _run(grad_of, loss_of, params: dict, moving: list, s: Settings, steps: int, state: dict | None, t0: int,

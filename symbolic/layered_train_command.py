@@ -10,9 +10,10 @@ current statistics, the file's dropout masks), at ``--learning-rate`` or the fil
 the loss before, the loss after each of the first ``--show`` updates, the loss after the last,
 and every parameter entry by its canonical name. Float64, as the dense ``train`` — the exact
 trajectory is what ``check`` judges ``after = N`` claims with. Options the layer list cannot
-honour are one sentence each: the optimizer and penalty options (plain gradient descent only,
-for now) and ``--batch-size`` (a mini-batch would change batch norm's statistics and leave the
-given per-sample dropout masks without their samples).
+honour are one sentence: ``--batch-size`` (a mini-batch would change batch norm's statistics and
+leave the given per-sample dropout masks without their samples). An optimizer or penalty (the
+file's keys or the ``train`` options) prints issue 17's per-update report instead
+(:func:`symbolic.train_command.train_optimizer` on the twin).
 """
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ import numpy as np
 from numeric.layered_train import train
 from .spec.errors import DerivcheckError
 from .spec.layered_network import LayeredNetwork
+from .train_command import train_optimizer, training_keys
 
-__all__ = ["is_layered", "dense_only", "train_layered", "OPTIMIZER_OPTIONS"]
+__all__ = ["is_layered", "dense_only", "train_layered"]
 
-OPTIMIZER_OPTIONS = ("optimizer", "momentum", "convention", "beta1", "beta2", "eps", "rho", "weight_decay", "t0",
-                     "l2", "l2_convention", "include_biases")
 
 
 def is_layered(network) -> bool:
@@ -41,13 +41,16 @@ def dense_only(network, command: str) -> None:
 
 def train_layered(network: LayeredNetwork, args) -> int:
     """The ``train`` report of a layer list (see the module contract)."""
-    given = [o for o in OPTIMIZER_OPTIONS if getattr(args, o, None) is not None]
-    if given:
-        raise DerivcheckError(f"--{given[0].replace('_', '-')} is an optimizer or penalty option, but a [[layer]] list "
-                              f"trains with plain gradient descent for now; leave it out (see docs/layers.md).")
     if getattr(args, "batch_size", None) is not None:
         raise DerivcheckError("--batch-size does not apply to a [[layer]] list: a mini-batch would change batch norm's "
                               "statistics and the dropout masks are given per sample; it trains on the whole batch.")
+    trained = training_keys(args, network)  # the file's [optimizer]/[regularization] and the options (issue 17)
+    if trained.optimizer.name != "sgd" or trained.regularization.l2 or trained.optimizer.state:
+        if trained.learning_rate is None and args.learning_rate is None:
+            raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass "
+                                  "--learning-rate.")
+        lr = float(args.learning_rate if args.learning_rate is not None else trained.learning_rate)
+        return train_optimizer(trained, lr, args.updates, 10 if args.show is None else args.show)
     if network.params is None or network.x is None:
         raise DerivcheckError("Training needs [parameters] and [data] in the file.")
     if network.learning_rate is None and args.learning_rate is None:

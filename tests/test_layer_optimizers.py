@@ -11,12 +11,16 @@
   here over torch's gradients — to 1e-12 relative. PyTorch is optional (skipped with the reason).
 * a derivation file with a batch-norm layer list, Adam and an L2 penalty, its claims printed to 10 digits
   from the NumPy twin: every claim ok (parameters, the state m(γ), v(W), L, L_data, penalty); and the same
-  file declared with PyTorch's momentum while its numbers are Sutskever's gets the convention diagnosis.
+  file declared with PyTorch's momentum while its numbers are Sutskever's gets the convention diagnosis;
+  ``derivcheck train`` of a layer list with an optimizer prints the per-update report (checked against the
+  exact trajectory).
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import subprocess
+import sys
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -198,3 +202,20 @@ def test_the_other_momentum_convention_is_diagnosed_on_a_layer_list(tmp_path: Pa
     bad, good = report.results
     assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
     assert "convention" in bad.diagnosis, bad.diagnosis
+
+
+def test_train_prints_a_layer_lists_optimizer_run():
+    """``derivcheck train`` on the batch-norm example with Adam and a penalty from the command line: per-update
+    state, and the parameters after 3 updates agree with the exact trajectory to 1e-9."""
+    run = subprocess.run([sys.executable, "-m", "symbolic.cli", "train", str(ROOT / "derivations" / FILES["bn"]),
+                          "--learning-rate", "0.1", "--optimizer", "adam", "--l2", "0.01", "--updates", "3",
+                          "--show", "3"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("optimizer: adam") and "update 3 (t = 3)" in run.stdout and "m(gamma2[1]) = " in run.stdout
+    last = run.stdout.split("update 3 (t = 3)")[1]
+    printed = {cell.split(" = ")[0]: float(cell.split(" = ")[1]) for line in last.splitlines()
+               for cell in line.split("  ") if " = " in cell and "(" not in cell.split(" = ")[0]}
+    exact = _exact(_network("bn", {"name": "adam"}, {"l2": 0.01}), 3)
+    assert set(printed) == set(exact)
+    for k, v in exact.items():
+        assert abs(printed[k] - v) <= 1e-9 * max(abs(v), 1), (k, printed[k], v)

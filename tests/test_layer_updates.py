@@ -207,8 +207,7 @@ def test_train_command_runs_a_layer_list():
 
 
 TRAIN_REFUSALS = [  # (options, the sentence)
-    (("--learning-rate", "0.1", "--optimizer", "adam"), "--optimizer is an optimizer or penalty option, but a [[layer]]"),
-    (("--learning-rate", "0.1", "--l2", "0.1"), "--l2 is an optimizer or penalty option"),
+    (("--learning-rate", "0.1", "--optimizer", "adm"), "did you mean 'adam'"),  # optimizers: issue 17's report
     (("--learning-rate", "0.1", "--batch-size", "2"), "--batch-size does not apply to a [[layer]] list"),
     (("@" + FILES[1],), "Training needs a learning rate: set learning_rate in [network] or pass --learning-rate."),
 ]  # "@file": another example (012 has no learning_rate; 011 has one)
