@@ -90,3 +90,24 @@ def flat(arrays: dict) -> dict:
         for idx in np.ndindex(v.shape):
             out[k + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")] = float(v[idx])
     return out
+
+
+def torch_forward(net, P: dict, X):
+    """The layer list's batch output in PyTorch float64 (``P``: tensors keyed like ``net.numeric_params()``):
+    dense, ``batch_norm`` in training, ``layer_norm``, the given dropout mask — PyTorch's own layers."""
+    import torch
+
+    act = {"identity": lambda t: t, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+    h = X
+    for spec in net.specs:
+        l = spec.index
+        if spec.kind == "dense":
+            h = act[spec.activation](h @ P[f"W{l}"].T + (P[f"b{l}"] if spec.bias != "none" else 0))
+        elif spec.kind == "batchnorm":
+            h = torch.nn.functional.batch_norm(h, None, None, P[f"gamma{l}"], P[f"beta{l}"], training=True,
+                                               eps=float(spec.eps))
+        elif spec.kind == "layernorm":
+            h = torch.nn.functional.layer_norm(h, (spec.units,), P[f"gamma{l}"], P[f"beta{l}"], eps=float(spec.eps))
+        else:
+            h = h * torch.tensor(spec.mask, dtype=torch.float64) / (1 - float(spec.p))
+    return h

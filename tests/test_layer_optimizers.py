@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from layer_lists import flat, torch_forward
 from numeric.optimizers import Settings, optimize_layers
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
@@ -61,15 +62,6 @@ def _network(file: str, optimizer: dict, regularization: dict | None):
     return dataclasses.replace(base, optimizer=opt, regularization=reg if reg.l2 else None)
 
 
-def _flat(arrays: dict) -> dict:
-    out = {}
-    for k, v in arrays.items():
-        v = np.asarray(v)
-        for idx in np.ndindex(v.shape):
-            out[k + (f"[{','.join(str(i + 1) for i in idx)}]" if idx else "")] = float(v[idx])
-    return out
-
-
 def _settings(net) -> Settings:
     opt, reg = net.optimizer, net.regularization
     return Settings(opt.name, float(net.learning_rate), {k: float(v) for k, v in opt.h.items()}, opt.convention,
@@ -86,24 +78,12 @@ def _torch(net, steps: int) -> dict:
     import torch
     P = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.numeric_params().items()}
     X, Y = (torch.tensor(np.array(a, dtype=float), dtype=torch.float64) for a in (net.x, net.y))
-    act = {"identity": lambda t: t, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
     opt, reg, lr = net.optimizer, net.regularization, float(net.learning_rate)
     h = {k: float(v) for k, v in opt.h.items()}
     penalized = [k for k in P if k.startswith("W") or (reg is not None and reg.include_biases)]
 
     def loss():
-        a = X
-        for spec in net.specs:
-            l = spec.index
-            if spec.kind == "dense":
-                a = act[spec.activation](a @ P[f"W{l}"].T + (P[f"b{l}"] if spec.bias != "none" else 0))
-            elif spec.kind == "batchnorm":
-                a = torch.nn.functional.batch_norm(a, None, None, P[f"gamma{l}"], P[f"beta{l}"], training=True,
-                                                   eps=float(spec.eps))
-            elif spec.kind == "layernorm":
-                a = torch.nn.functional.layer_norm(a, (spec.units,), P[f"gamma{l}"], P[f"beta{l}"], eps=float(spec.eps))
-            else:
-                a = a * torch.tensor(spec.mask, dtype=torch.float64) / (1 - float(spec.p))
+        a = torch_forward(net, P, X)
         assert net.loss == "half_sse"
         data = (0.5 * ((Y - a) ** 2).sum(dim=1)).mean()
         if reg is None:
@@ -122,7 +102,7 @@ def _torch(net, steps: int) -> dict:
                 for k, t in P.items():
                     velocity[k] = h["momentum"] * velocity[k] - lr * t.grad
                     t += velocity[k]
-        return _flat({k: t.detach().numpy() for k, t in P.items()})
+        return flat({k: t.detach().numpy() for k, t in P.items()})
     make = {
         "sgd": lambda: torch.optim.SGD(params, lr=lr),
         "momentum": lambda: torch.optim.SGD(params, lr=lr, momentum=h.get("momentum", 0)),
@@ -141,7 +121,7 @@ def _torch(net, steps: int) -> dict:
         optimizer.zero_grad()
         loss().backward()
         optimizer.step()
-    return _flat({k: t.detach().numpy() for k, t in P.items()})
+    return flat({k: t.detach().numpy() for k, t in P.items()})
 
 
 def _exact(net, steps: int) -> dict:
@@ -156,7 +136,7 @@ def test_layer_list_optimizers_match_the_twin_and_pytorch(reference, file, optim
         pytest.skip("PyTorch is not installed (optional: pip install torch) — the NumPy twin still checks")
     net = _network(file, optimizer, regularization)
     exact = _exact(net, STEPS)
-    ref = _torch(net, STEPS) if reference == "torch" else _flat(_twin(net, STEPS).params)
+    ref = _torch(net, STEPS) if reference == "torch" else flat(_twin(net, STEPS).params)
     assert set(ref) == set(exact)
     for k, v in ref.items():
         assert abs(exact[k] - v) <= 1e-12 * max(abs(v), 1), (k, exact[k], v)
@@ -180,7 +160,7 @@ def _file(tmp_path: Path, optimizer: str, claims: list[tuple[str, float, int]]) 
 def test_a_batch_norm_file_with_adam_and_a_penalty_checks_against_the_twin(tmp_path: Path):
     net = _network("bn", {"name": "adam"}, {"l2": 0.01})
     run = _twin(net, 2)
-    p, state = _flat(run.params), {s: _flat(v) for s, v in run.state.items()}
+    p, state = flat(run.params), {s: flat(v) for s, v in run.state.items()}
     layers, X, Y = net.numeric_layers(), np.array(net.x, dtype=float), np.array(net.y, dtype=float)
     from numeric.layers import loss as twin_loss
     from numeric.optimizers import penalty as twin_penalty
@@ -197,8 +177,8 @@ def test_a_batch_norm_file_with_adam_and_a_penalty_checks_against_the_twin(tmp_p
 
 def test_the_other_momentum_convention_is_diagnosed_on_a_layer_list(tmp_path: Path):
     sutskever = _network("bn", {"name": "momentum", "convention": "sutskever"}, {"l2": 0.01})
-    wrong = _flat(_twin(sutskever, 1).state["velocity"])["W1[1,1]"]
-    right = _flat(_twin(_network("bn", {"name": "momentum"}, {"l2": 0.01}), 1).state["velocity"])["W1[1,1]"]
+    wrong = flat(_twin(sutskever, 1).state["velocity"])["W1[1,1]"]
+    right = flat(_twin(_network("bn", {"name": "momentum"}, {"l2": 0.01}), 1).state["velocity"])["W1[1,1]"]
     report = check_file(_file(tmp_path, 'name = "momentum"', [("velocity(W1[1,1])", wrong, 1),
                                                                ("velocity(W1[1,1])", right, 1)]))
     bad, good = report.results

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from layer_lists import flat as _flat, layer_lists
+from layer_lists import flat as _flat, layer_lists, torch_forward
 from numeric.layered_train import train as twin_train
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
@@ -107,22 +107,9 @@ def _torch_after(net, n: int) -> tuple[dict, float]:
     P = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in net.numeric_params().items()}
     X = torch.tensor(np.array(net.x, dtype=float), dtype=torch.float64)
     Y = torch.tensor(np.array(net.y, dtype=float), dtype=torch.float64)
-    act = {"identity": lambda t: t, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
     def loss():
-        h = X
-        for spec in net.specs:
-            l = spec.index
-            if spec.kind == "dense":
-                h = act[spec.activation](h @ P[f"W{l}"].T + (P[f"b{l}"] if spec.bias != "none" else 0))
-            elif spec.kind == "batchnorm":
-                h = torch.nn.functional.batch_norm(h, None, None, P[f"gamma{l}"], P[f"beta{l}"], training=True,
-                                                   eps=float(spec.eps))
-            elif spec.kind == "layernorm":
-                h = torch.nn.functional.layer_norm(h, (spec.units,), P[f"gamma{l}"], P[f"beta{l}"],
-                                                   eps=float(spec.eps))
-            else:
-                h = h * torch.tensor(spec.mask, dtype=torch.float64) / (1 - float(spec.p))
+        h = torch_forward(net, P, X)  # tests/layer_lists.py (shared with test_layer_optimizers)
         assert net.loss == "half_sse"
         return (0.5 * ((Y - h) ** 2).sum(dim=1)).mean()
 
