@@ -201,9 +201,6 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
         if "formula" in raw:
-            if isinstance(network, LayeredNetwork):
-                raise DerivcheckError("is a formula, but formula claims are not supported with [[layer]] lists yet "
-                                      "(see docs/layers.md); claim the numbers instead")
             if "value" in raw:
                 raise DerivcheckError("has both a value and a formula; split it into two claims")
             formula, symbols = raw["formula"], raw.get("symbols", {})
