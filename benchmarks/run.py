@@ -622,7 +622,7 @@ def grading_benchmark(n: int, limit: float) -> int:
             import distributed
 
             with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                          dashboard_address=None, silence_logs=50) as cluster:
+                                          dashboard_address=":0", silence_logs=50) as cluster:
                 run("local Dask cluster, 2 workers (no cache)", "--scheduler", cluster.scheduler_address, "--no-cache")
         except ImportError:
             print("  local Dask cluster: not measured (distributed is not installed)")
