@@ -1,7 +1,7 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
     python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--optimizers] [--grading N]
-                             [--small]
+                             [--small] [--conv]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -32,6 +32,8 @@ noisy, so every time is divided by a reference measured in the same run:
 * small networks (issue 21): ``check`` of each of the 30 files of ``benchmarks/small_population.py``
   (≤ 50 parameters, claims up to 2,000 updates, nearly all WRONG so the mistake table runs), one run each;
   goal: the worst ≤ 5× (``--small`` measures only these rows and the reference);
+* convolution: benchmarks/conv_bench.py — ``check`` of a 1×8×8 image through two 3×3 conv layers, all
+  131 gradients exact, ≤ 10× (``--conv`` measures only its rows and the reference);
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -65,6 +67,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import conv_bench  # benchmarks/conv_bench.py (issue 19: the 1x8x8 two-conv network)
 from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
 from small_population import population  # benchmarks/small_population.py (issue 21's small-network goal)
 
@@ -607,6 +610,16 @@ LEGEND = """\
    independent witness, 10 the truth side's float path). 11: max RSS of that check process."""
 
 
+def print_goals_alone(rows: list, ref_runs: list, ref: dict) -> int:
+    """The goal table of a run that measured only some rows (--formulas, --optimizers) and the reference."""
+    print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
+          f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
+    print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status] for k, r in enumerate(rows, 1)])
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 0
+
+
 def optimizer_goal_rows(limit: float) -> list:
     """benchmarks/optimizers.py's rows (issue 17), measured in a fresh process."""
     try:
@@ -651,7 +664,7 @@ def grading_benchmark(n: int, limit: float) -> int:
             import distributed
 
             with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                          dashboard_address=None, silence_logs=50) as cluster:
+                                          dashboard_address=":0", silence_logs=50) as cluster:
                 run("local Dask cluster, 2 workers (no cache)", "--scheduler", cluster.scheduler_address, "--no-cache")
         except ImportError:
             print("  local Dask cluster: not measured (distributed is not installed)")
@@ -682,6 +695,7 @@ def main(argv=None) -> int:
     ap.add_argument("--grading", type=int, metavar="N", help="only the grading benchmark, with N submissions")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
     ap.add_argument("--optimizers", action="store_true", help="only the optimizer rows (benchmarks/optimizers.py)")
+    ap.add_argument("--conv", action="store_true", help="only the convolution rows (benchmarks/conv_bench.py)")
     ap.add_argument("--small", action="store_true", help="only the small-network population rows (issue 21)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
@@ -709,6 +723,17 @@ def main(argv=None) -> int:
 
     # reference, first half ------------------------------------------------------------------
     ref_runs = [run_process(REFERENCE, limit) for _ in range(5)]
+    if args.conv:  # the convolution goal alone: reference, the conv rows, reference
+        conv = conv_bench.measure_all(measure, run_process, runs, limit)
+        ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
+        ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs)}
+        print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
+              f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU)")
+        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status] for k, r in
+                     enumerate(conv_bench.rows(conv, ref, ratio_row, error_row, Row, secs, limit), 1)])
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return 0
     if args.formulas or args.small:  # one goal alone: reference, its rows, reference
         formulas = measure_formulas(runs, limit) if args.formulas else {}
         small = measure_small(limit) if args.small else []
@@ -718,14 +743,9 @@ def main(argv=None) -> int:
         rows = [error_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", "≤ 3×", v["error"]) if "error" in v
                 else ratio_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v["m"], ref, 3, limit, v["valid"])
                 for k, v in formulas.items()] + (small_rows(small, ref, limit) if small else [])
-        print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
-              f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
-        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
-                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
-                     for k, r in enumerate(rows, 1)])
+        print_goals_alone(rows, ref_runs, ref)
         if small:
             print_small(small, ref)
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         return 0
 
     if args.optimizers:  # the optimizer goals alone: reference, benchmarks/optimizers.py's rows, reference
@@ -733,13 +753,7 @@ def main(argv=None) -> int:
         ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
         ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs),
                "best_wall": min(r.wall for r in ref_runs)}
-        print(f"GOALS (reference `python -c \"import sympy\"`: median of {len(ref_runs)} runs {secs(ref['wall'])} wall, "
-              f"{secs(ref['cpu'])} CPU; the optimizer rows are absolute or Adam-to-GD ratios)")
-        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
-                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
-                     for k, r in enumerate(rows, 1)])
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        return 0
+        return print_goals_alone(rows, ref_runs, ref)
 
     # whole-process checks of the benchmark nets ----------------------------------------------
     nets = [("sse", l) for l in SSE] + [("softmax", l) for l in SOFTMAX]
@@ -783,6 +797,7 @@ def main(argv=None) -> int:
     seed3 = seed_check([str(SEED_003.relative_to(ROOT))])
     formulas = measure_formulas(runs, limit)
     deriv_default = seed_check(["derivations/"])
+    conv = conv_bench.measure_all(measure, run_process, runs, limit)
 
     # in-process children ------------------------------------------------------------------------
     try:
@@ -882,6 +897,7 @@ def main(argv=None) -> int:
             rows.append(error_row(label, f"≤ {goal}×", res["error"]))
         else:
             rows.append(ratio_row(label, res["m"], ref, goal, limit, res["valid"]))
+    rows += conv_bench.rows(conv, ref, ratio_row, error_row, Row, secs, limit)
 
     # updates
     if "error" in upd:

@@ -43,7 +43,8 @@ def _normalized(v, div_forward):
     return d, var, [t / math.sqrt(var + EPS) for t in d]
 
 
-def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=False, darknet=False) -> float:
+def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=False, darknet=False,
+              gamma_back=True) -> float:
     """dL/da1[1] of sample 1 by the chain rule written out, with one mistake switched in."""
     m = len(X)
     u = [[W1[j] * x + B1[j] for j in range(2)] for x in X]
@@ -56,7 +57,7 @@ def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=Fa
         stats[group[0]] = (d, var)
         xhat.update(zip(group, xh))
     a3 = [sum(W3[j] * (GAMMA[j] * xhat[s, j] + BETA[j]) for j in range(2)) + B3 for s in range(m)]
-    gx = {(s, j): (a3[s] - Y[s]) / m * W3[j] * GAMMA[j] for s in range(m) for j in range(2)}
+    gx = {(s, j): (a3[s] - Y[s]) / m * W3[j] * (GAMMA[j] if gamma_back else 1) for s in range(m) for j in range(2)}
     group = groups[0]  # the one holding sample 1, feature 1
     n = len(group)
     d, var = stats[group[0]]
@@ -84,7 +85,7 @@ def hand_dropout(unit: int, mask=True, power=1) -> F:
 
 
 def _printed(v) -> str:
-    return f"{float(v):.9g}"
+    return f"{float(v):.9f}"
 
 
 CASES = [  # (key, header, claim name, wrong, right)
@@ -97,6 +98,8 @@ CASES = [  # (key, header, claim name, wrong, right)
     ("norm_unbiased", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", unbiased=True),
      hand_norm("batchnorm")),
     ("norm_darknet", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", unbiased=True, darknet=True),
+     hand_norm("batchnorm")),
+    ("norm_unscaled", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", gamma_back=False),
      hand_norm("batchnorm")),
     ("dropout_no_mask", DROPOUT, "dL/da1[2]", hand_dropout(2, mask=False), hand_dropout(2)),
     ("dropout_no_scale", DROPOUT, "dL/da1[3]", hand_dropout(3, power=0), hand_dropout(3)),

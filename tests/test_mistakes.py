@@ -23,11 +23,13 @@ import pytest
 
 from small_nets import DATA, NETWORK, SEED002_NETWORK, SEED002_VALUES
 from symbolic.claims.check import check_file
+from symbolic.claims.convolution_mistakes import CONV_MISTAKES
 from symbolic.claims.layer_mistakes import LAYER_MISTAKES
 from symbolic.claims.mistakes import MISTAKES
 from symbolic.claims.optimizer_mistakes import OPTIMIZER_MISTAKES
 
-DESCRIPTION = {m.key: m.description for m in MISTAKES if m not in LAYER_MISTAKES}  # those: test_layer_mistakes.py
+DESCRIPTION = {m.key: m.description for m in MISTAKES
+               if m not in LAYER_MISTAKES + CONV_MISTAKES}  # those: test_layer_mistakes.py, test_convolution_mistakes.py
 
 
 # ------------------------------------------------------------------ a 2-layer backprop, by hand

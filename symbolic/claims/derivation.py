@@ -342,11 +342,8 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
             x=data.get("x"),
             y=data.get("y"),
         )
-        if ("optimizer" in doc or "regularization" in doc) and not isinstance(network, Network):
-            raise DerivcheckError("[optimizer] and [regularization] are not supported with [[layer]] lists yet; "
-                                  "use the dense layers = [...] form")
         optimizer, regularization = parse_training(doc.get("optimizer"), doc.get("regularization"),
-                                                   network.parameter_names()) if isinstance(network, Network) else (None, None)
+                                                   network.parameter_names())  # dense or [[layer]] list
     except DerivcheckError as err:
         raise _fail(path, str(err)) from None
     if optimizer is not None and (not optimizer.plain or optimizer.state or regularization.l2):

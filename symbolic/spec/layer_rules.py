@@ -32,6 +32,7 @@ import sympy as sp
 
 from numeric.layers import NUMERIC_KINDS
 
+from .convolution_kinds import CONV_KINDS
 from .layer_plugin import LayerKind
 
 __all__ = ["Arithmetic", "SYMPY", "NormMistakes", "DropoutMistakes", "NO_NORM_MISTAKES", "NO_DROPOUT_MISTAKES",
@@ -64,7 +65,9 @@ class NormMistakes:
     * ``unbiased`` — the variance divided by n − 1 (forward and backward) where the layer uses n;
     * ``backward_eps`` — ε kept under the square root of the backward (False: dropped there);
     * ``backward_n`` — the backward written for a variance over n even where the forward divides by
-      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N).
+      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N);
+    * ``gamma_scaled`` — the backward to v starts from ∂L/∂x̂ = γ · ∂L/∂a (False: from ∂L/∂a, γ left out —
+      Knet.jl #288, invisible while γ = 1, Knet's initial value).
     """
 
     var_mu_path: bool = True
@@ -73,6 +76,7 @@ class NormMistakes:
     unbiased: bool = False
     backward_eps: bool = True
     backward_n: bool = False
+    gamma_scaled: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ LAYER_KINDS: dict[str, LayerKind] = {
                            ("xhat", "mu", "var"), True, NUMERIC_KINDS["batchnorm"],
                            "batch normalization over the batch, per feature (v: one feature over the samples)",
                            _NORM_FORWARD, _NORM_BACKWARD),
-    "layernorm": LayerKind("layernorm", ("eps",), ("gamma", "beta"), ("xhat", "mu", "var"), False,
+    "layernorm": LayerKind("layernorm", ("eps", "normalized"), ("gamma", "beta"), ("xhat", "mu", "var"), False,
                            NUMERIC_KINDS["layernorm"],
                            "layer normalization over the features, per sample (v: one sample's features)",
                            _NORM_FORWARD, _NORM_BACKWARD),
@@ -179,3 +183,4 @@ LAYER_KINDS: dict[str, LayerKind] = {
                          (r"\frac{\partial L}{\partial x_i} = \frac{m_i}{1 - p}\frac{\partial L}{\partial a_i}",)),
     # kinds with their own shapes and names carry a KindPlugin (symbolic.spec.layer_plugin): one line each here
 }
+LAYER_KINDS.update(CONV_KINDS)  # conv2d, maxpool, avgpool, flatten (symbolic.spec.convolution_kinds)
