@@ -24,13 +24,15 @@ rules: the hand-derivation errors the diagnosis replays (a mistake is a program 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
 import sympy as sp
 
-from numeric.layers import NUMERIC_KINDS, NumericKind
+from numeric.layers import NUMERIC_KINDS
+
+from .layer_plugin import LayerKind
 
 __all__ = ["Arithmetic", "SYMPY", "NormMistakes", "DropoutMistakes", "NO_NORM_MISTAKES", "NO_DROPOUT_MISTAKES",
            "Normalized", "normalize", "normalize_vjp", "dropout", "dropout_vjp", "LayerKind", "LAYER_KINDS"]
@@ -147,21 +149,6 @@ def dropout_vjp(g: Sequence, mask: Sequence[int], p: Fraction, ar: Arithmetic,
     return [ar.mul((gi, ar.const(Fraction(mi if mistakes.mask else 1)), scale)) for gi, mi in zip(g, mask)]
 
 
-@dataclass(frozen=True)
-class LayerKind:
-    """One layer kind of a ``[[layer]]`` list."""
-
-    name: str
-    keys: tuple[str, ...]  # the keys its table may have besides ``kind``
-    parameters: tuple[str, ...]  # parameter arrays, one entry per feature (gamma, beta)
-    nodes: tuple[str, ...]  # node kinds it defines besides its output a{l}
-    couples_batch: bool  # its output for one sample depends on the other samples
-    numeric: NumericKind | None
-    description: str
-    latex_forward: tuple[str, ...] = field(default=())
-    latex_backward: tuple[str, ...] = field(default=())
-
-
 _NORM_FORWARD = (r"\mu = \frac{1}{n}\sum_i v_i", r"\sigma^2 = \frac{1}{n}\sum_i (v_i - \mu)^2",
                  r"\hat{x}_i = \frac{v_i - \mu}{\sqrt{\sigma^2 + \epsilon}}", r"a_i = \gamma \hat{x}_i + \beta")
 _NORM_BACKWARD = (
@@ -190,4 +177,5 @@ LAYER_KINDS: dict[str, LayerKind] = {
                          "inverted dropout with a given mask: a = m x / (1 − p)",
                          (r"a_i = \frac{m_i x_i}{1 - p}",),
                          (r"\frac{\partial L}{\partial x_i} = \frac{m_i}{1 - p}\frac{\partial L}{\partial a_i}",)),
+    # kinds with their own shapes and names carry a KindPlugin (symbolic.spec.layer_plugin): one line each here
 }

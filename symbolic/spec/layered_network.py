@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from itertools import product
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Mapping
@@ -54,18 +55,40 @@ class LayerSpec:
     running_var: tuple[Fraction, ...] = ()
     p: Fraction = Fraction(0)
     mask: tuple[tuple[int, ...], ...] = ()
+    inputs: int = 0  # the input width (set for kinds with a plugin, which need it for their shapes)
+    extra: Any = None  # a plugin kind's own settings (symbolic.spec.layer_plugin.KindPlugin.parse)
+
+    @property
+    def plugin(self):
+        """The kind's :class:`symbolic.spec.layer_plugin.KindPlugin`, or None for the built-in kinds."""
+        return LAYER_KINDS[self.kind].plugin
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Parameter array → shape, for a plugin kind ({} for the built-in kinds)."""
+        return self.plugin.arrays(self) if self.plugin is not None else {}
 
     @property
     def parameters(self) -> tuple[str, ...]:
         """Array names of this layer's parameters."""
         if self.kind == "dense":
             return (f"W{self.index}",) + (() if self.bias == "none" else (f"b{self.index}",))
+        if self.plugin is not None:
+            return tuple(self.shapes())
         return tuple(f"{p}{self.index}" for p in LAYER_KINDS[self.kind].parameters)
 
     @property
     def batch_statistics(self) -> bool:
         """Normalized over this batch (a batchnorm in train mode): the samples are coupled."""
         return self.kind == "batchnorm" and self.mode == "train"
+
+
+def _nest(flat: list, shape: tuple[int, ...]) -> Any:
+    """Row-major nested tuples of ``shape`` from a flat list (shape () is the one scalar)."""
+    if not shape:
+        return flat[0]
+    step = len(flat) // shape[0]
+    return tuple(_nest(flat[i * step:(i + 1) * step], shape[1:]) if len(shape) > 1 else flat[i]
+                 for i in range(shape[0]))
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,10 @@ class LayeredNetwork:
     def _entries(self, array: str) -> list[str]:
         spec = self.specs[int(re.sub(r"^[A-Za-z]+", "", array)) - 1]
         l, n, prev = spec.index, spec.units, self.layers[spec.index - 1]
+        if spec.plugin is not None:
+            shape = spec.shapes()[array]
+            return [f"{array}[{','.join(map(str, i))}]" for i in product(*(range(1, d + 1) for d in shape))] \
+                if shape else [array]
         if array.startswith("W"):
             return [f"W{l}[{i},{j}]" for i in range(1, n + 1) for j in range(1, prev + 1)]
         if spec.kind == "dense" and spec.bias == "shared":
@@ -140,9 +167,12 @@ class LayeredNetwork:
                 raise DerivcheckError(f"{k!r} is not a parameter of this network{near(k, list(current))}.")
             current[k] = exact_number(v, k)
         arrays: dict[str, Any] = {}
+        shapes = {a: shape for s in self.specs for a, shape in s.shapes().items()}
         for array in self.array_names():
             entries = self._entries(array)
-            if array.startswith("W"):
+            if array in shapes:
+                arrays[array] = _nest([current[e] for e in entries], shapes[array])
+            elif array.startswith("W"):
                 cols = self.layers[int(array[1:]) - 1]
                 flat = [current[e] for e in entries]
                 arrays[array] = tuple(tuple(flat[r * cols:(r + 1) * cols]) for r in range(len(flat) // cols))
@@ -160,6 +190,11 @@ class LayeredNetwork:
         def fail(why: str):
             raise DerivcheckError(f"{text!r} {why}")
 
+        if k in ("x", "y") and name.step is not None:
+            spec = self.specs[0 if k == "x" else -1]
+            if spec.plugin is None:
+                fail(f"has a time step, but layer {spec.index} is a {spec.kind} layer; only recurrent layers have steps.")
+            return spec.plugin.check_name(spec, name, self)
         if k in ("x", "y"):
             if l is not None or len(idx) != 1:
                 fail(f"should be written {k}[i] (one index, no layer number).")
@@ -177,6 +212,10 @@ class LayeredNetwork:
             return Name("x", None, idx).check(self) if len(idx) == 1 else fail("needs one index, like a0[1].")
         spec = self.specs[l - 1]
         n, prev = spec.units, self.layers[l - 1]
+        if spec.plugin is not None:
+            return self._check_plugin_name(spec, name, fail)
+        if name.step is not None:
+            fail(f"has a time step, but layer {l} is a {spec.kind} layer; only recurrent layers have steps.")
         owner = {"W": "dense", "b": "dense", "u": "dense"}.get(k)
         if owner and spec.kind != owner or k in ("gamma", "beta", "xhat", "mu", "var") and \
                 k not in LAYER_KINDS[spec.kind].parameters + LAYER_KINDS[spec.kind].nodes:
@@ -199,6 +238,22 @@ class LayeredNetwork:
             fail(f"needs one index from 1 to {n}, like {k}{l}[1].")
         return name
 
+    def _check_plugin_name(self, spec: LayerSpec, name: Name, fail) -> Name:
+        shapes = spec.shapes()
+        array = f"{name.kind}{name.layer}"
+        if array in shapes:
+            shape = shapes[array]
+            if name.step is not None or len(name.indices) != len(shape) or \
+                    not all(1 <= i <= d for i, d in zip(name.indices, shape)):
+                like = f"{array}[{','.join('1' * len(shape))}]" if shape else array
+                fail(f"needs {len(shape)} indices within {' × '.join(map(str, shape)) or 'no index'} "
+                     f"(write it like {like}).")
+            return name
+        if name.is_parameter:
+            fail(f"does not exist: layer {spec.index} is a {spec.kind} layer "
+                 f"(its parameters: {', '.join(shapes) or 'none'}; its names: {', '.join(self._names_of(spec))}).")
+        return spec.plugin.check_name(spec, name, self)
+
     def refuse_sample(self, name: Name) -> None:
         """Raise if ``name`` is one number for the whole batch (a batchnorm's μ or σ²), so a sample means nothing."""
         if name.kind in ("mu", "var") and self.specs[name.layer - 1].kind == "batchnorm":
@@ -209,6 +264,9 @@ class LayeredNetwork:
         l = spec.index
         if spec.kind == "dense":
             return [f"W{l}[i,j]"] + ([f"b{l}"] if spec.bias != "none" else []) + [f"u{l}[i]", f"a{l}[i]"]
+        if spec.plugin is not None:
+            return [f"{a}[{','.join('ijkl'[:len(shape)])}]" if shape else a for a, shape in spec.shapes().items()] + \
+                spec.plugin.names(spec)
         rule = LAYER_KINDS[spec.kind]
         idx = {"layernorm": {"mu": "", "var": ""}}.get(spec.kind, {})
         return [f"{p}{l}{idx.get(p, '[i]')}" for p in rule.parameters + rule.nodes] + [f"a{l}[i]"]
@@ -218,8 +276,7 @@ class LayeredNetwork:
         """Parameters as float64 arrays for :mod:`numeric.layers`."""
         arrays = {}
         for k, v in (self.params or {}).items():
-            arrays[k] = np.array([[float(t) for t in r] for r in v] if k.startswith("W") else
-                                      [float(t) for t in v] if isinstance(v, tuple) else float(v))
+            arrays[k] = np.array(v, dtype=float)
         return arrays
 
     def numeric_layers(self) -> list[dict]:
@@ -229,5 +286,6 @@ class LayeredNetwork:
             out.append({"kind": s.kind, "units": s.units, "activation": s.activation, "bias": s.bias,
                         "eps": float(s.eps), "mode": s.mode, "running_mean": [float(v) for v in s.running_mean],
                         "running_var": [float(v) for v in s.running_var], "p": float(s.p),
-                        "mask": [list(r) for r in s.mask]})
+                        "mask": [list(r) for r in s.mask], "inputs": s.inputs,
+                        "settings": s.plugin.numeric(s) if s.plugin is not None else {}})
         return out

@@ -23,6 +23,7 @@ in train mode with a batch of one sample is refused (its variance is 0: every ou
 from __future__ import annotations
 
 from fractions import Fraction
+from math import prod
 from typing import Any, Mapping, Sequence
 
 from .errors import DerivcheckError, brief, shorten
@@ -64,6 +65,9 @@ def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> Layer
     if unknown:
         raise DerivcheckError(f"{where} has unknown key {shorten(str(unknown[0]))!r}{_near(unknown[0], rule.keys)}; "
                               f"a {kind} layer takes {', '.join(rule.keys)}.")
+    if rule.plugin is not None:
+        units, extra = rule.plugin.parse(raw, l, width, batch, last, where)
+        return LayerSpec(l, kind, units, inputs=width, extra=extra)
     if kind == "dense":
         if "units" not in raw:
             raise DerivcheckError(f"{where} has no units; say how many neurons it has, e.g. units = 3.")
@@ -145,7 +149,9 @@ def _parameters(specs: Sequence[LayerSpec], widths: Sequence[int], params: Any) 
                 raise DerivcheckError(f"Parameter {array} of layer {s.index} ({s.kind}) is missing{hint}; "
                                       f"give every one of {', '.join(expected)}.")
             value, n, prev = params[array], s.units, widths[s.index - 1]
-            if array.startswith("W"):
+            if s.plugin is not None:
+                out[array] = _shaped(value, s.shapes()[array], array, s)
+            elif array.startswith("W"):
                 if not isinstance(value, list) or len(value) != n or not all(
                         isinstance(r, list) and len(r) == prev for r in value):
                     raise DerivcheckError(f"{array} must be {n} rows of {prev} numbers: one row per unit of layer "
@@ -159,6 +165,24 @@ def _parameters(specs: Sequence[LayerSpec], widths: Sequence[int], params: Any) 
             else:
                 out[array] = _numbers(value, n, array)
     return out
+
+
+def _shaped(value: Any, shape: tuple[int, ...], array: str, spec: LayerSpec, at: tuple[int, ...] = ()) -> Any:
+    """``value`` as nested tuples of exact numbers of ``shape``, or one sentence naming the array and the shape."""
+    if not shape:
+        if isinstance(value, list):
+            raise DerivcheckError(f"{array}{list(at) if at else ''} must be one number, not a list "
+                                  f"({array} of layer {spec.index} ({spec.kind}) has the shape of "
+                                  f"{' × '.join(map(str, spec.shapes()[array])) or 'one number'}).")
+        return exact_number(value, f"{array}[{','.join(map(str, at))}]" if at else array)
+    if not isinstance(value, list) or len(value) != shape[0]:
+        full = spec.shapes()[array]
+        raise DerivcheckError(f"{array} of layer {spec.index} ({spec.kind}) must have the shape "
+                              f"{' × '.join(map(str, full))} (nested lists, row-major); "
+                              f"{'it' if not at else f'its part {list(at)}'} has "
+                              f"{f'{len(value)} entries' if isinstance(value, list) else 'a number'} where "
+                              f"{shape[0]} belong.")
+    return tuple(_shaped(v, shape[1:], array, spec, at + (i,)) for i, v in enumerate(value, 1))
 
 
 def _batch(value: Any, width: int, name: str) -> tuple[tuple[Fraction, ...], ...]:
@@ -195,7 +219,8 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     for l, raw in enumerate(layer_tables, 1):
         specs.append(_layer(raw, l, widths[-1], batch, l == len(layer_tables)))
         widths.append(specs[-1].units)
-    weights = sum(widths[s.index] * widths[s.index - 1] for s in specs if s.kind == "dense")
+    weights = sum(widths[s.index] * widths[s.index - 1] for s in specs if s.kind == "dense") + \
+        sum(prod(shape) for s in specs for shape in s.shapes().values())
     if weights > MAX_PARAMETERS:
         raise DerivcheckError(f"The layer list has {weights:,} weights, more than derivcheck handles "
                               f"({MAX_PARAMETERS:,}); use a smaller network.")

@@ -32,9 +32,15 @@ import sympy as sp
 from .errors import DerivcheckError, brief, shorten
 from .optimizers import OPTIMIZERS, state_word
 
-__all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol"]
+__all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbol", "LAYER_PARAMETER_WORDS",
+           "LAYER_NODE_WORDS"]
 
-_NAME = re.compile(r"^(?P<kind>gamma|beta|xhat|mu|var|[Wbuaxy]|L)(?P<layer>\d*)(?:\[(?P<idx>\d+(?:,\s*\d+)?)\])?$")
+# Name words of the layer kinds beyond dense (docs/layers.md and the kinds' pages): one tuple entry per word.
+LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta")
+LAYER_NODE_WORDS: tuple[str, ...] = ("xhat", "mu", "var")
+_WORDS = sorted(LAYER_PARAMETER_WORDS + LAYER_NODE_WORDS, key=lambda w: (-len(w), w))
+_NAME = re.compile(rf"^(?P<kind>{'|'.join(_WORDS)}|[Wbuaxy]|L)(?P<layer>\d*)(?:_t(?P<step>\d+))?"
+                   r"(?:\[(?P<idx>\d+(?:,\s*\d+){0,3})\])?$")
 _STATE = re.compile(r"^(?P<word>[A-Za-z][A-Za-z_]{0,19})\(\s*(?P<inner>[^()]*?)\s*\)$")
 LOSS_TERMS = ("L_data", "penalty")  # the data term and the regularization penalty of L
 
@@ -48,10 +54,13 @@ class Name:
     layer: int | None
     indices: tuple[int, ...]
     of: str = ""  # for optimizer state: the parameter's kind ("W" or "b"); layer and indices are its own
+    step: int | None = None  # the time step of a recurrent layer's node (h1_t2[3]); None elsewhere
 
     def __str__(self) -> str:
         layer = "" if self.layer is None else str(self.layer)
         idx = f"[{','.join(map(str, self.indices))}]" if self.indices else ""
+        if self.step is not None:
+            layer += f"_t{self.step}"
         if self.of:
             return f"{self.kind}({self.of}{layer}{idx})"
         return f"{self.kind}{layer}{idx}"
@@ -68,7 +77,7 @@ class Name:
 
     @property
     def is_parameter(self) -> bool:
-        return self.kind in ("W", "b", "gamma", "beta")
+        return self.kind in ("W", "b") + LAYER_PARAMETER_WORDS
 
     def check(self, network) -> "Name":
         """Raise unless this name exists in ``network``; returns a normalized name (a0[i] → x[i])."""
@@ -86,6 +95,9 @@ class Name:
 
         def fail(why: str):
             raise DerivcheckError(f"{text!r} {why}")
+
+        if self.step is not None:
+            fail("has a time step, but only recurrent layers have steps (a [[layer]] list; see docs/layers.md).")
 
         def index_ok(i: int, n: int, what: str):
             if not 1 <= i <= n:
@@ -154,12 +166,13 @@ def parse_name(text: str) -> Name:
             f"{shown!r} is not a canonical name; use W2[1,1], b1 or b1[2], u1[1], a2[1], x[1], y[1], L or L[1], L_data, "
             f"penalty, or optimizer state such as m(W1[1,1]) "
             f"(map tutorial names to these in [aliases]).")
-    if len(m["layer"]) > 6 or any(len(i.strip()) > 6 for i in (m["idx"] or "").split(",")):
+    numbers = [m["layer"], m["step"] or ""] + (m["idx"] or "").split(",")
+    if any(len(i.strip()) > 6 for i in numbers):
         raise DerivcheckError(f"{brief(text.strip())} has a layer or index number of more than 6 digits; "
                               f"no network derivcheck handles is that large.")
     layer = int(m["layer"]) if m["layer"] else None
     idx = tuple(int(i) for i in m["idx"].split(",")) if m["idx"] else ()
-    return Name(m["kind"], layer, idx)
+    return Name(m["kind"], layer, idx, step=int(m["step"]) if m["step"] else None)
 
 
 def _ident(name: Name) -> str:

@@ -34,6 +34,7 @@ from ..spec.names import Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
 from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
+from .layer_op import LAYER_OPS
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
@@ -76,6 +77,7 @@ class LayerMistakes:
 
     norm: NormMistakes = NO_NORM_MISTAKES
     dropout: DropoutMistakes = NO_DROPOUT_MISTAKES
+    kinds: tuple = ()  # the plugin kinds' own transformations (symbolic.truth.layer_op)
 
 
 NO_LAYER_MISTAKES = LayerMistakes()
@@ -89,6 +91,7 @@ class _Sweep:
     g_stats: dict = field(default_factory=dict)  # normalization layer -> (d/dμ list, d/dσ² list)
     grads: dict = field(default_factory=dict)  # canonical parameter entry -> d(top)/dθ
     silent: set = field(default_factory=set)  # normalization layers that pass an all-zero adjoint back
+    g_nodes: dict = field(default_factory=dict)  # plugin layer -> {str(node name): [value per sample]}
 
 
 class BatchPoint:
@@ -108,7 +111,7 @@ class BatchPoint:
     def _forward(self) -> None:
         net, v = self.network, self.values
         self.a = {0: [[exact(t) for t in row] for row in net.x]}
-        self.u, self.df, self.norm, self.ops = {}, {}, {}, {}
+        self.u, self.df, self.norm, self.ops, self.saved = {}, {}, {}, {}, {}
         with workprec(self.prec):
             for spec in net.specs:
                 l, prev = spec.index, self.a[spec.index - 1]
@@ -125,6 +128,8 @@ class BatchPoint:
                     self.df[l] = [act.local(ul, w) if act.elementwise else None for ul, w in zip(self.u[l], where)]
                 elif spec.kind == "dropout":
                     self.a[l] = [dropout(row, mask, spec.p, DOMAIN) for row, mask in zip(prev, spec.mask)]
+                elif spec.kind in LAYER_OPS:
+                    self.a[l], self.saved[l] = LAYER_OPS[spec.kind].forward(spec, prev, v, self.mistakes.kinds)
                 else:
                     self.a[l] = self._normalize(spec, prev)
             last = net.specs[-1]
@@ -172,7 +177,7 @@ class BatchPoint:
     def _sweep(self, top: Name, sample: int) -> _Sweep:
         net, L, s0 = self.network, self.network.depth, sample - 1
         sw = _Sweep({})
-        seed_u = None
+        seed_u, seed = None, None
         if top.kind == "L":
             start = L
             ys = [[exact(t) for t in y] for y in net.y]
@@ -187,10 +192,14 @@ class BatchPoint:
                         terms = None if not top.indices else [top.indices[0] - 1]
                         g[s] = [mul((d, scale)) for d in self.loss.slope(a, y, terms)]
                 sw.g_a[L] = g
+        elif top.layer and net.specs[top.layer - 1].kind in LAYER_OPS and _flat(top, net) is None:
+            start, seed = top.layer, (top, sample)
+            sw.g_a[start] = self._zeros(start)
         elif top.kind in ("a", "u", "xhat"):
             start = top.layer
             g = self._zeros(start)
-            g[s0] = [ONE if i == top.indices[0] else ZERO for i in range(1, net.layers[start] + 1)]
+            k = _flat(top, net)
+            g[s0] = [ONE if i == k else ZERO for i in range(1, net.layers[start] + 1)]
             if top.kind == "a":
                 sw.g_a[start] = g
             elif top.kind == "u":
@@ -206,6 +215,12 @@ class BatchPoint:
             elif spec.kind == "dropout":
                 sw.g_a[l - 1] = [dropout_vjp(g, mask, spec.p, DOMAIN, self.mistakes.dropout)
                                  for g, mask in zip(sw.g_a[l], spec.mask)]
+            elif spec.kind in LAYER_OPS:
+                g_in, grads, sw.g_nodes[l] = LAYER_OPS[spec.kind].backward(
+                    spec, self.saved[l], sw.g_a[l], self.values, seed if l == start else None, self.mistakes.kinds)
+                for name, value in grads.items():
+                    sw.grads[name] = value if name not in sw.grads else add((sw.grads[name], value))
+                sw.g_a[l - 1] = g_in
             else:
                 self._norm_back(spec, sw, seeded=(l == start and top.kind == "xhat"))
         return sw
@@ -263,6 +278,11 @@ class BatchPoint:
                 return self.values[str(n)]
             if n.kind in ("x", "y"):
                 return exact((self.network.x if n.kind == "x" else self.network.y)[s][n.indices[0] - 1])
+            if n.layer and self.network.specs[n.layer - 1].kind in LAYER_OPS:
+                k = _flat(n, self.network)
+                spec = self.network.specs[n.layer - 1]
+                return self.a[n.layer][s][k - 1] if k is not None else \
+                    LAYER_OPS[spec.kind].value(spec, self.saved[n.layer], n, sample)
             if n.kind in ("u", "a"):
                 return (self.u if n.kind == "u" else self.a)[n.layer][s][n.indices[0] - 1]
             how, stats, xhat = self.norm[n.layer]
@@ -274,12 +294,20 @@ class BatchPoint:
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
         """d(of)/d(wrt); ``of = L`` is the batch mean, a node ``wrt`` is the one of ``sample``."""
         top, var = _name(of, self.network), _name(wrt, self.network)
-        if top == var and var.kind in ("a", "u", "xhat"):
+        plugin_node = bool(var.layer) and self.network.specs[var.layer - 1].kind in LAYER_OPS and not var.is_parameter
+        if top == var and (var.kind in ("a", "u", "xhat") or plugin_node):
             return ONE
         sw = self.sweep(top, sample)
         s = sample - 1
         if var.is_parameter:
             return sw.grads.get(str(var), ZERO)
+        if plugin_node:
+            k = _flat(var, self.network)
+            if k is not None:
+                rows = sw.g_a.get(var.layer)
+                return ZERO if rows is None else rows[s][k - 1]
+            column = sw.g_nodes.get(var.layer, {}).get(str(var))
+            return ZERO if column is None else column[s]
         if var.kind in ("mu", "var"):
             stats = sw.g_stats.get(var.layer)
             if stats is None:
@@ -306,6 +334,14 @@ def _refuse_constant(spec, column: list, j: int) -> None:
         raise DerivcheckError(
             f"Feature {j + 1} of batchnorm layer {spec.index}'s input has the same value in every sample and "
             f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose samples differ there.")
+
+
+def _flat(name: Name, network: LayeredNetwork) -> int | None:
+    """The flat output index of ``name`` when it is an output a{l}[…] (of a plugin layer: its own layout)."""
+    spec = network.specs[name.layer - 1] if name.layer else None
+    if spec is not None and spec.plugin is not None:
+        return spec.plugin.flat(spec, name)
+    return name.indices[0] if name.kind == "a" or name.kind in ("u", "xhat") else None
 
 
 def _nil(x) -> bool:
