@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
+from .recurrent import RECURRENT_TWINS
 
 __all__ = ["NumericKind", "NUMERIC_KINDS", "forward", "loss", "gradient"]
 
@@ -87,6 +88,7 @@ NUMERIC_KINDS: dict[str, NumericKind] = {
     "layernorm": NumericKind("layernorm", _layernorm, lambda l, c, G: _norm_grads(l, c, G, 1)),
     "dropout": NumericKind("dropout", _dropout, lambda l, c, G: (G * c, {})),
 }
+NUMERIC_KINDS.update({k: NumericKind(k, *twin) for k, twin in RECURRENT_TWINS.items()})  # rnn, lstm
 
 
 def _dense(l: int, spec: dict, params: Params, V: np.ndarray):

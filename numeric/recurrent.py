@@ -16,7 +16,8 @@ Recurrences: rnn ``u_t = Wx x_t + Wh h_{t−1} + b``, ``h_t = f(u_t)``, ``ŷ_t =
 ``h_t = o tanh(c_t)``.
 
 * :func:`forward` — ``(out, cache)``; :func:`backward` — ``(dL/dV, {array: total gradient})``
-  (the :class:`numeric.layers.NumericKind` contract: :data:`RECURRENT_NUMERIC`);
+  (the :class:`numeric.layers.NumericKind` contract: :data:`RECURRENT_TWINS`; a layer dict of
+  :mod:`numeric.layers` carries these settings under ``settings``);
 * :func:`bptt` — everything the exact side claims, keyed by canonical name without indices: nodes
   (``"h1_t2"`` → (m, H)), their adjoints, and each step's contribution to every shared array's
   gradient (``"Wh1_t2"`` → summed over the batch); written here as the textbook BPTT loop, which
@@ -30,9 +31,8 @@ from typing import Mapping
 import numpy as np
 
 from .functions import ACTIVATIONS, sigmoid
-from .layers import NumericKind
 
-__all__ = ["GATES", "Trace", "forward", "backward", "bptt", "RECURRENT_NUMERIC"]
+__all__ = ["GATES", "Trace", "forward", "backward", "bptt", "RECURRENT_TWINS"]
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
 Params = Mapping[str, np.ndarray]
@@ -61,6 +61,7 @@ def _slices(V: np.ndarray, T: int) -> list[np.ndarray]:
 
 def forward(l: int, spec: dict, params: Params, V: np.ndarray):
     """The layer's output and what :func:`backward` needs (see the module contract)."""
+    spec = spec.get("settings") or spec  # a layer of numeric.layers carries the settings of its plugin
     V = np.atleast_2d(np.asarray(V, dtype=float))
     m, T, H, K = V.shape[0], spec["steps"], spec["hidden"], spec.get("outputs", 0)
     xs = _slices(V, T)
@@ -168,7 +169,5 @@ def backward(l: int, cache, G: np.ndarray):
     return tr.dV, dict(tr.totals)
 
 
-RECURRENT_NUMERIC: dict[str, NumericKind] = {
-    "rnn": NumericKind("rnn", forward, backward),
-    "lstm": NumericKind("lstm", forward, backward),
-}
+# kind -> (forward, backward): numeric.layers wraps them as its NumericKind entries
+RECURRENT_TWINS = {"rnn": (forward, backward), "lstm": (forward, backward)}

@@ -20,7 +20,7 @@ is refused with "holds trivially here" and what to choose instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import isqrt
 
 import sympy as sp
@@ -35,9 +35,12 @@ from ..spec.rules import FUSED_OUTPUTS
 from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
 from .layer_op import LAYER_OPS
+from .recurrent import RECURRENT_OPS
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
+
+LAYER_OPS.update(RECURRENT_OPS)  # rnn, lstm (symbolic.truth.recurrent); registered here: layer_op.py cannot import them
 
 
 def _sqrt(x):
@@ -275,7 +278,7 @@ class BatchPoint:
                     return self.terms[s][n.indices[0] - 1]
                 return mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
             if n.is_parameter:
-                return self.values[str(n)]
+                return self.values[str(replace(n, step=None))]  # a step's copy (Wh1_t2[1,1]) has the array's value
             if n.kind in ("x", "y"):
                 return exact((self.network.x if n.kind == "x" else self.network.y)[s][n.indices[0] - 1])
             if n.layer and self.network.specs[n.layer - 1].kind in LAYER_OPS:

@@ -1,0 +1,285 @@
+"""The recurrent layer kinds ``rnn`` and ``lstm``: their ``[[layer]]`` keys, parameters and canonical names.
+
+Contract
+--------
+:data:`RECURRENT_KINDS` holds the rule-table entries (:class:`LayerKind` with a :class:`RecurrentPlugin`)
+that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is unrolled over ``steps``
+(T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
+its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
+step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
+default 0: no projection), ``emit``, ``h0`` (and ``c0``: one list for every sample or one row per
+sample, default zeros), rnn ``activation`` (tanh default).
+
+Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
+``Wh{l}[i,j]``, ``b{l}[i]``; lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for the gates g ∈ g, i, f, o;
+``Wy{l}``, ``by{l}`` with outputs; a parameter with a step (``Wh1_t2[1,2]``) is the copy used at that
+step of the unrolled graph (its derivative is that step's contribution). Nodes: rnn ``u{l}_t{t}[i]``,
+``h{l}_t{t}[i]`` (t = 0: h0); lstm ``ug ui uf uo`` (pre-activations), ``g i f o`` (gates), ``c``, ``h``
+(t = 0: the initial state); ``yhat{l}_t{t}[k]`` with outputs.
+
+:class:`RecurrentMistakes` are the transformations the diagnosis replays (a mistake is a program
+transformation, read by :mod:`symbolic.truth.recurrent`). The unrolled graph's size is guarded when
+the layer is parsed: over :data:`MAX_UNROLLED` scalar products the file is refused with its size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from numeric.layers import NUMERIC_KINDS
+
+from .errors import DerivcheckError, brief
+from .layer_plugin import KindPlugin, LayerKind
+from .names import Name
+from .network import MAX_LAYER_WIDTH, exact_number
+from .rules import ACTIVATIONS
+from .vocabulary import activation_name, did_you_mean
+
+__all__ = ["GATES", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent",
+           "RecurrentPlugin", "RECURRENT_KINDS", "unrolled_size"]
+
+GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
+MAX_STEPS = 1_000
+MAX_UNROLLED = 2_000_000  # scalar products of one forward over the batch (≈ a minute of exact ball arithmetic)
+_EMIT = ("all", "last")
+_WEIGHT_STEPS = ("all", "last", "first", "mean")
+
+
+@dataclass(frozen=True)
+class RecurrentMistakes:
+    """BPTT terms a hand derivation may get wrong (all correct by default).
+
+    * ``weight_steps`` — how a shared array's gradient is formed from its per-step contributions:
+      ``"all"`` (Σ_t, true), ``"last"`` (only step T's), ``"first"`` (overwritten in a backward loop
+      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps);
+    * ``h_path`` — False: δh_t lacks the path through h_{t+1} (∂h_t/∂W taken as local: the recurrent
+      path through h_{t−1} forgotten);
+    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1}).
+    """
+
+    weight_steps: str = "all"
+    h_path: bool = True
+    c_path: bool = True
+
+
+NO_RECURRENT_MISTAKES = RecurrentMistakes()
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    """The settings of one recurrent layer (``LayerSpec.extra``)."""
+
+    kind: str  # "rnn" | "lstm"
+    hidden: int
+    steps: int
+    inputs: int  # n, per step
+    outputs: int = 0
+    emit: str = "all"
+    activation: str = "tanh"
+    h0: tuple[tuple[Fraction, ...], ...] = ()  # one row per sample, or one row for all
+    c0: tuple[tuple[Fraction, ...], ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Numbers per step of the layer's flat output."""
+        return self.outputs or self.hidden
+
+    def state(self, which: str, sample: int) -> tuple[Fraction, ...]:
+        """The initial ``h`` or ``c`` of a sample (1-based)."""
+        rows = self.h0 if which == "h" else self.c0
+        if not rows:
+            return (Fraction(0),) * self.hidden
+        return rows[0] if len(rows) == 1 else rows[sample - 1]
+
+    def arrays(self, l: int) -> dict[str, tuple[int, ...]]:
+        """Parameter arrays and shapes, in order."""
+        H, n = self.hidden, self.inputs
+        gates = ("",) if self.kind == "rnn" else GATES
+        out: dict[str, tuple[int, ...]] = {}
+        for g in gates:
+            out.update({f"Wx{g}{l}": (H, n), f"Wh{g}{l}": (H, H), f"b{g}{l}": (H,)})
+        if self.outputs:
+            out.update({f"Wy{l}": (self.outputs, H), f"by{l}": (self.outputs,)})
+        return out
+
+    def node_words(self) -> dict[str, tuple[int, int]]:
+        """Node kind → (first step, size): h and c start at step 0 (the initial state)."""
+        H = self.hidden
+        words = {"u": (1, H), "h": (0, H)} if self.kind == "rnn" else \
+            {**{f"u{g}": (1, H) for g in GATES}, **{g: (1, H) for g in GATES}, "c": (0, H), "h": (0, H)}
+        if self.outputs:
+            words["yhat"] = (1, self.outputs)
+        return words
+
+
+def unrolled_size(r: Recurrent, batch: int) -> int:
+    """Scalar products of one forward of the unrolled graph over the batch."""
+    per_step = r.hidden * (r.inputs + r.hidden + 1) * (4 if r.kind == "lstm" else 1) + r.outputs * r.hidden
+    return per_step * r.steps * max(batch, 1)
+
+
+def _near(word: object, choices) -> str:
+    close = did_you_mean(str(word), [str(c) for c in choices], n=1)
+    return f" ({close})" if close else ""
+
+
+def _whole(raw: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
+    if key not in raw and default is not None:
+        return default
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        hint = {"hidden": "the hidden state's size, e.g. hidden = 2", "steps": "the number of time steps, e.g. steps = 3",
+                "outputs": "the output size per step (0: no output projection)"}[key]
+        raise DerivcheckError(f"{where}: {key} is {brief(value) if key in raw else 'missing'}; give a whole number "
+                              f"from {low} to {high:,} ({hint}).")
+    return value
+
+
+def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[tuple[Fraction, ...], ...]:
+    if key not in raw:
+        return ()
+    value = raw[key]
+    rows = value if isinstance(value, list) and value and all(isinstance(r, list) for r in value) else [value]
+    ok = all(isinstance(r, list) and len(r) == H for r in rows) and (len(rows) == 1 or batch is None or
+                                                                       len(rows) == batch)
+    if not ok:
+        raise DerivcheckError(f"{where}: {key} must be {H} numbers (the initial state, for every sample) or one row "
+                              f"of {H} numbers per sample.")
+    return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
+
+
+class RecurrentPlugin(KindPlugin):
+    """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        params = ("Wx", "Wh", "b") if kind == "rnn" else tuple(f"{a}{g}" for g in GATES for a in ("Wx", "Wh", "b"))
+        nodes = ("u", "h") if kind == "rnn" else tuple(f"u{g}" for g in GATES) + GATES + ("c", "h")
+        self.words = params + ("Wy", "by") + nodes + ("yhat",)
+
+    def parse(self, raw: Any, l: int, width: int, batch: int | None, last: bool, where: str) -> tuple[int, Recurrent]:
+        H = _whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
+        T = _whole(raw, "steps", where, 1, MAX_STEPS)
+        if width % T:
+            raise DerivcheckError(f"{where}: its input has {width} numbers per sample, which is not a multiple of "
+                                  f"steps = {T}; the inputs are step-major, T·n numbers (n per step).")
+        K = _whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
+        emit = raw.get("emit", "all")
+        if emit not in _EMIT:
+            raise DerivcheckError(f"{where} has emit {brief(emit)}{_near(emit, _EMIT)}; use \"all\" (an output at "
+                                  f"every step: a loss per step) or \"last\" (the last step's: a loss at the end).")
+        act = "tanh"
+        if self.kind == "rnn" and "activation" in raw:
+            act = activation_name(raw["activation"], l)[0]
+            if not ACTIVATIONS[act].elementwise:
+                raise DerivcheckError(f"{where} has activation {act!r}, which is not elementwise; a recurrent layer's "
+                                      f"h_t = f(u_t) takes tanh (default), identity, sigmoid or relu.")
+        r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
+                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else ())
+        size = unrolled_size(r, batch or 1)
+        if size > MAX_UNROLLED:
+            raise DerivcheckError(
+                f"{where} unrolls into {size:,} scalar products ({T:,} steps × hidden {H:,} × inputs {width // T:,}"
+                f"{f' × {batch:,} samples' if batch and batch > 1 else ''}); the exact-mode limit is {MAX_UNROLLED:,}"
+                f" — use fewer steps, a smaller hidden state or fewer samples.")
+        return r.width * (T if emit == "all" else 1), r
+
+    def arrays(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        return spec.extra.arrays(spec.index)
+
+    def cost(self, spec: Any) -> int:
+        return unrolled_size(spec.extra, 1)
+
+    def names(self, spec: Any) -> list[str]:
+        """The node name patterns of this layer, for messages (``t`` a step)."""
+        l, r = spec.index, spec.extra
+        nodes = [f"{w}{l}_t{{t}}[i]" for w in r.node_words()]
+        return nodes + [f"a{l}[k]", f"{next(iter(r.arrays(l)))}_t{{t}}[i,j] (step t's copy)"]
+
+    def numeric(self, spec: Any) -> dict[str, Any]:
+        r: Recurrent = spec.extra
+        return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
+                "activation": r.activation, "h0": [[float(v) for v in row] for row in r.h0] or None,
+                "c0": [[float(v) for v in row] for row in r.c0] or None}
+
+    def _data_name(self, spec: Any, name: Name, fail) -> Name:
+        """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name."""
+        r, t = spec.extra, name.step
+        n = r.inputs if name.kind == "x" else r.width
+        if name.kind == "y" and r.emit == "last":
+            fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
+        if name.layer is not None or len(name.indices) != 1 or not 1 <= t <= r.steps or \
+                not 1 <= name.indices[0] <= n:
+            fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
+        return Name(name.kind, None, ((t - 1) * n + name.indices[0],))
+
+    def check_name(self, spec: Any, name: Name, network: Any) -> Name:
+        l, r, text = spec.index, spec.extra, str(name)
+        step = getattr(name, "step", None)
+
+        def fail(why: str):
+            raise DerivcheckError(f"{text!r} {why}")
+
+        if name.kind in ("x", "y"):
+            return self._data_name(spec, name, fail)
+        arrays = r.arrays(l)
+        array = f"{name.kind}{l}"
+        if array in arrays:
+            shape = arrays[array]
+            if step is not None and not 1 <= step <= r.steps:
+                fail(f"names the copy of {array} at step {step}, but layer {l} runs steps 1 to {r.steps}.")
+            if len(name.indices) != len(shape) or not all(1 <= i <= n for i, n in zip(name.indices, shape)):
+                form = f"[{','.join('ij'[:len(shape)])}]" if len(shape) > 1 else "[i]"
+                fail(f"needs {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} within {' × '.join(map(str, shape))}, "
+                     f"like {array}{form}.")
+            return name
+        words = r.node_words()
+        if name.kind == "a" and step is None:
+            if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
+                fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
+            return name
+        if name.kind not in words:
+            names = [a + ("[i,j]" if len(s) == 2 else "[i]") for a, s in arrays.items()] + self.names(spec)
+            fail(f"does not exist: layer {l} is an {self.kind} layer (its names: {', '.join(names)})"
+                 f"{_near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
+        first, size = words[name.kind]
+        if step is None:
+            fail(f"needs a time step, like {name.kind}{l}_t{max(first, 1)}[1] (steps {first} to {r.steps}).")
+        if not first <= step <= r.steps:
+            fail(f"names step {step}, but {name.kind}{l} exists at steps {first} to {r.steps}.")
+        if len(name.indices) != 1 or not 1 <= name.indices[0] <= size:
+            fail(f"needs one index from 1 to {size}, like {name.kind}{l}_t{step}[1].")
+        return name
+
+
+_RNN_FORWARD = (r"u_t = W_x x_t + W_h h_{t-1} + b", r"h_t = f(u_t)", r"\hat{y}_t = W_y h_t + b_y")
+_RNN_BACKWARD = (
+    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial \hat{y}_t}"
+    r" + W_h^{\mathsf T}\frac{\partial L}{\partial u_{t+1}}",
+    r"\frac{\partial L}{\partial u_t} = f'(u_t)\odot\frac{\partial L}{\partial h_t}",
+    r"\frac{\partial L}{\partial W_h} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}h_{t-1}^{\mathsf T},\quad "
+    r"\frac{\partial L}{\partial W_x} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}x_t^{\mathsf T},\quad "
+    r"\frac{\partial L}{\partial b} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}")
+_LSTM_FORWARD = (r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)",
+                 r"i_t, f_t, o_t = \sigma(W_{x\cdot} x_t + W_{h\cdot} h_{t-1} + b_\cdot)",
+                 r"c_t = f_t \odot c_{t-1} + i_t \odot g_t", r"h_t = o_t \odot \tanh(c_t)")
+_LSTM_BACKWARD = (
+    r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t}\odot o_t\odot(1-\tanh^2 c_t)"
+    r" + f_{t+1}\odot\frac{\partial L}{\partial c_{t+1}}",
+    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t}\odot\tanh c_t,\ "
+    r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t}\odot g_t,\ "
+    r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t}\odot c_{t-1},\ "
+    r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t}\odot i_t",
+    r"\frac{\partial L}{\partial h_{t-1}} \mathrel{+}= \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t}}")
+
+RECURRENT_KINDS: dict[str, LayerKind] = {
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "emit", "h0"), (), ("u", "h", "yhat"),
+                     False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
+                     _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "emit", "h0", "c0"), (),
+                      ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "yhat"), False,
+                      NUMERIC_KINDS["lstm"],
+                      "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",
+                      _LSTM_FORWARD, _LSTM_BACKWARD, plugin=RecurrentPlugin("lstm")),
+}
