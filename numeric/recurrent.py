@@ -4,7 +4,7 @@ Contract
 --------
 A layer is a plain dict: ``kind`` (``"rnn"`` or ``"lstm"``), ``hidden`` (H), ``steps`` (T),
 ``outputs`` (K, 0 for none), ``emit`` (``"all"`` or ``"last"``), ``h0`` (and ``c0`` for an lstm) as
-float arrays of shape (H,) or (m, H), and for an rnn ``activation`` (a name of
+float arrays of shape (H,), (1, H) or (m, H), and for an rnn ``activation`` (a name of
 ``numeric.functions.ACTIVATIONS``). Parameters are keyed by array name, l the layer number: rnn
 ``Wx{l}`` (H, n), ``Wh{l}`` (H, H), ``b{l}`` (H,); lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for each gate
 g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,). The layer input ``V`` is (m, T·n),
@@ -51,6 +51,7 @@ class Trace:
 
 def _state(value, m: int, H: int) -> np.ndarray:
     v = np.zeros(H) if value is None else np.asarray(value, dtype=float)
+    v = v[0] if v.ndim == 2 and v.shape[0] == 1 else v  # one row for every sample
     return np.broadcast_to(v, (m, H)).astype(float) if v.ndim == 1 else v.astype(float)
 
 

@@ -34,13 +34,10 @@ from ..spec.names import Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
 from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
-from .layer_op import LAYER_OPS
-from .recurrent import RECURRENT_OPS
+from .layer_kinds import LAYER_OPS
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
-
-LAYER_OPS.update(RECURRENT_OPS)  # rnn, lstm (symbolic.truth.recurrent); registered here: layer_op.py cannot import them
 
 
 def _sqrt(x):
