@@ -7,7 +7,7 @@ A layer is a plain dict: ``kind`` (``"rnn"`` or ``"lstm"``), ``hidden`` (H), ``s
 float arrays of shape (H,), (1, H) or (m, H), and for an rnn ``activation`` (a name of
 ``numeric.functions.ACTIVATIONS``). Parameters are keyed by array name, l the layer number: rnn
 ``Wx{l}`` (H, n), ``Wh{l}`` (H, H), ``b{l}`` (H,); lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for each gate
-g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,). The layer input ``V`` is (m, T·n),
+g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,); a missing bias array is 0. The layer input ``V`` is (m, T·n),
 step-major; its output is (m, T·K) for ``emit = "all"`` (every step's ŷ_t, or h_t without outputs)
 and (m, K) for ``"last"``.
 
@@ -77,7 +77,7 @@ def forward(l: int, spec: dict, params: Params, V: np.ndarray):
     for t, x in enumerate(xs, 1):
         if lstm:
             for g in GATES:
-                u = x @ params[f"Wx{g}{l}"].T + h @ params[f"Wh{g}{l}"].T + params[f"b{g}{l}"]
+                u = x @ params[f"Wx{g}{l}"].T + h @ params[f"Wh{g}{l}"].T + params.get(f"b{g}{l}", 0)
                 tr.nodes[f"u{g}{l}_t{t}"] = u
                 tr.nodes[f"{g}{l}_t{t}"] = np.tanh(u) if g == "g" else sigmoid(u)
             n = tr.nodes
@@ -85,12 +85,12 @@ def forward(l: int, spec: dict, params: Params, V: np.ndarray):
             h = n[f"o{l}_t{t}"] * np.tanh(c)
             n[f"c{l}_t{t}"] = c
         else:
-            u = x @ params[f"Wx{l}"].T + h @ params[f"Wh{l}"].T + params[f"b{l}"]
+            u = x @ params[f"Wx{l}"].T + h @ params[f"Wh{l}"].T + params.get(f"b{l}", 0)
             tr.nodes[f"u{l}_t{t}"] = u
             h = ACTIVATIONS[spec.get("activation", "tanh")].value(u)
         tr.nodes[f"h{l}_t{t}"] = h
         if K:
-            tr.nodes[f"yhat{l}_t{t}"] = h @ params[f"Wy{l}"].T + params[f"by{l}"]
+            tr.nodes[f"yhat{l}_t{t}"] = h @ params[f"Wy{l}"].T + params.get(f"by{l}", 0)
         outs.append(tr.nodes[f"yhat{l}_t{t}" if K else f"h{l}_t{t}"])
     out = np.concatenate(outs, axis=1) if spec.get("emit", "all") == "all" else outs[-1]
     return out, (l, spec, params, xs, tr)

@@ -7,7 +7,7 @@ that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is un
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
 step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
-default 0: no projection), ``emit``, ``h0`` (and ``c0``: one list for every sample or one row per
+default 0: no projection), ``emit``, ``bias`` (``per-neuron`` or ``none``), ``h0`` (and ``c0``: one list for every sample or one row per
 sample, default zeros), rnn ``activation`` (tanh default).
 
 Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
@@ -43,6 +43,7 @@ GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forge
 MAX_STEPS = 1_000
 MAX_UNROLLED = 2_000_000  # scalar products of one forward over the batch (≈ a minute of exact ball arithmetic)
 _EMIT = ("all", "last")
+_BIAS = ("per-neuron", "none")
 _WEIGHT_STEPS = ("all", "last", "first", "mean")
 
 
@@ -79,6 +80,7 @@ class Recurrent:
     activation: str = "tanh"
     h0: tuple[tuple[Fraction, ...], ...] = ()  # one row per sample, or one row for all
     c0: tuple[tuple[Fraction, ...], ...] = ()
+    bias: bool = True  # b (b·) and by exist; bias = "none" in the table: they are 0 and not parameters
 
     @property
     def width(self) -> int:
@@ -98,9 +100,9 @@ class Recurrent:
         gates = ("",) if self.kind == "rnn" else GATES
         out: dict[str, tuple[int, ...]] = {}
         for g in gates:
-            out.update({f"Wx{g}{l}": (H, n), f"Wh{g}{l}": (H, H), f"b{g}{l}": (H,)})
+            out.update({f"Wx{g}{l}": (H, n), f"Wh{g}{l}": (H, H), **({f"b{g}{l}": (H,)} if self.bias else {})})
         if self.outputs:
-            out.update({f"Wy{l}": (self.outputs, H), f"by{l}": (self.outputs,)})
+            out.update({f"Wy{l}": (self.outputs, H), **({f"by{l}": (self.outputs,)} if self.bias else {})})
         return out
 
     def node_words(self) -> dict[str, tuple[int, int]]:
@@ -175,8 +177,12 @@ class RecurrentPlugin(KindPlugin):
             if not ACTIVATIONS[act].elementwise:
                 raise DerivcheckError(f"{where} has activation {act!r}, which is not elementwise; a recurrent layer's "
                                       f"h_t = f(u_t) takes tanh (default), identity, sigmoid or relu.")
+        bias = raw.get("bias", "per-neuron")
+        if bias not in _BIAS:
+            raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
+                                  f"default) or \"none\" (no biases: the tutorial's equations have none).")
         r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
-                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else ())
+                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron")
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
             raise DerivcheckError(
@@ -200,7 +206,8 @@ class RecurrentPlugin(KindPlugin):
     def numeric(self, spec: Any) -> dict[str, Any]:
         r: Recurrent = spec.extra
         return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
-                "activation": r.activation, "h0": [[float(v) for v in row] for row in r.h0] or None,
+                "activation": r.activation, "bias": r.bias,
+                "h0": [[float(v) for v in row] for row in r.h0] or None,
                 "c0": [[float(v) for v in row] for row in r.c0] or None}
 
     def _data_name(self, spec: Any, name: Name, fail) -> Name:
@@ -274,10 +281,10 @@ _LSTM_BACKWARD = (
     r"\frac{\partial L}{\partial h_{t-1}} \mathrel{+}= \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t}}")
 
 RECURRENT_KINDS: dict[str, LayerKind] = {
-    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "emit", "h0"), (), ("u", "h", "yhat"),
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "emit", "bias", "h0"), (), ("u", "h", "yhat"),
                      False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
                      _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
-    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "emit", "h0", "c0"), (),
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "emit", "bias", "h0", "c0"), (),
                       ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "yhat"), False,
                       NUMERIC_KINDS["lstm"],
                       "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",

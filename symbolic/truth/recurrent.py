@@ -67,6 +67,11 @@ def _affine(values: dict, W: str, x: list, rows: int) -> list:
     return [add([mul((values[f"{W}[{i},{j}]"], xj)) for j, xj in enumerate(x, 1)]) for i in range(1, rows + 1)]
 
 
+def _bias(values: dict, array: str, n: int) -> list:
+    """The bias vector named ``array`` (0 where the layer has bias = "none")."""
+    return [values.get(f"{array}[{i}]", ZERO) for i in range(1, n + 1)]
+
+
 def _plus(*vectors: list) -> list:
     return [add(parts) for parts in zip(*vectors)]
 
@@ -106,14 +111,14 @@ class RecurrentOp(LayerOp):
         for t, x in enumerate(u.xs, 1):
             if r.kind == "rnn":
                 pre = _plus(_affine(values, f"Wx{l}", x, H), _affine(values, f"Wh{l}", h, H),
-                            [values[f"b{l}[{i}]"] for i in range(1, H + 1)])
+                            _bias(values, f"b{l}", H))
                 self._store(nodes, "u", l, t, pre)
                 h = Activation(l, r.activation, H).forward(pre)
             else:
                 gate = {}
                 for g in GATES:
                     pre = _plus(_affine(values, f"Wx{g}{l}", x, H), _affine(values, f"Wh{g}{l}", h, H),
-                                [values[f"b{g}{l}[{i}]"] for i in range(1, H + 1)])
+                                _bias(values, f"b{g}{l}", H))
                     self._store(nodes, f"u{g}", l, t, pre)
                     gate[g] = Activation(l, "tanh" if g == "g" else "sigmoid", H).forward(pre)
                     self._store(nodes, g, l, t, gate[g])
@@ -123,7 +128,7 @@ class RecurrentOp(LayerOp):
             self._store(nodes, "h", l, t, h)
             if r.outputs:
                 self._store(nodes, "yhat", l, t, _plus(_affine(values, f"Wy{l}", h, r.outputs),
-                                                       [values[f"by{l}[{k}]"] for k in range(1, r.outputs + 1)]))
+                                                       _bias(values, f"by{l}", r.outputs)))
         return u
 
     @staticmethod
