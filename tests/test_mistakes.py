@@ -26,8 +26,10 @@ from symbolic.claims.check import check_file
 from symbolic.claims.layer_mistakes import LAYER_MISTAKES
 from symbolic.claims.mistakes import MISTAKES
 from symbolic.claims.optimizer_mistakes import OPTIMIZER_MISTAKES
+from symbolic.claims.recurrent_mistakes import RECURRENT_MISTAKES
 
-DESCRIPTION = {m.key: m.description for m in MISTAKES if m not in LAYER_MISTAKES}  # those: test_layer_mistakes.py
+DESCRIPTION = {m.key: m.description for m in MISTAKES  # those: test_layer_mistakes.py, test_recurrent_mistakes.py
+               if m not in LAYER_MISTAKES and m not in RECURRENT_MISTAKES}
 
 
 # ------------------------------------------------------------------ a 2-layer backprop, by hand
