@@ -1,6 +1,6 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
-    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas]
+    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--recurrent]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -28,6 +28,8 @@ noisy, so every time is divided by a reference measured in the same run:
   net written out through all three layers), one right and one WRONG (repair search off:
   ``--repair-seconds 0``), as whole processes against the same reference; the verdict is validated
   (``--formulas`` measures only these two rows and the reference);
+* recurrent (``--recurrent`` measures only it): benchmarks/recurrent.py — a 10-step rnn of hidden size 8,
+  all gradients exact, as a whole process against ``import sympy`` measured beside it;
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -58,6 +60,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
+from recurrent import measure as measure_recurrent, rows as recurrent_rows  # benchmarks/recurrent.py (issue 19)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "benchmarks" / "nets"
@@ -573,6 +576,7 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", action="store_true", help="also: compiled gradient vs NumPy backprop per call")
     ap.add_argument("--json", help="also write every number to this file")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
+    ap.add_argument("--recurrent", action="store_true", help="only the recurrent row (benchmarks/recurrent.py)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -582,6 +586,9 @@ def main(argv=None) -> int:
         return 0
 
     limit, runs = args.limit, max(1, args.runs)
+    if args.recurrent:  # the rnn goal alone, with its own side-by-side reference
+        print_table(["what", "measured", "reference", "ratio", "goal", "status"], recurrent_rows(measure_recurrent(runs)))
+        return 0
     started = time.perf_counter()
     load_before = os.getloadavg()
     info = machine()
@@ -780,6 +787,12 @@ def main(argv=None) -> int:
         rows += [Row(*cells, data=opt_m) for cells in optimizer_rows(opt_m)]
     except Exception as err:  # noqa: BLE001
         rows.append(error_row("optimizer updates (benchmarks/optimizers.py)", "≤ 0.2 s; ≤ 2×", err))
+
+    try:  # recurrent (issue 19): benchmarks/recurrent.py, whole processes with their own reference
+        rec_m = measure_recurrent(runs)
+        rows += [Row(*cells, data=rec_m) for cells in recurrent_rows(rec_m)]
+    except Exception as err:  # noqa: BLE001
+        rows.append(error_row("rnn 10 steps × hidden 8, all gradients (benchmarks/recurrent.py)", "≤ 10×", err))
 
     # memory
     mem_key = f"softmax {dashed(BIG if args.quick else LARGEST)}"

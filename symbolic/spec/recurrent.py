@@ -41,7 +41,7 @@ __all__ = ["GATES", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURR
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
 MAX_STEPS = 1_000
-MAX_UNROLLED = 2_000_000  # scalar products of one forward over the batch (≈ a minute of exact ball arithmetic)
+MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
 _EMIT = ("all", "last")
 _BIAS = ("per-neuron", "none")
 _WEIGHT_STEPS = ("all", "last", "first", "mean")
@@ -132,7 +132,7 @@ def _whole(raw: dict, key: str, where: str, low: int, high: int, default: int | 
     value = raw.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         hint = {"hidden": "the hidden state's size, e.g. hidden = 2", "steps": "the number of time steps, e.g. steps = 3",
-                "outputs": "the output size per step (0: no output projection)"}[key]
+                "outputs": "the output size per step, 0 for no output projection"}[key]
         raise DerivcheckError(f"{where}: {key} is {brief(value) if key in raw else 'missing'}; give a whole number "
                               f"from {low} to {high:,} ({hint}).")
     return value
@@ -146,8 +146,9 @@ def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[
     ok = all(isinstance(r, list) and len(r) == H for r in rows) and (len(rows) == 1 or batch is None or
                                                                        len(rows) == batch)
     if not ok:
-        raise DerivcheckError(f"{where}: {key} must be {H} numbers (the initial state, for every sample) or one row "
-                              f"of {H} numbers per sample.")
+        numbers = f"{H} number{'s' if H > 1 else ''}"
+        raise DerivcheckError(f"{where}: {key} must be {numbers} (the initial state, for every sample) or one row "
+                              f"of {numbers} per sample.")
     return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
 
 
@@ -185,10 +186,11 @@ class RecurrentPlugin(KindPlugin):
                       _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron")
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
+            per_step = unrolled_size(Recurrent(self.kind, H, 1, width // T, K), 1)
             raise DerivcheckError(
-                f"{where} unrolls into {size:,} scalar products ({T:,} steps × hidden {H:,} × inputs {width // T:,}"
-                f"{f' × {batch:,} samples' if batch and batch > 1 else ''}); the exact-mode limit is {MAX_UNROLLED:,}"
-                f" — use fewer steps, a smaller hidden state or fewer samples.")
+                f"{where} unrolls into {size:,} scalar products ({T:,} steps × {per_step:,} per step for hidden {H:,}"
+                f" and {width // T:,} inputs per step{f' × {batch:,} samples' if batch and batch > 1 else ''}); the "
+                f"exact-mode limit is {MAX_UNROLLED:,} — use fewer steps, a smaller hidden state or fewer samples.")
         return r.width * (T if emit == "all" else 1), r
 
     def arrays(self, spec: Any) -> dict[str, tuple[int, ...]]:
@@ -221,6 +223,19 @@ class RecurrentPlugin(KindPlugin):
             fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
         return Name(name.kind, None, ((t - 1) * n + name.indices[0],))
 
+    def _output_name(self, spec: Any, name: Name, fail) -> Name:
+        """``a{l}[k]`` (the flat output, step-major), or ``a{l}_t{t}[k]`` as that flat name."""
+        r, t, l = spec.extra, name.step, spec.index
+        if t is None:
+            if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
+                fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
+            return name
+        first = 1 if r.emit == "all" else r.steps
+        if not first <= t <= r.steps or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
+            fail(f"needs a step from {first} to {r.steps} (the steps layer {l} emits) and one index from 1 to "
+                 f"{r.width}, like a{l}_t{r.steps}[1].")
+        return Name("a", l, ((t - first) * r.width + name.indices[0],))
+
     def check_name(self, spec: Any, name: Name, network: Any) -> Name:
         l, r, text = spec.index, spec.extra, str(name)
         step = getattr(name, "step", None)
@@ -242,10 +257,8 @@ class RecurrentPlugin(KindPlugin):
                      f"like {array}{form}.")
             return name
         words = r.node_words()
-        if name.kind == "a" and step is None:
-            if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
-                fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
-            return name
+        if name.kind == "a":
+            return self._output_name(spec, name, fail)
         if name.kind not in words:
             names = [a + ("[i,j]" if len(s) == 2 else "[i]") for a, s in arrays.items()] + self.names(spec)
             fail(f"does not exist: layer {l} is an {self.kind} layer (its names: {', '.join(names)})"
