@@ -21,6 +21,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
 from ..truth.layered import BatchPoint
 from ..spec.names import parse_name
+from .recurrent_document import RECURRENT_SECTIONS
 
 __all__ = ["layer_sections", "derive_layer_formulas"]
 
@@ -46,6 +47,8 @@ def _sum(terms: list[str], per_line: int = 4) -> str:
 
 def _forward(p: BatchPoint, spec, d: int) -> list[str]:
     l, net, m = spec.index, p.network, p.m
+    if spec.kind in RECURRENT_SECTIONS:  # rnn, lstm: symbolic.documents.recurrent_document
+        return RECURRENT_SECTIONS[spec.kind][0](p, spec, d)
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         act = ACTIVATIONS[spec.activation]
@@ -88,6 +91,8 @@ def _members(how: str, k: int, n: int) -> list[tuple[int, int]]:
 
 def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
     l, m = spec.index, p.m
+    if spec.kind in RECURRENT_SECTIONS:
+        return RECURRENT_SECTIONS[spec.kind][1](p, spec, sw, d)
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         out.append("\\begin{align*}")

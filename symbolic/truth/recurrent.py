@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import product
 from typing import Any
 
 from ..spec.layered_network import LayerSpec
@@ -255,9 +256,7 @@ class RecurrentOp(LayerOp):
 
 
 def _indices(shape: tuple[int, ...]):
-    if len(shape) == 1:
-        return [(i,) for i in range(1, shape[0] + 1)]
-    return [(i, j) for i in range(1, shape[0] + 1) for j in range(1, shape[1] + 1)]
+    return product(*(range(1, n + 1) for n in shape))
 
 
 def _step_name(entry: str, t: int | None) -> str:
