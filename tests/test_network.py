@@ -176,7 +176,7 @@ NAME_ERRORS = [
     ("w5", NET, "not a canonical name"),
     ("net_h1", NET, "not a canonical name"),
     ("W2[1,", NET, "not a canonical name"),
-    ("W2[1,2,3]", NET, "not a canonical name"),
+    ("W2[1,2,3]", NET, "needs two indices [row, column]"),
     ("L2", NET, "not a canonical name"),
     ("W2[-1,1]", NET, "not a canonical name"),
     # out-of-range indices and layers

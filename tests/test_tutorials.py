@@ -24,7 +24,6 @@ sys.path.insert(0, str(HERE))
 
 from witness import classify  # noqa: E402
 
-REFERENCES = sorted(HERE.glob("*_reference.py"))
 
 
 def _rows(reference: Path) -> list:
@@ -49,6 +48,28 @@ def _root(result, by_index) -> int:
     return result.carried_from[0] if result.carried_from else result.index
 
 
+# Witnesses whose derivation file waits for a layer kind not on main yet (issue 19: rnn, lstm, conv2d, maxpool);
+# each leaves this set when its derivation file lands (the test below fails until it does).
+PENDING = {
+    "020-tiny-tanh-rnn-bptt": "rnn",
+    "021-thsis-rnn-bptt-last-path": "rnn",
+    "022-yasmeen-lstm-three-steps": "lstm",
+    "023-stats-se-maxpool-two-channels": "maxpool",
+    "024-cs231n-maxpool-forward-fixture": "maxpool",
+    "025-cs231n-conv-forward-fixture": "conv2d",
+    "026-lexai-conv-backward-one-hot": "conv2d",
+}
+ALL_REFERENCES = sorted(HERE.glob("*_reference.py"))
+REFERENCES = [r for r in ALL_REFERENCES if r.name.removesuffix("_reference.py") not in PENDING]
+
+
+def test_every_witness_has_its_derivation_file_or_is_pending():
+    for reference in ALL_REFERENCES:
+        stem = reference.name.removesuffix("_reference.py")
+        assert _derivation(reference).exists() != (stem in PENDING), (stem, PENDING.get(stem))
+    assert set(PENDING) <= {r.name.removesuffix("_reference.py") for r in ALL_REFERENCES}
+
+
 @pytest.mark.parametrize("reference", REFERENCES, ids=[r.name.removesuffix("_reference.py") for r in REFERENCES])
 def test_tutorial_matches_its_witness(reference: Path):
     rows = _rows(reference)
@@ -68,3 +89,10 @@ def test_tutorial_matches_its_witness(reference: Path):
             assert "typo" not in result.diagnosis
         elif row.verdict == "root WRONG":
             assert result.carried_from == [], (row, result)
+
+
+@pytest.mark.parametrize("stem", sorted(PENDING))
+def test_pending_witness_numbers_its_rows_in_order(stem: str):
+    rows = _rows(HERE / f"{stem}_reference.py")
+    assert [row.n for row in rows] == list(range(1, len(rows) + 1))
+    assert all(row.verdict in ("ok", "rounding", "carried", "root WRONG") for row in rows)
