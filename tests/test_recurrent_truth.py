@@ -18,11 +18,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import importlib.util
+
 from numeric.layers import gradient as numeric_gradient, loss as numeric_loss
 from numeric.recurrent import bptt, forward as numeric_forward
 from symbolic.spec.layers import build_layered
 from symbolic.truth.balls import to_fraction
 from symbolic.truth.layered import BatchPoint
+from torch_recurrent import torch_unrolled
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 LINEAR = ({"inputs": 2, "loss": "half_sse"},
           [{"kind": "rnn", "hidden": 1, "steps": 2, "activation": "identity", "h0": [1]}],
@@ -132,6 +137,22 @@ def test_exact_matches_numeric_twin_and_finite_differences(net):
                 name = f"{key}[{i + 1}]"
                 got = point.derivative("L", name, sample=s + 1)
                 assert _f(got) == pytest.approx(value[s, i], rel=1e-9, abs=1e-12), (name, s)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (pip install torch): the float64 reference "
+                                          "is optional")
+@settings(max_examples=20, deadline=None)
+@given(recurrent_nets())
+def test_exact_step_contributions_match_torch_float64(net):
+    """Each step's contribution dL/dWh1_t{t}[i,j] against torch autograd of an unrolled graph with a leaf per step."""
+    point = BatchPoint(net, prec=200)
+    X, Y = np.array(net.x, dtype=float), np.array(net.y, dtype=float)
+    copies, _ = torch_unrolled(net.numeric_layers()[0]["settings"], net.numeric_params(), X, Y)
+    for (array, t), leaf in copies.items():
+        theirs = np.zeros(leaf.shape) if leaf.grad is None else leaf.grad.numpy() / len(X)  # L is the batch mean
+        for idx in np.ndindex(theirs.shape):
+            name = f"{array}_t{t}[{','.join(str(i + 1) for i in idx)}]"
+            assert _f(point.derivative("L", name)) == pytest.approx(theirs[idx], rel=1e-9, abs=1e-12), name
 
 
 def test_a_dense_layer_after_the_last_step():
