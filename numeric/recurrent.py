@@ -5,7 +5,8 @@ Contract
 A layer is a plain dict: ``kind`` (``"rnn"`` or ``"lstm"``), ``hidden`` (H), ``steps`` (T),
 ``outputs`` (K, 0 for none), ``emit`` (``"all"`` or ``"last"``), ``h0`` (and ``c0`` for an lstm) as
 float arrays of shape (H,), (1, H) or (m, H), and for an rnn ``activation`` (a name of
-``numeric.functions.ACTIVATIONS``). Parameters are keyed by array name, l the layer number: rnn
+``numeric.functions.ACTIVATIONS``), and with outputs ``output_activation`` (ŷ_t = f(z_t), z_t = Wy h_t + by;
+softmax per step). Parameters are keyed by array name, l the layer number: rnn
 ``Wx{l}`` (H, n), ``Wh{l}`` (H, H), ``b{l}`` (H,); lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for each gate
 g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,); a missing bias array is 0. The layer input ``V`` is (m, T·n),
 step-major; its output is (m, T·K) for ``emit = "all"`` (every step's ŷ_t, or h_t without outputs)
@@ -87,10 +88,13 @@ def forward(l: int, spec: dict, params: Params, V: np.ndarray):
         else:
             u = x @ params[f"Wx{l}"].T + h @ params[f"Wh{l}"].T + params.get(f"b{l}", 0)
             tr.nodes[f"u{l}_t{t}"] = u
-            h = ACTIVATIONS[spec.get("activation", "tanh")].value(u)
+            h = ACTIVATIONS[spec["activation"]].value(u)
         tr.nodes[f"h{l}_t{t}"] = h
         if K:
-            tr.nodes[f"yhat{l}_t{t}"] = h @ params[f"Wy{l}"].T + params.get(f"by{l}", 0)
+            z = h @ params[f"Wy{l}"].T + params.get(f"by{l}", 0)
+            tr.nodes[f"z{l}_t{t}"] = z
+            out = spec.get("output_activation")  # None: ŷ_t = z_t
+            tr.nodes[f"yhat{l}_t{t}"] = z if out is None else ACTIVATIONS[out].value(z)
         outs.append(tr.nodes[f"yhat{l}_t{t}" if K else f"h{l}_t{t}"])
     out = np.concatenate(outs, axis=1) if spec.get("emit", "all") == "all" else outs[-1]
     return out, (l, spec, params, xs, tr)
@@ -123,9 +127,13 @@ def bptt(cache, G: np.ndarray) -> Trace:
         h_prev = n[f"h{l}_t{t - 1}"]
         if K:
             adj[f"yhat{l}_t{t}"] = gys[t - 1]
-            _contribute(tr, f"Wy{l}", t, gys[t - 1].T @ n[f"h{l}_t{t}"])
-            _contribute(tr, f"by{l}", t, gys[t - 1].sum(axis=0))
-            dh = gys[t - 1] @ params[f"Wy{l}"] + dh_next
+            out = spec.get("output_activation")
+            dz = gys[t - 1] if out is None else ACTIVATIONS[out].backprop(n[f"z{l}_t{t}"], n[f"yhat{l}_t{t}"],
+                                                                           gys[t - 1])
+            adj[f"z{l}_t{t}"] = dz
+            _contribute(tr, f"Wy{l}", t, dz.T @ n[f"h{l}_t{t}"])
+            _contribute(tr, f"by{l}", t, dz.sum(axis=0))
+            dh = dz @ params[f"Wy{l}"] + dh_next
         else:
             dh = gys[t - 1] + dh_next
         adj[f"h{l}_t{t}"] = dh
@@ -149,7 +157,7 @@ def bptt(cache, G: np.ndarray) -> Trace:
                 dx = dx + du @ params[f"Wx{k}{l}"]
                 dh_next = dh_next + du @ params[f"Wh{k}{l}"]
         else:
-            du = dh * ACTIVATIONS[spec.get("activation", "tanh")].derivative(n[f"u{l}_t{t}"])
+            du = dh * ACTIVATIONS[spec["activation"]].derivative(n[f"u{l}_t{t}"])
             adj[f"u{l}_t{t}"] = du
             _contribute(tr, f"Wx{l}", t, du.T @ xs[t - 1])
             _contribute(tr, f"Wh{l}", t, du.T @ h_prev)

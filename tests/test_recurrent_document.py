@@ -2,7 +2,8 @@
 
 The numbers are compared with the NumPy twin's textbook BPTT loop (numeric/recurrent.py, an independent
 derivation) printed to the document's 9 digits: the 3-step tanh rnn of the transcriber's example 020
-(x = 1, 2, 3; Wx = 0.5, Wh = 0.1, Wy = 1; no biases; a loss at every step) and a 2-step lstm.
+(x = 1, 2, 3; Wx = 0.5, Wh = 0.1, Wy = 1; no biases; a loss at every step), a 2-step lstm, and an rnn
+with a softmax cross-entropy at every step.
 When latexmk/pdflatex are installed the documents compile without an overfull line.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from numeric.functions import LOSSES
 from numeric.recurrent import bptt, forward
 from symbolic.claims.derivation import load_derivation
 from symbolic.documents.latex import render_document
@@ -21,6 +23,10 @@ from symbolic.documents.pdf import compile_pdf
 RNN = ('title = "tiny rnn"\nsource = "test"\n[network]\ninputs = 3\nloss = "half_sse"\n[[layer]]\nkind = "rnn"\n'
        'hidden = 1\nsteps = 3\noutputs = 1\nbias = "none"\n[parameters]\nWx1 = [[0.5]]\nWh1 = [[0.1]]\nWy1 = [[1.0]]\n'
        '[data]\nx = [[1, 2, 3]]\ny = [[0.5, 1.0, 1.5]]\n')
+SOFTMAX = ('title = "softmax per step"\nsource = "test"\n[network]\ninputs = 3\nloss = "softmax_ce"\n[[layer]]\n'
+           'kind = "rnn"\nhidden = 2\nsteps = 3\noutputs = 2\noutput_activation = "softmax"\n[parameters]\n'
+           'Wx1 = [[0.5], [-0.3]]\nWh1 = [[0.1, 0.4], [-0.2, 0.3]]\nb1 = [0, 0.1]\nWy1 = [[1, -1], [0.5, 0.2]]\n'
+           'by1 = [0, 0.1]\n[data]\nx = [[1, -1, 0.5]]\ny = [[1, 0, 0, 1, 1, 0]]\n')
 LSTM = ('title = "lstm"\nsource = "test"\n[network]\ninputs = 4\nloss = "half_sse"\n[[layer]]\nkind = "lstm"\n'
         'hidden = 1\nsteps = 2\n[parameters]\nWxg1 = [[0.45, 0.25]]\nWhg1 = [[0.15]]\nbg1 = [0.2]\n'
         'Wxi1 = [[0.95, 0.8]]\nWhi1 = [[0.8]]\nbi1 = [0.65]\nWxf1 = [[0.7, 0.45]]\nWhf1 = [[0.1]]\nbf1 = [0.15]\n'
@@ -30,7 +36,7 @@ LSTM = ('title = "lstm"\nsource = "test"\n[network]\ninputs = 4\nloss = "half_ss
 def _twin(derivation):
     net = derivation.network
     out, cache = forward(1, net.numeric_layers()[0], net.numeric_params(), np.array(net.x, dtype=float))
-    return bptt(cache, out - np.array(net.y, dtype=float))
+    return bptt(cache, LOSSES[net.loss].gradient(out, np.array(net.y, dtype=float)))
 
 
 CASES = [  # (file, lines the document must hold, each with {name} filled from the twin)
@@ -41,6 +47,9 @@ CASES = [  # (file, lines the document must hold, each with {name} filled from t
             "\\frac{{\\partial L}}{{\\partial u_{{o,1,1}}}} &= {o1_t1} \\cdot",
             "\\frac{{\\partial L}}{{\\partial W_{{hg,11}}}}\\Big|_{{t=2}} &= ({ug1_t2}) \\cdot",
             "\\frac{{\\partial L}}{{\\partial W_{{xo,12}}}} &= {Wxo1_t1_12} + ({Wxo1_t2_12}) = {Wxo1_12} \\\\"]),
+    (SOFTMAX, ["\\frac{{\\partial L}}{{\\partial \\hat{{y}}_{{3,1}}}} &= {yhat1_t3_11}, \\quad "
+               "\\frac{{\\partial L}}{{\\partial z_{{3,1}}}} = {z1_t3_11} \\\\",
+               "\\frac{{\\partial L}}{{\\partial W_{{y,21}}}}\\Big|_{{t=2}} &= ({z1_t2_12}) \\cdot"]),
 ]
 
 
@@ -56,7 +65,7 @@ def _numbers(trace) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("text, expected", CASES, ids=["rnn", "lstm"])
+@pytest.mark.parametrize("text, expected", CASES, ids=["rnn", "lstm", "softmax"])
 def test_document_writes_bptt_step_by_step_with_the_twins_numbers(tmp_path: Path, text, expected):
     path = tmp_path / "r.toml"
     path.write_text(text, encoding="utf-8")
@@ -72,7 +81,7 @@ def test_document_writes_bptt_step_by_step_with_the_twins_numbers(tmp_path: Path
 
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdflatex") is None,
                     reason="latexmk/pdflatex are not installed (Debian: latexmk, texlive-latex-extra)")
-@pytest.mark.parametrize("text", [RNN, LSTM], ids=["rnn", "lstm"])
+@pytest.mark.parametrize("text", [RNN, LSTM, SOFTMAX], ids=["rnn", "lstm", "softmax"])
 def test_document_compiles_without_overfull_lines(tmp_path: Path, text):
     path = tmp_path / "r.toml"
     path.write_text(text, encoding="utf-8")

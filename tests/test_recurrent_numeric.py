@@ -100,7 +100,7 @@ def test_totals_match_torch_modules(kind):
     seq, _ = module(Xt, state)
     (0.5 * (seq ** 2).sum()).backward()
     Wih, Whh, bih = (getattr(module, k).detach().numpy() for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0"))
-    spec = {"kind": kind, "hidden": H, "steps": T, "outputs": 0, "emit": "all", "h0": h0, "c0": c0}
+    spec = {"kind": kind, "hidden": H, "steps": T, "outputs": 0, "emit": "all", "h0": h0, "c0": c0, "activation": "tanh"}
     if kind == "rnn":
         params = {"Wx1": Wih, "Wh1": Whh, "b1": bih}
         ours = {"Wx1": "weight_ih_l0", "Wh1": "weight_hh_l0", "b1": "bias_ih_l0"}

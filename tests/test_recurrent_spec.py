@@ -34,6 +34,8 @@ BAD_TABLES = [
     ({**RNN, "bias": "no"}, r"has bias 'no' \(did you mean 'none'\?\)"),
     ({**RNN, "c0": [1]}, r"has unknown key 'c0'"),
     ({**RNN, "hiden": 1}, r"has unknown key 'hiden' \(did you mean 'hidden'\?\)"),
+    ({**RNN, "output_activation": "softmax"}, r"has output_activation but no outputs"),
+    ({**RNN, "outputs": 1, "output_activation": "softmax"}, r"a softmax over outputs = 1 is always 1"),
 ]
 
 
@@ -78,6 +80,17 @@ def test_step_names(text, expected):
         assert str(err.value).startswith(expected), str(err.value)
     else:
         assert str(parse_name(text).check(net)) == expected
+
+
+def test_a_loss_per_step_through_the_layers_output_activation():
+    """softmax_ce / bce need a softmax / sigmoid output: a recurrent last layer's output_activation counts."""
+    layer = {**RNN, "outputs": 2, "output_activation": "softmax"}
+    params = {**PARAMS, "Wy1": [[1], [2]], "by1": [0, 0]}
+    net = build_layered({"inputs": 2, "loss": "softmax_ce"}, [layer], params, {"x": [[1, 3]], "y": [[1, 0, 0, 1]]})
+    assert net.specs[0].extra.output_activation == "softmax"
+    with pytest.raises(DerivcheckError, match="Loss 'softmax_ce' needs the last layer to be dense with activation"):
+        build_layered({"inputs": 2, "loss": "softmax_ce"}, [{**layer, "output_activation": "identity"}], params,
+                      {"x": [[1, 3]], "y": [[1, 0, 0, 1]]})
 
 
 def test_lstm_arrays_and_bias_none():

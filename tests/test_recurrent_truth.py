@@ -20,6 +20,7 @@ from hypothesis import given, settings, strategies as st
 
 import importlib.util
 
+from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.layers import gradient as numeric_gradient, loss as numeric_loss
 from numeric.recurrent import bptt, forward as numeric_forward
 from symbolic.spec.layers import build_layered
@@ -96,9 +97,19 @@ def recurrent_nets(draw):
         flat = [draw(TENTHS) for _ in range(int(np.prod(shape)))]
         params[name] = [flat[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])] if len(shape) == 2 else flat
     width = (K or H) * (T if emit == "all" else 1)
+    out = draw(st.sampled_from(["identity", "sigmoid"] + (["softmax"] if K >= 2 else []))) if K else "identity"
+    loss = {"identity": "half_sse", "sigmoid": "bce", "softmax": "softmax_ce"}[out]
+    if K:
+        layer["output_activation"] = out
+    target = TENTHS if out == "identity" else st.integers(0, 10).map(lambda k: F(k, 10))
     data = {"x": [[draw(TENTHS) for _ in range(T * n)] for _ in range(m)],
-            "y": [[draw(TENTHS) for _ in range(width)] for _ in range(m)]}
-    return build_layered({"inputs": T * n, "loss": "half_sse"}, [layer], params, data)
+            "y": [[draw(target) for _ in range(width)] for _ in range(m)]}
+    return build_layered({"inputs": T * n, "loss": loss}, [layer], params, data)
+
+
+def numeric_loss_gradient(loss: str, out, Y):
+    """dℓ/d(output) of the twin's loss (per sample, before the batch mean)."""
+    return NUMERIC_LOSSES[loss].gradient(out, Y)
 
 
 def _f(v) -> float:
@@ -124,7 +135,7 @@ def test_exact_matches_numeric_twin_and_finite_differences(net):
         assert _f(exact[name]) == pytest.approx(fd, rel=1e-5, abs=1e-8), name
     # per-step contributions and node adjoints against the twin's BPTT loop (dL/d output = (a − y)/m)
     out, cache = numeric_forward(1, layers[0], P, X)
-    trace = bptt(cache, (out - Y) / len(X))
+    trace = bptt(cache, numeric_loss_gradient(net.loss, out, Y) / len(X))
     for key, value in trace.steps.items():
         if key.split("_t")[0] not in P:
             continue  # a bias of a layer with bias = "none"
@@ -147,7 +158,7 @@ def test_exact_step_contributions_match_torch_float64(net):
     """Each step's contribution dL/dWh1_t{t}[i,j] against torch autograd of an unrolled graph with a leaf per step."""
     point = BatchPoint(net, prec=200)
     X, Y = np.array(net.x, dtype=float), np.array(net.y, dtype=float)
-    copies, _ = torch_unrolled(net.numeric_layers()[0]["settings"], net.numeric_params(), X, Y)
+    copies, _ = torch_unrolled(net.numeric_layers()[0]["settings"], net.numeric_params(), X, Y, net.loss)
     for (array, t), leaf in copies.items():
         theirs = np.zeros(leaf.shape) if leaf.grad is None else leaf.grad.numpy() / len(X)  # L is the batch mean
         for idx in np.ndindex(theirs.shape):

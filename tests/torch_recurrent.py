@@ -1,7 +1,7 @@
 """A recurrent layer unrolled in PyTorch float64, for the tests that compare against it (torch must be installed).
 
 :func:`torch_unrolled` builds the layer of a numeric/recurrent.py settings dict with one leaf copy of every
-shared array per step, runs ½Σ(out − Y)² backward, and returns (copies, nodes): ``copies[(array, t)].grad``
+shared array per step, runs the loss (half_sse, bce or softmax_ce, summed over the batch) backward, and returns (copies, nodes): ``copies[(array, t)].grad``
 is step t's contribution to that array's gradient; ``nodes["h1_t2"].grad`` the node adjoints.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from numeric.recurrent import GATES
 __all__ = ["torch_unrolled"]
 
 
-def torch_unrolled(spec, params, X, Y):
+def torch_unrolled(spec, params, X, Y, loss: str = "half_sse"):
     """The same layer unrolled in torch with one leaf copy of each array per step; returns (copies, nodes)."""
     import torch
     T, H, K = spec["steps"], spec["hidden"], spec["outputs"]
@@ -43,7 +43,16 @@ def torch_unrolled(spec, params, X, Y):
             h = act(x @ P["Wx1"].T + h @ P["Wh1"].T + P.get("b1", 0))
         h.retain_grad()
         nodes[f"h1_t{t}"] = h
-        outs.append(h @ P["Wy1"].T + P.get("by1", 0) if K else h)
+        if K:
+            z = h @ P["Wy1"].T + P.get("by1", 0)
+            out_act = spec.get("output_activation", "identity")
+            outs.append({"identity": z, "sigmoid": torch.sigmoid(z), "softmax": torch.softmax(z, dim=1)}[out_act])
+        else:
+            outs.append(h)
     out = torch.cat(outs, dim=1) if spec.get("emit", "all") == "all" else outs[-1]
-    (0.5 * ((out - torch.tensor(Y)) ** 2).sum()).backward()
+    Yt = torch.tensor(Y)
+    value = {"half_sse": lambda: 0.5 * ((out - Yt) ** 2).sum(),
+             "bce": lambda: -(Yt * torch.log(out) + (1 - Yt) * torch.log(1 - out)).sum(),
+             "softmax_ce": lambda: -(Yt * torch.log(out)).sum()}[loss]()
+    value.backward()
     return copies, nodes

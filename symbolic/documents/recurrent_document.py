@@ -11,7 +11,7 @@ nothing is recomputed here.
 * forward, per sample and step t = 1..T: each pre-activation with the numbers substituted
   (u_t = Wx x_t + Wh h_{t−1} + b; an lstm's four gates), its activation, the cell
   c_t = f_t c_{t−1} + i_t g_t and h_t = o_t tanh c_t, the output ŷ_t;
-* backward, from t = T down to 1, per sample: δŷ_t, then δh_t = Wyᵀ δŷ_t + (the term from step t+1,
+* backward, from t = T down to 1, per sample: δŷ_t (and δz_t through the output activation), then δh_t = Wyᵀ δz_t + (the term from step t+1,
   Whᵀ δu_{t+1}, written out with its numbers), δu_t = f'(u_t) δh_t (an lstm: δc_t with its
   f_{t+1} δc_{t+1} term, δo, δi, δf, δg, the gate pre-activations), then step t's contribution to every
   shared array (∂L/∂Wh at step t = δu_t h_{t−1}ᵀ, summed over the batch);
@@ -22,11 +22,17 @@ from __future__ import annotations
 from itertools import product
 from typing import Any
 
-from ..spec.recurrent import GATES, Recurrent
+from ..spec.recurrent import CELL_ACTIVATION, GATE_ACTIVATIONS, GATES, Recurrent
+from ..spec.rules import ACTIVATIONS, LINEAR_ACTIVATION
 
 __all__ = ["recurrent_forward", "recurrent_backward", "RECURRENT_SECTIONS"]
 
 _GATE_TEX = {"g": "g", "i": "i", "f": "f", "o": "o"}
+
+
+def _tex(activation: str) -> str:
+    """The rule table's LaTeX name of an activation (identity: none)."""
+    return "" if activation == LINEAR_ACTIVATION else ACTIVATIONS[activation].latex
 
 
 def _num(value: Any, digits: int, wrap: bool = True) -> str:
@@ -71,8 +77,7 @@ def recurrent_forward(p, spec, d: int) -> list[str]:
     """The unrolled forward pass of one recurrent layer (module contract)."""
     l, r = spec.index, spec.extra
     saved = p.saved[l]
-    rule = r"\tanh" if r.kind == "lstm" else {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{relu}",
-                                                "identity": ""}[r.activation]
+    rule = _tex(CELL_ACTIVATION if r.kind == "lstm" else r.activation)
     out = [f"\\subsection*{{Layer {l}: {r.kind}, {r.steps} steps, hidden size {r.hidden}}}",
            _forward_rule(r, rule)]
     for s, sample in enumerate(saved.samples, 1):
@@ -91,7 +96,7 @@ def recurrent_forward(p, spec, d: int) -> list[str]:
                     continue
                 for g in GATES:
                     u = nodes[_node(f"u{g}", l, t, i)]
-                    fn = r"\tanh" if g == "g" else r"\sigma"
+                    fn = _tex(GATE_ACTIVATIONS[g])
                     lines.append(f"{_sym('u' + g, t, i)} &= "
                                  f"{_affine(p, l, f'Wx{g}{l}', f'b{g}{l}', x, h_prev, f'Wh{g}{l}', i, d)}"
                                  f" = {_num(u, d, False)}, \\quad {_GATE_TEX[g]}_{{{t},{i}}} = {fn}({_num(u, d, False)})"
@@ -100,14 +105,20 @@ def recurrent_forward(p, spec, d: int) -> list[str]:
                 lines.append(f"c_{{{t},{i}}} &= {_num(nodes[_node('f', l, t, i)], d)} \\cdot {_num(c_prev, d)} + "
                              f"{_num(nodes[_node('i', l, t, i)], d)} \\cdot {_num(nodes[_node('g', l, t, i)], d)}"
                              f" = {_num(c, d, False)} \\\\")
-                lines.append(f"h_{{{t},{i}}} &= {_num(nodes[_node('o', l, t, i)], d)} \\cdot \\tanh({_num(c, d, False)})"
+                lines.append(f"h_{{{t},{i}}} &= {_num(nodes[_node('o', l, t, i)], d)} \\cdot {_tex(CELL_ACTIVATION)}({_num(c, d, False)})"
                              f" = {_num(nodes[_node('h', l, t, i)], d, False)} \\\\")
             for k in range(1, r.outputs + 1):
                 hs = [nodes[_node("h", l, t, j)] for j in range(1, r.hidden + 1)]
                 terms = [f"{_num(p.values[f'Wy{l}[{k},{j}]'], d)} \\cdot {_num(h, d)}" for j, h in enumerate(hs, 1)]
                 if f"by{l}[{k}]" in p.values:
                     terms.append(_num(p.values[f"by{l}[{k}]"], d))
-                lines.append(f"{_sym('yhat', t, k)} &= {_terms(terms)} = {_num(nodes[_node('yhat', l, t, k)], d, False)} \\\\")
+                z, yhat = _num(nodes[_node("z", l, t, k)], d, False), _num(nodes[_node("yhat", l, t, k)], d, False)
+                if r.output_activation == LINEAR_ACTIVATION:
+                    lines.append(f"{_sym('yhat', t, k)} &= {_terms(terms)} = {yhat} \\\\")
+                    continue
+                lines.append(f"{_sym('z', t, k)} &= {_terms(terms)} = {z} \\\\ "
+                             f"{_sym('yhat', t, k)} &= {_tex(r.output_activation)}"
+                             f"(z_{{{t}}})_{{{k}}} = {yhat} \\\\")
             out += [head, "\\begin{align*}", *lines, "\\end{align*}"]
     return out
 
@@ -121,7 +132,9 @@ def _forward_rule(r: Recurrent, rule: str) -> str:
                 r"$ for the gates $\cdot = g, i, f, o$; $g_t = \tanh u_{g,t}$, $i_t, f_t, o_t = \sigma(u_{\cdot,t})$, "
                 r"$c_t = f_t c_{t-1} + i_t g_t$, $h_t = o_t \tanh c_t")
     if r.outputs:
-        text += r", \quad \hat{y}_t = W_y h_t" + (" + b_y" if r.bias else "")
+        z = r"W_y h_t" + (" + b_y" if r.bias else "")
+        text += rf", \quad \hat{{y}}_t = {z}" if r.output_activation == LINEAR_ACTIVATION else \
+            rf", \quad z_t = {z}, \ \hat{{y}}_t = {_tex(r.output_activation)}(z_t)"
     emit = "every step's" if r.emit == "all" else f"step {r.steps}'s"
     node = r"$\hat{y}_t$" if r.outputs else "$h_t$"
     return text + f"$ (the layer's output: {emit} {node}).\n"
@@ -159,10 +172,12 @@ def _step_back(p, l: int, r: Recurrent, nodes: dict, adj: dict, p_out: list, t: 
         return adj[_node(word, l, step, i)][s - 1]
 
     for k in range(1, r.outputs + 1):
-        lines.append(f"{_delta('yhat', t, k)} &= {_num(a('yhat', t, k), d, False)} \\\\")
+        lines.append(f"{_delta('yhat', t, k)} &= {_num(a('yhat', t, k), d, False)}" +
+                     ("" if r.output_activation == LINEAR_ACTIVATION else
+                      f", \\quad {_delta('z', t, k)} = {_num(a('z', t, k), d, False)}") + " \\\\")
     gates = [""] if r.kind == "rnn" else list(GATES)
     for i in range(1, H + 1):
-        terms = [f"{_num(v[f'Wy{l}[{k},{i}]'], d)} \\cdot {_num(a('yhat', t, k), d)}" for k in range(1, r.outputs + 1)]
+        terms = [f"{_num(v[f'Wy{l}[{k},{i}]'], d)} \\cdot {_num(a('z', t, k), d)}" for k in range(1, r.outputs + 1)]
         if not r.outputs and (r.emit == "all" or t == r.steps):  # h_t is the layer's output: its adjoint from above
             flat = (t - 1) * H + i if r.emit == "all" else i
             terms.append(_num(p_out[s - 1][flat - 1], d))
@@ -171,21 +186,19 @@ def _step_back(p, l: int, r: Recurrent, nodes: dict, adj: dict, p_out: list, t: 
                       for g in gates for j in range(1, H + 1)]
         lines.append(f"{_delta('h', t, i)} &= {_terms(terms)} = {_num(a('h', t, i), d, False)} \\\\")
         if r.kind == "rnn":
-            h = _num(nodes[_node("h", l, t, i)], d)
-            slope = {"tanh": f"(1 - {h}^2)", "sigmoid": f"{h}(1 - {h})", "identity": "1"}.get(
-                r.activation, f"f'({_num(nodes[_node('u', l, t, i)], d, False)})")
+            slope = f"{_tex(r.activation)}'({_num(nodes[_node('u', l, t, i)], d, False)})"
             lines.append(f"{_delta('u', t, i)} &= {_num(a('h', t, i), d)} \\cdot {slope} = {_num(a('u', t, i), d, False)} \\\\")
             continue
         c, o = nodes[_node("c", l, t, i)], nodes[_node("o", l, t, i)]
         later = f" \\\\ &\\qquad + {_num(nodes[_node('f', l, t + 1, i)], d)} \\cdot {_num(a('c', t + 1, i), d)}" if t < r.steps else ""
         lines.append(f"{_delta('c', t, i)} &= {_num(a('h', t, i), d)} \\cdot {_num(o, d)} \\cdot "
-                     f"(1 - \\tanh^2 {_num(c, d)}){later} = {_num(a('c', t, i), d, False)} \\\\")
+                     f"{_tex(CELL_ACTIVATION)}'({_num(c, d, False)}){later} = {_num(a('c', t, i), d, False)} \\\\")
         gate = {g: nodes[_node(g, l, t, i)] for g in GATES}
-        source = {"o": (a("h", t, i), f"\\tanh {_num(c, d)}"), "i": (a("c", t, i), _num(gate["g"], d)),
+        source = {"o": (a("h", t, i), f"{_tex(CELL_ACTIVATION)}({_num(c, d, False)})"), "i": (a("c", t, i), _num(gate["g"], d)),
                   "f": (a("c", t, i), _num(nodes[_node("c", l, t - 1, i)], d)), "g": (a("c", t, i), _num(gate["i"], d))}
         for g in GATES:
             up, factor = source[g]
-            slope = f"(1 - {_num(gate[g], d)}^2)" if g == "g" else f"{_num(gate[g], d)}(1 - {_num(gate[g], d)})"
+            slope = f"{_tex(GATE_ACTIVATIONS[g])}'({_num(nodes[_node('u' + g, l, t, i)], d, False)})"
             lines.append(f"{_delta(g, t, i)} &= {_num(up, d)} \\cdot {factor} = {_num(a(g, t, i), d, False)} \\\\ "
                          f"{_delta('u' + g, t, i)} &= {_num(a(g, t, i), d)} \\cdot {slope} = "
                          f"{_num(a('u' + g, t, i), d, False)} \\\\")
@@ -206,7 +219,7 @@ def _contributions(p, l: int, r: Recurrent, sw, saved, t: int, d: int) -> list[s
 def _factors(l: int, r: Recurrent, array: str, idx: tuple, t: int, saved, sw, d: int) -> str:
     head = array[:-len(str(l))]
     gate = "" if head in ("Wx", "Wh", "b", "Wy", "by") else head[-1]
-    delta_word = "yhat" if head in ("Wy", "by") else ("u" + gate if gate else "u")
+    delta_word = "z" if head in ("Wy", "by") else ("u" + gate if gate else "u")
     adj = sw.g_nodes.get(l, {})
     terms = []
     for s, sample in enumerate(saved.samples, 1):

@@ -40,7 +40,7 @@ LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta",
                                           "Wx", "Wh", "Wy", "by", "Wxg", "Wxi", "Wxf", "Wxo", "Whg", "Whi", "Whf", "Who",
                                           "bg", "bi", "bf", "bo")  # rnn, lstm (docs/recurrent.md)
 LAYER_NODE_WORDS: tuple[str, ...] = ("xhat", "mu", "var",
-                                     "h", "yhat", "ug", "ui", "uf", "uo", "g", "i", "f", "o", "c")  # rnn, lstm
+                                     "h", "z", "yhat", "ug", "ui", "uf", "uo", "g", "i", "f", "o", "c")  # rnn, lstm
 _WORDS = sorted(LAYER_PARAMETER_WORDS + LAYER_NODE_WORDS, key=lambda w: (-len(w), w))
 _NAME = re.compile(rf"^(?P<kind>{'|'.join(_WORDS)}|[Wbuaxy]|L)(?P<layer>\d*)(?:_t(?P<step>\d+))?"
                    r"(?:\[(?P<idx>\d+(?:,\s*\d+){0,3})\])?$")

@@ -7,7 +7,7 @@ that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is un
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
 step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
-default 0: no projection), ``emit``, ``bias`` (``per-neuron`` or ``none``), ``h0`` (and ``c0``: one list for every sample or one row per
+default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``), ``h0`` (and ``c0``: one list for every sample or one row per
 sample, default zeros), rnn ``activation`` (tanh default).
 
 Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
@@ -15,7 +15,8 @@ Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``W
 ``Wy{l}``, ``by{l}`` with outputs; a parameter with a step (``Wh1_t2[1,2]``) is the copy used at that
 step of the unrolled graph (its derivative is that step's contribution). Nodes: rnn ``u{l}_t{t}[i]``,
 ``h{l}_t{t}[i]`` (t = 0: h0); lstm ``ug ui uf uo`` (pre-activations), ``g i f o`` (gates), ``c``, ``h``
-(t = 0: the initial state); ``yhat{l}_t{t}[k]`` with outputs.
+(t = 0: the initial state); with outputs ``z{l}_t{t}[k]`` = Wy h_t + by and ``yhat{l}_t{t}[k]`` = f(z_t)
+(``output_activation``, identity by default; softmax is taken per step over its K outputs).
 
 :class:`RecurrentMistakes` are the transformations the diagnosis replays (a mistake is a program
 transformation, read by :mod:`symbolic.truth.recurrent`). The unrolled graph's size is guarded when
@@ -33,13 +34,16 @@ from .errors import DerivcheckError, brief
 from .layer_plugin import KindPlugin, LayerKind
 from .names import Name
 from .network import MAX_LAYER_WIDTH, exact_number
-from .rules import ACTIVATIONS
+from .rules import ACTIVATIONS, LINEAR_ACTIVATION
 from .vocabulary import activation_name, did_you_mean
 
-__all__ = ["GATES", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent",
+__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent",
            "RecurrentPlugin", "RECURRENT_KINDS", "unrolled_size"]
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
+RNN_ACTIVATION = "tanh"  # an rnn's f in h_t = f(u_t) unless its table says otherwise
+GATE_ACTIVATIONS = {"g": "tanh", "i": "sigmoid", "f": "sigmoid", "o": "sigmoid"}  # the lstm's gate functions
+CELL_ACTIVATION = "tanh"  # the lstm's h_t = o_t ⊙ tanh(c_t)
 MAX_STEPS = 1_000
 MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
 _EMIT = ("all", "last")
@@ -77,10 +81,11 @@ class Recurrent:
     inputs: int  # n, per step
     outputs: int = 0
     emit: str = "all"
-    activation: str = "tanh"
+    activation: str = RNN_ACTIVATION
     h0: tuple[tuple[Fraction, ...], ...] = ()  # one row per sample, or one row for all
     c0: tuple[tuple[Fraction, ...], ...] = ()
     bias: bool = True  # b (b·) and by exist; bias = "none" in the table: they are 0 and not parameters
+    output_activation: str = LINEAR_ACTIVATION  # ŷ_t = f(z_t), z_t = Wy h_t + by (softmax: per step, over its K outputs)
 
     @property
     def width(self) -> int:
@@ -111,7 +116,7 @@ class Recurrent:
         words = {"u": (1, H), "h": (0, H)} if self.kind == "rnn" else \
             {**{f"u{g}": (1, H) for g in GATES}, **{g: (1, H) for g in GATES}, "c": (0, H), "h": (0, H)}
         if self.outputs:
-            words["yhat"] = (1, self.outputs)
+            words.update({"z": (1, self.outputs), "yhat": (1, self.outputs)})
         return words
 
 
@@ -152,6 +157,19 @@ def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[
     return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
 
 
+def _output_activation(raw: Any, l: int, where: str, K: int) -> str:
+    if "output_activation" not in raw:
+        return LINEAR_ACTIVATION
+    if not K:
+        raise DerivcheckError(f"{where} has output_activation but no outputs; give outputs = K (the output size per "
+                              f"step) for ŷ_t = f(Wy h_t + by).")
+    act = activation_name(raw["output_activation"], l)[0]
+    if not ACTIVATIONS[act].elementwise and K < 2:  # softmax: a vector rule over each step's K outputs
+        raise DerivcheckError(f"{where}: a {act} over outputs = 1 is always 1; give outputs ≥ 2 or an elementwise "
+                              f"output_activation.")
+    return act
+
+
 class RecurrentPlugin(KindPlugin):
     """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
 
@@ -159,7 +177,7 @@ class RecurrentPlugin(KindPlugin):
         self.kind = kind
         params = ("Wx", "Wh", "b") if kind == "rnn" else tuple(f"{a}{g}" for g in GATES for a in ("Wx", "Wh", "b"))
         nodes = ("u", "h") if kind == "rnn" else tuple(f"u{g}" for g in GATES) + GATES + ("c", "h")
-        self.words = params + ("Wy", "by") + nodes + ("yhat",)
+        self.words = params + ("Wy", "by") + nodes + ("z", "yhat")
 
     def parse(self, raw: Any, l: int, width: int, batch: int | None, last: bool, where: str) -> tuple[int, Recurrent]:
         H = _whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
@@ -172,7 +190,7 @@ class RecurrentPlugin(KindPlugin):
         if emit not in _EMIT:
             raise DerivcheckError(f"{where} has emit {brief(emit)}{_near(emit, _EMIT)}; use \"all\" (an output at "
                                   f"every step: a loss per step) or \"last\" (the last step's: a loss at the end).")
-        act = "tanh"
+        act = RNN_ACTIVATION
         if self.kind == "rnn" and "activation" in raw:
             act = activation_name(raw["activation"], l)[0]
             if not ACTIVATIONS[act].elementwise:
@@ -182,8 +200,9 @@ class RecurrentPlugin(KindPlugin):
         if bias not in _BIAS:
             raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
                                   f"default) or \"none\" (no biases: the tutorial's equations have none).")
+        out_act = _output_activation(raw, l, where, K)
         r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
-                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron")
+                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act)
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
             per_step = unrolled_size(Recurrent(self.kind, H, 1, width // T, K), 1)
@@ -208,7 +227,7 @@ class RecurrentPlugin(KindPlugin):
     def numeric(self, spec: Any) -> dict[str, Any]:
         r: Recurrent = spec.extra
         return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
-                "activation": r.activation, "bias": r.bias,
+                "activation": r.activation, "output_activation": r.output_activation, "bias": r.bias,
                 "h0": [[float(v) for v in row] for row in r.h0] or None,
                 "c0": [[float(v) for v in row] for row in r.c0] or None}
 
@@ -294,11 +313,12 @@ _LSTM_BACKWARD = (
     r"\frac{\partial L}{\partial h_{t-1}} \mathrel{+}= \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t}}")
 
 RECURRENT_KINDS: dict[str, LayerKind] = {
-    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "emit", "bias", "h0"), (), ("u", "h", "yhat"),
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0"), (),
+                     ("u", "h", "z", "yhat"),
                      False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
                      _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
-    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "emit", "bias", "h0", "c0"), (),
-                      ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "yhat"), False,
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0"), (),
+                      ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "z", "yhat"), False,
                       NUMERIC_KINDS["lstm"],
                       "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",
                       _LSTM_FORWARD, _LSTM_BACKWARD, plugin=RecurrentPlugin("lstm")),

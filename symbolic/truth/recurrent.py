@@ -12,14 +12,15 @@ forward, t = 1..T (x_t the t-th slice of the step-major input)
   rnn   u_t = Wx x_t + Wh h_{t−1} + b,  h_t = f(u_t)
   lstm  u·_t = Wx· x_t + Wh· h_{t−1} + b· (· = g, i, f, o);  g_t = tanh(ug_t), i/f/o_t = σ(u·_t),
         c_t = f_t c_{t−1} + i_t g_t,  h_t = o_t tanh(c_t)
-  both  ŷ_t = Wy h_t + by (with outputs); the flat output is every ŷ_t (or h_t), or step T's only.
+  both  z_t = Wy h_t + by, ŷ_t = f_out(z_t) (with outputs; softmax per step); the flat output is every ŷ_t
+        (or h_t), or step T's only.
 
 reverse, t = T..1 (δ = ∂top/∂node, everything not downstream held fixed)
-  δh_t = Wyᵀ δŷ_t + [δh from step t+1];  rnn δu_t = f'(u_t) δh_t, step t+1's term Whᵀ δu_t
+  δz_t = f_out'ᵀ δŷ_t,  δh_t = Wyᵀ δz_t + [δh from step t+1];  rnn δu_t = f'(u_t) δh_t, step t+1's term Whᵀ δu_t
   lstm  δc_t = δh_t o_t (1 − tanh² c_t) + f_{t+1} δc_{t+1};  δo = δh tanh c,  δi = δc g,  δf = δc c_{t−1},
         δg = δc i;  δu· = δ· ·'(u·);  step t+1's term Σ· Wh·ᵀ δu·
   per step t, for each shared array: ∂/∂Wx_t = δu_t x_tᵀ, ∂/∂Wh_t = δu_t h_{t−1}ᵀ, ∂/∂b_t = δu_t,
-  ∂/∂Wy_t = δŷ_t h_tᵀ, ∂/∂by_t = δŷ_t; the array's gradient is Σ_t.
+  ∂/∂Wy_t = δz_t h_tᵀ, ∂/∂by_t = δz_t; the array's gradient is Σ_t.
 
 :meth:`RecurrentOp.backward` returns the layer input's adjoint, every parameter's total (summed over
 steps and samples) beside each step's contribution (``Wh1_t2[1,1]``, summed over the samples: the
@@ -36,7 +37,8 @@ from typing import Any
 
 from ..spec.layered_network import LayerSpec
 from ..spec.names import Name
-from ..spec.recurrent import GATES, NO_RECURRENT_MISTAKES, Recurrent, RecurrentMistakes
+from ..spec.recurrent import (CELL_ACTIVATION, GATE_ACTIVATIONS, GATES, NO_RECURRENT_MISTAKES, Recurrent,
+                              RecurrentMistakes)
 from .balls import ZERO, ONE, add, exact, mul
 from .layer_op import LayerOp
 from .ops import Activation
@@ -121,15 +123,16 @@ class RecurrentOp(LayerOp):
                     pre = _plus(_affine(values, f"Wx{g}{l}", x, H), _affine(values, f"Wh{g}{l}", h, H),
                                 _bias(values, f"b{g}{l}", H))
                     self._store(nodes, f"u{g}", l, t, pre)
-                    gate[g] = Activation(l, "tanh" if g == "g" else "sigmoid", H).forward(pre)
+                    gate[g] = Activation(l, GATE_ACTIVATIONS[g], H).forward(pre)
                     self._store(nodes, g, l, t, gate[g])
                 c = [add((mul((fi, ci)), mul((ii, gi)))) for fi, ci, ii, gi in zip(gate["f"], c, gate["i"], gate["g"])]
                 self._store(nodes, "c", l, t, c)
-                h = [mul((oi, ti)) for oi, ti in zip(gate["o"], Activation(l, "tanh", H).forward(c))]
+                h = [mul((oi, ti)) for oi, ti in zip(gate["o"], Activation(l, CELL_ACTIVATION, H).forward(c))]
             self._store(nodes, "h", l, t, h)
             if r.outputs:
-                self._store(nodes, "yhat", l, t, _plus(_affine(values, f"Wy{l}", h, r.outputs),
-                                                       _bias(values, f"by{l}", r.outputs)))
+                z = _plus(_affine(values, f"Wy{l}", h, r.outputs), _bias(values, f"by{l}", r.outputs))
+                self._store(nodes, "z", l, t, z)
+                self._store(nodes, "yhat", l, t, Activation(l, r.output_activation, r.outputs).forward(z))
         return u
 
     @staticmethod
@@ -202,14 +205,18 @@ class RecurrentOp(LayerOp):
             gy[T - 1] = list(g_flat)
         dh_next, dc_next = [ZERO] * H, [ZERO] * H
         dxs: list[list] = [[] for _ in range(T)]
-        tanh, sigma = Activation(l, "tanh", H), Activation(l, "sigmoid", H)
+        cell = Activation(l, CELL_ACTIVATION, H)
+        gate_rule = {g: Activation(l, GATE_ACTIVATIONS[g], H) for g in GATES}
         for t in range(T, 0, -1):
             h, h_prev, x = (self._vector(nodes, "h", l, t, H), self._vector(nodes, "h", l, t - 1, H), u.xs[t - 1])
             if K:
                 dy = seeded("yhat", t, gy[t - 1])
-                contribute(f"Wy{l}", t, _outer(dy, h))
-                contribute(f"by{l}", t, dy)
-                dh = _transpose_times(values, f"Wy{l}", dy, H)
+                z, out = self._vector(nodes, "z", l, t, K), Activation(l, r.output_activation, K)
+                local = out.local(z, f" (z) at step {t}") if out.elementwise else None
+                dz = seeded("z", t, out.vjp(z, self._vector(nodes, "yhat", l, t, K), local, dy))
+                contribute(f"Wy{l}", t, _outer(dz, h))
+                contribute(f"by{l}", t, dz)
+                dh = _transpose_times(values, f"Wy{l}", dz, H)
             else:
                 dh = gy[t - 1]
             dh = seeded("h", t, _plus(dh, dh_next) if mis.h_path else dh)
@@ -220,7 +227,7 @@ class RecurrentOp(LayerOp):
                 du = {"": seeded("u", t, [mul((a, b)) for a, b in zip(dh, local)])}
             else:
                 c, c_prev = self._vector(nodes, "c", l, t, H), self._vector(nodes, "c", l, t - 1, H)
-                tc, dtc = tanh.forward(c), tanh.local(c, where)
+                tc, dtc = cell.forward(c), cell.local(c, where)
                 gate = {g: self._vector(nodes, g, l, t, H) for g in GATES}
                 dc = [mul((a, o, d)) for a, o, d in zip(dh, gate["o"], dtc)]
                 dc = seeded("c", t, _plus(dc, dc_next) if mis.c_path else dc)
@@ -229,7 +236,7 @@ class RecurrentOp(LayerOp):
                 du = {}
                 for g in GATES:
                     d = seeded(g, t, dgate[g])
-                    local = (tanh if g == "g" else sigma).local(self._vector(nodes, f"u{g}", l, t, H), where)
+                    local = gate_rule[g].local(self._vector(nodes, f"u{g}", l, t, H), where)
                     du[g] = seeded(f"u{g}", t, [mul((a, b)) for a, b in zip(d, local)])
                 dc_next = [mul((a, f)) for a, f in zip(dc, gate["f"])]
             dx, dh_next = [ZERO] * n, [ZERO] * H
