@@ -35,6 +35,10 @@ noisy, so every time is divided by a reference measured in the same run:
   object each run); best of 3, in a fresh subprocess
   after imports. Absolute times (the goal is absolute).
 
+``--grading N`` runs only the grading benchmark (``grading_benchmark``): N generated
+seed-002 submissions graded serially, with 2 workers, on a local Dask cluster, and
+re-run from the cache.
+
 The benchmark networks are benchmarks/nets/*.toml, written by benchmarks/make_nets.py.
 ``--quick`` skips 64-128-128-10 and the growth sizes above 16-32-32-10. ``--json FILE``
 saves every number. ``--extra`` adds the compiled-gradient-vs-NumPy per-call comparison
@@ -567,6 +571,60 @@ LEGEND = """\
    independent witness, 10 the truth side's float path). 11: max RSS of that check process."""
 
 
+# ------------------------------------------------------------------------------ grading (issue 20)
+def grading_benchmark(n: int, limit: float) -> int:
+    """``--grading N``: N generated seed-002 submissions (tests/grading_course.py, every file different) graded
+    by the whole ``grade`` process serially (-j 1), with 2 workers (-j 2), on a local Dask cluster of 2 worker
+    processes (started here, before the clock; --scheduler), cold and re-run from the cache, and after one file
+    changed; submissions per second and the ratio of each wall time to ``import sympy`` (5 runs before, 5 after,
+    median). Each run's output must grade all N (else INVALID)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from grading_course import KEY, write_course
+
+    info = machine()
+    print(f"machine: {info['nproc']} cores, {info['cpu']}; Python {info['python']}; code {info['commit']}; load "
+          + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    ref_runs = [run_process(REFERENCE, limit) for _ in range(5)]
+    with tempfile.TemporaryDirectory(prefix="derivcheck-grading-bench-") as tmp:
+        subs, cache = Path(tmp) / "submissions", Path(tmp) / "cache"
+        write_course(subs, n=n, signed=True)
+        base = CLI + ["grade", str(KEY), str(subs), "--quiet"]
+        measured: list[tuple[str, Run]] = []
+
+        def run(label: str, *extra: str) -> None:
+            r = run_process(base + list(extra), limit)
+            graded = re.search(rf"^{n} submission\(s\) in [0-9.]+ s: (\d+) checked, (\d+) from the cache", r.output, re.M)
+            r.output = graded.group(0) if graded and r.returncode == 0 else f"INVALID: exit {r.returncode}: " \
+                + last_error_line(r.output)
+            measured.append((label, r))
+            print(f"  {label}: {secs(r.wall)} — {r.output}", flush=True)
+
+        run("serial (-j 1, no cache)", "-j", "1", "--no-cache")
+        run("2 worker processes (-j 2, no cache)", "-j", "2", "--no-cache")
+        try:
+            import distributed
+
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                          dashboard_address=None, silence_logs=50) as cluster:
+                run("local Dask cluster, 2 workers (no cache)", "--scheduler", cluster.scheduler_address, "--no-cache")
+        except ImportError:
+            print("  local Dask cluster: not measured (distributed is not installed)")
+        run("cold cache (-j 2, fills it)", "-j", "2", "--cache", str(cache))
+        run("re-run, nothing changed (-j 2, cache)", "-j", "2", "--cache", str(cache))
+        first = sorted(subs.glob("*.toml"))[0]
+        first.write_bytes(first.read_bytes() + b"\n# changed\n")
+        run("re-run, one file changed (-j 2, cache)", "-j", "2", "--cache", str(cache))
+    ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
+    ref = statistics.median(r.wall for r in ref_runs)
+    serial = measured[0][1].wall
+    rows = [[label, secs(r.wall), f"{n / r.wall:,.1f}", times(r.wall / ref), f"{serial / r.wall:.2f}×", r.output]
+            for label, r in measured]
+    print(f"\ngrading {n:,} seed-002 submissions (31 claims each) on {info['nproc']} cores; reference: "
+          f"python -c 'import sympy' median {secs(ref)}")
+    print_table(["run", "wall", "submissions/s", "÷ import sympy", "speed-up vs serial", "output"], rows)
+    return 0
+
+
 # ------------------------------------------------------------------------------ main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -575,6 +633,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip 64-128-128-10 and growth sizes above 16-32-32-10")
     ap.add_argument("--extra", action="store_true", help="also: compiled gradient vs NumPy backprop per call")
     ap.add_argument("--json", help="also write every number to this file")
+    ap.add_argument("--grading", type=int, metavar="N", help="only the grading benchmark, with N submissions")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
     ap.add_argument("--recurrent", action="store_true", help="only the recurrent row (benchmarks/recurrent.py)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -584,6 +643,8 @@ def main(argv=None) -> int:
         fn = {"gradient": lambda: child_gradient(args.rest[0]), "updates": child_updates, "calls": child_calls}
         print(json.dumps(fn[args.child](), default=str))
         return 0
+    if args.grading:
+        return grading_benchmark(args.grading, args.limit)
 
     limit, runs = args.limit, max(1, args.runs)
     if args.recurrent:  # the rnn goal alone, with its own side-by-side reference

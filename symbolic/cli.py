@@ -18,6 +18,8 @@ Commands
   ``--pdf`` compiles it with latexmk next to OUT.tex.
 * ``derivcheck derive --layers 2,3,2 … [--latex]`` — the symbolic formulas
   (forward pass, loss, chain rule, matrix form) of a network, no numbers.
+* ``derivcheck grade KEY SUBMISSIONS…``, ``merge``, ``variant`` — grading a course
+  (:mod:`symbolic.grading`, docs/grading.md).
 
 Bad input is one sentence on stderr and exit status 2, never a traceback.
 """
@@ -31,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .report_text import print_report, table, total_counts
+from .grading.arguments import add_grading_commands
 from .spec.errors import DerivcheckError
 from .spec.files import write_atomic
 from .options import learning_rate, seed, whole_number
@@ -261,6 +264,12 @@ def cmd_derive(args) -> int:
     return 0
 
 
+def cmd_grading(args) -> int:
+    from .grading.commands import run
+
+    return run(args)
+
+
 def _add_network_options(p) -> None:
     p.add_argument("file", nargs="?", help="a derivation file (its [network], parameters and data)")
     p.add_argument("--layers", help="layer sizes, e.g. 3,4,2")
@@ -336,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.add_argument("-o", "--output", help="write to this file (atomically) instead of printing")
     p.set_defaults(func=cmd_derive)
+    add_grading_commands(sub, cmd_grading)  # grade, merge, variant (docs/grading.md)
     return parser
 
 

@@ -38,9 +38,10 @@ from ..spec.vocabulary import activation_name, did_you_mean, loss_name
 
 __all__ = ["Claim", "Derivation", "load_derivation", "parse_derivation", "CLAIM_KEYS", "EXPECT_VALUES"]
 
-CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample", "per_sample"}
+CLAIM_KEYS = {"name", "value", "formula", "symbols", "after", "with", "expect", "note", "sample", "per_sample",
+              "points", "carried", "rounding"}  # the last three: answer keys (symbolic.grading, docs/grading.md)
 TOP_KEYS = {"title", "source", "notes", "network", "data", "parameters", "aliases", "claims", "unchecked", "layer",
-            "optimizer", "regularization"}
+            "optimizer", "regularization", "grading"}  # [grading]: answer keys (symbolic.grading, docs/grading.md)
 NETWORK_KEYS = {"layers", "activation", "loss", "bias", "learning_rate", "update_biases"}
 EXPECT_VALUES = ("ok", "rounding", "WRONG", "shape error")
 MAX_UPDATES = 100_000
