@@ -7,8 +7,9 @@ that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is un
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
 step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
-default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``), ``h0`` (and ``c0``: one list for every sample or one row per
-sample, default zeros), rnn ``activation`` (tanh default).
+default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``),
+``h0`` (and ``c0``: one list for every sample or one row per sample, default zeros), rnn ``activation``
+(tanh default).
 
 Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
 ``Wh{l}[i,j]``, ``b{l}[i]``; lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for the gates g ∈ g, i, f, o;
@@ -37,8 +38,9 @@ from .network import MAX_LAYER_WIDTH, exact_number
 from .rules import ACTIVATIONS, LINEAR_ACTIVATION
 from .vocabulary import activation_name, did_you_mean
 
-__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent",
-           "RecurrentPlugin", "RECURRENT_KINDS", "unrolled_size"]
+__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED",
+           "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent", "RecurrentPlugin", "RECURRENT_KINDS",
+           "unrolled_size"]
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
 RNN_ACTIVATION = "tanh"  # an rnn's f in h_t = f(u_t) unless its table says otherwise
