@@ -8,8 +8,8 @@ float arrays of shape (H,), (1, H) or (m, H), and for an rnn ``activation`` (a n
 ``numeric.functions.ACTIVATIONS``), and with outputs ``output_activation`` (ŷ_t = f(z_t), z_t = Wy h_t + by;
 softmax per step). Parameters are keyed by array name, l the layer number: rnn
 ``Wx{l}`` (H, n), ``Wh{l}`` (H, H), ``b{l}`` (H,); lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for each gate
-g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,); a missing bias array is 0. The layer input ``V`` is (m, T·n),
-step-major; its output is (m, T·K) for ``emit = "all"`` (every step's ŷ_t, or h_t without outputs)
+g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,); a missing bias array is 0. The layer
+input ``V`` is (m, T·n), step-major; its output is (m, T·K) for ``emit = "all"`` (every step's ŷ_t, or h_t without outputs)
 and (m, K) for ``"last"``.
 
 Recurrences: rnn ``u_t = Wx x_t + Wh h_{t−1} + b``, ``h_t = f(u_t)``, ``ŷ_t = Wy h_t + by``; lstm

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
 from symbolic.claims.layer_mistakes import LAYER_MISTAKES
 from symbolic.spec.layer_rules import NormMistakes
 from symbolic.truth.layered import LayeredTruth, LayerMistakes
+from mistake_rows import assert_diagnosed
 
 DESCRIPTION = {m.key: m.description for m in LAYER_MISTAKES}
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,10 +83,6 @@ def hand_dropout(unit: int, mask=True, power=1) -> F:
     return g * (keep[unit - 1] if mask else 1) / F(3, 4) ** power
 
 
-def _printed(v) -> str:
-    return f"{float(v):.9g}"
-
-
 CASES = [  # (key, header, claim name, wrong, right)
     ("norm_no_var_path", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", var_path=False),
      hand_norm("batchnorm")),
@@ -106,15 +102,7 @@ CASES = [  # (key, header, claim name, wrong, right)
 
 @pytest.mark.parametrize("key, header, name, wrong, right", CASES, ids=[c[0] for c in CASES])
 def test_layer_mistake_is_diagnosed(tmp_path: Path, key, header, name, wrong, right):
-    claims = "".join(f'\n[[claims]]\nname = "{name}"\nvalue = "{_printed(v)}"\n' for v in (wrong, right))
-    path = tmp_path / f"{key}.toml"
-    path.write_text(header + claims, encoding="utf-8")
-    report = check_file(path)
-    assert report.error is None, report.error
-    bad, good = report.results
-    assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
-    assert DESCRIPTION[key] in bad.diagnosis, bad.diagnosis
-    assert good.diagnosis == ""
+    assert_diagnosed(tmp_path / f"{key}.toml", header, name, wrong, right, DESCRIPTION[key])
 
 
 def test_every_layer_mistake_has_a_test():

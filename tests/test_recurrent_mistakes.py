@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.claims.check import check_file
 from symbolic.claims.recurrent_mistakes import RECURRENT_MISTAKES
+from mistake_rows import assert_diagnosed
 
 DESCRIPTION = {m.key: m.description for m in RECURRENT_MISTAKES}
 
@@ -54,21 +54,10 @@ CASES = [  # (key, header, claim name, wrong, right)
 ]
 
 
-def _printed(v) -> str:
-    return f"{float(v):.9g}"
-
-
 @pytest.mark.parametrize("key, header, name, wrong, right", CASES, ids=[c[0] for c in CASES])
 def test_recurrent_mistake_is_diagnosed(tmp_path: Path, key, header, name, wrong, right):
-    claims = "".join(f'\n[[claims]]\nname = "{name}"\nvalue = "{_printed(v)}"\n' for v in (wrong, right))
-    path = tmp_path / f"{key}.toml"
-    path.write_text('title = "t"\nsource = "test"\n' + header + claims, encoding="utf-8")
-    report = check_file(path)
-    assert report.error is None, report.error
-    bad, good = report.results
-    assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
-    assert DESCRIPTION[key] in bad.diagnosis, bad.diagnosis
-    assert good.diagnosis == ""
+    assert_diagnosed(tmp_path / f"{key}.toml", 'title = "t"\nsource = "test"\n' + header, name, wrong, right,
+                     DESCRIPTION[key])
 
 
 def test_every_recurrent_mistake_has_a_test():

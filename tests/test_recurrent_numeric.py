@@ -47,12 +47,17 @@ def _loss(spec, params, X, Y) -> float:
     return 0.5 * ((out - Y) ** 2).sum()
 
 
+def _traced(case):
+    """The case and the twin's BPTT trace of ½Σ(out − Y)²."""
+    spec, params, X, Y = case
+    out, cache = forward(1, spec, params, X)
+    return spec, params, X, Y, bptt(cache, out - Y)
+
+
 @settings(max_examples=40, deadline=None)
 @given(recurrent_layers())
 def test_bptt_matches_central_differences(case):
-    spec, params, X, Y = case
-    out, cache = forward(1, spec, params, X)
-    tr = bptt(cache, out - Y)
+    spec, params, X, Y, tr = _traced(case)
     h = 1e-6
     for name, array in params.items():
         for idx in np.ndindex(array.shape):
@@ -61,8 +66,9 @@ def test_bptt_matches_central_differences(case):
             down[name][idx] -= h
             fd = (_loss(spec, up, X, Y) - _loss(spec, down, X, Y)) / (2 * h)
             assert tr.totals[name][idx] == pytest.approx(fd, rel=1e-6, abs=1e-8), (name, idx)
-    steps = sum(tr.steps[f"{name}_t{t}"] for t in range(1, spec["steps"] + 1) for name in ["Wh1" if spec["kind"] == "rnn" else "Whf1"])
-    assert np.allclose(steps, tr.totals["Wh1" if spec["kind"] == "rnn" else "Whf1"], rtol=1e-12, atol=1e-15)
+    shared = "Wh1" if spec["kind"] == "rnn" else "Whf1"
+    steps = sum(tr.steps[f"{shared}_t{t}"] for t in range(1, spec["steps"] + 1))
+    assert np.allclose(steps, tr.totals[shared], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (pip install torch): the float64 reference "
@@ -70,9 +76,7 @@ def test_bptt_matches_central_differences(case):
 @settings(max_examples=25, deadline=None)
 @given(recurrent_layers())
 def test_bptt_matches_torch_unrolled(case):
-    spec, params, X, Y = case
-    out, cache = forward(1, spec, params, X)
-    tr = bptt(cache, out - Y)
+    spec, params, X, Y, tr = _traced(case)
     copies, nodes = torch_unrolled(spec, params, X, Y)
     for (name, t), leaf in copies.items():
         theirs = 0 * leaf.detach().numpy() if leaf.grad is None else leaf.grad.numpy()  # unused at step t: 0

@@ -1,8 +1,8 @@
 """A recurrent layer unrolled in PyTorch float64, for the tests that compare against it (torch must be installed).
 
 :func:`torch_unrolled` builds the layer of a numeric/recurrent.py settings dict with one leaf copy of every
-shared array per step, runs the loss (half_sse, bce or softmax_ce, summed over the batch) backward, and returns (copies, nodes): ``copies[(array, t)].grad``
-is step t's contribution to that array's gradient; ``nodes["h1_t2"].grad`` the node adjoints.
+shared array per step, runs the loss (half_sse, bce or softmax_ce, summed over the batch) backward, and
+returns (copies, nodes): ``copies[(array, t)].grad`` is step t's contribution to that array's gradient; ``nodes["h1_t2"].grad`` the node adjoints.
 """
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ nothing is recomputed here.
 * forward, per sample and step t = 1..T: each pre-activation with the numbers substituted
   (u_t = Wx x_t + Wh h_{t−1} + b; an lstm's four gates), its activation, the cell
   c_t = f_t c_{t−1} + i_t g_t and h_t = o_t tanh c_t, the output ŷ_t;
-* backward, from t = T down to 1, per sample: δŷ_t (and δz_t through the output activation), then δh_t = Wyᵀ δz_t + (the term from step t+1,
-  Whᵀ δu_{t+1}, written out with its numbers), δu_t = f'(u_t) δh_t (an lstm: δc_t with its
+* backward, from t = T down to 1, per sample: δŷ_t (and δz_t through the output activation), then
+  δh_t = Wyᵀ δz_t + (the term from step t+1, Whᵀ δu_{t+1}, written out with its numbers), δu_t = f'(u_t) δh_t (an lstm: δc_t with its
   f_{t+1} δc_{t+1} term, δo, δi, δf, δg, the gate pre-activations), then step t's contribution to every
   shared array (∂L/∂Wh at step t = δu_t h_{t−1}ᵀ, summed over the batch);
 * the totals: each shared entry's gradient as the sum of its step contributions, with the numbers.

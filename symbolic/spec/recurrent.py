@@ -7,8 +7,9 @@ that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is un
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
 step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
-default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``), ``h0`` (and ``c0``: one list for every sample or one row per
-sample, default zeros), rnn ``activation`` (tanh default).
+default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``),
+``h0`` (and ``c0``: one list for every sample or one row per sample, default zeros), rnn ``activation``
+(tanh default).
 
 Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
 ``Wh{l}[i,j]``, ``b{l}[i]``; lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for the gates g ∈ g, i, f, o;
@@ -37,8 +38,9 @@ from .network import MAX_LAYER_WIDTH, exact_number
 from .rules import ACTIVATIONS, LINEAR_ACTIVATION
 from .vocabulary import activation_name, did_you_mean
 
-__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED", "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent",
-           "RecurrentPlugin", "RECURRENT_KINDS", "unrolled_size"]
+__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED",
+           "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent", "RecurrentPlugin", "RECURRENT_KINDS",
+           "unrolled_size"]
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
 RNN_ACTIVATION = "tanh"  # an rnn's f in h_t = f(u_t) unless its table says otherwise
@@ -292,9 +294,13 @@ class RecurrentPlugin(KindPlugin):
         return name
 
 
-_RNN_FORWARD = (r"u_t = W_x x_t + W_h h_{t-1} + b", r"h_t = f(u_t)", r"\hat{y}_t = W_y h_t + b_y")
-_RNN_BACKWARD = (
-    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial \hat{y}_t}"
+_OUTPUT_FORWARD = (r"z_t = W_y h_t + b_y, \quad \hat{y}_t = f_{\text{out}}(z_t)",)
+_OUTPUT_BACKWARD = (
+    r"\frac{\partial L}{\partial z_t} = f_{\text{out}}'(z_t)^{\mathsf T}\frac{\partial L}{\partial \hat{y}_t}, \quad "
+    r"\frac{\partial L}{\partial W_y} = \sum_{t=1}^{T}\frac{\partial L}{\partial z_t}h_t^{\mathsf T}",)
+_RNN_FORWARD = (r"u_t = W_x x_t + W_h h_{t-1} + b", r"h_t = f(u_t)") + _OUTPUT_FORWARD
+_RNN_BACKWARD = _OUTPUT_BACKWARD + (
+    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial z_t}"
     r" + W_h^{\mathsf T}\frac{\partial L}{\partial u_{t+1}}",
     r"\frac{\partial L}{\partial u_t} = f'(u_t)\odot\frac{\partial L}{\partial h_t}",
     r"\frac{\partial L}{\partial W_h} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}h_{t-1}^{\mathsf T},\quad "
@@ -302,15 +308,18 @@ _RNN_BACKWARD = (
     r"\frac{\partial L}{\partial b} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}")
 _LSTM_FORWARD = (r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)",
                  r"i_t, f_t, o_t = \sigma(W_{x\cdot} x_t + W_{h\cdot} h_{t-1} + b_\cdot)",
-                 r"c_t = f_t \odot c_{t-1} + i_t \odot g_t", r"h_t = o_t \odot \tanh(c_t)")
-_LSTM_BACKWARD = (
+                 r"c_t = f_t \odot c_{t-1} + i_t \odot g_t", r"h_t = o_t \odot \tanh(c_t)") + _OUTPUT_FORWARD
+_LSTM_BACKWARD = _OUTPUT_BACKWARD + (
+    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial z_t}"
+    r" + \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t+1}}",
     r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t}\odot o_t\odot(1-\tanh^2 c_t)"
     r" + f_{t+1}\odot\frac{\partial L}{\partial c_{t+1}}",
     r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t}\odot\tanh c_t,\ "
     r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t}\odot g_t,\ "
     r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t}\odot c_{t-1},\ "
     r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t}\odot i_t",
-    r"\frac{\partial L}{\partial h_{t-1}} \mathrel{+}= \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t}}")
+    r"\frac{\partial L}{\partial W_{h\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}h_{t-1}^{\mathsf T},"
+    r"\quad \frac{\partial L}{\partial W_{x\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}x_t^{\mathsf T}")
 
 RECURRENT_KINDS: dict[str, LayerKind] = {
     "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0"), (),
