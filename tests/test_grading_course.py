@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,37 @@ def test_dying_workers_lose_no_submission_and_a_poison_file_stops_nothing(course
     poison = result.students[0]
     assert poison.status == "failed" and "died 2 times" in poison.message
     assert [(s.score, s.status) for s in result.students[1:]] == [(p.score, p.status) for p in signed]
+
+
+def _hanging(name: str, data: bytes) -> dict:
+    """check_submission, except that a 'hang' file never finishes (the test's stand-in for a pathological input)."""
+    if "hang" in name:
+        time.sleep(3600)
+    return check_submission(name, data)
+
+
+def test_a_check_over_the_time_limit_gives_a_failure_record_in_this_process(monkeypatch):
+    monkeypatch.setattr(executors, "check_submission", _hanging)
+    started = time.monotonic()
+    record = executors.check_within("hang.toml", b"", 0.5)
+    assert time.monotonic() - started < 60 and record["internal"]
+    assert "hang.toml: not graded: its check took longer than 0.5 s" in record["error"]
+
+
+def test_a_submission_over_the_time_limit_is_not_graded_and_stops_nothing(course, tmp_path, monkeypatch):
+    folder = tmp_path / "subs"
+    signed = write_course(folder, n=3, signed=True)
+    (folder / "hang.toml").write_bytes(b"# hang\n" + signed[0].data)
+    monkeypatch.setattr(executors, "check_submission", _hanging)  # forked workers inherit the patched module
+    cache = RecordCache(tmp_path / "cache")
+    started = time.monotonic()
+    result = grade_course(course["key"], [str(folder)], jobs=2, cache=cache, time_limit=10)
+    assert time.monotonic() - started < 600  # the hour-long check was cut off
+    hang = result.students[0]
+    assert hang.student == "hang" and hang.status == "failed" and "took longer than 10 s" in hang.message
+    assert [(s.score, s.status) for s in result.students[1:]] == [(p.score, p.status) for p in signed]
+    assert result.checked == 4 and grade_course(course["key"], [str(folder)], jobs=2, cache=cache,
+                                                 time_limit=0.001).checked == 1  # only the cut-off one is re-run
 
 
 def test_a_local_dask_cluster_gives_the_same_course_and_survives_a_killed_worker(course):

@@ -27,6 +27,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a number of seconds") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text[:60]} is out of range; give 0 (no limit) to 86400 seconds")
+    return value
+
+
 def add_grading_commands(sub, run: Callable) -> None:
     p = sub.add_parser("grade", help="grade submissions against an answer key (scores, reasons, class report)")
     p.add_argument("key", help="the answer key: a derivation file with points (docs/grading.md)")
@@ -39,6 +49,9 @@ def add_grading_commands(sub, run: Callable) -> None:
     p.add_argument("--cache", help=f"record cache folder (default {DEFAULT_CACHE})")
     p.add_argument("--no-cache", action="store_true", dest="no_cache", help="check every submission afresh")
     p.add_argument("--gradescope", help="with one submission: write its Gradescope results.json to this file")
+    p.add_argument("--time-limit", type=_seconds, default=300.0, dest="time_limit",  # executors.DEFAULT_TIME_LIMIT
+                   help="seconds one submission's check may take (default 300; 0: no limit); a submission over it "
+                        "is reported as not graded and the others go on")
     p.add_argument("--quiet", action="store_true", help="print only the class summary")
     p.set_defaults(func=run, grading="grade")
     p = sub.add_parser("merge", help="merge the grades of shards (grade --shard K/N -o FILE.json) into one course")

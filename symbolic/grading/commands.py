@@ -77,7 +77,8 @@ def _grade(args) -> int:
     cache = RecordCache(None if args.no_cache else Path(args.cache) if args.cache else default_cache())
     if jobs is None:
         jobs = default_jobs(len(files))
-    course = grade_course(key, [str(f) for f in files], jobs=jobs, scheduler=args.scheduler, cache=cache, shard=shard)
+    course = grade_course(key, [str(f) for f in files], jobs=jobs, scheduler=args.scheduler, cache=cache, shard=shard,
+                          time_limit=args.time_limit)
     if shard:
         out = Path(args.output)
         write_json(out, course.to_json())

@@ -32,7 +32,7 @@ from typing import Callable
 
 from ..spec.errors import DerivcheckError, shorten
 from .cache import RecordCache, content_key
-from .executors import run_dask, run_processes, run_serial
+from .executors import DEFAULT_TIME_LIMIT, run_dask, run_processes, run_serial
 from .key import AnswerKey
 from .record import SUBMISSION_SUFFIXES, named
 from .score import StudentGrade, grade_record, points_text
@@ -128,7 +128,8 @@ def _read(path: Path) -> tuple[bytes | None, str]:
 
 def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: str | None = None,
                  cache: RecordCache | None = None, shard: tuple[int, int] | None = None,
-                 progress: Callable[[int, StudentGrade], None] | None = None) -> Course:
+                 progress: Callable[[int, StudentGrade], None] | None = None,
+                 time_limit: float = DEFAULT_TIME_LIMIT) -> Course:
     """Grade every submission (of ``shard``); see the module contract."""
     start = time.perf_counter()
     cache = cache or RecordCache(None)
@@ -159,9 +160,9 @@ def grade_course(key: AnswerKey, paths: list[str], *, jobs: int = 1, scheduler: 
     if scheduler:
         stream = run_dask(todo, scheduler)
     elif jobs > 1 and len(todo) > 1:
-        stream = run_processes(todo, jobs)
+        stream = run_processes(todo, jobs, time_limit)
     else:
-        stream = run_serial(todo)
+        stream = run_serial(todo, time_limit)
     grades: dict[int, StudentGrade] = {}
     for first, record in stream:
         cache.put(keys[first], record)

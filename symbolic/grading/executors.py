@@ -19,6 +19,13 @@ position). An executor never stops on a submission:
   scheduler re-runs the tasks of a worker that dies, and a task that kills workers
   repeatedly (``distributed``'s ``KilledWorker``) or fails gets a record saying so.
 
+``time_limit`` (seconds, 0 = none) bounds one submission's check in this process and in
+worker processes (a ``SIGALRM`` timer in the checking thread; a long single C call of the
+arithmetic library is interrupted when it returns): a submission over it gets a record
+saying so (never cached) and the others go on. Dask runs tasks in worker threads, where no
+timer can interrupt them: there the limit is the cluster's own (``distributed``'s worker
+``--lifetime`` / resource limits), as docs/grading.md says.
+
 ``distributed`` is optional (the ``dask`` extra); :func:`run_dask` without it is a
 :class:`DerivcheckError` saying what to install.
 """
@@ -40,9 +47,11 @@ try:  # the optional `dask` extra
 except ImportError:  # pragma: no cover - exercised where distributed is absent
     distributed = None
 
-__all__ = ["run_serial", "run_processes", "run_dask", "MAX_ATTEMPTS", "failure_record", "have_dask"]
+__all__ = ["run_serial", "run_processes", "run_dask", "MAX_ATTEMPTS", "DEFAULT_TIME_LIMIT", "failure_record",
+           "have_dask", "check_within"]
 
 MAX_ATTEMPTS = 2
+DEFAULT_TIME_LIMIT = 300.0  # seconds for one submission's check (grade --time-limit)
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
 _ADDRESS = re.compile(r"(?:tcp|tls|ucx|ws|wss|inproc)://[^\s/]+(?::\d+)?|[A-Za-z0-9_.\[\]:-]+:\d+")
 Item = tuple[int, str, bytes]
@@ -58,12 +67,35 @@ def failure_record(name: str, why: str) -> dict:
             "title": "", "exercise": {}, "claims": [], "internal": True, "version": RECORD_VERSION}
 
 
-def run_serial(items: Iterable[Item]) -> Iterator[tuple[int, dict]]:
+class _OverTime(BaseException):
+    """Raised by the timer inside a check that ran past its limit (a BaseException: no catch-all takes it)."""
+
+
+def _alarm(signum, frame) -> None:
+    raise _OverTime
+
+
+def check_within(name: str, data: bytes, time_limit: float = DEFAULT_TIME_LIMIT) -> dict:
+    """:func:`check_submission`, or a failure record when it takes longer than ``time_limit`` seconds."""
+    if not time_limit or threading.current_thread() is not threading.main_thread():
+        return check_submission(name, data)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        return check_submission(name, data)
+    except _OverTime:
+        return failure_record(name, f"its check took longer than {time_limit:g} s (grade --time-limit)")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_serial(items: Iterable[Item], time_limit: float = DEFAULT_TIME_LIMIT) -> Iterator[tuple[int, dict]]:
     for position, name, data in items:
-        yield position, check_submission(name, data)
+        yield position, check_within(name, data, time_limit)
 
 
-def _worker(conn) -> None:
+def _worker(conn, time_limit: float) -> None:
     """A worker process: check the submissions sent on ``conn`` one at a time until it sends None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops the workers
     while True:
@@ -71,10 +103,11 @@ def _worker(conn) -> None:
         if task is None:
             return
         position, name, data = task
-        conn.send((position, check_submission(name, data)))
+        conn.send((position, check_within(name, data, time_limit)))
 
 
-def run_processes(items: Iterable[Item], jobs: int) -> Iterator[tuple[int, dict]]:
+def run_processes(items: Iterable[Item], jobs: int, time_limit: float = DEFAULT_TIME_LIMIT
+                  ) -> Iterator[tuple[int, dict]]:
     """Check in ``jobs`` worker processes, each given one submission at a time, so the parent knows which
     submission a worker was checking when it died: that one is re-run (up to MAX_ATTEMPTS), no other is lost."""
     queue = deque(items)
@@ -86,7 +119,7 @@ def run_processes(items: Iterable[Item], jobs: int) -> Iterator[tuple[int, dict]
 
     def start() -> None:
         parent, child = context.Pipe()
-        proc = context.Process(target=_worker, args=(child,), daemon=True)
+        proc = context.Process(target=_worker, args=(child, time_limit), daemon=True)
         proc.start()
         child.close()
         busy[parent] = [proc, None]
