@@ -59,6 +59,8 @@ NAMES = [  # (name, its normal form, or the start of its sentence)
     ("x_t2[1]", "x[2]"),
     ("y_t2[1]", "y[2]"),
     ("a1_t2[1]", "a1[2]"),
+    ("L_t2", "L[2]"),
+    ("L_t3", "'L_t3' names the loss of step 3, which is one loss term only when each step has one output"),
     ("h1_t3[1]", "'h1_t3[1]' names step 3, but h1 exists at steps 0 to 2."),
     ("h1_t1[2]", "'h1_t1[2]' needs one index from 1 to 1"),
     ("h1[1]", "'h1[1]' needs a time step, like h1_t1[1]"),

@@ -9,6 +9,7 @@ Wx = 2, Wh = ½, b = 0, h0 = 1, x = (1, 3), y = (0, 0), half_sse:
   step contributions: Wh_t1 = du1·h0 = 49/8, Wh_t2 = du2·h1 = 145/8 (total 97/4);
                       Wx_t1 = du1·x1 = 49/8, Wx_t2 = du2·x2 = 87/4 (total 223/8);  b: 49/8 + 29/4 = 107/8
   dL/dx_t1[1] = Wx·du1 = 49/4,  dL/dx_t2[1] = Wx·du2 = 29/2;  dh2/dh1 = Wh = 1/2;  dh2/dWx = x2 + Wh·x1 = 7/2
+  step losses: L_t1 = ½h1² = 25/8;  dL_t2/dWh = h2·(h1 + Wh·h0) = 29/4·3 = 87/4 (through h1 too)
 """
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ HAND = [
     ("value", "L", None, F(941, 32)),
     ("value", "Wh1_t2[1,1]", None, F(1, 2)),
     ("value", "x_t2[1]", None, F(3)),
+    ("value", "L_t1", None, F(25, 8)),
+    ("derivative", "L_t2", "Wh1[1,1]", F(87, 4)),
     ("derivative", "L", "h1_t2[1]", F(29, 4)),
     ("derivative", "L", "h1_t1[1]", F(49, 8)),
     ("derivative", "L", "u1_t1[1]", F(49, 8)),

@@ -190,7 +190,7 @@ class LayeredNetwork:
         def fail(why: str):
             raise DerivcheckError(f"{text!r} {why}")
 
-        if k in ("x", "y") and name.step is not None:
+        if k in ("x", "y", "L") and name.step is not None:  # x_t2[1], y_t2[1], L_t2: the recurrent layer's
             spec = self.specs[0 if k == "x" else -1]
             if spec.plugin is None:
                 fail(f"has a time step, but layer {spec.index} is a {spec.kind} layer; only recurrent layers have steps.")

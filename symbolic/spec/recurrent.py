@@ -234,8 +234,16 @@ class RecurrentPlugin(KindPlugin):
                 "c0": [[float(v) for v in row] for row in r.c0] or None}
 
     def _data_name(self, spec: Any, name: Name, fail) -> Name:
-        """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name."""
+        """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name; ``L_t2`` (step 2's
+        loss) as its one loss term ``L[k]`` when each step has one output."""
         r, t = spec.extra, name.step
+        if name.kind == "L":
+            first = 1 if r.emit == "all" else r.steps
+            if name.indices or r.width != 1 or not first <= t <= r.steps:
+                fail(f"names the loss of step {t}, which is one loss term only when each step has one output "
+                     f"(here {r.width}, steps {first} to {r.steps} with a loss); claim the terms L[k] of that step "
+                     f"(step-major, k = (t − 1)·{r.width} + 1 …) or L.")
+            return Name("L", None, (t - first + 1,))
         n = r.inputs if name.kind == "x" else r.width
         if name.kind == "y" and r.emit == "last":
             fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
@@ -264,7 +272,7 @@ class RecurrentPlugin(KindPlugin):
         def fail(why: str):
             raise DerivcheckError(f"{text!r} {why}")
 
-        if name.kind in ("x", "y"):
+        if name.kind in ("x", "y", "L"):
             return self._data_name(spec, name, fail)
         arrays = r.arrays(l)
         array = f"{name.kind}{l}"
