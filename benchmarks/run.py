@@ -1,6 +1,7 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
-    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--recurrent]
+    python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--optimizers] [--grading N]
+                             [--recurrent]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -571,6 +572,16 @@ LEGEND = """\
    independent witness, 10 the truth side's float path). 11: max RSS of that check process."""
 
 
+def optimizer_goal_rows(limit: float) -> list:
+    """benchmarks/optimizers.py's rows (issue 17), measured in a fresh process."""
+    try:
+        opt_run = run_process([sys.executable, str(Path(__file__).resolve().parent / "optimizers.py"), "--child"], limit)
+        opt_m = json.loads(opt_run.output.strip().splitlines()[-1])
+        return [Row(*cells, data=opt_m) for cells in optimizer_rows(opt_m)]
+    except Exception as err:  # noqa: BLE001
+        return [error_row("optimizer updates (benchmarks/optimizers.py)", "≤ 0.2 s; ≤ 2×", err)]
+
+
 # ------------------------------------------------------------------------------ grading (issue 20)
 def grading_benchmark(n: int, limit: float) -> int:
     """``--grading N``: N generated seed-002 submissions (tests/grading_course.py, every file different) graded
@@ -635,6 +646,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="also write every number to this file")
     ap.add_argument("--grading", type=int, metavar="N", help="only the grading benchmark, with N submissions")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
+    ap.add_argument("--optimizers", action="store_true", help="only the optimizer rows (benchmarks/optimizers.py)")
     ap.add_argument("--recurrent", action="store_true", help="only the recurrent row (benchmarks/recurrent.py)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
@@ -675,6 +687,19 @@ def main(argv=None) -> int:
                 for k, v in formulas.items()]
         print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
               f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
+        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
+                     for k, r in enumerate(rows, 1)])
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return 0
+
+    if args.optimizers:  # the optimizer goals alone: reference, benchmarks/optimizers.py's rows, reference
+        rows = optimizer_goal_rows(limit)
+        ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
+        ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs),
+               "best_wall": min(r.wall for r in ref_runs)}
+        print(f"GOALS (reference `python -c \"import sympy\"`: median of {len(ref_runs)} runs {secs(ref['wall'])} wall, "
+              f"{secs(ref['cpu'])} CPU; the optimizer rows are absolute or Adam-to-GD ratios)")
         print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
                     [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
                      for k, r in enumerate(rows, 1)])
@@ -841,13 +866,7 @@ def main(argv=None) -> int:
             rows.append(Row(what, secs(t), f"engine: {tr['engine']}; vs numeric.train {tr['max_rel_diff_vs_numeric_train']:.1e}",
                             "—", "≤ 0.1 s", "met" if t <= 0.1 else f"MISSED by {by(t / 0.1)}", tr))
 
-    # optimizers (issue 17): benchmarks/optimizers.py in a fresh process
-    try:
-        opt_run = run_process([sys.executable, str(Path(__file__).resolve().parent / "optimizers.py"), "--child"], limit)
-        opt_m = json.loads(opt_run.output.strip().splitlines()[-1])
-        rows += [Row(*cells, data=opt_m) for cells in optimizer_rows(opt_m)]
-    except Exception as err:  # noqa: BLE001
-        rows.append(error_row("optimizer updates (benchmarks/optimizers.py)", "≤ 0.2 s; ≤ 2×", err))
+    rows += optimizer_goal_rows(limit)  # optimizers (issue 17)
 
     try:  # recurrent (issue 19): benchmarks/recurrent.py, whole processes with their own reference
         rec_m = measure_recurrent(runs)

@@ -2,7 +2,9 @@
 
 One table, one body. Every case is a small derivation file on f(θ) = θ² (a 1-1 identity network,
 x = 1, y = 0, loss sse: g = 2θ), or θ·1 + b for the bias cases (u = 2 at θ = b = 1: g_θ = g_b = 4),
-with two claims about the same quantity: the number an author gets by making the mistake —
+with two claims about the same quantity (a parameter, a loss or an optimizer state such as
+``m(W1[1,1])`` — also for the older entries of :mod:`symbolic.claims.mistakes`, which the optimizer run
+replays): the number an author gets by making the mistake —
 computed by hand in the table's comments and expressions, not by derivcheck — and the right one.
 The wrong number must be WRONG with the mistake's description in its diagnosis, the right one ok.
 """
@@ -14,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from symbolic.claims.check import check_file
+from symbolic.claims.mistakes import MISTAKES
 from symbolic.claims.optimizer_mistakes import OPTIMIZER_MISTAKES
 
-DESCRIPTION = {m.key: m.description for m in OPTIMIZER_MISTAKES}
+DESCRIPTION = {m.key: m.description for m in MISTAKES}  # the optimizer entries and the older ones
 
 
 def header(optimizer: str, regularization: str = "", lr: str = "0.1", bias: bool = False, extra: str = "") -> str:
@@ -101,6 +104,17 @@ CASES = [
     ("step_sign", header('name = "adam"\neps = 0'), ("step(W1[1,1])", 1),
      "0.1",  # η·m̂/√v̂ = 0.1·2/2
      "-0.1"),  # Δθ
+    # the older entries (symbolic.claims.mistakes) replay state claims through the optimizer run too
+    ("one_update_more", header('name = "adam"\neps = 0'), ("m(W1[1,1])", 1),
+     "0.36",  # update 2: θ1 = 0.9, g = 1.8, m = 0.9·0.2 + 0.1·1.8
+     "0.2"),  # update 1: m = 0.1·2
+    ("sign_flipped", header('name = "momentum"'), ("velocity(W1[1,1])", 2),
+     "-4.2",  # the gradient's sign flipped: v1 = −2, θ1 = 1 + 0.2 = 1.2, g2 = 2.4, v2 = 0.9·(−2) − 2.4
+     "3.4"),  # θ1 = 0.8, g2 = 1.6, v2 = 1.8 + 1.6
+    ("half_dropped", header('name = "adam"\neps = 0').replace('loss = "sse"', 'loss = "half_sse"'),
+     ("m(W1[1,1])", 1),
+     "0.200",  # g = 2θ (the ½ dropped): m = 0.1·2
+     "0.100"),  # L = ½θ², g = θ = 1: m = 0.1·1
 ]
 
 
@@ -128,4 +142,4 @@ def test_training_mistake_is_diagnosed(tmp_path: Path, key, head, claim, wrong, 
 
 
 def test_every_training_mistake_has_a_test():
-    assert {case[0] for case in CASES} == set(DESCRIPTION)
+    assert {m.key for m in OPTIMIZER_MISTAKES} <= {case[0] for case in CASES}

@@ -247,6 +247,8 @@ class ClaimContext:
         """The claim's number when the author makes mistake ``m`` (None if it does not apply)."""
         n = c.after if after is None else after
         start = dict(c.with_values)
+        if c.quantity is not None and c.quantity.is_state:  # optimizer state (issue 17): the trajectory replays it
+            return self._state_replay(c, m, n)
         if n > REPLAY_UPDATES:
             if m.fprime != "true" or m.sequential:
                 raise Skip(f"more than {REPLAY_UPDATES:,} updates with this mistake are not replayed")
@@ -268,6 +270,18 @@ class ClaimContext:
             u, a = self.replay.forward(p, c.sample)
             return fraction_value((u if q.kind == "u" else a)[q.layer][q.indices[0] - 1])
         return None
+
+    def _state_replay(self, c: Claim, m: Mistakes, n: int):
+        """An optimizer-state claim (``m(W1[1,1])``, ``step(…)``) after ``n`` updates with mistake ``m``, from the
+        exact optimizer run (:meth:`TrainedTrajectory.state_value`); None where that run does not replay it."""
+        trained = getattr(self.trajectory, "trained", None)  # a layer list's trajectory replays its own
+        if trained is None or n < 0:
+            return None
+        try:
+            value = trained.state_value(dict(c.with_values), n, c.quantity, m)
+            return value if isinstance(value, sp.Rational) else sp.Rational(value)  # a 60-digit Float: exactly
+        except DerivcheckError:  # beyond the exact runs, a step of update 0, a parameter that does not move
+            return None
 
     def _numpy_after(self, start: dict, n: int, m: Mistakes) -> dict:
         """Float64 parameters after ``n`` updates (with mistake ``m``), resuming cached runs (Trajectory.float_after)."""

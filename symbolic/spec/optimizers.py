@@ -66,6 +66,10 @@ class OptimizerRule:
     arithmetic: tuple[tuple[str, str, str], ...] = ()
     arithmetic_sutskever: tuple[tuple[str, str, str], ...] = ()
     float_prelude: Callable | None = None  # plain-float lines run once per update (Adam's bias corrections)
+    float_setup: Callable | None = None  # plain-float lines run once per run, before the updates
+    # state the plain-float code keeps divided by 1 − a hyperparameter (Adam's m as M = m/(1−β1)): the
+    # generated function takes and returns it so (symbolic.truth.compiled_update.state_scales)
+    float_scale: Mapping[str, str] = field(default_factory=dict)
     rational: bool = False  # the update is + − × ÷ only: rational parameters and gradients stay rational
 
     def arithmetic_for(self, convention: str) -> tuple[tuple[str, str, str], ...]:
@@ -87,6 +91,8 @@ _ADAM_ARITHMETIC = ((r"m", r"{beta1} \cdot {m0} + (1 - {beta1}) \cdot {g}", "m")
                     (r"\hat m", r"{m} / (1 - {beta1}^{{{t}}})", "m_hat"),
                     (r"\hat v", r"{v} / (1 - {beta2}^{{{t}}})", "v_hat"),
                     (r"\theta^{+}", r"{theta} - {lr} \cdot {m_hat} / (\sqrt{{{v_hat}}} + {eps})", "new"))
+
+_ADAM_SCALE = {"m": "beta1", "v": "beta2"}
 
 OPTIMIZERS: dict[str, OptimizerRule] = {
     "sgd": OptimizerRule("sgd", {}, (), U.sgd, U.sgd_code, rational=True,
@@ -116,7 +122,8 @@ OPTIMIZERS: dict[str, OptimizerRule] = {
         text="G ← G + g²; θ ← θ − η g / (√G + ε)"),
     "rmsprop": OptimizerRule(
         "rmsprop", {"rho": F(99, 100), "eps": F(1, 10 ** 8)}, ("s",), U.rmsprop, U.rmsprop_code,
-        words={"s": "s", "v": "s"}, variants=("eps_inside",),
+        words={"s": "s", "v": "s"}, variants=("eps_inside",), float_setup=U.rmsprop_setup,
+        float_scale={"s": "rho"},
         latex=(r"s \leftarrow \rho s + (1 - \rho) g^2", r"\theta \leftarrow \theta - \eta g / (\sqrt{s} + \epsilon)"),
         arithmetic=((r"s", r"{rho} \cdot {s0} + (1 - {rho}) \cdot {g}^2", "s"),
                     (r"\theta^{+}", r"{theta} - {lr} \cdot {g} / (\sqrt{{{s}}} + {eps})", "new")),
@@ -125,11 +132,12 @@ OPTIMIZERS: dict[str, OptimizerRule] = {
         "adam", {"beta1": F(9, 10), "beta2": F(999, 1000), "eps": F(1, 10 ** 8)}, ("m", "v"), U.adam, U.adam_code,
         words={"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"}, derived=("m_hat", "v_hat"),
         variants=VARIANTS[:3], latex=_ADAM_LATEX, arithmetic=_ADAM_ARITHMETIC, float_prelude=U.adam_prelude,
-        text="m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; m̂ = m/(1−β1ᵗ); v̂ = v/(1−β2ᵗ); θ ← θ − η m̂/(√v̂ + ε)"),
+        float_setup=U.adam_setup, float_scale=_ADAM_SCALE, text="m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; m̂ = m/(1−β1ᵗ); v̂ = v/(1−β2ᵗ); θ ← θ − η m̂/(√v̂ + ε)"),
     "adamw": OptimizerRule(
         "adamw", {"beta1": F(9, 10), "beta2": F(999, 1000), "eps": F(1, 10 ** 8), "weight_decay": F(1, 100)},
         ("m", "v"), U.adam, U.adam_code, words={"m": "m", "v": "v", "m_hat": "m_hat", "v_hat": "v_hat"},
-        derived=("m_hat", "v_hat"), variants=VARIANTS[:3], float_prelude=U.adam_prelude,
+        derived=("m_hat", "v_hat"), variants=VARIANTS[:3], float_prelude=U.adam_prelude, float_setup=U.adam_setup,
+        float_scale=_ADAM_SCALE,
         arithmetic=_ADAM_ARITHMETIC[:4] + ((r"\theta^{+}", r"{theta} - {lr} \cdot {m_hat} / (\sqrt{{{v_hat}}} + {eps}) - "
                                             r"{lr} \cdot {weight_decay} \cdot {theta}", "new"),),
         latex=_ADAM_LATEX[:3] + (r"\theta \leftarrow \theta - \eta \hat m / (\sqrt{\hat v} + \epsilon) - \eta \lambda \theta",),

@@ -15,7 +15,8 @@ builds (never user text) and hyperparameters printed as float literals. The rule
 from __future__ import annotations
 
 __all__ = ["sgd", "momentum", "nesterov", "nesterov_lookahead", "adagrad", "rmsprop", "adam",
-           "sgd_code", "momentum_code", "nesterov_code", "adagrad_code", "rmsprop_code", "adam_code", "adam_prelude"]
+           "sgd_code", "momentum_code", "nesterov_code", "adagrad_code", "rmsprop_code", "rmsprop_setup", "adam_code",
+           "adam_setup", "adam_prelude"]
 
 
 def sgd(D, th, g, s, t, h, conv, v, decays):
@@ -112,26 +113,60 @@ def adagrad_code(p, g, s, h, t, conv, v, decays):
 
 
 def rmsprop_code(p, g, s, h, t, conv, v, decays):
-    return [f"{s['s']} = {h['rho']} * {s['s']} + {_complement(h, 'rho')} * {g} * {g}",
-            f"{p} -= {h['lr']} * {g} / {_float_root(s['s'], h, v)}"]
+    # over S = s / (1 − ρ) (the caller scales the state in and out, :attr:`OptimizerRule.float_scale`):
+    # S ← ρ S + g², θ ← θ − (η/√(1−ρ)) g / (√S + ε/√(1−ρ)) — the same numbers, one ball operation fewer
+    sq = s["s"]
+    root = f"math.sqrt({sq} + eps_)" if v.get("eps_inside") else f"(math.sqrt({sq}) + eps_)"
+    return [f"{sq} = {h['rho']} * {sq} + {g} * {g}", f"{p} -= lr_ * {g} / {root}"]
+
+
+def rmsprop_setup(h, v):
+    """Once per run: lr_ = η/√(1−ρ) and eps_ = ε/√(1−ρ) (ε/(1−ρ) inside the root) of :func:`rmsprop_code`."""
+    c = _complement(h, "rho")
+    eps = f"{h['eps']} / {c}" if v.get("eps_inside") else f"{h['eps']} / math.sqrt({c})"
+    return [f"lr_ = {h['lr']} / math.sqrt({c})", f"eps_ = {eps}"]
 
 
 def adam_code(p, g, s, h, t, conv, v, decays):
+    # over M = m / (1 − β1) and V = v / (1 − β2) (the caller scales the state in and out,
+    # :attr:`OptimizerRule.float_scale`), the corrections and η folded into a_ and e_ once per update
+    # (:func:`adam_prelude`): M ← β1 M + g; V ← β2 V + g²; θ ← θ − a_ M / (√V + e_) — the same numbers as
+    # m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ), θ ← θ − η m̂/(√v̂ + ε), with 11 ball operations per parameter instead of 15
     m, sq = s["m"], s["v"]
-    lines = [f"{m} = {h['beta1']} * {m} + {_complement(h, 'beta1')} * {g}",
-             f"{sq} = {h['beta2']} * {sq} + {_complement(h, 'beta2')} * {g} * {g}"]
-    corrected = f"({sq} / bc2_)"  # the corrections 1 − βᵗ are computed once per update (adam_prelude)
-    step = f"{h['lr']} * ({m} / bc1_) / {_float_root(corrected, h, v)}"
+    root = f"math.sqrt({sq} + e_)" if v.get("eps_inside") else f"(math.sqrt({sq}) + e_)"
+    lines = [f"{m} = {h['beta1']} * {m} + {g}", f"{sq} = {h['beta2']} * {sq} + {g} * {g}"]
     if decays and "weight_decay" in h:
-        return lines + [f"{p} -= {step} + {h['lr']} * {h['weight_decay']} * {p}"]
-    return lines + [f"{p} -= {step}"]
-
+        return lines + [f"{p} -= a_ * {m} / {root} + d_ * {p}"]
+    return lines + [f"{p} -= a_ * {m} / {root}"]
 
 
 def nesterov_code(p, g, s, h, t, conv, v, decays):
     return momentum_code(p, g, s, h, t, conv, v, decays, nesterov=True)
 
 
+def _incremental(v) -> bool:
+    """βᵗ kept as a running product (one multiplication per update, not a power): t counts up from t0."""
+    return not v.get("reset_every_step") and v.get("bias_correction", "") == ""
+
+
+def adam_setup(h, v):
+    """Once per run, for :func:`adam_prelude`: η (1 − β1), 1/(1 − β2), βᵗ⁰ (the running powers), η λ (AdamW)."""
+    lines = [f"lc1_ = {h['lr']} * {_complement(h, 'beta1')}", f"ic2_ = 1 / {_complement(h, 'beta2')}"]
+    if _incremental(v):
+        offset = v.get("t_offset", 0)
+        lines += [f"pw1_ = {h['beta1']} ** (t0 + {offset})", f"pw2_ = {h['beta2']} ** (t0 + {offset})"]
+    if "weight_decay" in h:
+        lines.append(f"d_ = {h['lr']} * {h['weight_decay']}")
+    return lines
+
+
 def adam_prelude(h, t, v):
-    """Once per update: the bias corrections bc1_ = 1 − β1ᵗ and bc2_ = 1 − β2ᵗ of :func:`adam_code`."""
-    return [f"bc1_ = {_float_correction(h['beta1'], t, v)}", f"bc2_ = {_float_correction(h['beta2'], t, v)}"]
+    """Once per update, for :func:`adam_code`: the corrections bc1_ = 1 − β1ᵗ, bc2_ = 1 − β2ᵗ, r_ = √(bc2_/(1−β2)),
+    a_ = η (1−β1) r_ / bc1_ and e_ = ε r_ (ε r_² with ε inside the root): since m = (1−β1) M and
+    v = (1−β2) V, η m̂/(√v̂ + ε) = a_ M/(√V + e_) and η m̂/√(v̂ + ε) = a_ M/√(V + e_)."""
+    if _incremental(v):
+        lines = [f"pw1_ = pw1_ * {h['beta1']}", "bc1_ = 1.0 - pw1_", f"pw2_ = pw2_ * {h['beta2']}", "bc2_ = 1.0 - pw2_"]
+    else:
+        lines = [f"bc1_ = {_float_correction(h['beta1'], t, v)}", f"bc2_ = {_float_correction(h['beta2'], t, v)}"]
+    return lines + ["r_ = math.sqrt(bc2_ * ic2_)", "a_ = lc1_ * r_ / bc1_",
+                    f"e_ = {h['eps']} * bc2_ * ic2_" if v.get("eps_inside") else f"e_ = {h['eps']} * r_"]

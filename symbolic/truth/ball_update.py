@@ -20,10 +20,11 @@ starting rational (:class:`flint.fmpq`), so ties stay ties. A relu input whose b
 straddles 0 makes its f' ``nan``; such a run (or one that overflowed) returns ``None``
 for the caller to retry at a higher precision or refuse.
 
-Safety: the source is the one :mod:`symbolic.truth.compiled_update` generates and
-verifies (identifiers we build); the rewrite adds only calls of ``math.ratio``, and the
-rewritten tree is checked again before ``compile``. The namespace holds only the ball
-``math`` and the builtins ``range``, ``len`` and ``max``.
+Safety: the source is the one :mod:`symbolic.truth.compiled_update` generates (identifiers
+we build); it is parsed once and, in one walk, every node is checked by the rules of
+``compiled_update._verify`` (and no float constant is left) while the quotients are
+rewritten; the rewrite adds only calls of ``math.ratio``. The tree compiled is the checked
+one. The namespace holds only the ball ``math`` and the builtins ``range``, ``len`` and ``max``.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from .balls import exact, workprec
-from .compiled_update import _BUILTINS, _MATH, _source, _verify, trained_source
+from .compiled_update import _BUILTINS, _MATH, _source, trained_source
 from .program import Structured
 
 __all__ = ["BallUpdate", "compile_ball_update", "ball_math"]
@@ -50,8 +51,10 @@ def _ratio(p: int, q: int) -> arb:
 
 
 def _unary(method: str) -> Callable:
+    f = getattr(arb, method)
+
     def fn(x):
-        return getattr(arb(x), method)()
+        return f(x) if type(x) is arb else f(arb(x))
     return fn
 
 
@@ -62,46 +65,75 @@ def ball_math() -> SimpleNamespace:
                            inf=arb("inf"), ratio=_ratio)
 
 
-class _Quotients(ast.NodeTransformer):
-    """``1/3`` and ``-1/3`` (integer constant over integer constant) → ``math.ratio(1, 3)``."""
-
-    @staticmethod
-    def _int(node) -> int | None:
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = _Quotients._int(node.operand)
-            return None if inner is None else -inner
-        return None
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, ast.Div):
-            p, q = self._int(node.left), self._int(node.right)
-            if p is not None and q:
-                call = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "ratio", ast.Load()),
-                                [ast.Constant(p), ast.Constant(q)], [])
-                return ast.copy_location(call, node)
-        return node
+def _int(node) -> int | None:
+    """The value of an integer constant or a negated one, else None."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int(node.operand)
+        return None if inner is None else -inner
+    return None
 
 
-    def visit_Constant(self, node):
-        if isinstance(node.value, float) and node.value.is_integer():  # the sums' 0.0 starts
-            return ast.copy_location(ast.Constant(int(node.value)), node)
-        return node
+def _ratio_call(p: int, q: int, at: ast.AST) -> ast.Call:
+    """``math.ratio(p, q)`` with ``at``'s source location on every new node (no fix_missing_locations pass)."""
+    where = {k: getattr(at, k) for k in ("lineno", "col_offset", "end_lineno", "end_col_offset")}
+    math_name = ast.Name("math", ast.Load(), **where)
+    return ast.Call(ast.Attribute(math_name, "ratio", ast.Load(), **where),
+                    [ast.Constant(p, **where), ast.Constant(q, **where)], [], **where)
 
 
-def _check(tree: ast.AST, names: set[str]) -> None:
-    """The rewritten tree uses only our names, ``math.<ball function>`` and no float constant."""
-    allowed = _MATH | {"ratio"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, float):
-            raise DerivcheckError("Internal: a float constant in the generated update is not exact over balls.")
-        if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
-            raise DerivcheckError(f"Internal: generated ball update uses an unknown name {node.id!r}.")
-        if isinstance(node, ast.Attribute) and not (
-                isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in allowed):
-            raise DerivcheckError("Internal: generated ball update uses an attribute outside math.")
+def _exact_constant(node: ast.AST) -> ast.AST:
+    """``1/3`` and ``-1/3`` (integer constant over integer constant) → ``math.ratio(1, 3)``; the sums' ``0.0``
+    starts → ``0``; any other node unchanged."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        p, q = _int(node.left), _int(node.right)
+        if p is not None and q:
+            return _ratio_call(p, q, node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, float) and node.value.is_integer():
+        node.value = int(node.value)
+    return node
+
+
+def _ball_tree(source: str, names: set[str]) -> ast.Module:
+    """Parse ``source`` once and, in one walk, check it (:func:`compiled_update._verify`'s rules: only our names,
+    ``math.<function>`` attributes, calls of those and of the builtins, no import/lambda/global) and make every
+    constant exact over balls (:func:`_exact_constant`); a float constant left over is refused."""
+    tree = ast.parse(source)
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        _verify_node(node, names)
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, child in enumerate(value):
+                    if isinstance(child, ast.AST):
+                        new = value[i] = _exact_constant(child)
+                        stack.append(new)
+            elif isinstance(value, ast.AST):
+                new = _exact_constant(value)
+                if new is not value:
+                    setattr(node, name, new)
+                stack.append(new)
+    return tree
+
+
+def _verify_node(node: ast.AST, names: set[str]) -> None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        raise DerivcheckError("Internal: a float constant in the generated update is not exact over balls.")
+    if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
+        raise DerivcheckError(f"Internal: generated ball update uses an unknown name {node.id!r}.")
+    if isinstance(node, ast.Attribute) and not (
+            isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in _BALL_MATH):
+        raise DerivcheckError("Internal: generated ball update uses an attribute outside math.")
+    if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Attribute) or (isinstance(node.func, ast.Name) and node.func.id in _BUILTINS)):
+        raise DerivcheckError("Internal: generated ball update calls something we did not name.")
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Global, ast.Nonlocal)):
+        raise DerivcheckError("Internal: generated ball update holds a statement it must not.")
+
+
+_BALL_MATH = _MATH | {"ratio"}
 
 
 @dataclass
@@ -143,9 +175,7 @@ def compile_ball_update(network: Network, update_biases: bool | None = None,
     p = program if program is not None else Structured(network)
     ub = network.update_biases if update_biases is None else update_biases
     source, names, params = trained_source(p, ub) if trained else _source(p, ub)
-    _verify(source, names)
-    tree = ast.fix_missing_locations(_Quotients().visit(ast.parse(source)))
-    _check(tree, names)
+    tree = _ball_tree(source, names)
     namespace: dict = {"__builtins__": dict(_BUILTINS), "math": ball_math()}
     exec(compile(tree, f"<derivcheck ball update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
     return BallUpdate(network, ub, params, namespace["run"])

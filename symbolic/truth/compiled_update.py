@@ -34,7 +34,9 @@ With ``trained=True`` the update is the network's optimizer and L2 penalty inste
 gradient of each moving parameter into ``g_θ`` (plus the penalty's 2c·θ), then the rule table's
 ``float_code`` lines (:mod:`symbolic.spec.optimizers`) over state identifiers ``state_<state>_θ``
 (``state_m_W1_1_1``), run by :meth:`CompiledUpdate.run_trained`; Sutskever's Nesterov (a gradient at a
-look-ahead point) is left to NumPy.
+look-ahead point) is left to NumPy. The rule's ``float_setup`` lines run once before the updates and its
+``float_prelude`` lines once per update; a state the rule keeps scaled (``float_scale``: Adam's m as
+m/(1 − β1)) is passed and returned so, divided by :func:`state_scales` (the callers convert).
 
 Python floats raise where NumPy returns inf/nan (exp overflow, division by zero, log of
 0): :meth:`CompiledUpdate.run` then raises :class:`FloatTrouble` and the caller uses the
@@ -58,16 +60,18 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
-from ..spec.optimizers import PLAIN_SGD
+from ..spec.optimizers import PLAIN_SGD, Optimizer
 from ..spec.rules import ACTIVATIONS
 from .program import Structured
 
-__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source"]
+__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source", "state_scales"]
 
 MAX_PARAMETERS = 2_000
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _BUILTINS = {"range": range, "len": len, "max": max}
 _MATH = {"exp", "log", "tanh", "nan", "inf", "sqrt"}
+# the names the rule table's float_setup / float_prelude lines assign (symbolic.spec.update_rules)
+_PRELUDE = {"bc1_", "bc2_", "r_", "a_", "e_", "d_", "lr_", "eps_", "lc1_", "ic2_", "pw1_", "pw2_"}
 Expr = sp.Expr
 
 
@@ -110,15 +114,23 @@ class CompiledUpdate:
                     learning_rate: float, data: Sequence[Sequence[float]]) -> tuple[dict, dict]:
         """The optimizer's update (``compile_update(..., trained=True)``): parameters and state
         ``(state name, parameter) -> value`` after ``steps`` updates from ``values``/``state`` at step ``t0``."""
-        opt = self.network.optimizer
-        keys = [(s, k) for s in (opt.rule.state if opt is not None else ()) for k in self.parameters]
+        opt = self.network.optimizer or PLAIN_SGD
+        keys = [(s, k) for s in opt.rule.state for k in self.parameters]
+        scale = {s: float(c) for s, c in state_scales(opt).items()}
         try:
             out = self.function(steps, learning_rate, data, t0, *[values[k] for k in self.parameters],
-                                *[state.get(key, 0.0) for key in keys])
+                                *[state.get(key, 0.0) / scale.get(key[0], 1.0) for key in keys])
         except (OverflowError, ZeroDivisionError, ValueError) as err:
             raise FloatTrouble(str(err)) from None
         n = len(self.parameters)
-        return dict(zip(self.parameters, out[:n])), dict(zip(keys, out[n:]))
+        return (dict(zip(self.parameters, out[:n])),
+                {key: v * scale.get(key[0], 1.0) for key, v in zip(keys, out[n:])})
+
+
+def state_scales(opt: Optimizer) -> dict[str, Fraction]:
+    """The divisor 1 − h of each state the generated trained update keeps scaled (the rule's ``float_scale``:
+    Adam's m as m/(1 − β1)): its function takes and returns those states divided by it."""
+    return {s: 1 - opt.h[k] for s, k in opt.rule.float_scale.items()}
 
 
 def compile_update(network: Network, update_biases: bool | None = None,
@@ -135,9 +147,9 @@ def compile_update(network: Network, update_biases: bool | None = None,
     p = program if program is not None else Structured(network)
     ub = network.update_biases if update_biases is None else update_biases
     source, names, params = trained_source(p, ub) if trained else _source(p, ub)
-    _verify(source, names)
+    tree = _verify(source, names)
     namespace: dict = {"__builtins__": dict(_BUILTINS), "math": math}
-    exec(compile(source, f"<derivcheck update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
+    exec(compile(tree, f"<derivcheck update {'-'.join(map(str, network.layers))}>", "exec"), namespace)
     return CompiledUpdate(network, ub, params, source, namespace["run"], time.perf_counter() - start)
 
 
@@ -204,7 +216,7 @@ def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], l
     updated = [k for k in params if parse_name(k).kind == "W" or update_biases]
     grads = p.gradient_exprs()
     printer = _Printer()
-    names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", "bc1_", "bc2_", *_BUILTINS}
+    names: set[str] = {"steps", "lr", "data", "m", "step_", "math", "t0", "t_", *_PRELUDE, *_BUILTINS}
     body = [(t.name, printer.doprint(e)) for t, e in _assignments(p, [grads[k] for k in updated])]
     ident = {k: _ident(p.params[k].name) for k in params}
     states = [f"state_{s}_{ident[k]}" for s in rule.state for k in params]  # never s_θ, the per-sample sums
@@ -226,6 +238,8 @@ def trained_source(p: Structured, update_biases: bool) -> tuple[str, set[str], l
     ind, inner = " " * 8, " " * (8 if single else 12)
     lines = [f"def run(steps, lr, data, t0, {', '.join([ident[k] for k in params] + states)}):", "    m = len(data)"]
     lines += [f"    {name} = {value}" for name, value in consts.items()]
+    if rule.float_setup is not None:
+        lines += ["    " + line for line in rule.float_setup(hyper, variant)]
     if single:
         lines.append(f"    {', '.join(data)}, = data[0]")
     lines.append("    for step_ in range(steps):")
@@ -322,8 +336,9 @@ def _ident(name: str) -> str:
     return name
 
 
-def _verify(source: str, names: set[str]) -> None:
-    """Every name, attribute and call of ``source`` is one we built (defence in depth before compile)."""
+def _verify(source: str, names: set[str]) -> ast.Module:
+    """Every name, attribute and call of ``source`` is one we built (defence in depth before compile); the
+    checked tree, for ``compile``."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
@@ -336,3 +351,4 @@ def _verify(source: str, names: set[str]) -> None:
             raise DerivcheckError("Internal: generated update code calls something we did not name.")
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Global, ast.Nonlocal)):
             raise DerivcheckError("Internal: generated update code holds a statement it must not.")
+    return tree

@@ -43,7 +43,7 @@ from ..spec.network import Network
 from ..spec.optimizers import PLAIN_SGD, STEP
 from .ball_update import compile_ball_update
 from .balls import Undecided, exact, to_fraction, to_mpf, workprec
-from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
+from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update, state_scales
 from .optimize import OptimizerRun, Update, pinned, trained
 from .ops import NO_MISTAKES, Mistakes
 
@@ -52,6 +52,7 @@ __all__ = ["TrainedTrajectory", "as_sympy", "resume", "trained", "EXACT_UPDATES"
 EXACT_UPDATES = 2_000
 PINNED_BITS = 220  # 2^-220 ≈ 10^-66: a ball this narrow pins 60 digits and the verdicts taken from them
 PRECISIONS = (320, 1280, 5120, 20480)
+BALL_PRECISIONS = (256, 1280, 5120)  # the generated ball update's; 256 bits pin 2^-220 through thousands of updates
 PLAIN_WORK = 500  # parameters x samples up to which the generated plain-float update runs
 BALL_WORK = 2_500_000  # parameters x samples x updates of a certified trajectory beyond EXACT_UPDATES
 DIGITS = 60
@@ -169,19 +170,21 @@ class TrainedTrajectory:
         values = net.parameter_values()
         values.update(start)
         keys = [(s, k) for s in opt.rule.state for k in code.parameters]
-        for prec in PRECISIONS[:3]:
+        scales = state_scales(opt)  # the generated code keeps Adam's m as m/(1 − β1), …
+        state0 = [opt.initial(s, k) / scales.get(s, 1) for s, k in keys]
+        for prec in BALL_PRECISIONS:
             with workprec(prec):
                 data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(net.x, net.y)]
                 out = code.function(n, arb(exact(net.learning_rate)), data, opt.t0,
-                                    *[arb(exact(values[k])) for k in code.parameters],
-                                    *[arb(exact(opt.initial(s, k))) for s, k in keys])
+                                    *[arb(exact(values[k])) for k in code.parameters], *[arb(exact(v)) for v in state0])
+                P = len(code.parameters)
+                out = [*out[:P], *(v * exact(scales[s]) if s in scales else v for (s, _), v in zip(keys, out[P:]))]
             out = [v if isinstance(v, arb) else arb(v) for v in out]
             if all(v.is_finite() and pinned(v, PINNED_BITS) for v in out):
-                P = len(code.parameters)
                 self._balls[key] = dict(zip(code.parameters, out[:P])), dict(zip(keys, out[P:]))
                 return self._balls[key]
         raise DerivcheckError(f"the {opt.name} trajectory of {n:,} updates could not be certified to {DIGITS} digits "
-                              f"even with {PRECISIONS[2]:,}-bit balls")
+                              f"even with {BALL_PRECISIONS[-1]:,}-bit balls")
 
     def describe(self, start: Start, n: int) -> str:
         name = self.optimizer.name
