@@ -152,3 +152,15 @@ def test_per_sample_needs_a_sample(tmp_path: Path):
     path.write_text(BATCH + '\n[[claims]]\nname = "L"\nvalue = "18"\nper_sample = true\n', encoding="utf-8")
     (result,) = check_file(path).results
     assert result.verdict == "error" and "per_sample = true, which needs a sample = N" in result.message, result
+
+
+def test_a_layer_list_suggests_only_names_it_has(tmp_path: Path):
+    # dense 1→2 then a layer norm: layer 2 has a2[i] (and xhat2[i]) but no u2[i]; "u2[1]" must not be suggested
+    path = tmp_path / "ln.toml"
+    path.write_text('[network]\ninputs = 1\nloss = "half_sse"\n\n[[layer]]\nkind = "dense"\nunits = 2\n\n'
+                    '[[layer]]\nkind = "layernorm"\n\n[parameters]\nW1 = [[1], [2]]\nb1 = [0, 1]\n'
+                    'gamma2 = [1, 1]\nbeta2 = [0, 0]\n\n[data]\nx = [[1]]\ny = [[0, 1]]\n\n'
+                    '[[claims]]\nname = "dL/dq2"\nvalue = "0.5"\n', encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == "error" and "canonical names here are like W1[1,1], a1[1], a2[1], L." in result.message, \
+        result.message

@@ -29,6 +29,7 @@ from ..spec.errors import DerivcheckError, brief
 from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
 from ..spec.layered_network import LayeredNetwork
+from ..spec.layer_rules import LAYER_KINDS
 from ..spec.layers import build_layered
 from ..spec.network import Network, exact_number
 from ..spec.names import Name, parse_name
@@ -160,7 +161,8 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
             raise DerivcheckError(str(err).rstrip(".")) from None
         known = [*aliases, *network.parameter_names(), *_node_names(network)]
         hint = did_you_mean(key, known) if len(key) <= 100 else ""
-        examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", f"u{network.depth}[1]", "L"]))
+        last = f"{_node_kinds(network, network.depth)[0]}{network.depth}[1]"
+        examples = ", ".join(dict.fromkeys([network.parameter_names()[0], "a1[1]", last, "L"]))
         if _is_name(key):  # canonical in form, but not in this network: say why
             raise DerivcheckError(f"{str(err).rstrip('.')}" + (f"; {hint} names here are like {examples}"
                                                                 if hint else "")) from None
@@ -168,9 +170,15 @@ def _resolve(text: str, aliases: dict[str, str], network: Network) -> Name:
                               + (hint + " " if hint else "") + f"canonical names here are like {examples}") from None
 
 
+def _node_kinds(network: Network, l: int) -> str:
+    """The one-index node kinds of layer ``l``: u and a for dense layers, a for a layer list's other kinds."""
+    spec = network.specs[l - 1] if isinstance(network, LayeredNetwork) else None
+    return "ua" if spec is None or (spec.plugin is None and "u" in LAYER_KINDS[spec.kind].nodes) else "a"
+
+
 def _node_names(network: Network) -> list[str]:
     layers = network.layers
-    return [f"{k}{l}[{i}]" for l in range(1, len(layers)) for k in "ua" for i in range(1, layers[l] + 1)] + \
+    return [f"{k}{l}[{i}]" for l in range(1, len(layers)) for k in _node_kinds(network, l) for i in range(1, layers[l] + 1)] + \
         [f"x[{i}]" for i in range(1, layers[0] + 1)] + ["L"] + [f"L[{k}]" for k in range(1, layers[-1] + 1)]
 
 
