@@ -572,6 +572,16 @@ LEGEND = """\
    independent witness, 10 the truth side's float path). 11: max RSS of that check process."""
 
 
+def print_goals_alone(rows: list, ref_runs: list, ref: dict) -> int:
+    """The goal table of a run that measured only some rows (--formulas, --optimizers) and the reference."""
+    print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
+          f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
+    print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status] for k, r in enumerate(rows, 1)])
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return 0
+
+
 def optimizer_goal_rows(limit: float) -> list:
     """benchmarks/optimizers.py's rows (issue 17), measured in a fresh process."""
     try:
@@ -685,26 +695,14 @@ def main(argv=None) -> int:
         rows = [error_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", "≤ 3×", v["error"]) if "error" in v
                 else ratio_row(f"verify a depth-3 formula, 3-4-4-2 sigmoid ({k})", v["m"], ref, 3, limit, v["valid"])
                 for k, v in formulas.items()]
-        print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
-              f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU; best {secs(ref['best_wall'])})")
-        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
-                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
-                     for k, r in enumerate(rows, 1)])
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        return 0
+        return print_goals_alone(rows, ref_runs, ref)
 
     if args.optimizers:  # the optimizer goals alone: reference, benchmarks/optimizers.py's rows, reference
         rows = optimizer_goal_rows(limit)
         ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
         ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs),
                "best_wall": min(r.wall for r in ref_runs)}
-        print(f"GOALS (reference `python -c \"import sympy\"`: median of {len(ref_runs)} runs {secs(ref['wall'])} wall, "
-              f"{secs(ref['cpu'])} CPU; the optimizer rows are absolute or Adam-to-GD ratios)")
-        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
-                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status]
-                     for k, r in enumerate(rows, 1)])
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        return 0
+        return print_goals_alone(rows, ref_runs, ref)
 
     # whole-process checks of the benchmark nets ----------------------------------------------
     nets = [("sse", l) for l in SSE] + [("softmax", l) for l in SOFTMAX]

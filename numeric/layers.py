@@ -5,7 +5,8 @@ Contract
 A layer list is a sequence of plain dicts, one per layer, each with ``kind`` and its keys
 (numbers as floats): ``dense`` (``units``, ``activation`` — required —, ``bias``: none / per-neuron /
 shared), ``batchnorm`` (``eps``, ``mode``: train / inference, ``running_mean``,
-``running_var``), ``layernorm`` (``eps``), ``dropout`` (``p``, ``mask``: one 0/1 row per
+``running_var``), ``layernorm`` (``eps``, ``normalized``: rows of H features per sample, or all),
+``dropout`` (``p``, ``mask``: one 0/1 row per
 sample). Parameters are keyed by array name: ``W{l}`` (n_l, n_{l-1}), ``b{l}``, ``gamma{l}``
 and ``beta{l}`` (n_l,). ``X`` is (m, n_0), ``Y`` (m, n_L); the loss is the mean over the
 samples of the per-sample loss (``numeric.functions.LOSSES``).
@@ -65,8 +66,19 @@ def _norm_grads(l: int, cache, G: np.ndarray, axis: int):
 
 
 def _layernorm(l: int, spec: dict, params: Params, V: np.ndarray):
-    xhat, s = _norm_forward(V, spec["eps"], 1)
-    return xhat * params[f"gamma{l}"] + params[f"beta{l}"], ("train", xhat, s, params[f"gamma{l}"])
+    """Each sample as rows of H = ``normalized`` features (a [batch, rows, H] input), each row normalized."""
+    m, n = V.shape
+    H = spec.get("normalized") or n
+    xhat, s = _norm_forward(V.reshape(m, n // H, H), spec["eps"], 2)
+    out = xhat * params[f"gamma{l}"] + params[f"beta{l}"]
+    return out.reshape(m, n), ("train", xhat, s, params[f"gamma{l}"])
+
+
+def _layernorm_grads(l: int, cache, G: np.ndarray):
+    _, xhat, s, gamma = cache
+    G3 = G.reshape(xhat.shape)
+    grads = {f"gamma{l}": (G3 * xhat).sum(axis=(0, 1)), f"beta{l}": G3.sum(axis=(0, 1))}
+    return _norm_backward(G3 * gamma, xhat, s, 2).reshape(G.shape), grads
 
 
 def _dropout(l: int, spec: dict, params: Params, V: np.ndarray):
@@ -85,7 +97,7 @@ class NumericKind:
 
 NUMERIC_KINDS: dict[str, NumericKind] = {
     "batchnorm": NumericKind("batchnorm", _batchnorm, lambda l, c, G: _norm_grads(l, c, G, 0)),
-    "layernorm": NumericKind("layernorm", _layernorm, lambda l, c, G: _norm_grads(l, c, G, 1)),
+    "layernorm": NumericKind("layernorm", _layernorm, _layernorm_grads),
     "dropout": NumericKind("dropout", _dropout, lambda l, c, G: (G * c, {})),
 }
 NUMERIC_KINDS.update({k: NumericKind(k, *twin) for k, twin in RECURRENT_TWINS.items()})  # rnn, lstm

@@ -13,6 +13,7 @@ published formulas, independently of ``symbolic/``. The gradient is
 decides whether AdamW decays them). Biases move only when ``update_biases``. ``state`` (arrays
 keyed by state name, then array name) and ``t0`` resume a run. With ``record`` every update's
 state, corrected moments and step Δθ are kept (``derivcheck train`` prints them).
+:func:`optimize_layers` runs the same updates on a ``[[layer]]`` list's twin (:mod:`numeric.layers`).
 
 This module never imports SymPy.
 """
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import Architecture, gradient, loss
+from .layers import gradient as layer_gradient, loss as layer_loss
 
-__all__ = ["Settings", "OptimizeResult", "STATE_NAMES", "optimize", "penalty"]
+__all__ = ["Settings", "OptimizeResult", "STATE_NAMES", "optimize", "optimize_layers", "penalty"]
 
 STATE_NAMES = {"sgd": (), "momentum": ("velocity",), "nesterov": ("velocity",), "adagrad": ("G",),
                "rmsprop": ("s",), "adam": ("m", "v"), "adamw": ("m", "v")}
@@ -67,8 +69,8 @@ def penalty(params: dict[str, np.ndarray], s: Settings) -> float:
     return float(sum(c * np.sum(np.asarray(v) ** 2) for k, v in params.items() if _penalized(k, s)))
 
 
-def _grad(arch, p, X, Y, s: Settings) -> dict[str, np.ndarray]:
-    g = gradient(arch, p, X, Y)
+def _penalized_gradient(g: dict, p: dict, s: Settings) -> dict[str, np.ndarray]:
+    """The data gradient plus the penalty's 2c·θ on the penalized arrays."""
     if s.l2:
         c2 = s.l2 if s.l2_convention == "half" else 2 * s.l2
         g = {k: v + c2 * p[k] if _penalized(k, s) else v for k, v in g.items()}
@@ -78,21 +80,40 @@ def _grad(arch, p, X, Y, s: Settings) -> dict[str, np.ndarray]:
 def optimize(arch: Architecture, params: dict, X: np.ndarray, Y: np.ndarray, settings: Settings, steps: int,
              state: dict | None = None, t0: int = 0, record: bool = False) -> OptimizeResult:
     """``steps`` updates (see the module contract); the inputs are not modified."""
-    s = settings
     X, Y = np.atleast_2d(np.asarray(X, float)), np.atleast_2d(np.asarray(Y, float))
+    moving = [k for k in params if k.startswith("W") or settings.update_biases]
+    return _run(lambda p: gradient(arch, p, X, Y), lambda p: float(loss(arch, p, X, Y)), params, moving, settings,
+                steps, state, t0, record)
+
+
+def optimize_layers(layers, loss_name: str, params: dict, X: np.ndarray, Y: np.ndarray, settings: Settings,
+                    steps: int, state: dict | None = None, t0: int = 0, record: bool = False) -> OptimizeResult:
+    """The same updates for a ``[[layer]]`` list's twin (:mod:`numeric.layers`: the batch gradient of the mean
+    loss, batch norm with this batch's statistics). Every array moves except the biases ``b{l}``/``beta{l}``
+    when not ``update_biases``; the penalty and AdamW's decay take the weights ``W{l}`` (and, with
+    ``include_biases``, every other array: b, γ, β)."""
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    moving = [k for k in params if settings.update_biases or not k.startswith("b")]
+    return _run(lambda p: layer_gradient(layers, loss_name, p, X, Y)[0],
+                lambda p: float(layer_loss(layers, loss_name, p, X, Y)), params, moving, settings, steps, state, t0,
+                record)
+
+
+def _run(grad_of, loss_of, params: dict, moving: list, s: Settings, steps: int, state: dict | None, t0: int,
+         record: bool = False) -> OptimizeResult:
     p = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
     st = {n: {k: np.array((state or {}).get(n, {}).get(k, np.zeros_like(v)), dtype=float, copy=True)
               for k, v in p.items()} for n in STATE_NAMES[s.name]}
-    moving = [k for k in p if k.startswith("W") or s.update_biases]
-    lr, t = s.learning_rate, t0
+    t = t0
     result = OptimizeResult(p, st, t0)
     for _ in range(steps):
         t += 1
         if s.name == "nesterov" and s.convention == "sutskever":
             mu = s.get("momentum")
-            g = _grad(arch, {k: v + mu * st["velocity"][k] if k in moving else v for k, v in p.items()}, X, Y, s)
+            ahead = {k: v + mu * st["velocity"][k] if k in moving else v for k, v in p.items()}
+            g = _penalized_gradient(grad_of(ahead), ahead, s)
         else:
-            g = _grad(arch, p, X, Y, s)
+            g = _penalized_gradient(grad_of(p), p, s)
         derived: dict = {}
         steps_taken: dict = {}
         for k in moving:
@@ -100,7 +121,7 @@ def optimize(arch: Architecture, params: dict, X: np.ndarray, Y: np.ndarray, set
             p[k] = _update(s, p[k], g[k], {n: st[n][k] for n in st}, t, k, derived)
             steps_taken[k] = p[k] - old
         if record:
-            result.records.append({"t": t, "loss": float(loss(arch, p, X, Y)) + penalty(p, s),
+            result.records.append({"t": t, "loss": loss_of(p) + penalty(p, s),
                                    "params": {k: v.copy() for k, v in p.items()},
                                    "state": {n: {k: v.copy() for k, v in d.items()} for n, d in st.items()},
                                    "derived": derived, "step": steps_taken})

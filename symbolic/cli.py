@@ -158,19 +158,12 @@ def _random_point(network, seed: int):
                          network.learning_rate, network.update_biases, params, x, y)
 
 
-def _dense_only(network, command: str) -> None:
-    from .spec.layered_network import LayeredNetwork
-
-    if isinstance(network, LayeredNetwork):
-        raise DerivcheckError(f"'{command}' works on the dense shorthand (layers = [...]); this file is a [[layer]] "
-                              f"list — check its claims with 'derivcheck check' (see docs/layers.md).")
-
-
 def cmd_gradcheck(args) -> int:
+    from .layered_train_command import dense_only
     from .truth.crosscheck import cross_check
 
     network = _network_from_args(args)
-    _dense_only(network, "gradcheck")
+    dense_only(network, "gradcheck")
     if network.params is None or network.x is None or args.seed is not None:
         network = _random_point(network, args.seed or 0)
     result = cross_check(network)
@@ -181,10 +174,12 @@ def cmd_gradcheck(args) -> int:
 def cmd_train(args) -> int:
     import numeric
 
+    from .layered_train_command import is_layered, train_layered
     from .train_command import train_optimizer, training_keys
 
     network = _network_from_args(args, symbolic=False)
-    _dense_only(network, "train")
+    if is_layered(network):  # issue 18: plain gradient descent of the batch (layered_train_command.py)
+        return train_layered(network, args)
     network = training_keys(args, network)
     if network.learning_rate is None and args.learning_rate is None:
         raise DerivcheckError("Training needs a learning rate: set learning_rate in [network] or pass --learning-rate.")

@@ -109,7 +109,8 @@ def test_batchnorm_statistics_of_011_by_hand():
 EXPECTED = {  # file -> claim number -> (verdict, piece of the diagnosis)
     FILES[0]: {11: ("ok", ""), 12: ("ok", ""), 13: ("WRONG", "path through the mean"),
                14: ("WRONG", "path through the variance"), 15: ("WRONG", "darknet's batch norm"),
-               16: ("WRONG", "ε was dropped"), 17: ("WRONG", "divided by N − 1 (the unbiased estimate)")},
+               16: ("WRONG", "ε was dropped"), 17: ("WRONG", "divided by N − 1 (the unbiased estimate)"),
+               24: ("WRONG", "one update too few"), 25: ("WRONG", "Knet.jl's batch norm")},
     FILES[1]: {11: ("WRONG", "path through the mean"), 12: ("WRONG", "path through the variance")},
     FILES[2]: {7: ("WRONG", "mask was not applied"), 8: ("WRONG", "1/(1 − p) is missing"),
                9: ("WRONG", "applied twice")},

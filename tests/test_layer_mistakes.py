@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
 from symbolic.claims.layer_mistakes import LAYER_MISTAKES
 from symbolic.spec.layer_rules import NormMistakes
 from symbolic.truth.layered import LayeredTruth, LayerMistakes
-from mistake_rows import assert_diagnosed
 
 DESCRIPTION = {m.key: m.description for m in LAYER_MISTAKES}
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,8 @@ def _normalized(v, div_forward):
     return d, var, [t / math.sqrt(var + EPS) for t in d]
 
 
-def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=False, darknet=False) -> float:
+def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=False, darknet=False,
+              gamma_back=True) -> float:
     """dL/da1[1] of sample 1 by the chain rule written out, with one mistake switched in."""
     m = len(X)
     u = [[W1[j] * x + B1[j] for j in range(2)] for x in X]
@@ -56,7 +57,7 @@ def hand_norm(kind: str, var_path=True, mu_term=True, eps_back=True, unbiased=Fa
         stats[group[0]] = (d, var)
         xhat.update(zip(group, xh))
     a3 = [sum(W3[j] * (GAMMA[j] * xhat[s, j] + BETA[j]) for j in range(2)) + B3 for s in range(m)]
-    gx = {(s, j): (a3[s] - Y[s]) / m * W3[j] * GAMMA[j] for s in range(m) for j in range(2)}
+    gx = {(s, j): (a3[s] - Y[s]) / m * W3[j] * (GAMMA[j] if gamma_back else 1) for s in range(m) for j in range(2)}
     group = groups[0]  # the one holding sample 1, feature 1
     n = len(group)
     d, var = stats[group[0]]
@@ -83,6 +84,10 @@ def hand_dropout(unit: int, mask=True, power=1) -> F:
     return g * (keep[unit - 1] if mask else 1) / F(3, 4) ** power
 
 
+def _printed(v) -> str:
+    return f"{float(v):.9f}"
+
+
 CASES = [  # (key, header, claim name, wrong, right)
     ("norm_no_var_path", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", var_path=False),
      hand_norm("batchnorm")),
@@ -94,6 +99,8 @@ CASES = [  # (key, header, claim name, wrong, right)
      hand_norm("batchnorm")),
     ("norm_darknet", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", unbiased=True, darknet=True),
      hand_norm("batchnorm")),
+    ("norm_unscaled", _norm_network("batchnorm"), "dL/da1[1]", hand_norm("batchnorm", gamma_back=False),
+     hand_norm("batchnorm")),
     ("dropout_no_mask", DROPOUT, "dL/da1[2]", hand_dropout(2, mask=False), hand_dropout(2)),
     ("dropout_no_scale", DROPOUT, "dL/da1[3]", hand_dropout(3, power=0), hand_dropout(3)),
     ("dropout_scale_twice", DROPOUT, "dL/da1[1]", hand_dropout(1, power=2), hand_dropout(1)),
@@ -102,7 +109,15 @@ CASES = [  # (key, header, claim name, wrong, right)
 
 @pytest.mark.parametrize("key, header, name, wrong, right", CASES, ids=[c[0] for c in CASES])
 def test_layer_mistake_is_diagnosed(tmp_path: Path, key, header, name, wrong, right):
-    assert_diagnosed(tmp_path / f"{key}.toml", header, name, wrong, right, DESCRIPTION[key])
+    claims = "".join(f'\n[[claims]]\nname = "{name}"\nvalue = "{_printed(v)}"\n' for v in (wrong, right))
+    path = tmp_path / f"{key}.toml"
+    path.write_text(header + claims, encoding="utf-8")
+    report = check_file(path)
+    assert report.error is None, report.error
+    bad, good = report.results
+    assert (bad.verdict, good.verdict) == ("WRONG", "ok"), (bad, good)
+    assert DESCRIPTION[key] in bad.diagnosis, bad.diagnosis
+    assert good.diagnosis == ""
 
 
 def test_every_layer_mistake_has_a_test():

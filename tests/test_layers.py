@@ -38,9 +38,17 @@ def _layers(*replace: tuple[int, str]) -> list[str]:
 
 CASES = [  # (id, overrides, the sentence must contain)
     ("both forms", {"network": 'inputs = 2\nlayers = [2, 2, 1]'}, "give either layers = [...]"),
-    ("updates", {"network": "inputs = 2\nlearning_rate = 0.5"}, "not supported with [[layer]] lists yet"),
+    ("learning rate negative", {"network": "inputs = 2\nlearning_rate = -0.5"},
+     "learning_rate is -1/2; it must be positive."),
+    ("update_biases not a boolean", {"network": 'inputs = 2\nlearning_rate = 0.5\nupdate_biases = "no"'},
+     "update_biases is 'no'; write true or false."),
+    ("after without a learning rate", {"claims": '[[claims]]\nname = "W1[1,1]"\nvalue = "1"\nafter = 1'},
+     "asks for a value after updates, but [network] has no learning_rate"),
     ("activation in network", {"network": 'inputs = 2\nactivation = "relu"'},
-     "[network] takes only inputs and loss"),
+     "[network] takes only inputs, loss, learning_rate and update_biases"),
+    ("learning rate typo", {"network": 'inputs = 2\nlearning_rat = 0.5'},
+     "has 'learning_rat': with [[layer]] tables, [network] takes only inputs, loss, learning_rate and update_biases "
+     "(did you mean 'learning_rate'?)"),
     ("no inputs", {"network": 'loss = "half_sse"'}, "[network] needs inputs = N"),
     ("inputs zero", {"network": "inputs = 0"}, "[network] inputs is 0; give a whole number from 1"),
     ("loss typo", {"network": 'inputs = 2\nloss = "half_ss"'}, "(did you mean 'half_sse'?) is unknown"),
@@ -105,6 +113,17 @@ CASES = [  # (id, overrides, the sentence must contain)
     ("constant feature, eps 0", {"layers": _layers((1, 'kind = "batchnorm"\neps = 0')),
                                  "data": "x = [[1, 2], [1, 2], [1, 2]]\ny = [[1], [0], [1]]"},
      "has the same value in every sample and eps = 0"),
+    ("constant feature through sigmoid, eps 0", {  # σ(0·x + 1): a ball column, its variance a ball around 0
+        "layers": _layers((0, 'kind = "dense"\nunits = 2\nactivation = "sigmoid"'), (1, 'kind = "batchnorm"\neps = 0')),
+        "parameters": "W1 = [[0, 0], [3, -1]]\nb1 = [1, 1]\ngamma2 = [1, 2]\nbeta2 = [0, 0.5]\nW3 = [[1, -1]]\nb3 = [0]"},
+     "Feature 1 of batchnorm layer 2's input has the same value in every sample and eps = 0, so its variance is 0"),
+    ("constant sample, layernorm eps 0", {"layers": _layers((1, 'kind = "layernorm"\neps = 0')),
+                                          "data": "x = [[1, 2], [1, 1], [2, -1]]\ny = [[1], [0], [1]]"},
+     "Sample 2 of layernorm layer 2's input has the same value in every feature and eps = 0"),  # u1 = (1+2, 3-1+1)
+    ("constant sample through tanh, layernorm eps 0", {
+        "layers": _layers((0, 'kind = "dense"\nunits = 2\nactivation = "tanh"'), (1, 'kind = "layernorm"\neps = 0')),
+        "data": "x = [[1, 2], [1, 1], [2, -1]]\ny = [[1], [0], [1]]"},
+     "Sample 2 of layernorm layer 2's input has the same value in every feature and eps = 0"),  # tanh(3), tanh(3)
     ("vacuous: batch of 2, eps 0", {"layers": _layers((1, 'kind = "batchnorm"\neps = 0')),
                                     "data": "x = [[1, 2], [0, 1]]\ny = [[1], [0]]",
                                     "claims": '[[claims]]\nname = "dL/dW1[1,1]"\nvalue = "0"'},
@@ -112,8 +131,13 @@ CASES = [  # (id, overrides, the sentence must contain)
     ("vacuous: layernorm of 2 features, eps 0", {"layers": _layers((1, 'kind = "layernorm"\neps = 0')),
                                                   "claims": '[[claims]]\nname = "dL/db1[2]"\nvalue = "0"'},
      "dL/db1[2] holds trivially here: with 2 features and eps = 0, layernorm layer 2 makes x̂ = ±1"),
-    ("formula claim", {"claims": '[[claims]]\nname = "dL/dbeta2[1]"\nformula = "x = 1"'},
-     "is a formula, but formula claims are not supported with [[layer]] lists yet"),
+    ("layernorm rows do not divide", {"layers": _layers((0, 'kind = "dense"\nunits = 3'),
+                                                         (1, 'kind = "layernorm"\nnormalized = 2'))},
+     "[[layer]] 2 (layernorm): normalized = 2 does not divide the 3 features of a sample"),
+    ("layernorm rows of one feature", {"layers": _layers((1, 'kind = "layernorm"\nnormalized = 1'))},
+     "[[layer]] 2 (layernorm): normalized is 1; give a whole number from 2 to 2"),
+    ("formula claim with an unknown letter", {"claims": '[[claims]]\nname = "dL/dbeta2[1]"\nformula = "q = 1"'},
+     "At column 1: the symbol q has no meaning in a formula about batchnorm layer 2; add it to the claim's symbols"),
     ("sample of a batch statistic", {"claims": '[[claims]]\nname = "dL/dvar2[1]"\nsample = 2\nvalue = "1"'},
      "gives a sample, but var2[1] is a statistic of batchnorm layer 2 over the whole batch"),
     ("'with' on a missing parameter", {"claims": '[[claims]]\nname = "L"\nvalue = "1"\nwith = { gamma2 = 1 }'},
@@ -146,7 +170,7 @@ def test_dense_shorthand_refuses_normalization_names(tmp_path: Path):
     assert "names a normalization quantity, but this network has no batchnorm or layernorm layer" in message
 
 
-@pytest.mark.parametrize("command", ["gradcheck", "train"])
+@pytest.mark.parametrize("command", ["gradcheck"])  # train runs a layer list: tests/test_layer_updates.py
 def test_dense_only_commands_refuse_a_layer_list(command: str):
     import subprocess
     import sys

@@ -58,6 +58,8 @@ PENDING = {
     "024-cs231n-maxpool-forward-fixture": "maxpool",
     "025-cs231n-conv-forward-fixture": "conv2d",
     "026-lexai-conv-backward-one-hot": "conv2d",
+    "027-cv-maxpool-overlap-stride-1": "maxpool",
+    "028-ai-se-maxpool-1d-overlap": "maxpool",
 }
 ALL_REFERENCES = sorted(HERE.glob("*_reference.py"))
 REFERENCES = [r for r in ALL_REFERENCES if r.name.removesuffix("_reference.py") not in PENDING]

@@ -31,7 +31,7 @@ from .carry import Chain
 from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.repair import verify_with_repair
+from ..formulas.claim_formula import verify_claim_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
@@ -148,7 +148,7 @@ def _reading(text: str) -> str:
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
     try:
-        result = verify_with_repair(ctx.network, c.formula, c.symbols, ctx.d.aliases)
+        result = verify_claim_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
         return ClaimResult(**base, claimed="(formula)", exact="", verdict=Verdict.ERROR,

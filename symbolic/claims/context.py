@@ -25,7 +25,9 @@ from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_ke
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
-from ..truth.layered import truth_for
+from ..truth.layered import NO_LAYER_MISTAKES, truth_for
+from .layer_mistakes import replayed_layer_value
+from ..truth.layered_update import LayeredTrajectory
 from ..spec.layers import LayeredNetwork
 from ..spec.network import Network
 from ..spec.names import Name, parse_name
@@ -58,7 +60,8 @@ class ClaimContext:
         self.notes: list[str] = []
         self._truths: dict = {}
         self._replay: Replay | None = None
-        self.trajectory = Trajectory(self.network, replay=lambda: self.replay)
+        self.trajectory = LayeredTrajectory(self.network) if isinstance(self.network, LayeredNetwork) else \
+            Trajectory(self.network, replay=lambda: self.replay)
 
     # ---------------------------------------------------------------- helpers
     def note(self, text: str) -> None:
@@ -246,6 +249,10 @@ class ClaimContext:
     def replay_value(self, c: Claim, m: Mistakes, after: int | None = None):
         """The claim's number when the author makes mistake ``m`` (None if it does not apply)."""
         n = c.after if after is None else after
+        if isinstance(self.network, LayeredNetwork):  # issue 18: a layer list's own trajectory, without a mistake
+            if m != Mistakes():
+                raise Skip("dense-network replays do not apply to a [[layer]] list")
+            return replayed_layer_value(self, c, NO_LAYER_MISTAKES, n)
         start = dict(c.with_values)
         if c.quantity is not None and c.quantity.is_state:  # optimizer state (issue 17): the trajectory replays it
             return self._state_replay(c, m, n)

@@ -201,9 +201,6 @@ def _parse_claim(raw: Any, index: int, line: int | None, aliases: dict[str, str]
         note = raw.get("note", "")
         claim.note = note if isinstance(note, str) else str(note)
         if "formula" in raw:
-            if isinstance(network, LayeredNetwork):
-                raise DerivcheckError("is a formula, but formula claims are not supported with [[layer]] lists yet "
-                                      "(see docs/layers.md); claim the numbers instead")
             if "value" in raw:
                 raise DerivcheckError("has both a value and a formula; split it into two claims")
             formula, symbols = raw["formula"], raw.get("symbols", {})
@@ -342,11 +339,8 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
             x=data.get("x"),
             y=data.get("y"),
         )
-        if ("optimizer" in doc or "regularization" in doc) and not isinstance(network, Network):
-            raise DerivcheckError("[optimizer] and [regularization] are not supported with [[layer]] lists yet; "
-                                  "use the dense layers = [...] form")
         optimizer, regularization = parse_training(doc.get("optimizer"), doc.get("regularization"),
-                                                   network.parameter_names()) if isinstance(network, Network) else (None, None)
+                                                   network.parameter_names())  # dense or [[layer]] list
     except DerivcheckError as err:
         raise _fail(path, str(err)) from None
     if optimizer is not None and (not optimizer.plain or optimizer.state or regularization.l2):

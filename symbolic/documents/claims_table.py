@@ -40,20 +40,21 @@ def claims_table(w: Writer, report: FileReport) -> None:
             color = "\\rowcolor{red!12}"
         elif r.verdict == Verdict.ROUNDING:
             color = "\\rowcolor{yellow!15}"
-        w.add(f"{color}{r.index} & {breakable(claim)} & {breakable(r.claimed)} & {breakable(r.exact)} & "
+        w.add(f"{color}{r.index} & {breakable(claim)} & {breakable(r.claimed, 12)} & {breakable(r.exact, 12)} & "
               f"{verdict} & {escape_text(note)} \\\\")
     w.add("\\bottomrule", "\\end{longtable}", "}", "")
     counts = ", ".join(f"{v} {escape_text(k)}" for k, v in sorted(report.counts().items()))
     w.text(f"Summary: {counts}.")
 
 
-def breakable(text: str) -> str:
-    """Escaped text with break points in long runs (numbers, names) so narrow columns never overflow."""
+def breakable(text: str, run_length: int = 16) -> str:
+    """Escaped text with break points in long runs (numbers, names) so narrow columns never overflow:
+    after / = _ , and after every ``run_length`` other characters (12 fit the 2.3 cm claimed column)."""
     out, run = [], 0
     for ch in str(text):
         out.append(escape_text(ch))
         run = 0 if ch == " " else run + 1
-        if ch in "/=_," or run >= 16:
+        if ch in "/=_," or run >= run_length:
             out.append("\\allowbreak{}")
             run = 0
     return "".join(out)

@@ -68,25 +68,33 @@ def _forward(p: BatchPoint, spec, d: int) -> list[str]:
     if how == "inference":
         out.append("Inference mode: $\\hat{x} = (v - \\mu_{\\text{run}})/\\sqrt{\\sigma^2_{\\text{run}} + \\epsilon}$.\n")
         return out
+    H, G = spec.norm_width, spec.units // spec.norm_width  # a rank-3 layernorm: G rows of H features per sample
     for k, nz in enumerate(stats):
-        where = f"feature {k + 1} over the batch" if how == "columns" else f"sample {k + 1} over its features"
-        vs = [p.a[l - 1][s][k] for s in range(m)] if how == "columns" else p.a[l - 1][k]
+        members = _members(how, k, len(nz.xhat), G)
+        where = f"feature {k + 1} over the batch" if how == "columns" else _row(k, G) + " over its features"
+        vs = [p.a[l - 1][s][i] for s, i in members]
         out += [f"\\paragraph{{{where.capitalize()}}}", "\\begin{align*}",
                 f"\\mu &= \\tfrac{{1}}{{{nz.n}}}({_sum([_n(v, d) for v in vs])}) = {_r(nz.mu, d)} \\\\",
                 f"\\sigma^2 &= \\tfrac{{1}}{{{nz.n}}}({_sum([_n(t, d) + '^2' for t in nz.d])}) = {_r(nz.var, d)} \\\\",
                 f"\\sqrt{{\\sigma^2 + \\epsilon}} &= \\sqrt{{{_n(nz.var, d)} + {_n(nz.eps, d)}}} = {_r(nz.s, d)} \\\\",
                 " \\\\ ".join(f"\\hat{{x}}_{{{i + 1}}} &= {_r(t, d)}/{_n(nz.s, d)} = {_r(x, d)}"
                               for i, (t, x) in enumerate(zip(nz.d, nz.xhat))) + " \\\\",
-                " \\\\ ".join(f"a_{{{q + 1}}} &= {_n(p.values[f'gamma{l}[{j + 1}]'], d)} \\cdot {_n(x, d)} + "
-                              f"{_n(p.values[f'beta{l}[{j + 1}]'], d)} = {_r(p.a[l][s][j], d)}"
-                              for q, (x, (s, j)) in enumerate(zip(nz.xhat, _members(how, k, len(nz.xhat))))),
+                " \\\\ ".join(f"a_{{{q + 1}}} &= {_n(p.values[f'gamma{l}[{j % H + 1}]'], d)} \\cdot {_n(x, d)} + "
+                              f"{_n(p.values[f'beta{l}[{j % H + 1}]'], d)} = {_r(p.a[l][s][j], d)}"
+                              for q, (x, (s, j)) in enumerate(zip(nz.xhat, members))),
                 "\\end{align*}"]
     return out
 
 
-def _members(how: str, k: int, n: int) -> list[tuple[int, int]]:
-    """(sample, feature) of each entry of normalized vector k: a feature column, or a sample row."""
-    return [(s, k) for s in range(n)] if how == "columns" else [(k, i) for i in range(n)]
+def _members(how: str, k: int, n: int, rows: int = 1) -> list[tuple[int, int]]:
+    """(sample, feature) of each entry of normalized vector k: a feature column, or a sample's row (of ``rows``)."""
+    if how == "columns":
+        return [(s, k) for s in range(n)]
+    return [(k // rows, k % rows * n + i) for i in range(n)]
+
+
+def _row(k: int, rows: int) -> str:
+    return f"sample {k + 1}" if rows == 1 else f"sample {k // rows + 1}, row {k % rows + 1},"
 
 
 def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
@@ -113,13 +121,14 @@ def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
     if how == "inference":
         return out + ["$\\partial L/\\partial v = \\gamma\\, \\partial L/\\partial a / \\sqrt{\\sigma^2_{\\text{run}}+\\epsilon}$\n"]
     mus, vars_ = sw.g_stats[l]
+    H, G = spec.norm_width, spec.units // spec.norm_width
     for k, nz in enumerate(stats):
-        group = _members(how, k, m if how == "columns" else spec.units)
+        group = _members(how, k, m if how == "columns" else H, G)
         g = [sw.g_xhat[l][s][i] for s, i in group]
         back = [sw.g_a[l - 1][s][i] for s, i in group]
-        gam = [p.values[f"gamma{l}[{i + 1}]"] for _, i in group]
+        gam = [p.values[f"gamma{l}[{i % H + 1}]"] for _, i in group]
         up = [sw.g_a[l][s][i] for s, i in group]
-        where = f"feature {k + 1}" if how == "columns" else f"sample {k + 1}"
+        where = f"feature {k + 1}" if how == "columns" else _row(k, G).rstrip(",")
         out += [f"\\paragraph{{{where.capitalize()}, step by step}}", "\\begin{align*}"]
         out += [f"\\frac{{\\partial L}}{{\\partial \\hat{{x}}_{{{q + 1}}}}} &= {_r(c, d)} \\cdot {_n(a, d)} = {_r(v, d)} \\\\"
                 for q, (c, a, v) in enumerate(zip(gam, up, g))]
@@ -135,7 +144,7 @@ def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
                        f" \\\\ &= {_r(b, d)} \\\\")
         out.append("\\end{align*}")
     out.append("\\begin{align*}")
-    for i in range(spec.units):
+    for i in range(spec.norm_width):
         out.append(f"\\frac{{\\partial L}}{{\\partial \\gamma^{{({l})}}_{{{i + 1}}}}} &= {_r(sw.grads[f'gamma{l}[{i + 1}]'], d)},"
                    f" & \\frac{{\\partial L}}{{\\partial \\beta^{{({l})}}_{{{i + 1}}}}} &= {_r(sw.grads[f'beta{l}[{i + 1}]'], d)} \\\\")
     out.append("\\end{align*}")

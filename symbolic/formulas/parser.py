@@ -50,7 +50,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
+from typing import Callable, Mapping
 
 from lark import Lark
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, \
@@ -64,7 +64,7 @@ from .raw import ReadFailure
 from .reading import TreeBuilder
 from .resolution import Resolver
 
-__all__ = ["Formula", "parse_formula", "MAX_LENGTH", "MAX_NESTING"]
+__all__ = ["Formula", "parse_formula", "lark_failure", "MAX_LENGTH", "MAX_NESTING"]
 
 MAX_LENGTH = 5000
 MAX_NESTING = 100  # ( [ { levels; tutorials' formulas use fewer than ten
@@ -182,6 +182,35 @@ def _did_you_mean(command: str) -> str:
     return f" (did you mean \\{near[0]}?)" if near else ""
 
 
+def lark_failure(exc: Exception, source: str, unread: Callable[[str], str]) -> DerivcheckError:
+    """The one located sentence for a lark error (or a recursion limit) while parsing ``source``.
+
+    ``unread(command)`` finishes the sentence for an unknown command: "the command \\foo is not …".
+    """
+    if isinstance(exc, RecursionError):
+        return DerivcheckError("The formula is nested too deeply to read.")
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+        if source[pos] == "\\":
+            cmd = re.match(r"\\(?:[a-zA-Z]+|.)?", source[pos:], re.DOTALL)
+            return DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: the command {cmd.group(0)} is not "
+                                   f"{unread(cmd.group(0))}.")
+        return DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: cannot read {_snippet(source, pos)!r} "
+                               f"here.")
+    if isinstance(exc, UnexpectedEOF):
+        return DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end.")
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == "$END":
+            return DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end, "
+                                   "or it has no = sign.")
+        return DerivcheckError(f"Unsupported LaTeX{_position(source, tok.start_pos)}: {str(tok).strip()!r} cannot "
+                               f"stand there{' (a claim needs the form LEFT = RIGHT)' if tok.type == 'EQ' else ''}.")
+    if isinstance(exc, UnexpectedInput):  # pragma: no cover - the three above are all lark raises
+        return DerivcheckError(f"Unsupported LaTeX{_position(source, getattr(exc, 'pos_in_stream', None))}.")
+    return DerivcheckError(f"The formula could not be read ({type(exc).__name__}).")  # pragma: no cover
+
+
 def parse_formula(latex: str, symbols: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
                   depth: int | None = None) -> Formula:
     """Parse a claimed equation; every problem is a one-sentence :class:`DerivcheckError`.
@@ -219,31 +248,8 @@ def parse_formula(latex: str, symbols: Mapping[str, str] | None = None, aliases:
         raise
     except ReadFailure as exc:
         raise DerivcheckError(_located(exc.message, source, exc.pos)) from None
-    except UnexpectedCharacters as exc:
-        pos = exc.pos_in_stream
-        what = _snippet(source, pos)
-        if source[pos] == "\\":
-            cmd = re.match(r"\\(?:[a-zA-Z]+|.)?", source[pos:], re.DOTALL)
-            raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: the command {cmd.group(0)} is not "
-                                  f"read by derivcheck{_did_you_mean(cmd.group(0))}.") from None
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: cannot read {what!r} here.") from None
-    except UnexpectedEOF:
-        raise DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end.") \
-            from None
-    except UnexpectedToken as exc:
-        tok = exc.token
-        if tok.type == "$END":
-            raise DerivcheckError("The formula ends too early: a bracket, brace or operand is missing at the end, "
-                                  "or it has no = sign.") from None
-        pos = tok.start_pos
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, pos)}: {str(tok).strip()!r} cannot stand there"
-                              f"{' (a claim needs the form LEFT = RIGHT)' if tok.type == 'EQ' else ''}.") from None
-    except UnexpectedInput as exc:  # pragma: no cover - the three above are all lark raises
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, getattr(exc, 'pos_in_stream', None))}.") from None
-    except RecursionError:
-        raise DerivcheckError("The formula is nested too deeply to read.") from None
-    except LarkError as exc:  # pragma: no cover
-        raise DerivcheckError(f"The formula could not be read ({type(exc).__name__}).") from None
+    except (LarkError, RecursionError) as exc:
+        raise lark_failure(exc, source, lambda cmd: f"read by derivcheck{_did_you_mean(cmd)}") from None
     if sides is None or len(sides) < 2:
         raise DerivcheckError("A formula claim needs the form LEFT = RIGHT.")
     return Formula(resolved, conds, source)

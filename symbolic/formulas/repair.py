@@ -39,7 +39,8 @@ from .screen import FloatPoint, Unfit
 from .shapes import Ctx, ShapeMismatch, index_ranges
 from .verify import FormulaVerdict, index_bindings, layer_bindings, verify_formula
 
-__all__ = ["Repair", "RepairSearch", "RepairableError", "repair_formula", "verify_with_repair", "verify_record",
+__all__ = ["Repair", "RepairSearch", "RepairableError", "repair_formula", "search_edits", "verify_with_repair",
+           "verify_record",
            "MAX_TRIES", "MAX_SECONDS"]
 
 MAX_TRIES = 4000
@@ -258,7 +259,6 @@ def repair_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
                 singles.append(e)
     screen = _Screen(network, formula)
     candidates = _Candidates(formula, sides, symbols, aliases, network.depth)
-    tried = 0
     proved: dict[str, bool] = {}
 
     def attempt(edits: tuple[Edit, ...]) -> Repair | None:
@@ -276,6 +276,19 @@ def repair_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
         proved[text] = ok
         return Repair(text, edits) if ok else None
 
+    return search_edits(singles, attempt, max_tries, max_seconds, start)
+
+
+def search_edits(singles: Sequence[Edit], attempt, max_tries: int = MAX_TRIES, max_seconds: float = MAX_SECONDS,
+                 start: float | None = None) -> RepairSearch:
+    """Every single edit, then — only if none works — every pair of disjoint ones, within the bounds.
+
+    ``attempt(edits)`` returns the proved :class:`Repair` or None; ``start`` is the search's CPU start.
+    """
+    start = time.process_time() if start is None else start
+    tried = 0
+    found: list[Repair] = []
+
     def bounded() -> str:
         if tried >= max_tries:
             return f"the bound of {max_tries:,} candidates"
@@ -283,7 +296,6 @@ def repair_formula(network: Network, latex: str, symbols: Mapping[str, str] | No
             return f"the bound of {max_seconds:g} seconds of CPU time"
         return ""
 
-    found: list[Repair] = []
     for e in singles:
         reason = bounded()
         if reason:

@@ -65,7 +65,9 @@ class NormMistakes:
     * ``unbiased`` — the variance divided by n − 1 (forward and backward) where the layer uses n;
     * ``backward_eps`` — ε kept under the square root of the backward (False: dropped there);
     * ``backward_n`` — the backward written for a variance over n even where the forward divides by
-      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N).
+      n − 1 (darknet: ``variance_cpu`` divides by N − 1, ``normalize_delta_cpu`` by N);
+    * ``gamma_scaled`` — the backward to v starts from ∂L/∂x̂ = γ · ∂L/∂a (False: from ∂L/∂a, γ left out —
+      Knet.jl #288, invisible while γ = 1, Knet's initial value).
     """
 
     var_mu_path: bool = True
@@ -74,6 +76,7 @@ class NormMistakes:
     unbiased: bool = False
     backward_eps: bool = True
     backward_n: bool = False
+    gamma_scaled: bool = True
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ LAYER_KINDS: dict[str, LayerKind] = {
                            ("xhat", "mu", "var"), True, NUMERIC_KINDS["batchnorm"],
                            "batch normalization over the batch, per feature (v: one feature over the samples)",
                            _NORM_FORWARD, _NORM_BACKWARD),
-    "layernorm": LayerKind("layernorm", ("eps",), ("gamma", "beta"), ("xhat", "mu", "var"), False,
+    "layernorm": LayerKind("layernorm", ("eps", "normalized"), ("gamma", "beta"), ("xhat", "mu", "var"), False,
                            NUMERIC_KINDS["layernorm"],
                            "layer normalization over the features, per sample (v: one sample's features)",
                            _NORM_FORWARD, _NORM_BACKWARD),

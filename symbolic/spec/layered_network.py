@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import DerivcheckError
 from .layer_rules import LAYER_KINDS
-from .names import Name
+from .names import LOSS_TERMS, Name
 from .network import exact_number
 from .rules import LINEAR_ACTIVATION
 
@@ -57,6 +57,12 @@ class LayerSpec:
     mask: tuple[tuple[int, ...], ...] = ()
     inputs: int = 0  # the input width (set for kinds with a plugin, which need it for their shapes)
     extra: Any = None  # a plugin kind's own settings (symbolic.spec.layer_plugin.KindPlugin.parse)
+    normalized: int = 0  # layernorm: the normalized trailing axis H (rows of H features per sample; 0: all)
+
+    @property
+    def norm_width(self) -> int:
+        """The features one normalization (and its gamma/beta) spans: H of a row-wise layernorm, else the width."""
+        return self.normalized or self.units
 
     @property
     def plugin(self):
@@ -101,8 +107,10 @@ class LayeredNetwork:
     params: Mapping[str, Any] | None = field(default=None, compare=False)
     x: tuple[tuple[Fraction, ...], ...] | None = None
     y: tuple[tuple[Fraction, ...], ...] | None = None
-    learning_rate: None = None
-    update_biases: bool = True
+    learning_rate: Fraction | None = None  # updates: plain gradient descent (symbolic.truth.layered_update)
+    update_biases: bool = True  # b and beta move too (W and gamma always do)
+    optimizer: Any = None  # issue 17's rule-table optimizer (None: plain gradient descent)
+    regularization: Any = None
 
     # the dense shorthand's per-layer attributes, read by code that asks any network
     @property
@@ -133,7 +141,7 @@ class LayeredNetwork:
             return [f"W{l}[{i},{j}]" for i in range(1, n + 1) for j in range(1, prev + 1)]
         if spec.kind == "dense" and spec.bias == "shared":
             return [array]
-        return [f"{array}[{i}]" for i in range(1, n + 1)]
+        return [f"{array}[{i}]" for i in range(1, (spec.norm_width if spec.kind != "dense" else n) + 1)]
 
     def array_names(self) -> list[str]:
         return [a for s in self.specs for a in s.parameters]
@@ -202,6 +210,8 @@ class LayeredNetwork:
             if not 1 <= idx[0] <= n:
                 fail(f"refers to entry {idx[0]}, but there are only {n} (indices start at 1).")
             return name
+        if k in LOSS_TERMS:  # L = L_data + penalty (issue 17's [regularization])
+            return name if l is None and not idx else fail(f"is a term of L = L_data + penalty; write it {k}.")
         if k == "L":
             if l is not None or len(idx) > 1 or (idx and not 1 <= idx[0] <= self.layers[-1]):
                 fail(f"is not a loss name; write L for the loss or L[k] for output k's term (k ≤ {self.layers[-1]}).")
@@ -231,9 +241,16 @@ class LayeredNetwork:
             fail(f"is a bias, but layer {l} has bias = \"none\".")
         if k == "b" and spec.bias == "shared":
             return name if not idx else fail(f"has an index, but layer {l} has one shared bias; write b{l}.")
-        if k in ("mu", "var") and spec.kind == "layernorm":
+        rows = n // spec.norm_width if spec.kind == "layernorm" else 1
+        if k in ("mu", "var") and spec.kind == "layernorm" and rows == 1:
             return name if not idx else fail(f"has an index, but layer {l} (layernorm) has one {k} per sample; "
                                              f"write {k}{l} and give the claim's sample.")
+        if k in ("mu", "var") and spec.kind == "layernorm":  # a rank-3 layernorm: one per row of each sample
+            if len(idx) != 1 or not 1 <= idx[0] <= rows:
+                fail(f"needs the row: layer {l} normalizes each of the {rows} rows of {spec.norm_width} features of "
+                     f"a sample; write {k}{l}[1] to {k}{l}[{rows}] and give the claim's sample.")
+            return name
+        n = spec.norm_width if k in ("gamma", "beta") else n
         if len(idx) != 1 or not 1 <= idx[0] <= n:
             fail(f"needs one index from 1 to {n}, like {k}{l}[1].")
         return name
@@ -268,7 +285,7 @@ class LayeredNetwork:
             return [f"{a}[{','.join('ijkl'[:len(shape)])}]" if shape else a for a, shape in spec.shapes().items()] + \
                 spec.plugin.names(spec)
         rule = LAYER_KINDS[spec.kind]
-        idx = {"layernorm": {"mu": "", "var": ""}}.get(spec.kind, {})
+        idx = {"layernorm": {"mu": "", "var": ""}}.get(spec.kind, {}) if spec.norm_width == spec.units else {}
         return [f"{p}{l}{idx.get(p, '[i]')}" for p in rule.parameters + rule.nodes] + [f"a{l}[i]"]
 
     # ------------------------------------------------------------------ the NumPy twin
@@ -286,6 +303,6 @@ class LayeredNetwork:
             out.append({"kind": s.kind, "units": s.units, "activation": s.activation, "bias": s.bias,
                         "eps": float(s.eps), "mode": s.mode, "running_mean": [float(v) for v in s.running_mean],
                         "running_var": [float(v) for v in s.running_var], "p": float(s.p),
-                        "mask": [list(r) for r in s.mask], "inputs": s.inputs,
+                        "mask": [list(r) for r in s.mask], "normalized": s.norm_width, "inputs": s.inputs,
                         "settings": s.plugin.numeric(s) if s.plugin is not None else {}})
         return out

@@ -11,7 +11,9 @@ a near key or kind). Kinds and their keys come from the rule table
 * ``dense`` — ``units``, ``activation`` (default identity), ``bias`` (none / per-neuron / shared);
 * ``batchnorm`` — ``eps`` (default 1e-5), ``mode`` (``train``: statistics of this batch;
   ``inference``: the given ``running_mean`` / ``running_var``), parameters ``gamma{l}``, ``beta{l}``;
-* ``layernorm`` — ``eps`` (default 1e-5), parameters ``gamma{l}``, ``beta{l}``;
+* ``layernorm`` — ``eps`` (default 1e-5), ``normalized`` (H: each sample is rows of H features, each row
+  normalized on its own — PyTorch's LayerNorm(H) of a [batch, rows, H] input; default: all features),
+  parameters ``gamma{l}``, ``beta{l}`` (H entries, shared by the rows);
 * ``dropout`` — ``p`` (0 ≤ p < 1) and ``mask`` (one row of 0/1 per sample: inverted dropout).
 
 Layer l's output is ``a{l}[i]`` (per sample); dense adds ``u{l}[i]``, the normalizations
@@ -29,12 +31,12 @@ from typing import Any, Mapping, Sequence
 from .errors import DerivcheckError, brief, shorten
 from .layer_rules import LAYER_KINDS
 from .layered_network import DEFAULT_EPS, LayeredNetwork, LayerSpec, near as _near
-from .network import BIAS_MODES, MAX_LAYER_WIDTH, MAX_PARAMETERS, exact_number
+from .network import BIAS_MODES, MAX_LAYER_WIDTH, MAX_PARAMETERS, exact_number, update_settings
 from .rules import ACTIVATIONS, DEFAULT_LOSS, LINEAR_ACTIVATION, LOSSES
 
 __all__ = ["LayerSpec", "LayeredNetwork", "build_layered", "DEFAULT_EPS", "LAYERED_NETWORK_KEYS"]
 
-LAYERED_NETWORK_KEYS = {"inputs", "loss"}
+LAYERED_NETWORK_KEYS = {"inputs", "loss", "learning_rate", "update_biases"}
 _MODES = ("train", "inference")
 
 
@@ -107,7 +109,11 @@ def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> Layer
         if width == 1:
             raise DerivcheckError(f"{where} normalizes over the features of one sample, but its input has a "
                                   f"single feature: x̂ is always 0; put it after a layer of at least 2 units.")
-        return LayerSpec(l, kind, width, eps=eps)
+        rows = _whole(raw.get("normalized", width), f"{where}: normalized", 2, width)
+        if width % rows:
+            raise DerivcheckError(f"{where}: normalized = {rows} does not divide the {width} features of a sample; "
+                                  f"give the size H of the normalized last axis (the sample is rows of H features).")
+        return LayerSpec(l, kind, width, eps=eps, normalized=0 if rows == width else rows)
     mode = raw.get("mode", "train")
     if mode not in _MODES:
         raise DerivcheckError(f"{where} has mode {brief(mode)}{_near(mode, _MODES)}; use \"train\" (statistics of "
@@ -163,7 +169,7 @@ def _parameters(specs: Sequence[LayerSpec], widths: Sequence[int], params: Any) 
                     raise DerivcheckError(f"{array} must be one number: layer {s.index} has a shared bias.")
                 out[array] = exact_number(value, array)
             else:
-                out[array] = _numbers(value, n, array)
+                out[array] = _numbers(value, s.norm_width, array)
     return out
 
 
@@ -200,10 +206,9 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     """Validate a layer list (see the module contract)."""
     bad = sorted(set(network) - LAYERED_NETWORK_KEYS)
     if bad:
-        extra = {"layers": "give either layers = [...] (the dense shorthand) or [[layer]] tables, not both",
-                 "learning_rate": "updates (learning_rate, after) are not supported with [[layer]] lists yet",
-                 "update_biases": "updates are not supported with [[layer]] lists yet"}
-        why = extra.get(bad[0], f"with [[layer]] tables, [network] takes only inputs and loss{_near(bad[0], ['inputs', 'loss'])}; "
+        extra = {"layers": "give either layers = [...] (the dense shorthand) or [[layer]] tables, not both"}
+        why = extra.get(bad[0], f"with [[layer]] tables, [network] takes only inputs, loss, learning_rate and "
+                                f"update_biases{_near(bad[0], sorted(LAYERED_NETWORK_KEYS))}; "
                                 f"activation and bias go into each dense layer's table")
         raise DerivcheckError(f"[network] has {shorten(str(bad[0]))!r}: {why}.")
     if not isinstance(layer_tables, list) or not layer_tables:
@@ -238,4 +243,6 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     if x is not None and y is not None and len(x) != len(y):
         raise DerivcheckError(f"x has {len(x)} samples but y has {len(y)}; give one target per input.")
     exact_params = None if params is None else _parameters(specs, widths, params)
-    return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y)
+    update_biases = network.get("update_biases", True)
+    lr = update_settings(network.get("learning_rate"), update_biases)
+    return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y, lr, update_biases)

@@ -35,7 +35,7 @@ from .errors import DerivcheckError, brief
 from .vocabulary import activation_name, loss_name
 from .rules import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
-__all__ = ["Network", "BIAS_MODES", "exact_number"]
+__all__ = ["Network", "BIAS_MODES", "exact_number", "update_settings"]
 
 BIAS_MODES = ("none", "per-neuron", "shared")
 MAX_LAYER_WIDTH = 100_000
@@ -118,6 +118,16 @@ def _batch(value: Any, width: int, name: str) -> tuple[tuple[Fraction, ...], ...
     return tuple(tuple(exact_number(v, f"{name}[{i + 1}]") for i, v in enumerate(r)) for r in rows)
 
 
+
+def update_settings(learning_rate: Any, update_biases: Any) -> Fraction | None:
+    """The exact learning rate (positive, or None) after checking both update settings (one sentence each)."""
+    lr = None if learning_rate is None else exact_number(learning_rate, "learning_rate")
+    if lr is not None and lr <= 0:
+        raise DerivcheckError(f"learning_rate is {lr}; it must be positive.")
+    if not isinstance(update_biases, bool):
+        raise DerivcheckError(f"update_biases is {brief(update_biases)}; write true or false.")
+    return lr
+
 @dataclass(frozen=True)
 class Network:
     """A validated network specification (build it with :meth:`Network.build`)."""
@@ -185,11 +195,7 @@ class Network:
         for l, mode in enumerate(biases, 1):
             if not isinstance(mode, str) or mode not in BIAS_MODES:
                 raise DerivcheckError(f"Bias mode {brief(mode)} of layer {l} is unknown; use one of {', '.join(BIAS_MODES)}.")
-        lr = None if learning_rate is None else exact_number(learning_rate, "learning_rate")
-        if lr is not None and lr <= 0:
-            raise DerivcheckError(f"learning_rate is {lr}; it must be positive.")
-        if not isinstance(update_biases, bool):
-            raise DerivcheckError(f"update_biases is {brief(update_biases)}; write true or false.")
+        lr = update_settings(learning_rate, update_biases)
         layers_t = tuple(int(n) for n in layers)
         arch = Architecture(layers_t, tuple(acts), loss, tuple(biases))
         exact_params = None if params is None else cls._check_params(arch, params)

@@ -40,7 +40,7 @@ from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from .balls import exact, workprec
-from .compiled_update import _BUILTINS, _MATH, _source, trained_source
+from .compiled_update import _BUILTINS, _MATH, _source, trained_source, verify_node
 from .program import Structured
 
 __all__ = ["BallUpdate", "compile_ball_update", "ball_math"]
@@ -121,16 +121,7 @@ def _ball_tree(source: str, names: set[str]) -> ast.Module:
 def _verify_node(node: ast.AST, names: set[str]) -> None:
     if isinstance(node, ast.Constant) and isinstance(node.value, float):
         raise DerivcheckError("Internal: a float constant in the generated update is not exact over balls.")
-    if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
-        raise DerivcheckError(f"Internal: generated ball update uses an unknown name {node.id!r}.")
-    if isinstance(node, ast.Attribute) and not (
-            isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in _BALL_MATH):
-        raise DerivcheckError("Internal: generated ball update uses an attribute outside math.")
-    if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Attribute) or (isinstance(node.func, ast.Name) and node.func.id in _BUILTINS)):
-        raise DerivcheckError("Internal: generated ball update calls something we did not name.")
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Global, ast.Nonlocal)):
-        raise DerivcheckError("Internal: generated ball update holds a statement it must not.")
+    verify_node(node, names, _BALL_MATH)
 
 
 _BALL_MATH = _MATH | {"ratio"}

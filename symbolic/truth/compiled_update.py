@@ -64,7 +64,8 @@ from ..spec.optimizers import PLAIN_SGD, Optimizer
 from ..spec.rules import ACTIVATIONS
 from .program import Structured
 
-__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source", "state_scales"]
+__all__ = ["CompiledUpdate", "FloatTrouble", "compile_update", "MAX_PARAMETERS", "trained_source", "state_scales",
+           "verify_node"]
 
 MAX_PARAMETERS = 2_000
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -341,14 +342,20 @@ def _verify(source: str, names: set[str]) -> ast.Module:
     checked tree, for ``compile``."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
-            raise DerivcheckError(f"Internal: generated update code uses an unknown name {node.id!r}.")
-        if isinstance(node, ast.Attribute) and not (
-                isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in _MATH):
-            raise DerivcheckError("Internal: generated update code uses an attribute outside math.")
-        if isinstance(node, ast.Call) and not (
-                isinstance(node.func, ast.Attribute) or (isinstance(node.func, ast.Name) and node.func.id in _BUILTINS)):
-            raise DerivcheckError("Internal: generated update code calls something we did not name.")
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Global, ast.Nonlocal)):
-            raise DerivcheckError("Internal: generated update code holds a statement it must not.")
+        verify_node(node, names)
     return tree
+
+
+def verify_node(node: ast.AST, names: set[str], math: set[str] = _MATH) -> None:
+    """One node of generated code: only our names, ``math.<one of math>`` attributes, calls of those and of the
+    builtins, no import, lambda, global or nonlocal (also :mod:`symbolic.truth.ball_update`'s check)."""
+    if isinstance(node, ast.Name) and node.id not in names and node.id != "run":
+        raise DerivcheckError(f"Internal: generated update code uses an unknown name {node.id!r}.")
+    if isinstance(node, ast.Attribute) and not (
+            isinstance(node.value, ast.Name) and node.value.id == "math" and node.attr in math):
+        raise DerivcheckError("Internal: generated update code uses an attribute outside math.")
+    if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Attribute) or (isinstance(node.func, ast.Name) and node.func.id in _BUILTINS)):
+        raise DerivcheckError("Internal: generated update code calls something we did not name.")
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Global, ast.Nonlocal)):
+        raise DerivcheckError("Internal: generated update code holds a statement it must not.")

@@ -21,54 +21,24 @@ is refused with "holds trivially here" and what to choose instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from math import isqrt
 
 import sympy as sp
 from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
-from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, Arithmetic, DropoutMistakes, NormMistakes,
-                                dropout, dropout_vjp, normalize, normalize_vjp)
+from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, DropoutMistakes, NormMistakes, dropout,
+                                dropout_vjp, normalize_vjp)
 from ..spec.layers import LayeredNetwork
-from ..spec.names import Name, parse_name
+from ..spec.names import LOSS_TERMS, Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
-from .balls import ONE, ZERO, Undecided, Undefined, Unevaluable, add, exact, is_zero, mul, workprec
+from .balls import ONE, ZERO, Unevaluable, add, exact, is_zero, mul, workprec
 from .exact import Truth
+from .layer_domain import DOMAIN, inverse as _inv, normalized as _normalized
 from .layer_kinds import LAYER_OPS
+from .penalty import penalized, penalty_partial, penalty_value
 from .ops import Activation, Affine, LossTerms, _matrix
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
-
-
-def _sqrt(x):
-    if type(x) is Undefined:
-        return x
-    if type(x) is fmpq:
-        if x < 0:
-            raise Unevaluable("square root of a negative number")
-        p, q = int(x.p), int(x.q)
-        rp, rq = isqrt(p), isqrt(q)
-        return fmpq(rp, rq) if rp * rp == p and rq * rq == q else arb(x).sqrt()
-    if x > 0:
-        return x.sqrt()
-    if x < 0:
-        raise Unevaluable("square root of a negative number")
-    raise Undecided("square root of a ball that contains 0")
-
-
-def _inv(x):
-    if type(x) is Undefined:
-        return x
-    if type(x) is fmpq:
-        if x == 0:
-            raise Unevaluable("division by zero")
-        return ONE / x
-    if x.contains(0):
-        raise Undecided("division by a ball that contains 0")
-    return ONE / x
-
-
-DOMAIN = Arithmetic(add=add, mul=mul, inv=_inv, sqrt=_sqrt, const=lambda f: fmpq(f.numerator, f.denominator))
 
 
 @dataclass(frozen=True)
@@ -138,9 +108,9 @@ class BatchPoint:
             self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
 
     def _normalize(self, spec, prev: list) -> list:
-        l, n, v = spec.index, spec.units, self.values
-        gamma = [v[f"gamma{l}[{i}]"] for i in range(1, n + 1)]
-        beta = [v[f"beta{l}[{i}]"] for i in range(1, n + 1)]
+        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width  # H: a rank-3 layernorm's row
+        gamma = [v[f"gamma{l}[{j % H + 1}]"] for j in range(n)]
+        beta = [v[f"beta{l}[{j % H + 1}]"] for j in range(n)]
         unbiased = self.mistakes.norm.unbiased
         if spec.kind == "batchnorm" and spec.mode == "inference":
             s = [DOMAIN.sqrt(add((exact(rv), exact(spec.eps)))) for rv in spec.running_var]
@@ -150,16 +120,13 @@ class BatchPoint:
         elif spec.kind == "batchnorm":
             if unbiased and self.m < 2:
                 raise Unevaluable("an unbiased variance of one sample")
-            cols = []
-            for j in range(n):
-                column = [row[j] for row in prev]
-                _refuse_constant(spec, column, j)
-                cols.append(normalize(column, spec.eps, DOMAIN, unbiased))
+            cols = [_normalized(spec, [row[j] for row in prev], j, unbiased) for j in range(n)]
             xhat = [[cols[j].xhat[s] for j in range(n)] for s in range(self.m)]
             self.norm[l] = ("columns", cols, xhat)
         else:
-            rows = [normalize(row, spec.eps, DOMAIN, unbiased) for row in prev]
-            self.norm[l] = ("rows", rows, [r.xhat for r in rows])
+            rows = [_normalized(spec, row[t:t + H], s, unbiased) for s, row in enumerate(prev) for t in range(0, n, H)]
+            G = n // H  # rows per sample; stats of (sample s, row t) at s·G + t
+            self.norm[l] = ("rows", rows, [[x for nz in rows[s * G:(s + 1) * G] for x in nz.xhat] for s in range(self.m)])
         return [[add((mul((gamma[j], xh[j])), beta[j])) for j in range(n)] for xh in self.norm[l][2]]
 
     # ------------------------------------------------------------------------------- reverse
@@ -236,15 +203,16 @@ class BatchPoint:
         sw.g_a[l - 1] = [aff.pullback(g) for g in g_u]
 
     def _norm_back(self, spec, sw: _Sweep, seeded: bool) -> None:
-        l, n, v = spec.index, spec.units, self.values
+        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width
         how, stats, xhat = self.norm[l]
         if not seeded:
             g_a = sw.g_a[l]
-            for j in range(n):
-                sw.grads[f"gamma{l}[{j + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)])
-                sw.grads[f"beta{l}[{j + 1}]"] = add([g_a[s][j] for s in range(self.m)])
-            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j + 1}]"])) for j in range(n)] for s in range(self.m)]
-        gx = sw.g_xhat[l]
+            for k in range(H):  # γ_k, β_k: every sample, and every row of a rank-3 layernorm
+                sw.grads[f"gamma{l}[{k + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)
+                                                      for j in range(k, n, H)])
+                sw.grads[f"beta{l}[{k + 1}]"] = add([g_a[s][j] for s in range(self.m) for j in range(k, n, H)])
+            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j % H + 1}]"])) for j in range(n)] for s in range(self.m)]
+        gx = sw.g_xhat[l] if seeded or self.mistakes.norm.gamma_scaled else sw.g_a[l]  # (Knet #288: γ left out)
         if how == "inference":
             back = [[mul((gx[s][j], _inv(stats[j]))) for j in range(n)] for s in range(self.m)]
         elif how == "columns":
@@ -257,8 +225,10 @@ class BatchPoint:
                 vars_.append(dvar)
             sw.g_stats[l] = (mus, vars_)
         else:
-            parts = [normalize_vjp(nz, gx[s], DOMAIN, self.mistakes.norm) for s, nz in enumerate(stats)]
-            back = [p[0] for p in parts]
+            G = n // H
+            parts = [normalize_vjp(nz, gx[i // G][i % G * H:(i % G + 1) * H], DOMAIN, self.mistakes.norm)
+                     for i, nz in enumerate(stats)]
+            back = [[x for p in parts[s * G:(s + 1) * G] for x in p[0]] for s in range(self.m)]
             sw.g_stats[l] = ([p[1] for p in parts], [p[2] for p in parts])
         if spec.kind != "dropout" and all(_nil(x) for row in back for x in row) and \
                 not all(_nil(x) for row in gx for x in row):
@@ -270,10 +240,11 @@ class BatchPoint:
         n = _name(name, self.network)
         s = sample - 1
         with workprec(self.prec):
-            if n.kind == "L":
-                if n.indices:
-                    return self.terms[s][n.indices[0] - 1]
-                return mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
+            if n.kind == "L" and n.indices:
+                return self.terms[s][n.indices[0] - 1]
+            if n.kind in ("L", *LOSS_TERMS):  # L = L_data + penalty (symbolic.truth.penalty, issue 17)
+                data = ZERO if n.kind == "penalty" else mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
+                return data if n.kind == "L_data" else add((data, penalty_value(self.network, self.values)))
             if n.is_parameter:
                 return self.values[str(replace(n, step=None))]  # a step's copy (Wh1_t2[1,1]) has the array's value
             if n.kind in ("x", "y"):
@@ -288,19 +259,30 @@ class BatchPoint:
             how, stats, xhat = self.norm[n.layer]
             if n.kind == "xhat":
                 return xhat[s][n.indices[0] - 1]
-            nz = stats[n.indices[0] - 1] if how == "columns" else stats[s]
+            nz = stats[_statistic(self.network, n, s)]
             return nz.mu if n.kind == "mu" else nz.var
 
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
         """d(of)/d(wrt); ``of = L`` is the batch mean, a node ``wrt`` is the one of ``sample``."""
         top, var = _name(of, self.network), _name(wrt, self.network)
+        penalty = ZERO  # L = L_data + penalty (issue 17): the penalty's partial 2cθ, on a parameter only
+        if var.is_parameter and top.kind in ("L", "penalty") and not top.indices:
+            with workprec(self.prec):
+                penalty = penalty_partial(self.network, str(var), self.values)
+        if top.kind in LOSS_TERMS:
+            if top.kind == "penalty":
+                return penalty
+            top = parse_name("L")
         plugin_node = bool(var.layer) and self.network.specs[var.layer - 1].kind in LAYER_OPS and not var.is_parameter
         if top == var and (var.kind in ("a", "u", "xhat") or plugin_node):
             return ONE
         sw = self.sweep(top, sample)
         s = sample - 1
         if var.is_parameter:
-            return sw.grads.get(str(var), ZERO)
+            if penalty is ZERO:
+                return sw.grads.get(str(var), ZERO)
+            with workprec(self.prec):
+                return add((sw.grads.get(str(var), ZERO), penalty))
         if plugin_node:
             k = _flat(var, self.network)
             if k is not None:
@@ -312,15 +294,18 @@ class BatchPoint:
             stats = sw.g_stats.get(var.layer)
             if stats is None:
                 return ZERO
-            values = stats[0 if var.kind == "mu" else 1]
-            return values[var.indices[0] - 1] if var.indices else values[s]
+            return stats[0 if var.kind == "mu" else 1][_statistic(self.network, var, s)]
         table = {"a": sw.g_a, "u": sw.g_u, "xhat": sw.g_xhat, "x": {0: sw.g_a.get(0)}}[var.kind]
         rows = table.get(0 if var.kind == "x" else var.layer)
         return ZERO if rows is None else rows[s][var.indices[0] - 1]
 
     def gradient(self) -> dict:
         sw = self.sweep(parse_name("L"))
-        return {p: sw.grads.get(p, ZERO) for p in self.network.parameter_names()}
+        if not penalized(self.network):
+            return {p: sw.grads.get(p, ZERO) for p in self.network.parameter_names()}
+        with workprec(self.prec):  # the penalty's 2cθ included (issue 17)
+            return {p: add((sw.grads.get(p, ZERO), penalty_partial(self.network, p, self.values)))
+                    for p in self.network.parameter_names()}
 
     def silencing(self, top: Name, var: Name, sample: int = 1) -> int | None:
         """The normalization layer between ``var`` and ``top`` that passes no gradient back, if any."""
@@ -329,11 +314,12 @@ class BatchPoint:
         return next((l for l in sorted(sw.silent) if low < l), None)
 
 
-def _refuse_constant(spec, column: list, j: int) -> None:
-    if spec.eps == 0 and all(type(c) is fmpq for c in column) and len(set(map(str, column))) == 1:
-        raise DerivcheckError(
-            f"Feature {j + 1} of batchnorm layer {spec.index}'s input has the same value in every sample and "
-            f"eps = 0, so its variance is 0 and x̂ = 0/0; give eps > 0 or data whose samples differ there.")
+def _statistic(network: LayeredNetwork, name: Name, s: int) -> int:
+    """Where μ/σ² ``name`` of sample s is in its layer's statistics: a batchnorm feature, a layernorm (sample, row)."""
+    spec = network.specs[name.layer - 1]
+    if spec.kind == "batchnorm":
+        return name.indices[0] - 1
+    return s * (spec.units // spec.norm_width) + (name.indices[0] - 1 if name.indices else 0)
 
 
 def _flat(name: Name, network: LayeredNetwork) -> int | None:
@@ -355,18 +341,27 @@ def _name(name: Name | str, network: LayeredNetwork) -> Name:
 class LayeredTruth(Truth):
     """:class:`Truth` of a layer list: the same precision loop over :class:`BatchPoint`."""
 
-    def __init__(self, network: LayeredNetwork, sample: int = 1, mistakes: LayerMistakes = NO_LAYER_MISTAKES):
-        super().__init__(network, sample)
+    def __init__(self, network: LayeredNetwork, sample: int = 1, mistakes: LayerMistakes = NO_LAYER_MISTAKES,
+                 values: dict | None = None):
+        super().__init__(network, sample, values)  # values: domain values of every parameter (a trajectory's)
         self.mistakes = mistakes
 
     def at(self, prec: int = 320) -> BatchPoint:
         if prec not in self._points:
-            self._points[prec] = BatchPoint(self.network, prec, mistakes=self.mistakes)
+            self._points[prec] = BatchPoint(self.network, prec, values=self.values, mistakes=self.mistakes)
         return self._points[prec]
+
+    def gradient(self) -> dict[str, sp.Expr]:
+        """dL/dθ for every parameter; a vacuous 0 is returned as 0 here (only a claim of it is refused)."""
+        self._quiet = True
+        try:
+            return super().gradient()
+        finally:
+            self._quiet = False
 
     def derivative(self, of: Name | str, wrt: Name | str) -> sp.Expr:
         value = super().derivative(of, wrt)
-        if value == 0:
+        if value == 0 and not getattr(self, "_quiet", False):
             top, var = self._name(of), self._name(wrt)
             layer = self.at().silencing(top, var, self.sample)
             if layer is not None:
@@ -389,12 +384,12 @@ class LayeredTruth(Truth):
 
     def mistaken(self, mistakes: LayerMistakes) -> "LayeredTruth":
         """The same network and sample under a transformed program (the diagnosis replays it)."""
-        return LayeredTruth(self.network, self.sample, mistakes)
+        return LayeredTruth(self.network, self.sample, mistakes, self.values)
 
 
 def truth_for(network, sample: int = 1, values: dict | None = None) -> Truth:
     """:class:`LayeredTruth` for a layer list, :class:`Truth` (at ``values``, if given) for the dense shorthand."""
     if isinstance(network, LayeredNetwork):
-        return LayeredTruth(network, sample)
+        return LayeredTruth(network, sample, values=values)
     return Truth(network, sample, values=values)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grid import maxpool, reshape  # noqa: E402
+from grid import flat_entries, maxpool, reshape  # noqa: E402
 from witness import Row, mpf, table  # noqa: E402
 
 __all__ = ["rows", "X"]
@@ -26,16 +26,8 @@ PRINTED = """-0.26315789 -0.24842105 -0.20421053 -0.18947368 -0.14526316 -0.1305
 
 
 def rows() -> list[Row]:
-    out, n = [], 0
-    for img in range(2):
-        p = maxpool(X[img])
-        for c in range(3):
-            for i in range(2):
-                for j in range(2):
-                    out.append(Row(n + 1, f"out[{img},{c},{i},{j}]", PRINTED[n], p[c][i][j]))
-                    n += 1
-    return out
-
+    outputs = [maxpool(X[img]) for img in range(2)]
+    return [Row(n, label, PRINTED[n - 1], value) for n, (label, value) in enumerate(flat_entries(outputs), start=1)]
 
 if __name__ == "__main__":
     print(table(rows()))

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grid import conv2d, reshape  # noqa: E402
+from grid import conv2d, flat_entries, reshape  # noqa: E402
 from witness import Row, mpf, table  # noqa: E402
 
 __all__ = ["rows", "X", "W", "B"]
@@ -30,16 +30,8 @@ PRINTED = """-0.08759809 -0.10987781 -0.18387192 -0.2109216 0.21027089 0.2166109
 
 
 def rows() -> list[Row]:
-    out, n = [], 0
-    for img in range(2):
-        o = conv2d(X[img], W, B, stride=2, pad=1)
-        for f in range(3):
-            for i in range(2):
-                for j in range(2):
-                    out.append(Row(n + 1, f"out[{img},{f},{i},{j}]", PRINTED[n], o[f][i][j]))
-                    n += 1
-    return out
-
+    outputs = [conv2d(X[img], W, B, stride=2, pad=1) for img in range(2)]
+    return [Row(n, label, PRINTED[n - 1], value) for n, (label, value) in enumerate(flat_entries(outputs), start=1)]
 
 if __name__ == "__main__":
     print(table(rows()))

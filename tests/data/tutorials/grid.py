@@ -8,7 +8,7 @@ each window's gradient to its unique maximum and raise on a tie (the truth there
 """
 from __future__ import annotations
 
-__all__ = ["zeros", "conv2d", "conv2d_backward", "maxpool", "maxpool_backward", "reshape"]
+__all__ = ["zeros", "conv2d", "conv2d_backward", "maxpool", "maxpool_backward", "reshape", "flat_entries"]
 
 
 def zeros(*shape):
@@ -94,3 +94,12 @@ def maxpool_backward(g, x, size=2, stride=2):
         r, s = winners[0]
         dx[c][r][s] += g[c][i][j]
     return dx
+
+
+def flat_entries(outputs):
+    """(label, value) of every entry of a list of [channel][row][col] outputs (one per image), numpy's order."""
+    for n, out in enumerate(outputs):
+        for c, channel in enumerate(out):
+            for i, row in enumerate(channel):
+                for j, value in enumerate(row):
+                    yield f"out[{n},{c},{i},{j}]", value
