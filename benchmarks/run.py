@@ -1,7 +1,7 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
     python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--optimizers] [--grading N]
-                             [--recurrent]
+                             [--recurrent] [--conv]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -31,6 +31,8 @@ noisy, so every time is divided by a reference measured in the same run:
   (``--formulas`` measures only these two rows and the reference);
 * recurrent (``--recurrent`` measures only it): benchmarks/recurrent.py — a 10-step rnn of hidden size 8,
   all gradients exact, as a whole process against ``import sympy`` measured beside it;
+* convolution: benchmarks/conv_bench.py — ``check`` of a 1×8×8 image through two 3×3 conv layers, all
+  131 gradients exact, ≤ 10× (``--conv`` measures only its rows and the reference);
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
   ``symbolic.truth.trajectory.Trajectory(net).float_after({}, 10_000)`` (a fresh
   object each run); best of 3, in a fresh subprocess
@@ -64,6 +66,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import conv_bench  # benchmarks/conv_bench.py (issue 19: the 1x8x8 two-conv network)
 from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
 from recurrent import measure as measure_recurrent, rows as recurrent_rows  # benchmarks/recurrent.py (issue 19)
 
@@ -626,7 +629,7 @@ def grading_benchmark(n: int, limit: float) -> int:
             import distributed
 
             with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                          dashboard_address=None, silence_logs=50) as cluster:
+                                          dashboard_address=":0", silence_logs=50) as cluster:
                 run("local Dask cluster, 2 workers (no cache)", "--scheduler", cluster.scheduler_address, "--no-cache")
         except ImportError:
             print("  local Dask cluster: not measured (distributed is not installed)")
@@ -658,6 +661,7 @@ def main(argv=None) -> int:
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
     ap.add_argument("--optimizers", action="store_true", help="only the optimizer rows (benchmarks/optimizers.py)")
     ap.add_argument("--recurrent", action="store_true", help="only the recurrent row (benchmarks/recurrent.py)")
+    ap.add_argument("--conv", action="store_true", help="only the convolution rows (benchmarks/conv_bench.py)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -687,6 +691,17 @@ def main(argv=None) -> int:
 
     # reference, first half ------------------------------------------------------------------
     ref_runs = [run_process(REFERENCE, limit) for _ in range(5)]
+    if args.conv:  # the convolution goal alone: reference, the conv rows, reference
+        conv = conv_bench.measure_all(measure, run_process, runs, limit)
+        ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
+        ref = {"wall": statistics.median(r.wall for r in ref_runs), "cpu": statistics.median(r.cpu for r in ref_runs)}
+        print(f"GOALS (ratios to the whole process `python -c \"import sympy\"`: median of {len(ref_runs)} runs "
+              f"{secs(ref['wall'])} wall, {secs(ref['cpu'])} CPU)")
+        print_table(["#", "what", "measured", "reference", "ratio", "goal", "status"],
+                    [[str(k), r.what, r.measured, r.reference, r.ratio, r.goal, r.status] for k, r in
+                     enumerate(conv_bench.rows(conv, ref, ratio_row, error_row, Row, secs, limit), 1)])
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return 0
     if args.formulas:  # the formula goal alone: reference, the two verify rows, reference
         formulas = measure_formulas(runs, limit)
         ref_runs += [run_process(REFERENCE, limit) for _ in range(5)]
@@ -746,6 +761,7 @@ def main(argv=None) -> int:
     seed3 = seed_check([str(SEED_003.relative_to(ROOT))])
     formulas = measure_formulas(runs, limit)
     deriv_default = seed_check(["derivations/"])
+    conv = conv_bench.measure_all(measure, run_process, runs, limit)
 
     # in-process children ------------------------------------------------------------------------
     try:
@@ -845,6 +861,7 @@ def main(argv=None) -> int:
             rows.append(error_row(label, f"≤ {goal}×", res["error"]))
         else:
             rows.append(ratio_row(label, res["m"], ref, goal, limit, res["valid"]))
+    rows += conv_bench.rows(conv, ref, ratio_row, error_row, Row, secs, limit)
 
     # updates
     if "error" in upd:

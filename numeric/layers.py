@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .convolution import NUMERIC_CONV_RULES
 from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
 from .recurrent import RECURRENT_TWINS
 
@@ -101,6 +102,7 @@ NUMERIC_KINDS: dict[str, NumericKind] = {
     "dropout": NumericKind("dropout", _dropout, lambda l, c, G: (G * c, {})),
 }
 NUMERIC_KINDS.update({k: NumericKind(k, *twin) for k, twin in RECURRENT_TWINS.items()})  # rnn, lstm
+NUMERIC_KINDS.update({k: NumericKind(k, *rules) for k, rules in NUMERIC_CONV_RULES.items()})  # numeric/convolution.py
 
 
 def _dense(l: int, spec: dict, params: Params, V: np.ndarray):

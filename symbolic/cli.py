@@ -99,8 +99,9 @@ MAX_SYMBOLIC_PARAMETERS = 5_000  # derive/gradcheck/verify work per entry in Sym
 def _network_from_args(args, symbolic: bool = True):
     network = _parse_network(args)
     n = network.layers
-    count = sum(n[l] * n[l - 1] + {"none": 0, "shared": 1}.get(network.bias[l - 1], n[l])
-                for l in range(1, len(n))) if symbolic else 0
+    count = (len(network.parameter_names()) if hasattr(network, "specs") else  # a [[layer]] list counts its own
+             sum(n[l] * n[l - 1] + {"none": 0, "shared": 1}.get(network.bias[l - 1], n[l]) for l in range(1, len(n)))) \
+        if symbolic else 0
     if count > MAX_SYMBOLIC_PARAMETERS:
         raise DerivcheckError(
             f"The {'-'.join(map(str, network.layers[:12]))}{'-…' if len(network.layers) > 12 else ''} network has "

@@ -161,7 +161,7 @@ def test_a_submission_over_the_time_limit_is_not_graded_and_stops_nothing(course
 def test_a_local_dask_cluster_gives_the_same_course_and_survives_a_killed_worker(course):
     distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed (pip install "
                                       "'derivcheck[dask]'); the cluster executor is not tested here")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster, distributed.Client(cluster, set_as_default=False) as client:
         pids = list(client.run(os.getpid).values())
         killed = []

@@ -16,6 +16,7 @@ printed to ``digits`` significant digits. :func:`derive_layer_formulas` prints t
 from __future__ import annotations
 
 from ..spec.layer_rules import LAYER_KINDS
+from .convolution_document import CONV_SECTIONS
 from ..spec.layered_network import LayeredNetwork
 from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
@@ -46,6 +47,8 @@ def _sum(terms: list[str], per_line: int = 4) -> str:
 
 
 def _forward(p: BatchPoint, spec, d: int) -> list[str]:
+    if spec.kind in CONV_SECTIONS:  # conv2d, pools, flatten (symbolic.documents.convolution_document)
+        return CONV_SECTIONS[spec.kind][0](p, spec, d)
     l, net, m = spec.index, p.network, p.m
     if spec.kind in RECURRENT_SECTIONS:  # rnn, lstm: symbolic.documents.recurrent_document
         return RECURRENT_SECTIONS[spec.kind][0](p, spec, d)
@@ -98,6 +101,8 @@ def _row(k: int, rows: int) -> str:
 
 
 def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
+    if spec.kind in CONV_SECTIONS:
+        return CONV_SECTIONS[spec.kind][1](p, spec, d)
     l, m = spec.index, p.m
     if spec.kind in RECURRENT_SECTIONS:
         return RECURRENT_SECTIONS[spec.kind][1](p, spec, sw, d)

@@ -36,6 +36,8 @@ __all__ = ["LayerKind", "KindPlugin"]
 class KindPlugin(ABC):
     """What the generic layer-list code asks a kind with its own shapes and names (see the module contract)."""
 
+    wants_previous = False  # True: ``parse`` also gets ``prev=``, the previous LayerSpec (None for layer 1)
+
     @abstractmethod
     def parse(self, raw: Mapping[str, Any], l: int, width: int, batch: int | None, last: bool,
               where: str) -> tuple[int, Any]:

@@ -32,6 +32,7 @@ import sympy as sp
 
 from numeric.layers import NUMERIC_KINDS
 
+from .convolution_kinds import CONV_KINDS
 from .layer_plugin import LayerKind
 from .recurrent import RECURRENT_KINDS
 
@@ -184,3 +185,4 @@ LAYER_KINDS: dict[str, LayerKind] = {
     # kinds with their own shapes and names carry a KindPlugin (symbolic.spec.layer_plugin): one line each here
     **RECURRENT_KINDS,  # rnn, lstm (symbolic.spec.recurrent, docs/recurrent.md)
 }
+LAYER_KINDS.update(CONV_KINDS)  # conv2d, maxpool, avgpool, flatten (symbolic.spec.convolution_kinds)

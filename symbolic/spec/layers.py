@@ -53,7 +53,7 @@ def _numbers(value: Any, n: int, what: str) -> tuple[Fraction, ...]:
     return tuple(exact_number(v, f"{what}[{i}]") for i, v in enumerate(value, 1))
 
 
-def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> LayerSpec:
+def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool, prev: LayerSpec | None = None) -> LayerSpec:
     where = f"[[layer]] {l}"
     if not isinstance(raw, dict):
         raise DerivcheckError(f"{where} is not a table; write it as [[layer]] with kind = \"dense\" and its keys.")
@@ -68,7 +68,8 @@ def _layer(raw: Any, l: int, width: int, batch: int | None, last: bool) -> Layer
         raise DerivcheckError(f"{where} has unknown key {shorten(str(unknown[0]))!r}{_near(unknown[0], rule.keys)}; "
                               f"a {kind} layer takes {', '.join(rule.keys)}.")
     if rule.plugin is not None:
-        units, extra = rule.plugin.parse(raw, l, width, batch, last, where)
+        after = {"prev": prev} if rule.plugin.wants_previous else {}  # a kind reading the shape of the layer before
+        units, extra = rule.plugin.parse(raw, l, width, batch, last, where, **after)
         return LayerSpec(l, kind, units, inputs=width, extra=extra)
     if kind == "dense":
         if "units" not in raw:
@@ -222,7 +223,7 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     batch = None if x is None else len(x)
     specs = []
     for l, raw in enumerate(layer_tables, 1):
-        specs.append(_layer(raw, l, widths[-1], batch, l == len(layer_tables)))
+        specs.append(_layer(raw, l, widths[-1], batch, l == len(layer_tables), specs[-1] if specs else None))
         widths.append(specs[-1].units)
     weights = sum(widths[s.index] * widths[s.index - 1] for s in specs if s.kind == "dense") + \
         sum(prod(shape) for s in specs for shape in s.shapes().values())
@@ -242,7 +243,8 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
     y = None if data.get("y") is None else _batch(data["y"], widths[-1], "y")
     if x is not None and y is not None and len(x) != len(y):
         raise DerivcheckError(f"x has {len(x)} samples but y has {len(y)}; give one target per input.")
-    exact_params = None if params is None else _parameters(specs, widths, params)
+    no_arrays = params is None and not any(s.parameters for s in specs)  # a pool-only list needs no [parameters]
+    exact_params = None if params is None and not no_arrays else _parameters(specs, widths, params or {})
     update_biases = network.get("update_biases", True)
     lr = update_settings(network.get("learning_rate"), update_biases)
     return LayeredNetwork(tuple(specs), tuple(widths), loss, exact_params, x, y, lr, update_biases)

@@ -36,7 +36,7 @@ __all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbo
            "LAYER_NODE_WORDS"]
 
 # Name words of the layer kinds beyond dense (docs/layers.md and the kinds' pages): one tuple entry per word.
-LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta",
+LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta", "K",  # K: conv kernels (docs/convolution.md)
                                           "Wx", "Wh", "Wy", "by", "Wxg", "Wxi", "Wxf", "Wxo", "Whg", "Whi", "Whf", "Who",
                                           "bg", "bi", "bf", "bo")  # rnn, lstm (docs/recurrent.md)
 LAYER_NODE_WORDS: tuple[str, ...] = ("xhat", "mu", "var",

@@ -37,9 +37,11 @@ workprec = flint.ctx.workprec
 
 @dataclass(frozen=True)
 class Undefined:
-    """A derivative through a kink: ``node`` (canonical name, e.g. ``u1[2]``) lies exactly on it."""
+    """A derivative through a kink: ``node`` (canonical name, e.g. ``u1[2]``) lies exactly on it; ``reason``
+    says which kink when it is not relu's at 0 (a tied maximum of a max-pool window)."""
 
     node: str
+    reason: str = ""
 
 
 class Undecided(Exception):

@@ -169,6 +169,8 @@ class Truth:
 
     # ----------------------------------------------------------------------- precision
     def _kink_message(self, v: Undefined, what: str) -> str:
+        if v.reason:  # another kink than relu's (a max-pool tie): it says which, and what to do
+            return f"{v.reason}, where {what} does not exist; move the point off the tie."
         return (f"{v.node} = 0 lies exactly on relu's kink, where {what} does not exist; "
                 f"move the point off the kink.")
 

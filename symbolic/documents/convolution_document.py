@@ -1,0 +1,188 @@
+"""Document sections of conv2d, maxpool, avgpool and flatten layers: the images, kernels and backward with numbers.
+
+Contract
+--------
+:data:`CONV_SECTIONS` maps a kind to ``(forward, backward)``, each ``(point, spec, digits) -> list of LaTeX
+lines`` for :mod:`symbolic.documents.layer_document`. Every number is read from the exact batch evaluation
+(:class:`symbolic.truth.layered.BatchPoint`: ``value`` and ``derivative`` by canonical name), printed to
+``digits`` significant digits; nothing here computes a derivative.
+
+* conv2d forward: the rule, then per sample every input channel, every kernel K{l}[o,c] and every output
+  channel u{l}[o] (and a{l}[o] after a non-identity activation) as matrices;
+* conv2d backward: δ = ∂L/∂u{l} per output channel; ∂L/∂K{l}[o,c] as the correlation of input channel c with
+  δ_o (δ dilated by the stride); ∂L/∂b{l}[o] = Σ δ_o; and ∂L/∂a{l−1}[c] as the correlation of the zero-padded
+  (and, for stride S > 1, dilated) δ with the kernel *rotated by 180°*, summed over the output channels —
+  the rotated kernel and the padded δ shown as matrices, then the result;
+* pools: input and output per channel, then the incoming gradient and where it goes (an undefined entry —
+  a tied maximum — printed as "undef."); flatten: one sentence.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..spec.convolution import ConvSettings, PoolSettings, Shape
+from ..spec.rules import LINEAR_ACTIVATION
+from ..truth.balls import Undefined
+from ..truth.layered import BatchPoint
+
+__all__ = ["CONV_SECTIONS", "matrix"]
+
+
+def _r(v, digits: int) -> str:
+    return r"\text{undef.}" if isinstance(v, Undefined) else f"{float(v):.{digits}g}"
+
+
+def matrix(rows: list[list], digits: int) -> str:
+    """A pmatrix of numbers (or of ready LaTeX strings)."""
+    body = r" \\ ".join(" & ".join(v if isinstance(v, str) else _r(v, digits) for v in row) for row in rows)
+    return f"\\begin{{pmatrix}} {body} \\end{{pmatrix}}"
+
+
+def _plane(get: Callable[[int, int, int], object], shape: Shape, c: int) -> list[list]:
+    return [[get(c, i, j) for j in range(1, shape.cols + 1)] for i in range(1, shape.rows + 1)]
+
+
+def _input(p: BatchPoint, spec, shape: Shape, s: int) -> Callable:
+    l = spec.index
+    if l == 1:
+        return lambda c, i, j: p.value(f"x[{shape.flat(c, i, j) + 1}]", s)
+    before = p.network.specs[l - 2]
+    if getattr(getattr(before, "extra", None), "shape_out", None) is not None:
+        return lambda c, i, j: p.value(f"a{l - 1}[{c},{i},{j}]", s)
+    return lambda c, i, j: p.value(f"a{l - 1}[{shape.flat(c, i, j) + 1}]", s)
+
+
+def _input_name(p: BatchPoint, spec, shape: Shape, c: int, i: int, j: int) -> str:
+    l = spec.index
+    if l == 1:
+        return f"x[{shape.flat(c, i, j) + 1}]"
+    before = p.network.specs[l - 2]
+    if getattr(getattr(before, "extra", None), "shape_out", None) is not None:
+        return f"a{l - 1}[{c},{i},{j}]"
+    return f"a{l - 1}[{shape.flat(c, i, j) + 1}]"
+
+
+def _conv_forward(p: BatchPoint, spec, d: int) -> list[str]:
+    st: ConvSettings = spec.extra
+    l, sin, sout = spec.index, st.shape_in, st.shape_out
+    (sh, sw), (ph, pw) = st.stride, st.padding
+    out = [f"\\subsection*{{Layer {l}: conv2d, {sout.channels} kernels of {st.kernel[0]}$\\times${st.kernel[1]}, "
+           f"stride {sh}{'' if sh == sw else f'/{sw}'}, padding {ph}{'' if ph == pw else f'/{pw}'}}}",
+           f"$u^{{({l})}}_{{o,i,j}} = " + ("" if st.bias == "none" else f"b^{{({l})}}_o + ") +
+           f"\\sum_{{c,r,s}} K^{{({l})}}_{{o,c,r,s}}\\, x^{{\\text{{pad}}}}_{{c,\\,(i-1){sh}+r,\\,(j-1){sw}+s}}$, "
+           f"$a^{{({l})}} = \\mathrm{{{st.activation}}}(u^{{({l})}})$ (cross-correlation, zero padding).\n"]
+    kernels = [f"K^{{({l})}}_{{{o},{c}}} = " + matrix(
+        [[p.value(f"K{l}[{o},{c},{r},{s}]") for s in range(1, st.kernel[1] + 1)] for r in range(1, st.kernel[0] + 1)], d)
+        for o in range(1, sout.channels + 1) for c in range(1, sin.channels + 1)]
+    if st.bias != "none":
+        kernels.append(f"b^{{({l})}} = ({', '.join(_r(p.value(f'b{l}[{o}]'), d) for o in range(1, sout.channels + 1))})")
+    out.append("\\[" + r",\quad ".join(kernels) + "\\]")
+    for s in range(1, p.m + 1):
+        get = _input(p, spec, sin, s)
+        tag = f" (sample {s})" if p.m > 1 else ""
+        ins = [f"x_{{{c}}}{tag} = " + matrix(_plane(get, sin, c), d) for c in range(1, sin.channels + 1)]
+        outs = [f"u^{{({l})}}_{{{o}}} = " + matrix(_plane(lambda c, i, j: p.value(f"u{l}[{c},{i},{j}]", s), sout, o), d)
+                for o in range(1, sout.channels + 1)]
+        if st.activation != LINEAR_ACTIVATION:
+            outs += [f"a^{{({l})}}_{{{o}}} = " + matrix(_plane(lambda c, i, j: p.value(f"a{l}[{c},{i},{j}]", s), sout, o), d)
+                     for o in range(1, sout.channels + 1)]
+        out.append("\\[" + r",\quad ".join(ins) + "\\]")
+        out.append("\\[" + r",\quad ".join(outs) + "\\]")
+    return out
+
+
+def _spread(delta: list[list], stride: tuple[int, int], pad: tuple[int, int]) -> list[list]:
+    """δ with stride − 1 zeros between entries and ``pad`` zeros around (a layout of the numbers, no arithmetic)."""
+    rows = (len(delta) - 1) * stride[0] + 1 + 2 * pad[0]
+    cols = (len(delta[0]) - 1) * stride[1] + 1 + 2 * pad[1]
+    grid: list[list] = [["0"] * cols for _ in range(rows)]
+    for i, row in enumerate(delta):
+        for j, v in enumerate(row):
+            grid[pad[0] + i * stride[0]][pad[1] + j * stride[1]] = v
+    return grid
+
+
+def _conv_backward(p: BatchPoint, spec, d: int) -> list[str]:
+    st: ConvSettings = spec.extra
+    l, sin, sout = spec.index, st.shape_in, st.shape_out
+    (kh, kw), (sh, sw), (ph, pw) = st.kernel, st.stride, st.padding
+    out = [f"\\subsection*{{Layer {l}: conv2d}}",
+           f"$\\delta^{{({l})}} = \\partial L/\\partial u^{{({l})}}$; "
+           f"$\\partial L/\\partial K^{{({l})}}_{{o,c}} = x^{{\\text{{pad}}}}_c \\star \\delta_o$ (correlation, "
+           f"$\\delta$ dilated by the stride), $\\partial L/\\partial b_o = \\sum_{{i,j}} \\delta_{{o,i,j}}$, and "
+           f"$\\partial L/\\partial x_c = \\sum_o \\tilde\\delta_o \\star \\operatorname{{rot180}}(K_{{o,c}})$ --- the "
+           f"correlation of $\\delta$ (stride {sh}: {sh - 1} zeros between entries; {kh - 1 - ph} zeros around) with "
+           f"the kernel rotated by 180$^\\circ$, i.e.\\ the full convolution of $\\delta$ with $K$.\n"]
+    for s in range(1, p.m + 1):
+        tag = f" (sample {s})" if p.m > 1 else ""
+        deltas = {o: _plane(lambda c, i, j: p.derivative("L", f"u{l}[{c},{i},{j}]", s), sout, o)
+                  for o in range(1, sout.channels + 1)}
+        out.append("\\[" + r",\quad ".join(f"\\delta_{{{o}}}{tag} = " + matrix(m, d) for o, m in deltas.items()) + "\\]")
+        for c in range(1, sin.channels + 1):
+            terms = []
+            for o in range(1, sout.channels + 1):
+                rot = [[p.value(f"K{l}[{o},{c},{kh + 1 - r},{kw + 1 - q}]") for q in range(1, kw + 1)]
+                       for r in range(1, kh + 1)]
+                padded = _spread(deltas[o], (sh, sw), (max(kh - 1 - ph, 0), max(kw - 1 - pw, 0)))
+                terms.append(matrix(padded, d) + r" \star " + matrix(rot, d))
+            result = [[p.derivative("L", _input_name(p, spec, sin, c, i, j), s) for j in range(1, sin.cols + 1)]
+                      for i in range(1, sin.rows + 1)]
+            out.append(f"\\[\\frac{{\\partial L}}{{\\partial x_{{{c}}}}}{tag} = " + " + ".join(terms) + " = "
+                       + matrix(result, d) + "\\]")
+    for o in range(1, sout.channels + 1):
+        grads = [f"\\frac{{\\partial L}}{{\\partial K^{{({l})}}_{{{o},{c}}}}} = " + matrix(
+            [[p.derivative("L", f"K{l}[{o},{c},{r},{q}]") for q in range(1, kw + 1)] for r in range(1, kh + 1)], d)
+            for c in range(1, sin.channels + 1)]
+        if st.bias != "none":
+            grads.append(f"\\frac{{\\partial L}}{{\\partial b^{{({l})}}_{{{o}}}}} = {_r(p.derivative('L', f'b{l}[{o}]'), d)}")
+        out.append("\\[" + r",\quad ".join(grads) + "\\]")
+    if p.m > 1:
+        out.append("(parameter gradients are summed over the samples of the batch)\n")
+    return out
+
+
+def _pool_forward(p: BatchPoint, spec, d: int) -> list[str]:
+    st: PoolSettings = spec.extra
+    l, sin, sout = spec.index, st.shape_in, st.shape_out
+    rule = r"\max" if st.how == "max" else r"\operatorname{mean}"
+    out = [f"\\subsection*{{Layer {l}: {st.how}pool {st.size[0]}$\\times${st.size[1]}, stride {st.stride[0]}}}",
+           f"$a^{{({l})}}_{{c,i,j}} = {rule}$ of the window at rows $(i-1){st.stride[0]}+1\\ldots$, "
+           f"cols $(j-1){st.stride[1]}+1\\ldots$\n"]
+    for s in range(1, p.m + 1):
+        get = _input(p, spec, sin, s)
+        tag = f" (sample {s})" if p.m > 1 else ""
+        rows = [f"x_{{{c}}}{tag} = " + matrix(_plane(get, sin, c), d) + r" \;\to\; " +
+                matrix(_plane(lambda cc, i, j: p.value(f"a{l}[{cc},{i},{j}]", s), sout, c), d)
+                for c in range(1, sin.channels + 1)]
+        out.append("\\[" + r",\quad ".join(rows) + "\\]")
+    return out
+
+
+def _pool_backward(p: BatchPoint, spec, d: int) -> list[str]:
+    st: PoolSettings = spec.extra
+    l, sin, sout = spec.index, st.shape_in, st.shape_out
+    how = ("each window's gradient goes to the cell holding its maximum; a maximum held by two or more cells "
+           "(a tie) has no gradient: undef." if st.how == "max" else
+           f"each cell of a window gets 1/{st.size[0] * st.size[1]} of the window's gradient")
+    out = [f"\\subsection*{{Layer {l}: {st.how}pool}}", f"{how}\n"]
+    for s in range(1, p.m + 1):
+        tag = f" (sample {s})" if p.m > 1 else ""
+        rows = [matrix(_plane(lambda cc, i, j: p.derivative("L", f"a{l}[{cc},{i},{j}]", s), sout, c), d) + r" \;\to\; "
+                + matrix([[p.derivative("L", _input_name(p, spec, sin, c, i, j), s) for j in range(1, sin.cols + 1)]
+                          for i in range(1, sin.rows + 1)], d) for c in range(1, sin.channels + 1)]
+        out.append(f"\\[\\text{{channel by channel{tag}: }}" + r",\quad ".join(rows) + "\\]")
+    return out
+
+
+def _flatten(p: BatchPoint, spec, d: int) -> list[str]:
+    return [f"\\subsection*{{Layer {spec.index}: flatten}}",
+            f"$a^{{({spec.index})}}_k$ = the {spec.units} numbers of the layer before, channel by channel, row by row "
+            f"(the gradient passes back unchanged).\n"]
+
+
+CONV_SECTIONS: dict[str, tuple[Callable, Callable]] = {
+    "conv2d": (_conv_forward, _conv_backward),
+    "maxpool": (_pool_forward, _pool_backward),
+    "avgpool": (_pool_forward, _pool_backward),
+    "flatten": (_flatten, _flatten),
+}
