@@ -1,7 +1,7 @@
 """derivcheck benchmarks: the speed goals, as ratios measured side by side in one run.
 
     python benchmarks/run.py [--limit 600] [--runs 3] [--quick] [--json FILE] [--extra] [--formulas] [--optimizers] [--grading N]
-                             [--small] [--conv]
+                             [--small] [--recurrent] [--conv]
 
 Prints ONE goal table first (a row per goal: what, measured, reference, ratio, goal,
 met / MISSED by how much), then the details behind it. The machine is shared and
@@ -32,6 +32,8 @@ noisy, so every time is divided by a reference measured in the same run:
 * small networks (issue 21): ``check`` of each of the 30 files of ``benchmarks/small_population.py``
   (≤ 50 parameters, claims up to 2,000 updates, nearly all WRONG so the mistake table runs), one run each;
   goal: the worst ≤ 5× (``--small`` measures only these rows and the reference);
+* recurrent (``--recurrent`` measures only it): benchmarks/recurrent.py — a 10-step rnn of hidden size 8,
+  all gradients exact, as a whole process against ``import sympy`` measured beside it;
 * convolution: benchmarks/conv_bench.py — ``check`` of a 1×8×8 image through two 3×3 conv layers, all
   131 gradients exact, ≤ 10× (``--conv`` measures only its rows and the reference);
 * 10,000 updates of seed 002: ``numeric.train`` and, when the module exists,
@@ -70,6 +72,7 @@ from pathlib import Path
 import conv_bench  # benchmarks/conv_bench.py (issue 19: the 1x8x8 two-conv network)
 from optimizers import rows as optimizer_rows  # benchmarks/optimizers.py (this folder is sys.path[0])
 from small_population import population  # benchmarks/small_population.py (issue 21's small-network goal)
+from recurrent import measure as measure_recurrent, rows as recurrent_rows  # benchmarks/recurrent.py (issue 19)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "benchmarks" / "nets"
@@ -695,6 +698,7 @@ def main(argv=None) -> int:
     ap.add_argument("--grading", type=int, metavar="N", help="only the grading benchmark, with N submissions")
     ap.add_argument("--formulas", action="store_true", help="only the formula rows (verify of a depth-3 formula)")
     ap.add_argument("--optimizers", action="store_true", help="only the optimizer rows (benchmarks/optimizers.py)")
+    ap.add_argument("--recurrent", action="store_true", help="only the recurrent row (benchmarks/recurrent.py)")
     ap.add_argument("--conv", action="store_true", help="only the convolution rows (benchmarks/conv_bench.py)")
     ap.add_argument("--small", action="store_true", help="only the small-network population rows (issue 21)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -708,6 +712,9 @@ def main(argv=None) -> int:
         return grading_benchmark(args.grading, args.limit)
 
     limit, runs = args.limit, max(1, args.runs)
+    if args.recurrent:  # the rnn goal alone, with its own side-by-side reference
+        print_table(["what", "measured", "reference", "ratio", "goal", "status"], recurrent_rows(measure_recurrent(runs)))
+        return 0
     started = time.perf_counter()
     load_before = os.getloadavg()
     info = machine()
@@ -926,6 +933,11 @@ def main(argv=None) -> int:
     except Exception as err:  # noqa: BLE001
         small = []
         rows.append(error_row("small nets (benchmarks/small_population.py)", "≤ 5×", err))
+    try:  # recurrent (issue 19): benchmarks/recurrent.py, whole processes with their own reference
+        rec_m = measure_recurrent(runs)
+        rows += [Row(*cells, data=rec_m) for cells in recurrent_rows(rec_m)]
+    except Exception as err:  # noqa: BLE001
+        rows.append(error_row("rnn 10 steps × hidden 8, all gradients (benchmarks/recurrent.py)", "≤ 10×", err))
 
     # memory
     mem_key = f"softmax {dashed(BIG if args.quick else LARGEST)}"

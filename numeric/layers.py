@@ -28,6 +28,7 @@ import numpy as np
 
 from .convolution import NUMERIC_CONV_RULES
 from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
+from .recurrent import RECURRENT_TWINS
 
 __all__ = ["NumericKind", "NUMERIC_KINDS", "forward", "loss", "gradient"]
 
@@ -100,6 +101,7 @@ NUMERIC_KINDS: dict[str, NumericKind] = {
     "layernorm": NumericKind("layernorm", _layernorm, _layernorm_grads),
     "dropout": NumericKind("dropout", _dropout, lambda l, c, G: (G * c, {})),
 }
+NUMERIC_KINDS.update({k: NumericKind(k, *twin) for k, twin in RECURRENT_TWINS.items()})  # rnn, lstm
 NUMERIC_KINDS.update({k: NumericKind(k, *rules) for k, rules in NUMERIC_CONV_RULES.items()})  # numeric/convolution.py
 
 

@@ -27,9 +27,10 @@ from symbolic.claims.convolution_mistakes import CONV_MISTAKES
 from symbolic.claims.layer_mistakes import LAYER_MISTAKES
 from symbolic.claims.mistakes import MISTAKES
 from symbolic.claims.optimizer_mistakes import OPTIMIZER_MISTAKES
+from symbolic.claims.recurrent_mistakes import RECURRENT_MISTAKES
 
-DESCRIPTION = {m.key: m.description for m in MISTAKES
-               if m not in LAYER_MISTAKES + CONV_MISTAKES}  # those: test_layer_mistakes.py, test_convolution_mistakes.py
+DESCRIPTION = {m.key: m.description for m in MISTAKES  # those: test_layer/convolution/recurrent_mistakes.py
+               if m not in LAYER_MISTAKES + CONV_MISTAKES + RECURRENT_MISTAKES}
 
 
 # ------------------------------------------------------------------ a 2-layer backprop, by hand

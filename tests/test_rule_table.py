@@ -31,6 +31,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     # the math functions the compiled update may call (math.tanh), not the tanh activation rule
     ("symbolic/truth/compiled_update.py", "tanh"): "name of math.tanh in the compiled code's namespace",
     ("symbolic/truth/ball_update.py", "tanh"): "name of the ball math.tanh in the generated code's namespace",
+    # the rnn/lstm rule-table entry: the rnn's default activation and the lstm's fixed gate and cell functions
+    ("symbolic/spec/recurrent.py", "tanh"): "RNN_ACTIVATION, GATE_ACTIVATIONS, CELL_ACTIVATION",
+    ("symbolic/spec/recurrent.py", "sigmoid"): "GATE_ACTIVATIONS (the lstm's i, f, o gates)",
 }
 
 

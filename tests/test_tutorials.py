@@ -51,15 +51,6 @@ def _root(result, by_index) -> int:
 # Witnesses whose derivation file waits for a layer kind not on main yet (issue 19: rnn, lstm, conv2d, maxpool);
 # each leaves this set when its derivation file lands (the test below fails until it does).
 PENDING = {
-    "020-tiny-tanh-rnn-bptt": "rnn",
-    "021-thsis-rnn-bptt-last-path": "rnn",
-    "022-yasmeen-lstm-three-steps": "lstm",
-    "023-stats-se-maxpool-two-channels": "maxpool",
-    "024-cs231n-maxpool-forward-fixture": "maxpool",
-    "025-cs231n-conv-forward-fixture": "conv2d",
-    "026-lexai-conv-backward-one-hot": "conv2d",
-    "027-cv-maxpool-overlap-stride-1": "maxpool",
-    "028-ai-se-maxpool-1d-overlap": "maxpool",
 }
 ALL_REFERENCES = sorted(HERE.glob("*_reference.py"))
 REFERENCES = [r for r in ALL_REFERENCES if r.name.removesuffix("_reference.py") not in PENDING]

@@ -32,6 +32,7 @@ from .derivation import Claim
 from .convolution_mistakes import CONV_MISTAKES
 from .layer_mistakes import LAYER_MISTAKES
 from .optimizer_mistakes import OPTIMIZER_MISTAKES
+from .recurrent_mistakes import RECURRENT_MISTAKES
 from .verdict import Verdict, judge
 
 __all__ = ["Mistake", "MISTAKES", "diagnose", "singled_out", "scaled_loss"]
@@ -332,6 +333,7 @@ MISTAKES: list[Mistake] = [
             "updated before the hidden-layer gradients were computed)",
             lambda ctx, c: c.after > 0 and ctx.network.depth >= 2, _replayed(Mistakes(sequential=True))),
     *LAYER_MISTAKES,  # batch/layer norm and dropout backward (symbolic.claims.layer_mistakes)
+    *RECURRENT_MISTAKES,  # backpropagation through time (symbolic/claims/recurrent_mistakes.py)
     *CONV_MISTAKES,  # conv and pool backward (symbolic.claims.convolution_mistakes)
     *OPTIMIZER_MISTAKES,  # optimizers and the L2 penalty (symbolic/claims/optimizer_mistakes.py)
     # last, and only when nothing above explains the number (see diagnose)

@@ -22,6 +22,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
 from ..truth.layered import BatchPoint
 from ..spec.names import parse_name
+from .recurrent_document import RECURRENT_SECTIONS
 
 __all__ = ["layer_sections", "derive_layer_formulas"]
 
@@ -49,6 +50,8 @@ def _forward(p: BatchPoint, spec, d: int) -> list[str]:
     if spec.kind in CONV_SECTIONS:  # conv2d, pools, flatten (symbolic.documents.convolution_document)
         return CONV_SECTIONS[spec.kind][0](p, spec, d)
     l, net, m = spec.index, p.network, p.m
+    if spec.kind in RECURRENT_SECTIONS:  # rnn, lstm: symbolic.documents.recurrent_document
+        return RECURRENT_SECTIONS[spec.kind][0](p, spec, d)
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         act = ACTIVATIONS[spec.activation]
@@ -101,6 +104,8 @@ def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
     if spec.kind in CONV_SECTIONS:
         return CONV_SECTIONS[spec.kind][1](p, spec, d)
     l, m = spec.index, p.m
+    if spec.kind in RECURRENT_SECTIONS:
+        return RECURRENT_SECTIONS[spec.kind][1](p, spec, sw, d)
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         out.append("\\begin{align*}")

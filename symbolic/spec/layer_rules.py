@@ -34,6 +34,7 @@ from numeric.layers import NUMERIC_KINDS
 
 from .convolution_kinds import CONV_KINDS
 from .layer_plugin import LayerKind
+from .recurrent import RECURRENT_KINDS
 
 __all__ = ["Arithmetic", "SYMPY", "NormMistakes", "DropoutMistakes", "NO_NORM_MISTAKES", "NO_DROPOUT_MISTAKES",
            "Normalized", "normalize", "normalize_vjp", "dropout", "dropout_vjp", "LayerKind", "LAYER_KINDS"]
@@ -182,5 +183,6 @@ LAYER_KINDS: dict[str, LayerKind] = {
                          (r"a_i = \frac{m_i x_i}{1 - p}",),
                          (r"\frac{\partial L}{\partial x_i} = \frac{m_i}{1 - p}\frac{\partial L}{\partial a_i}",)),
     # kinds with their own shapes and names carry a KindPlugin (symbolic.spec.layer_plugin): one line each here
+    **RECURRENT_KINDS,  # rnn, lstm (symbolic.spec.recurrent, docs/recurrent.md)
 }
 LAYER_KINDS.update(CONV_KINDS)  # conv2d, maxpool, avgpool, flatten (symbolic.spec.convolution_kinds)

@@ -198,7 +198,7 @@ class LayeredNetwork:
         def fail(why: str):
             raise DerivcheckError(f"{text!r} {why}")
 
-        if k in ("x", "y") and name.step is not None:
+        if k in ("x", "y", "L") and name.step is not None:  # x_t2[1], y_t2[1], L_t2: the recurrent layer's
             spec = self.specs[0 if k == "x" else -1]
             if spec.plugin is None:
                 fail(f"has a time step, but layer {spec.index} is a {spec.kind} layer; only recurrent layers have steps.")
@@ -258,15 +258,15 @@ class LayeredNetwork:
     def _check_plugin_name(self, spec: LayerSpec, name: Name, fail) -> Name:
         shapes = spec.shapes()
         array = f"{name.kind}{name.layer}"
-        if array in shapes:
+        if array in shapes and name.step is None:  # a step's copy of a shared array (Wh1_t2[1,1]): the plugin's
             shape = shapes[array]
-            if name.step is not None or len(name.indices) != len(shape) or \
+            if len(name.indices) != len(shape) or \
                     not all(1 <= i <= d for i, d in zip(name.indices, shape)):
                 like = f"{array}[{','.join('1' * len(shape))}]" if shape else array
                 fail(f"needs {len(shape)} indices within {' × '.join(map(str, shape)) or 'no index'} "
                      f"(write it like {like}).")
             return name
-        if name.is_parameter:
+        if name.is_parameter and name.step is None:
             fail(f"does not exist: layer {spec.index} is a {spec.kind} layer "
                  f"(its parameters: {', '.join(shapes) or 'none'}; its names: {', '.join(self._names_of(spec))}).")
         return spec.plugin.check_name(spec, name, self)

@@ -235,7 +235,8 @@ def build_layered(network: Mapping[str, Any], layer_tables: Any, params: Any = N
         raise DerivcheckError(f"Loss {brief(loss)}{_near(loss, LOSSES)} is unknown; use one of {', '.join(LOSSES)}.")
     needs = LOSSES[loss].needs_output
     last = specs[-1]
-    if needs and (last.kind != "dense" or last.activation not in needs):
+    per_step = getattr(last.extra, "output_activation", None)  # an rnn/lstm's ŷ_t = f(z_t) (docs/recurrent.md)
+    if needs and (last.kind != "dense" or last.activation not in needs) and per_step not in needs:
         raise DerivcheckError(f"Loss {loss!r} needs the last layer to be dense with activation "
                               f"{' or '.join(needs)}; layer {last.index} is {last.kind}"
                               f"{' with ' + last.activation if last.kind == 'dense' else ''}.")

@@ -36,8 +36,11 @@ __all__ = ["Name", "parse_name", "symbol_for", "latex_name", "canonical_of_symbo
            "LAYER_NODE_WORDS"]
 
 # Name words of the layer kinds beyond dense (docs/layers.md and the kinds' pages): one tuple entry per word.
-LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta", "K")  # K: conv kernels (docs/convolution.md)
-LAYER_NODE_WORDS: tuple[str, ...] = ("xhat", "mu", "var")
+LAYER_PARAMETER_WORDS: tuple[str, ...] = ("gamma", "beta", "K",  # K: conv kernels (docs/convolution.md)
+                                          "Wx", "Wh", "Wy", "by", "Wxg", "Wxi", "Wxf", "Wxo", "Whg", "Whi", "Whf", "Who",
+                                          "bg", "bi", "bf", "bo")  # rnn, lstm (docs/recurrent.md)
+LAYER_NODE_WORDS: tuple[str, ...] = ("xhat", "mu", "var",
+                                     "h", "z", "yhat", "ug", "ui", "uf", "uo", "g", "i", "f", "o", "c")  # rnn, lstm
 _WORDS = sorted(LAYER_PARAMETER_WORDS + LAYER_NODE_WORDS, key=lambda w: (-len(w), w))
 _NAME = re.compile(rf"^(?P<kind>{'|'.join(_WORDS)}|[Wbuaxy]|L)(?P<layer>\d*)(?:_t(?P<step>\d+))?"
                    r"(?:\[(?P<idx>\d+(?:,\s*\d+){0,3})\])?$")

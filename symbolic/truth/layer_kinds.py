@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from .convolution import CONV_OPS
 from .layer_op import LAYER_OPS
+from .recurrent import RECURRENT_OPS
 
 __all__ = ["LAYER_OPS"]
 
 LAYER_OPS.update(CONV_OPS)  # conv2d, maxpool, avgpool, flatten (symbolic.truth.convolution)
+LAYER_OPS.update(RECURRENT_OPS)  # rnn, lstm (symbolic.truth.recurrent)

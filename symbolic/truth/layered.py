@@ -20,7 +20,7 @@ is refused with "holds trivially here" and what to choose instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 from flint import arb, fmpq
@@ -246,7 +246,7 @@ class BatchPoint:
                 data = ZERO if n.kind == "penalty" else mul((add([add(t) for t in self.terms]), fmpq(1, self.m)))
                 return data if n.kind == "L_data" else add((data, penalty_value(self.network, self.values)))
             if n.is_parameter:
-                return self.values[str(n)]
+                return self.values[str(replace(n, step=None))]  # a step's copy (Wh1_t2[1,1]) has the array's value
             if n.kind in ("x", "y"):
                 return exact((self.network.x if n.kind == "x" else self.network.y)[s][n.indices[0] - 1])
             if n.layer and self.network.specs[n.layer - 1].kind in LAYER_OPS:

@@ -1,0 +1,342 @@
+"""The recurrent layer kinds ``rnn`` and ``lstm``: their ``[[layer]]`` keys, parameters and canonical names.
+
+Contract
+--------
+:data:`RECURRENT_KINDS` holds the rule-table entries (:class:`LayerKind` with a :class:`RecurrentPlugin`)
+that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is unrolled over ``steps``
+(T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
+its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
+step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
+default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``),
+``h0`` (and ``c0``: one list for every sample or one row per sample, default zeros), rnn ``activation``
+(tanh default).
+
+Names (1-based, ``_t{t}`` the step; :meth:`RecurrentPlugin.check_name`): rnn ``Wx{l}[i,j]``,
+``Wh{l}[i,j]``, ``b{l}[i]``; lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for the gates g ∈ g, i, f, o;
+``Wy{l}``, ``by{l}`` with outputs; a parameter with a step (``Wh1_t2[1,2]``) is the copy used at that
+step of the unrolled graph (its derivative is that step's contribution). Nodes: rnn ``u{l}_t{t}[i]``,
+``h{l}_t{t}[i]`` (t = 0: h0); lstm ``ug ui uf uo`` (pre-activations), ``g i f o`` (gates), ``c``, ``h``
+(t = 0: the initial state); with outputs ``z{l}_t{t}[k]`` = Wy h_t + by and ``yhat{l}_t{t}[k]`` = f(z_t)
+(``output_activation``, identity by default; softmax is taken per step over its K outputs).
+
+:class:`RecurrentMistakes` are the transformations the diagnosis replays (a mistake is a program
+transformation, read by :mod:`symbolic.truth.recurrent`). The unrolled graph's size is guarded when
+the layer is parsed: over :data:`MAX_UNROLLED` scalar products the file is refused with its size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from numeric.layers import NUMERIC_KINDS
+
+from .errors import DerivcheckError, brief
+from .layer_plugin import KindPlugin, LayerKind
+from .names import Name
+from .network import MAX_LAYER_WIDTH, exact_number
+from .rules import ACTIVATIONS, LINEAR_ACTIVATION
+from .vocabulary import activation_name, did_you_mean
+
+__all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED",
+           "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent", "RecurrentPlugin", "RECURRENT_KINDS",
+           "unrolled_size"]
+
+GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
+RNN_ACTIVATION = "tanh"  # an rnn's f in h_t = f(u_t) unless its table says otherwise
+GATE_ACTIVATIONS = {"g": "tanh", "i": "sigmoid", "f": "sigmoid", "o": "sigmoid"}  # the lstm's gate functions
+CELL_ACTIVATION = "tanh"  # the lstm's h_t = o_t ⊙ tanh(c_t)
+MAX_STEPS = 1_000
+MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
+_EMIT = ("all", "last")
+_BIAS = ("per-neuron", "none")
+_WEIGHT_STEPS = ("all", "last", "first", "mean")
+
+
+@dataclass(frozen=True)
+class RecurrentMistakes:
+    """BPTT terms a hand derivation may get wrong (all correct by default).
+
+    * ``weight_steps`` — how a shared array's gradient is formed from its per-step contributions:
+      ``"all"`` (Σ_t, true), ``"last"`` (only step T's), ``"first"`` (overwritten in a backward loop
+      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps);
+    * ``h_path`` — False: δh_t lacks the path through h_{t+1} (∂h_t/∂W taken as local: the recurrent
+      path through h_{t−1} forgotten);
+    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1}).
+    """
+
+    weight_steps: str = "all"
+    h_path: bool = True
+    c_path: bool = True
+
+
+NO_RECURRENT_MISTAKES = RecurrentMistakes()
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    """The settings of one recurrent layer (``LayerSpec.extra``)."""
+
+    kind: str  # "rnn" | "lstm"
+    hidden: int
+    steps: int
+    inputs: int  # n, per step
+    outputs: int = 0
+    emit: str = "all"
+    activation: str = RNN_ACTIVATION
+    h0: tuple[tuple[Fraction, ...], ...] = ()  # one row per sample, or one row for all
+    c0: tuple[tuple[Fraction, ...], ...] = ()
+    bias: bool = True  # b (b·) and by exist; bias = "none" in the table: they are 0 and not parameters
+    output_activation: str = LINEAR_ACTIVATION  # ŷ_t = f(z_t), z_t = Wy h_t + by (softmax: per step, over its K outputs)
+
+    @property
+    def width(self) -> int:
+        """Numbers per step of the layer's flat output."""
+        return self.outputs or self.hidden
+
+    def state(self, which: str, sample: int) -> tuple[Fraction, ...]:
+        """The initial ``h`` or ``c`` of a sample (1-based)."""
+        rows = self.h0 if which == "h" else self.c0
+        if not rows:
+            return (Fraction(0),) * self.hidden
+        return rows[0] if len(rows) == 1 else rows[sample - 1]
+
+    def arrays(self, l: int) -> dict[str, tuple[int, ...]]:
+        """Parameter arrays and shapes, in order."""
+        H, n = self.hidden, self.inputs
+        gates = ("",) if self.kind == "rnn" else GATES
+        out: dict[str, tuple[int, ...]] = {}
+        for g in gates:
+            out.update({f"Wx{g}{l}": (H, n), f"Wh{g}{l}": (H, H), **({f"b{g}{l}": (H,)} if self.bias else {})})
+        if self.outputs:
+            out.update({f"Wy{l}": (self.outputs, H), **({f"by{l}": (self.outputs,)} if self.bias else {})})
+        return out
+
+    def node_words(self) -> dict[str, tuple[int, int]]:
+        """Node kind → (first step, size): h and c start at step 0 (the initial state)."""
+        H = self.hidden
+        words = {"u": (1, H), "h": (0, H)} if self.kind == "rnn" else \
+            {**{f"u{g}": (1, H) for g in GATES}, **{g: (1, H) for g in GATES}, "c": (0, H), "h": (0, H)}
+        if self.outputs:
+            words.update({"z": (1, self.outputs), "yhat": (1, self.outputs)})
+        return words
+
+
+def unrolled_size(r: Recurrent, batch: int) -> int:
+    """Scalar products of one forward of the unrolled graph over the batch."""
+    per_step = r.hidden * (r.inputs + r.hidden + 1) * (4 if r.kind == "lstm" else 1) + r.outputs * r.hidden
+    return per_step * r.steps * max(batch, 1)
+
+
+def _near(word: object, choices) -> str:
+    close = did_you_mean(str(word), [str(c) for c in choices], n=1)
+    return f" ({close})" if close else ""
+
+
+def _whole(raw: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
+    if key not in raw and default is not None:
+        return default
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        hint = {"hidden": "the hidden state's size, e.g. hidden = 2", "steps": "the number of time steps, e.g. steps = 3",
+                "outputs": "the output size per step, 0 for no output projection"}[key]
+        raise DerivcheckError(f"{where}: {key} is {brief(value) if key in raw else 'missing'}; give a whole number "
+                              f"from {low} to {high:,} ({hint}).")
+    return value
+
+
+def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[tuple[Fraction, ...], ...]:
+    if key not in raw:
+        return ()
+    value = raw[key]
+    rows = value if isinstance(value, list) and value and all(isinstance(r, list) for r in value) else [value]
+    ok = all(isinstance(r, list) and len(r) == H for r in rows) and (len(rows) == 1 or batch is None or
+                                                                       len(rows) == batch)
+    if not ok:
+        numbers = f"{H} number{'s' if H > 1 else ''}"
+        raise DerivcheckError(f"{where}: {key} must be {numbers} (the initial state, for every sample) or one row "
+                              f"of {numbers} per sample.")
+    return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
+
+
+def _output_activation(raw: Any, l: int, where: str, K: int) -> str:
+    if "output_activation" not in raw:
+        return LINEAR_ACTIVATION
+    if not K:
+        raise DerivcheckError(f"{where} has output_activation but no outputs; give outputs = K (the output size per "
+                              f"step) for ŷ_t = f(Wy h_t + by).")
+    act = activation_name(raw["output_activation"], l)[0]
+    if not ACTIVATIONS[act].elementwise and K < 2:  # softmax: a vector rule over each step's K outputs
+        raise DerivcheckError(f"{where}: a {act} over outputs = 1 is always 1; give outputs ≥ 2 or an elementwise "
+                              f"output_activation.")
+    return act
+
+
+class RecurrentPlugin(KindPlugin):
+    """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        params = ("Wx", "Wh", "b") if kind == "rnn" else tuple(f"{a}{g}" for g in GATES for a in ("Wx", "Wh", "b"))
+        nodes = ("u", "h") if kind == "rnn" else tuple(f"u{g}" for g in GATES) + GATES + ("c", "h")
+        self.words = params + ("Wy", "by") + nodes + ("z", "yhat")
+
+    def parse(self, raw: Any, l: int, width: int, batch: int | None, last: bool, where: str) -> tuple[int, Recurrent]:
+        H = _whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
+        T = _whole(raw, "steps", where, 1, MAX_STEPS)
+        if width % T:
+            raise DerivcheckError(f"{where}: its input has {width} numbers per sample, which is not a multiple of "
+                                  f"steps = {T}; the inputs are step-major, T·n numbers (n per step).")
+        K = _whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
+        emit = raw.get("emit", "all")
+        if emit not in _EMIT:
+            raise DerivcheckError(f"{where} has emit {brief(emit)}{_near(emit, _EMIT)}; use \"all\" (an output at "
+                                  f"every step: a loss per step) or \"last\" (the last step's: a loss at the end).")
+        act = RNN_ACTIVATION
+        if self.kind == "rnn" and "activation" in raw:
+            act = activation_name(raw["activation"], l)[0]
+            if not ACTIVATIONS[act].elementwise:
+                raise DerivcheckError(f"{where} has activation {act!r}, which is not elementwise; a recurrent layer's "
+                                      f"h_t = f(u_t) takes tanh (default), identity, sigmoid or relu.")
+        bias = raw.get("bias", "per-neuron")
+        if bias not in _BIAS:
+            raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
+                                  f"default) or \"none\" (no biases: the tutorial's equations have none).")
+        out_act = _output_activation(raw, l, where, K)
+        r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
+                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act)
+        size = unrolled_size(r, batch or 1)
+        if size > MAX_UNROLLED:
+            per_step = unrolled_size(Recurrent(self.kind, H, 1, width // T, K), 1)
+            raise DerivcheckError(
+                f"{where} unrolls into {size:,} scalar products ({T:,} steps × {per_step:,} per step for hidden {H:,}"
+                f" and {width // T:,} inputs per step{f' × {batch:,} samples' if batch and batch > 1 else ''}); the "
+                f"exact-mode limit is {MAX_UNROLLED:,} — use fewer steps, a smaller hidden state or fewer samples.")
+        return r.width * (T if emit == "all" else 1), r
+
+    def arrays(self, spec: Any) -> dict[str, tuple[int, ...]]:
+        return spec.extra.arrays(spec.index)
+
+    def cost(self, spec: Any) -> int:
+        return unrolled_size(spec.extra, 1)
+
+    def names(self, spec: Any) -> list[str]:
+        """The node name patterns of this layer, for messages (``t`` a step)."""
+        l, r = spec.index, spec.extra
+        nodes = [f"{w}{l}_t{{t}}[i]" for w in r.node_words()]
+        return nodes + [f"a{l}[k]", f"{next(iter(r.arrays(l)))}_t{{t}}[i,j] (step t's copy)"]
+
+    def numeric(self, spec: Any) -> dict[str, Any]:
+        r: Recurrent = spec.extra
+        return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
+                "activation": r.activation, "output_activation": r.output_activation, "bias": r.bias,
+                "h0": [[float(v) for v in row] for row in r.h0] or None,
+                "c0": [[float(v) for v in row] for row in r.c0] or None}
+
+    def _data_name(self, spec: Any, name: Name, fail) -> Name:
+        """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name; ``L_t2`` (step 2's
+        loss) as its one loss term ``L[k]`` when each step has one output."""
+        r, t = spec.extra, name.step
+        if name.kind == "L":
+            first = 1 if r.emit == "all" else r.steps
+            if name.indices or r.width != 1 or not first <= t <= r.steps:
+                fail(f"names the loss of step {t}, which is one loss term only when each step has one output "
+                     f"(here {r.width}, steps {first} to {r.steps} with a loss); claim the terms L[k] of that step "
+                     f"(step-major, k = (t − 1)·{r.width} + 1 …) or L.")
+            return Name("L", None, (t - first + 1,))
+        n = r.inputs if name.kind == "x" else r.width
+        if name.kind == "y" and r.emit == "last":
+            fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
+        if name.layer is not None or len(name.indices) != 1 or not 1 <= t <= r.steps or \
+                not 1 <= name.indices[0] <= n:
+            fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
+        return Name(name.kind, None, ((t - 1) * n + name.indices[0],))
+
+    def _output_name(self, spec: Any, name: Name, fail) -> Name:
+        """``a{l}[k]`` (the flat output, step-major), or ``a{l}_t{t}[k]`` as that flat name."""
+        r, t, l = spec.extra, name.step, spec.index
+        if t is None:
+            if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
+                fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
+            return name
+        first = 1 if r.emit == "all" else r.steps
+        if not first <= t <= r.steps or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
+            fail(f"needs a step from {first} to {r.steps} (the steps layer {l} emits) and one index from 1 to "
+                 f"{r.width}, like a{l}_t{r.steps}[1].")
+        return Name("a", l, ((t - first) * r.width + name.indices[0],))
+
+    def check_name(self, spec: Any, name: Name, network: Any) -> Name:
+        l, r, text = spec.index, spec.extra, str(name)
+        step = getattr(name, "step", None)
+
+        def fail(why: str):
+            raise DerivcheckError(f"{text!r} {why}")
+
+        if name.kind in ("x", "y", "L"):
+            return self._data_name(spec, name, fail)
+        arrays = r.arrays(l)
+        array = f"{name.kind}{l}"
+        if array in arrays:
+            shape = arrays[array]
+            if step is not None and not 1 <= step <= r.steps:
+                fail(f"names the copy of {array} at step {step}, but layer {l} runs steps 1 to {r.steps}.")
+            if len(name.indices) != len(shape) or not all(1 <= i <= n for i, n in zip(name.indices, shape)):
+                form = f"[{','.join('ij'[:len(shape)])}]" if len(shape) > 1 else "[i]"
+                fail(f"needs {len(shape)} ind{'ices' if len(shape) > 1 else 'ex'} within {' × '.join(map(str, shape))}, "
+                     f"like {array}{form}.")
+            return name
+        words = r.node_words()
+        if name.kind == "a":
+            return self._output_name(spec, name, fail)
+        if name.kind not in words:
+            names = [a + ("[i,j]" if len(s) == 2 else "[i]") for a, s in arrays.items()] + self.names(spec)
+            fail(f"does not exist: layer {l} is an {self.kind} layer (its names: {', '.join(names)})"
+                 f"{_near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
+        first, size = words[name.kind]
+        if step is None:
+            fail(f"needs a time step, like {name.kind}{l}_t{max(first, 1)}[1] (steps {first} to {r.steps}).")
+        if not first <= step <= r.steps:
+            fail(f"names step {step}, but {name.kind}{l} exists at steps {first} to {r.steps}.")
+        if len(name.indices) != 1 or not 1 <= name.indices[0] <= size:
+            fail(f"needs one index from 1 to {size}, like {name.kind}{l}_t{step}[1].")
+        return name
+
+
+_OUTPUT_FORWARD = (r"z_t = W_y h_t + b_y, \quad \hat{y}_t = f_{\text{out}}(z_t)",)
+_OUTPUT_BACKWARD = (
+    r"\frac{\partial L}{\partial z_t} = f_{\text{out}}'(z_t)^{\mathsf T}\frac{\partial L}{\partial \hat{y}_t}, \quad "
+    r"\frac{\partial L}{\partial W_y} = \sum_{t=1}^{T}\frac{\partial L}{\partial z_t}h_t^{\mathsf T}",)
+_RNN_FORWARD = (r"u_t = W_x x_t + W_h h_{t-1} + b", r"h_t = f(u_t)") + _OUTPUT_FORWARD
+_RNN_BACKWARD = _OUTPUT_BACKWARD + (
+    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial z_t}"
+    r" + W_h^{\mathsf T}\frac{\partial L}{\partial u_{t+1}}",
+    r"\frac{\partial L}{\partial u_t} = f'(u_t)\odot\frac{\partial L}{\partial h_t}",
+    r"\frac{\partial L}{\partial W_h} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}h_{t-1}^{\mathsf T},\quad "
+    r"\frac{\partial L}{\partial W_x} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}x_t^{\mathsf T},\quad "
+    r"\frac{\partial L}{\partial b} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_t}")
+_LSTM_FORWARD = (r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)",
+                 r"i_t, f_t, o_t = \sigma(W_{x\cdot} x_t + W_{h\cdot} h_{t-1} + b_\cdot)",
+                 r"c_t = f_t \odot c_{t-1} + i_t \odot g_t", r"h_t = o_t \odot \tanh(c_t)") + _OUTPUT_FORWARD
+_LSTM_BACKWARD = _OUTPUT_BACKWARD + (
+    r"\frac{\partial L}{\partial h_t} = W_y^{\mathsf T}\frac{\partial L}{\partial z_t}"
+    r" + \sum_{\cdot} W_{h\cdot}^{\mathsf T}\frac{\partial L}{\partial u_{\cdot,t+1}}",
+    r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t}\odot o_t\odot(1-\tanh^2 c_t)"
+    r" + f_{t+1}\odot\frac{\partial L}{\partial c_{t+1}}",
+    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t}\odot\tanh c_t,\ "
+    r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t}\odot g_t,\ "
+    r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t}\odot c_{t-1},\ "
+    r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t}\odot i_t",
+    r"\frac{\partial L}{\partial W_{h\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}h_{t-1}^{\mathsf T},"
+    r"\quad \frac{\partial L}{\partial W_{x\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}x_t^{\mathsf T}")
+
+RECURRENT_KINDS: dict[str, LayerKind] = {
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0"), (),
+                     ("u", "h", "z", "yhat"),
+                     False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
+                     _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0"), (),
+                      ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "z", "yhat"), False,
+                      NUMERIC_KINDS["lstm"],
+                      "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",
+                      _LSTM_FORWARD, _LSTM_BACKWARD, plugin=RecurrentPlugin("lstm")),
+}
