@@ -217,6 +217,7 @@ def test_grade_command_writes_every_output_and_names_bad_input(tmp_path):
                            (("grade", str(key), str(subs), "--scheduler", "not an address"), "not a scheduler address"),
                            (("grade", str(key), str(subs), "--time-limit", "-1"), "give 0 (no limit) to 86400"),
                            (("grade", str(key), str(subs), "--time-limit", "soon"), "is not a number of seconds"),
+                           (("variant", str(key), "--seed", "-1", "-o", str(tmp_path / "v")), "a seed is 0 to"),
                            (("merge", str(key), "-o", str(tmp_path / "m")), "not a derivcheck grades file")]:
         bad = _cli(*args, cwd=tmp_path)
         assert bad.returncode == 2 and sentence in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)

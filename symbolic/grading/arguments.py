@@ -4,27 +4,19 @@ Contract
 --------
 :func:`add_grading_commands` ``(sub, run)`` adds the three sub-commands to the
 ``derivcheck`` parser's sub-parsers ``sub``; each calls ``run(args)`` (the CLI's lazy
-dispatch into :mod:`symbolic.grading.commands`). Importing this module imports only
-argparse, so the CLI starts as fast as before. Options are documented in docs/grading.md.
+dispatch into :mod:`symbolic.grading.commands`). Importing this module imports only argparse and
+the CLI's option types (symbolic.options), so the CLI starts as fast as before. Options are documented in docs/grading.md.
 """
 from __future__ import annotations
 
 import argparse
 from typing import Callable
 
+from ..options import whole_number
+
 __all__ = ["add_grading_commands", "DEFAULT_CACHE"]
 
 DEFAULT_CACHE = "~/.cache/derivcheck/records (or $DERIVCHECK_CACHE)"
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a whole number") from None
-    if not 0 <= value < 2 ** 63:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; a seed is a whole number from 0 to 2^63-1")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -61,7 +53,7 @@ def add_grading_commands(sub, run: Callable) -> None:
     p.set_defaults(func=run, grading="merge")
     p = sub.add_parser("variant", help="a new exercise from a key: fresh parameter values, answer key, solution PDF")
     p.add_argument("key", help="the answer key (its [grading.variant] states the ranges)")
-    p.add_argument("--seed", type=_seed, required=True, help="the same seed gives the same variant")
+    p.add_argument("--seed", type=whole_number(0, 2 ** 63 - 1, "a seed"), required=True, help="the same seed gives the same variant")
     p.add_argument("-o", "--output", required=True, help="folder for the variant's key, handout and solution")
     p.add_argument("--pdf", action="store_true", help="also compile the solution document (latexmk)")
     p.set_defaults(func=run, grading="variant")
