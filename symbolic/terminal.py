@@ -89,12 +89,28 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
+def _redelivering(hook):
+    """An unraisable hook that delivers a Ctrl-C / SIGTERM again instead of printing it as "Exception ignored"."""
+    def redeliver(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):  # raised where Python cannot raise (an at-fork
+            # callback of logging, a finalizer): the next bytecode of the main thread gets it instead
+            os.kill(os.getpid(), signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT)
+            return
+        hook(unraisable)
+    redeliver.redelivers = True
+    return redeliver
+
+
 def on_sigterm() -> object:
-    """Make SIGTERM raise :class:`Terminated` in the main thread; returns the previous handler."""
+    """Make SIGTERM raise :class:`Terminated` in the main thread; returns the previous handler. A Ctrl-C or
+    SIGTERM that lands where Python cannot raise it is delivered again, never printed as a traceback."""
     try:
-        return signal.signal(signal.SIGTERM, _raise_terminated)
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     except ValueError:  # not the main thread (a library caller's worker thread): leave signals alone
         return None
+    if not getattr(sys.unraisablehook, "redelivers", False):
+        sys.unraisablehook = _redelivering(sys.unraisablehook)
+    return previous
 
 
 def quiet_broken_pipe() -> None:
