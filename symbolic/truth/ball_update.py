@@ -167,8 +167,8 @@ class BallUpdate:
         ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
         if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
 
-        Starts at 256 bits (from ``PROBE_STEPS`` updates on, at the precision a probe of 1/8 of the updates
-        predicts: :meth:`_probed_bits`); a run that is too wide says by how much (a ball's radius is proportional to
+        Starts at 256 bits (from ``PROBE_STEPS`` updates on, at the precision two probes of 1/16 and 1/8 of the updates
+        predict: :meth:`_probed_bits`); a run that is too wide says by how much (a ball's radius is proportional to
         2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
         a non-finite run tries the next of ``BALL_PRECISIONS``."""
         found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
@@ -190,18 +190,24 @@ class BallUpdate:
 
     def _probed_bits(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
                      relative: arb) -> int:
-        """The starting precision of a long run, from a probe of ``steps // 8`` updates at 256 bits: the bits the
-        probe's widest ball lost, times 8 (rounding errors compound: the bits lost grow about linearly with the
-        updates, plus a constant, so this over-estimates), + 32, as a multiple of 64 within
-        ``BALL_PRECISIONS``. Without it a run too wide at 256 bits was run twice in full (8-16-8-4, 2,001
-        updates: 0.66 s at 256 bits, then 0.78 s at 384); a probe that is not finite starts at 256 bits."""
-        k = steps // 8
-        probe = self.run(values, k, learning_rate, BALL_PRECISIONS[0])
-        if probe is None:
+        """The starting precision of a long run, from two probes at 256 bits of ``steps // 16`` and ``steps // 8``
+        updates: the bits the widest ball lost, extrapolated linearly to ``steps`` (rounding errors compound about
+        linearly in bits with the updates; a converged run's losses level off, and the slope then is ~0), + 32,
+        as a multiple of 64 within ``BALL_PRECISIONS``; 256 when that prediction fits in 256 bits with 8 to
+        spare. Without it a run too wide at 256 bits was run twice in full (8-16-8-4, 2,001 updates: 0.66 s at
+        256 bits, then 0.78 s at 384). A probe that is not finite leaves the start at 256 bits."""
+        k1, k2 = steps // 16, steps // 8
+        lost = []
+        for k in (k1, k2):
+            probe = self.run(values, k, learning_rate, BALL_PRECISIONS[0])
+            if probe is None:
+                return BALL_PRECISIONS[0]
+            lost.append(_lost_bits(probe.values(), BALL_PRECISIONS[0]))
+        predicted = lost[1] + max(0.0, lost[1] - lost[0]) * (steps - k2) / (k2 - k1)
+        target = -float(relative.log().mid()) / math.log(2)
+        if target + predicted + 8 <= BALL_PRECISIONS[0]:
             return BALL_PRECISIONS[0]
-        lost = _lost_bits(probe.values(), BALL_PRECISIONS[0])
-        need = -float(relative.log().mid()) / math.log(2) + lost * steps / k + 32
-        return max(BALL_PRECISIONS[0], min(BALL_PRECISIONS[-1], -(-int(need) // 64) * 64))
+        return max(BALL_PRECISIONS[0], min(BALL_PRECISIONS[-1], -(-int(target + predicted + 32) // 64) * 64))
 
 
 def _lost_bits(balls, bits: int) -> float:
