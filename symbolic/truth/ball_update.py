@@ -167,8 +167,8 @@ class BallUpdate:
         ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
         if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
 
-        Starts at 256 bits (from ``PROBE_STEPS`` updates on, at the precision two probes of 1/16 and 1/8 of the updates
-        predict: :meth:`_probed_bits`); a run that is too wide says by how much (a ball's radius is proportional to
+        Starts at 256 bits (from ``PROBE_STEPS`` updates on, at the precision a probe of 1/8 of the updates
+        predicts: :meth:`_probed_bits`); a run that is too wide says by how much (a ball's radius is proportional to
         2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
         a non-finite run tries the next of ``BALL_PRECISIONS``."""
         found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
@@ -190,24 +190,34 @@ class BallUpdate:
 
     def _probed_bits(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
                      relative: arb) -> int:
-        """The starting precision of a long run, from two probes at 256 bits of ``steps // 16`` and ``steps // 8``
-        updates: the bits the widest ball lost, extrapolated linearly to ``steps`` (rounding errors compound about
-        linearly in bits with the updates; a converged run's losses level off, and the slope then is ~0), + 32,
-        as a multiple of 64 within ``BALL_PRECISIONS``; 256 when that prediction fits in 256 bits with 8 to
-        spare. Without it a run too wide at 256 bits was run twice in full (8-16-8-4, 2,001 updates: 0.66 s at
-        256 bits, then 0.78 s at 384). A probe that is not finite leaves the start at 256 bits."""
-        k1, k2 = steps // 16, steps // 8
+        """The starting precision of a long run, from one probe at 256 bits of ``steps // 8`` updates read at
+        1/32, 1/16 and 1/8 of the updates (one run, resumed from its own balls): the bits the widest ball lost at
+        each, extrapolated over the three doublings left to ``steps``: by the second increment each doubling
+        where it is at most 1.05× the first (a converging run: seed 002 loses 11.9, 13.1, 14.3 … 17.8 bits at
+        312, 625, 1,250 … 10,000 updates), else doubling per doubling (compounding: 8-16-8-4 loses 10, 13, 18
+        … 28, 48, 88 bits at 62, 125, 250 … 500, 1,000, 2,001), + 32, as a multiple of 64 within
+        ``BALL_PRECISIONS``; 256 when the prediction fits in 256 bits (the loop below re-runs if it did not). Without it a run too wide
+        at 256 bits was run twice in full (8-16-8-4, 2,001 updates: 0.66 s at 256 bits, then 0.78 s at 384).
+        A probe that is not finite leaves the start at 256 bits."""
+        bits = BALL_PRECISIONS[0]
+        k = steps // 32
         lost = []
-        for k in (k1, k2):
-            probe = self.run(values, k, learning_rate, BALL_PRECISIONS[0])
-            if probe is None:
-                return BALL_PRECISIONS[0]
-            lost.append(_lost_bits(probe.values(), BALL_PRECISIONS[0]))
-        predicted = lost[1] + max(0.0, lost[1] - lost[0]) * (steps - k2) / (k2 - k1)
+        with workprec(bits):
+            lr = arb(exact(learning_rate))
+            data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(self.network.x, self.network.y)]
+            balls = [arb(exact(values[name])) for name in self.parameters]
+            for chunk in (k, k, 2 * k):
+                balls = [b if isinstance(b, arb) else arb(b) for b in self.function(chunk, lr, data, *balls)]
+                if not all(b.is_finite() for b in balls):
+                    return bits
+                lost.append(_lost_bits(balls, bits))
+        d1, d2 = lost[1] - lost[0], lost[2] - lost[1]
+        r = 1.0 if d2 <= 1.05 * max(d1, 0.0) else 2.0
+        predicted = lost[2] + max(0.0, d2) * (r + r * r + r ** 3)
         target = -float(relative.log().mid()) / math.log(2)
-        if target + predicted + 8 <= BALL_PRECISIONS[0]:
-            return BALL_PRECISIONS[0]
-        return max(BALL_PRECISIONS[0], min(BALL_PRECISIONS[-1], -(-int(target + predicted + 32) // 64) * 64))
+        if target + predicted <= bits:
+            return bits
+        return max(bits, min(BALL_PRECISIONS[-1], -(-int(target + predicted + 32) // 64) * 64))
 
 
 def _lost_bits(balls, bits: int) -> float:
