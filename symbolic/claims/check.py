@@ -194,6 +194,9 @@ def check_derivation(derivation: Derivation) -> FileReport:
                                               claim.value or "", "", Verdict.ERROR, expect=claim.expect,
                                               message=f"{derivation.path}: {claim.label}: {why}"))
     _say_pattern(ctx, derivation, report)
+    for note in [n for c in (ctx, *samples.values()) for n in c.notes]:  # a cost guard's skipped diagnosis is said
+        if note.startswith("not diagnosed") and note not in report.notes:
+            report.notes.append(note)
     report.seconds = time.perf_counter() - start
     return report
 
