@@ -23,8 +23,9 @@ layer's settings from :mod:`symbolic.spec.convolution`.
 :class:`ConvMistakes` and :class:`PoolMistakes` transform the backward (the diagnosis replays them):
 the kernel not rotated (dX correlated with K where the rotated kernel belongs; "rotated twice" gives
 the same numbers), dK rotated, the backward's stride or padding off by one, max-pool gradient routed
-to the window's first cell, to the transposed cell, to every cell, or split over a tie; avg-pool
-gradient not divided by the window size.
+to the window's first cell, to the transposed cell, to every cell, split equally over a tie's cells
+(``"split"``) or routed to the first of them (``"first_tied"``, an argmax's pick); avg-pool gradient not
+divided by the window size.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class ConvMistakes:
 
 @dataclass(frozen=True)
 class PoolMistakes:
-    """route: "max" (right), "first", "transposed", "all", "split"; avg_unscaled: g not divided by the size."""
+    """route: "max" (right), "first", "transposed", "all", "split" (a tie: g/n to each of its n cells), "first_tied"
+    (a tie: g to the first of its cells, row by row); avg_unscaled: g not divided by the size."""
 
     route: str = "max"
     avg_unscaled: bool = False
@@ -260,6 +262,8 @@ class PoolOp(LayerOp):
             return [(k, g) for k in cells]
         if route == "split":
             return [(k, mul((g, fmpq(1, len(best))))) for k in best]
+        if route == "first_tied":
+            return [(best[0], g)]
         if len(best) > 1:
             where = f" of sample {s_ + 1}" if m > 1 else ""
             cells = " and ".join(f"({r},{s})" for _, r, s in (st.shape_in.entry(k) for k in best))
