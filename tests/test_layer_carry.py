@@ -16,6 +16,12 @@ dL/da2 (batch mean) = r/4 = 0, 0, 0, 1; dL/dx̂ = γ·dL/da1 = 0, 0, 0, 3;
 dL/dσ² = −½ s⁻³ Σ dL/dx̂·d = −½·(1/27)·15 = −5/18;  dL/dμ = −Σ dL/dx̂ / s = −1;
 dL/dx_s = dL/dx̂_s / s + dL/dσ²·2 d_s/4 + dL/dμ/4: sample 1: 0 + (−5/18)(−3/2) − 1/4 = 5/12 − 3/12 = 1/6.
 
+CONV — conv2d 1×2×2 → 1×1×1 (kernel 2, no bias, identity), flatten, dense 1 (W3 = 1, no bias): x = 1, 2, 3, 4,
+K = [[1, 0], [0, 1]]  ⇒  u1 = 1·1 + 4·1 = 5 = a1 = out, y = 4, dL/du1 = 1, dL/dK1[1,1,1,1] = 1·x[1] = 1.
+
+POOL — dense 4 (identity, W1 = I, no bias) → maxpool 2×2 of a 1×2×2 → flatten → dense 1 (W4 = 2, no bias):
+x = 1, 5, 9, 3 = a1, max 9 at a1[3], out = 18, y = 17, dL/dpool = 2, dL/da1 = 0, 0, 2, 0.
+
 RNN — rnn, hidden 1, 2 steps, identity, Wx = 1, Wh = 2, b = 0, Wy = 1, by = 0, emit = "last", x = 1, 1, y = 1:
 h_1 = 1, u_2 = 1 + 2·1 = 3 = h_2 = ŷ_2, dL/dŷ_2 = 3 − 1 = 2 = dL/dh_2 = dL/du_2, dL/dh_1 = Wh·2 = 4.
 """
@@ -105,6 +111,67 @@ x = [1, 1]
 y = [1]
 """
 
+CONV = """
+[network]
+inputs = 4
+loss = "half_sse"
+
+[[layer]]
+kind = "conv2d"
+input = [1, 2, 2]
+channels = 1
+kernel = 2
+bias = "none"
+
+[[layer]]
+kind = "flatten"
+
+[[layer]]
+kind = "dense"
+units = 1
+bias = "none"
+
+[parameters]
+K1 = [[[[1, 0], [0, 1]]]]
+W3 = [[1]]
+
+[data]
+x = [1, 2, 3, 4]
+y = [4]
+"""
+
+POOL = """
+[network]
+inputs = 4
+loss = "half_sse"
+
+[[layer]]
+kind = "dense"
+units = 4
+bias = "none"
+
+[[layer]]
+kind = "maxpool"
+input = [1, 2, 2]
+size = 2
+
+[[layer]]
+kind = "flatten"
+
+[[layer]]
+kind = "dense"
+units = 1
+bias = "none"
+
+[parameters]
+W1 = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+W4 = [[2]]
+
+[data]
+x = [[1, 5, 9, 3]]
+y = [[17]]
+"""
+
 
 def _dec(f: F, places: int) -> str:
     """A hand-computed Fraction printed to ``places`` decimals (exact when it terminates)."""
@@ -150,6 +217,15 @@ DW2_FROM_A1 = (3 * 5 - 1) * 5
 # DENSE, the update from the author's gradient 26 (truth 24): W2 = 3 − 0.1·26
 W2_FROM_GRADIENT = 3 - F(1, 10) * 26
 
+# CONV, u1 claimed 7 (truth 5): a1 = u1 (identity)
+A_FROM_U = 7
+# CONV, dL/du1 claimed 3 (truth 1): dL/dK1[1,1,1,1] = 3·x[1] = 3, dL/dx[4] = 3·K[2,2] = 3
+DK_FROM_DU = 3 * 1
+# POOL, a1[3] claimed 4 (truth 9): the window is then 1, 5, 4, 3, its maximum 5 (a1[2]): pool = 5, out = 2·5 = 10,
+# dL/dout = 10 − 17 = −7, dL/dpool = 2·(−7) = −14, routed to a1[2]
+POOL_FROM_A = max(1, 5, 4, 3)
+DA2_FROM_A = 2 * (2 * POOL_FROM_A - 17)
+
 S = {"sample": 1}
 S2, S4 = {"sample": 2}, {"sample": 4}
 
@@ -184,6 +260,15 @@ CASES = [
      "rounding", [1], "computed from the rounded xhat1[1] = -0.33 of claim 1", "typo"),
     # a correct number after the author's wrong one is simply ok
     ("bn-independent-ok", BN, [("xhat1[1]", "-0.5", S2), ("a1[1]", "-1", S2)], 2, "ok", [], "", "carried"),
+    # convolution and pooling: the author's pre-activation, its adjoint, and a wrong number that moves the maximum
+    ("conv-output-from-wrong-u", CONV, [("u1[1,1,1]", "7.0"), ("a1[1,1,1]", _dec(F(A_FROM_U), 1))], 2, "WRONG",
+     [1], "carried from claim 1 (u1[1,1,1] = 7.0", ""),
+    ("conv-kernel-gradient-from-wrong-du", CONV, [("dL/du1[1,1,1]", "3.0"), ("dL/dK1[1,1,1,1]", _dec(F(DK_FROM_DU), 1))],
+     2, "WRONG", [1], "carried from claim 1 (dL/du1[1,1,1] = 3.0", ""),
+    ("pool-max-moved-by-wrong-input", POOL, [("a1[3]", "4.0"), ("a2[1,1,1]", _dec(F(POOL_FROM_A), 1))], 2, "WRONG",
+     [1], "carried from claim 1 (a1[3] = 4.0", ""),
+    ("pool-gradient-rerouted-by-wrong-input", POOL, [("a1[3]", "4.0"), ("dL/da1[2]", _dec(F(DA2_FROM_A), 1))], 2,
+     "WRONG", [1], "carried from claim 1 (a1[3] = 4.0", ""),
     # recurrent: h_1 pinned → the later steps are the author's
     ("rnn-later-step-from-wrong-h", RNN, [("h1_t1[1]", "2.0"), ("h1_t2[1]", _dec(F(H2_FROM_H1), 1))], 2, "WRONG", [1],
      "carried from claim 1 (h1_t1[1] = 2.0, itself WRONG", "typo"),
@@ -215,6 +300,8 @@ TRUTH_ROWS = [
     (BN, ("a1[1]", "-1", S2)), (BN, ("dL/dvar1[1]", _dec(F(-5, 18), 4))), (BN, ("dL/dmu1[1]", "-1")),
     (BN, ("dL/dxhat1[1]", "3", S4)), (BN, ("dL/dx[1]", _dec(F(5, 12) - F(3, 12), 4), S)),
     (RNN, ("h1_t1[1]", "1")), (RNN, ("h1_t2[1]", "3")), (RNN, ("dL/dh1_t2[1]", "2")), (RNN, ("dL/dh1_t1[1]", "4")),
+    (CONV, ("u1[1,1,1]", "5")), (CONV, ("dL/du1[1,1,1]", "1")), (CONV, ("dL/dK1[1,1,1,1]", "1")),
+    (POOL, ("a2[1,1,1]", "9")), (POOL, ("dL/da1[2]", "0")), (POOL, ("dL/da1[3]", "2")),
     (DENSE, ("dL/dW2[1,1]", "24")), (DENSE, ("W2[1,1]", "0.6", {"after": 1})),
 ]
 

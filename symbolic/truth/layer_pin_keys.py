@@ -6,7 +6,7 @@ Contract
 :func:`node_pin_key` the ``(sample, canonical name)`` key of any other node the program reads back: a dense
 ``u``, a normalization's ``xhat`` and statistics (batch norm's μ, σ² are the batch's: sample 0; a layer norm
 of one row per sample is ``mu{l}``), a node of a kind whose op reads pins (a recurrent ``h1_t2[1]``); None for
-a node it does not take (a conv layer's ``u``: only its outputs are pinned). :mod:`symbolic.claims.carry` keys
+a node it does not take (a pooling or flatten layer has no nodes but its outputs). :mod:`symbolic.claims.carry` keys
 its pins with them.
 """
 from __future__ import annotations
