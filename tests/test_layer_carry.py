@@ -16,6 +16,9 @@ dL/da2 (batch mean) = r/4 = 0, 0, 0, 1; dL/dx̂ = γ·dL/da1 = 0, 0, 0, 3;
 dL/dσ² = −½ s⁻³ Σ dL/dx̂·d = −½·(1/27)·15 = −5/18;  dL/dμ = −Σ dL/dx̂ / s = −1;
 dL/dx_s = dL/dx̂_s / s + dL/dσ²·2 d_s/4 + dL/dμ/4: sample 1: 0 + (−5/18)(−3/2) − 1/4 = 5/12 − 3/12 = 1/6.
 
+LN — layernorm (ε = 0, γ = 3, 1, 1, 1, β = 0) of one sample of 4 features as the last layer, ½Σ(y − a)²:
+x = 0, 2, 2, 8  ⇒  μ = 3, d = −3, −1, −1, 5, σ² = 36/4 = 9, x̂ = −1, −1/3, −1/3, 5/3, a = −3, −1/3, −1/3, 5/3.
+
 CONV — conv2d 1×2×2 → 1×1×1 (kernel 2, no bias, identity), flatten, dense 1 (W3 = 1, no bias): x = 1, 2, 3, 4,
 K = [[1, 0], [0, 1]]  ⇒  u1 = 1·1 + 4·1 = 5 = a1 = out, y = 4, dL/du1 = 1, dL/dK1[1,1,1,1] = 1·x[1] = 1.
 
@@ -109,6 +112,24 @@ by1 = [0]
 [data]
 x = [1, 1]
 y = [1]
+"""
+
+LN = """
+[network]
+inputs = 4
+loss = "half_sse"
+
+[[layer]]
+kind = "layernorm"
+eps = 0
+
+[parameters]
+gamma1 = [3, 1, 1, 1]
+beta1 = [0, 0, 0, 0]
+
+[data]
+x = [[0, 2, 2, 8]]
+y = [[0, 0, 0, 0]]
 """
 
 CONV = """
@@ -217,6 +238,11 @@ DW2_FROM_A1 = (3 * 5 - 1) * 5
 # DENSE, the update from the author's gradient 26 (truth 24): W2 = 3 − 0.1·26
 W2_FROM_GRADIENT = 3 - F(1, 10) * 26
 
+# LN, μ claimed 5.0 (truth 3) with σ² = 9: x̂1 = (0 − 5)/3; x̂1 claimed −0.5 (truth −1): a1 = γ1 x̂1 = 3·(−1/2);
+# x̂2 printed −0.33 (ok: truth −1/3): a2 = 1·(−0.33) = −0.330 (truth −0.3333…: 3.3 units of 0.001)
+LN_XHAT_FROM_MU = F(0 - 5, 3)
+LN_A_FROM_XHAT = 3 * F(-1, 2)
+LN_A_FROM_ROUNDED = 1 * F(-33, 100)
 # CONV, u1 claimed 7 (truth 5): a1 = u1 (identity)
 A_FROM_U = 7
 # CONV, dL/du1 claimed 3 (truth 1): dL/dK1[1,1,1,1] = 3·x[1] = 3, dL/dx[4] = 3·K[2,2] = 3
@@ -258,6 +284,13 @@ CASES = [
      "WRONG", [1], "carried from claim 1 (dL/dxhat1[1] = 6", ""),
     ("bn-output-from-rounded-xhat", BN, [("xhat1[1]", "-0.33", S2), ("a1[1]", _dec(A_FROM_ROUNDED_XHAT, 3), S2)], 2,
      "rounding", [1], "computed from the rounded xhat1[1] = -0.33 of claim 1", "typo"),
+    # layer norm: the sample's μ and σ², its x̂, and the output a = γ x̂ + β
+    ("ln-xhat-from-wrong-mu", LN, [("mu1", "5.0"), ("var1", "9"), ("xhat1[1]", _dec(LN_XHAT_FROM_MU, 4))], 3, "WRONG",
+     [1, 2], "carried from claim 1 (mu1 = 5.0, itself WRONG", "typo"),
+    ("ln-output-from-wrong-xhat", LN, [("xhat1[1]", "-0.5"), ("a1[1]", _dec(LN_A_FROM_XHAT, 2))], 2, "WRONG", [1],
+     "carried from claim 1 (xhat1[1] = -0.5", ""),
+    ("ln-output-from-rounded-xhat", LN, [("xhat1[2]", "-0.33"), ("a1[2]", _dec(LN_A_FROM_ROUNDED, 3))], 2, "rounding",
+     [1], "computed from the rounded xhat1[2] = -0.33 of claim 1", "typo"),
     # a correct number after the author's wrong one is simply ok
     ("bn-independent-ok", BN, [("xhat1[1]", "-0.5", S2), ("a1[1]", "-1", S2)], 2, "ok", [], "", "carried"),
     # convolution and pooling: the author's pre-activation, its adjoint, and a wrong number that moves the maximum
@@ -300,6 +333,8 @@ TRUTH_ROWS = [
     (BN, ("a1[1]", "-1", S2)), (BN, ("dL/dvar1[1]", _dec(F(-5, 18), 4))), (BN, ("dL/dmu1[1]", "-1")),
     (BN, ("dL/dxhat1[1]", "3", S4)), (BN, ("dL/dx[1]", _dec(F(5, 12) - F(3, 12), 4), S)),
     (RNN, ("h1_t1[1]", "1")), (RNN, ("h1_t2[1]", "3")), (RNN, ("dL/dh1_t2[1]", "2")), (RNN, ("dL/dh1_t1[1]", "4")),
+    (LN, ("mu1", "3")), (LN, ("var1", "9")), (LN, ("xhat1[1]", "-1")), (LN, ("a1[1]", "-3")),
+    (LN, ("a1[2]", "-0.3333")),
     (CONV, ("u1[1,1,1]", "5")), (CONV, ("dL/du1[1,1,1]", "1")), (CONV, ("dL/dK1[1,1,1,1]", "1")),
     (POOL, ("a2[1,1,1]", "9")), (POOL, ("dL/da1[2]", "0")), (POOL, ("dL/da1[3]", "2")),
     (DENSE, ("dL/dW2[1,1]", "24")), (DENSE, ("W2[1,1]", "0.6", {"after": 1})),

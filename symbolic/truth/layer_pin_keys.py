@@ -28,9 +28,9 @@ def node_pin_key(name: Name, network: LayeredNetwork, sample: int) -> tuple | No
     spec = network.specs[name.layer - 1]
     if spec.plugin is not None:
         return (sample, str(name)) if spec.kind in LAYER_OPS and LAYER_OPS[spec.kind].reads_pins else None
-    if name.kind in ("mu", "var") and spec.kind in ("batchnorm", "layernorm") and spec.mode == "train":
+    if name.kind in ("mu", "var") and spec.mode == "train":  # a normalization's statistics (train mode only)
         k = name.indices[0] - 1 if name.indices else 0
-        return stat_names(spec, 0 if spec.kind == "batchnorm" else sample, k)[0 if name.kind == "mu" else 1]
+        return stat_names(spec, sample, k)[0 if name.kind == "mu" else 1]
     return (sample, str(name)) if name.kind in ("u", "xhat") else None
 
 

@@ -119,8 +119,8 @@ def _pinned_stats(p, spec, sample: int, k: int) -> tuple:
 
 
 def stat_names(spec, sample: int, k: int) -> tuple:
-    """The pin keys of μ and σ² of one normalized vector: batch norm's feature k (the batch's: sample 0), or layer
-    norm's row k of ``sample`` (``mu{l}`` when the sample is one row)."""
+    """The pin keys of μ and σ² of one normalized vector: batch norm's feature k (the batch's: sample 0, whatever
+    ``sample`` says), or layer norm's row k of ``sample`` (``mu{l}`` when the sample is one row)."""
     l = spec.index
     if spec.kind == "batchnorm":
         return (0, f"mu{l}[{k + 1}]"), (0, f"var{l}[{k + 1}]")
