@@ -31,7 +31,6 @@ from .carry import Chain
 from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.claim_formula import verify_claim_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
 from .mistakes import diagnose
@@ -147,6 +146,8 @@ def _reading(text: str) -> str:
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
+    from ..formulas.claim_formula import verify_claim_formula  # the LaTeX readers load only for a formula claim
+
     try:
         result = verify_claim_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
