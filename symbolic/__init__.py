@@ -8,8 +8,6 @@ Public surface (see each module's docstring for its contract):
 * :func:`cross_check` — the four gradient witnesses compared;
 * :class:`DerivcheckError` — the one error type for bad input.
 """
-from importlib import import_module
-
 __all__ = [
     "ClosedForm", "closed_form", "tree_size",
     "CrossCheck", "WitnessRow", "cross_check",
@@ -20,25 +18,23 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "ActivationRule", "LossRule",
 ]
 
-# Each name is imported from its module on first use (PEP 562): ``import symbolic.cli`` (every
-# ``derivcheck`` command) then loads only what the command needs, not SymPy's closed forms and cross-checks.
-_LAZY = {
-    "ClosedForm": "truth.closed_form", "closed_form": "truth.closed_form", "tree_size": "truth.closed_form",
-    "CrossCheck": "truth.crosscheck", "WitnessRow": "truth.crosscheck", "cross_check": "truth.crosscheck",
-    "DerivcheckError": "spec.errors", "KinkError": "spec.errors", "TooLargeError": "spec.errors",
-    "DIGITS": "truth.exact", "Truth": "truth.exact", "evaluate": "truth.exact",
-    "BIAS_MODES": "spec.network", "Network": "spec.network",
-    "Name": "spec.names", "latex_name": "spec.names", "parse_name": "spec.names", "symbol_for": "spec.names",
-    "ACTIVATIONS": "spec.rules", "LOSSES": "spec.rules", "ActivationRule": "spec.rules", "LossRule": "spec.rules",
-}
-
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """The public names are imported on first use (PEP 562): ``import symbolic.cli`` (every ``derivcheck``
+    command) then loads only what the command needs, not the closed forms and cross-checks."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .truth.closed_form import ClosedForm, closed_form, tree_size
+    from .truth.crosscheck import CrossCheck, WitnessRow, cross_check
+    from .spec.errors import DerivcheckError, KinkError, TooLargeError
+    from .truth.exact import DIGITS, Truth, evaluate
+    from .spec.network import BIAS_MODES, Network
+    from .spec.names import Name, latex_name, parse_name, symbol_for
+    from .spec.rules import ACTIVATIONS, LOSSES, ActivationRule, LossRule
+
+    found = locals()
+    globals().update({k: found[k] for k in __all__})
+    return found[name]
 
 
 def __dir__():

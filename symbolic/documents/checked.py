@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..claims.sources.equations import is_document
+from ..claims.sources.document import check_document
 from ..spec.errors import DerivcheckError
+from .annotate import annotate
 
 __all__ = ["check_documents"]
 
@@ -50,10 +52,6 @@ def check_documents(files: list[Path], options, check_tomls: Callable[[list[Path
         if not is_document(f):
             yield next(tomls)
             continue
-        # imported only for a document: a run of derivation files never loads the readers (nbformat, lark, …)
-        from ..claims.sources.document import check_document
-        from .annotate import annotate
-
         report = check_document(f, getattr(options, "network", None))
         if getattr(options, "annotate", None):
             write(Path(options.annotate), annotate(report))

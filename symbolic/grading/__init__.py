@@ -9,22 +9,21 @@ merging), :mod:`.report` (class statistics), :mod:`.exports` (Gradescope, CSV, J
 :mod:`.variant` (exercise variants), :mod:`.arguments` and :mod:`.commands` (the CLI's
 ``grade``, ``merge`` and ``variant``). See docs/grading.md.
 """
-from importlib import import_module
-
 __all__ = ["AnswerKey", "load_key", "Course", "grade_course", "merge_courses", "StudentGrade", "grade_record"]
-
-# Imported on first use (PEP 562), so that ``derivcheck check`` (which imports only .arguments) does not
-# load the course, executor and Dask machinery at start-up.
-_LAZY = {"Course": "course", "grade_course": "course", "merge_courses": "course", "AnswerKey": "key",
-         "load_key": "key", "StudentGrade": "score", "grade_record": "score"}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """The public names are imported on first use (PEP 562), so that ``derivcheck check`` — whose parser
+    imports only :mod:`.arguments` — does not load the course, executor and Dask machinery at start-up."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .course import Course, grade_course, merge_courses
+    from .key import AnswerKey, load_key
+    from .score import StudentGrade, grade_record
+
+    found = locals()
+    globals().update({k: found[k] for k in __all__})
+    return found[name]
 
 
 def __dir__():

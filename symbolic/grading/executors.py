@@ -42,14 +42,10 @@ from typing import Iterable, Iterator
 from ..spec.errors import DerivcheckError, shorten
 from .record import RECORD_VERSION, check_submission
 
-
-def _distributed():
-    """The optional `dask` extra's ``distributed`` module, or None (imported only when a cluster is used)."""
-    try:
-        import distributed
-    except ImportError:  # pragma: no cover - exercised where distributed is absent
-        return None
-    return distributed
+try:  # the optional `dask` extra
+    import distributed
+except ImportError:  # pragma: no cover - exercised where distributed is absent
+    distributed = None
 
 __all__ = ["run_serial", "run_processes", "run_dask", "MAX_ATTEMPTS", "DEFAULT_TIME_LIMIT", "failure_record",
            "have_dask", "check_within"]
@@ -62,9 +58,7 @@ Item = tuple[int, str, bytes]
 
 
 def have_dask() -> bool:
-    from importlib.util import find_spec
-
-    return find_spec("distributed") is not None
+    return distributed is not None
 
 
 def failure_record(name: str, why: str) -> dict:
@@ -184,7 +178,6 @@ def run_processes(items: Iterable[Item], jobs: int, time_limit: float = DEFAULT_
 
 def run_dask(items: Iterable[Item], address: str) -> Iterator[tuple[int, dict]]:
     """Check on the Dask distributed cluster whose scheduler is at ``address``."""
-    distributed = _distributed()
     if distributed is None:
         raise DerivcheckError("--scheduler needs Dask distributed; install it with pip install 'derivcheck[dask]'.")
     items = list(items)
