@@ -62,6 +62,12 @@ def _frac(v: Fraction):
     return fmpq(v.numerator, v.denominator)
 
 
+def _scalar(v) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = v
+    return out
+
+
 def _new(shape) -> np.ndarray:
     out = np.empty(shape, dtype=object)
     out.fill(ZERO)
@@ -189,7 +195,7 @@ def evaluate_side(node: CNode, model: ConvModel, convention: str, target=None, m
     """The side's value in operator notation (module contract); ``target``: the left side's spatial size."""
     ev = lambda n, t=None: evaluate_side(n, model, convention, t, mistakes)  # noqa: E731
     if isinstance(node, CNum):
-        return Grid((), False, np.array(_frac(node.value), dtype=object))
+        return Grid((), False, _scalar(_frac(node.value)))
     if isinstance(node, CArr):
         return leaf(model, node.name, mistakes)
     if isinstance(node, COp):
@@ -225,7 +231,7 @@ def evaluate_side(node: CNode, model: ConvModel, convention: str, target=None, m
         if free:
             raise LayerShapeError(f"The index {free[0]} is free on the right side only; index the left side too "
                                   f"(dK[o,c,u,v] = …) or sum over {free[0]}.")
-        return Grid((), False, np.array(evaluate_entry(node, model, {}, mistakes), dtype=object))
+        return Grid((), False, _scalar(evaluate_entry(node, model, {}, mistakes)))
     raise LayerShapeError("A part of the formula could not be evaluated.")  # pragma: no cover
 
 

@@ -29,11 +29,12 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
-from ..truth.balls import exact, workprec
+from ..truth.balls import workprec
 from ..truth.layered import BatchPoint
 from .conv_compare import LEFT, conv_differences, name_of, nonzero
 from .conv_diagnose import diagnose_conv
-from .conv_formula import CArr, CIdx, ConvFormula, conv_layer, read_conv_formula, resolve_conv
+from .conv_formula import CArr, CIdx, ConvFormula, read_conv_formula
+from .conv_meaning import conv_layer, resolve_conv
 from .conv_model import ConvModel, _obj, symbolic_model
 from .layer_eval import LayerShapeError
 from .verify import FormulaVerdict
@@ -66,7 +67,7 @@ def conv_label(rf: ConvFormula) -> str:
 def _show(v) -> str:
     if type(v) is fmpq:
         text = str(v)
-        return text if len(text) <= 14 else arb(v).str(12, radius=False)
+        return text if len(text) <= 40 else arb(v).str(12, radius=False)
     return v.str(12, radius=False)
 
 
