@@ -141,7 +141,7 @@ def _central(f, base):
 def _truth(d):
     u = _forward(d, d["X"], d["K"], d["b"])
     return dict(dX=_central(lambda X: _loss(d, X=X), d["X"]), dK=_central(lambda K: _loss(d, K=K), d["K"]),
-                db=_central(lambda b: _loss(d, b=b), d["b"]), delta=_central(lambda u: _loss_of_u(d, u), u))
+                db=_central(lambda b: _loss(d, b=b), d["b"]), delta=_central(lambda u: _loss_of_u(d, u), u), u=u)
 
 
 # ------------------------------------------------------------------------- the formulas' own loops
@@ -230,6 +230,19 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
     ("index notation, 0-based", "stride2pad1",
      r"dK[o,c,u,v] = \sum_{i,j} \delta[o,i,j]\, x[c, 2i+u-1, 2j+v-1]", None, "ok", "dK",
      lambda d: per_oc(d, lambda x, g: corr(pad(x, 1), dilate(g, 2))), None),
+    # every construct docs/formulas.md lists, once
+    ("rot_{180°}, \\circledast, dL/dX", "plain", r"\frac{dL}{dX} = G \circledast rot_{180^\circ}(F)", None, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("\\operatorname{flip}, conv_full(…)", "plain", r"dX = \operatorname{conv}_{\text{full}}(dout, \operatorname{flip}(K))",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("xcorr(X, δ)", "plain", r"dW = \operatorname{xcorr}(\text{input}, \delta)", None, "ok", "dK",
+     lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("1-based subscripts, Σ_i Σ_j", "plain", r"dK_{u,v} = \sum_i \sum_j \delta_{i,j} \cdot X_{i+u-1, j+v-1}", None,
+     "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
+     None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
+    ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
+     lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
     # ------------------------------------------------------------------ the mistakes
     ("kernel not rotated", "plain", r"dX = \delta \ast_{\text{full}} K", None, "WRONG", "dX",
      lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
