@@ -9,7 +9,11 @@ substituted at their printed digits — one feeding claim at a time, nearest fir
 all of them together — through the program's own point evaluation
 (:class:`symbolic.truth.point.Point` with :class:`symbolic.truth.pins.Pins`). An updated
 parameter (``after = n``) is also recomputed as θ − η·g from the author's θ and dL/dθ
-claimed at ``after = n − 1``. If a recomputation reproduces the claimed digits (within the
+claimed at ``after = n − 1`` — for a ``[[layer]]`` list too, from its claimed dL/dθ (plain gradient
+descent; the layer list's program takes no other pins yet); when no claim of dL/dθ itself exists, the
+claimed gradient of another entry of the same array is tried, one at a time (the author's update applied
+one entry's number to another: numpy's ``U -= eta * dU`` with a vector ``dU`` moves every row of ``U`` by
+the same numbers), and named in the diagnosis. If a recomputation reproduces the claimed digits (within the
 rounding band: at most one unit of the last printed digit) the claim is explained:
 
 * by earlier WRONG claims → verdict ``WRONG``, diagnosis "carried from claim N (…, itself
@@ -91,25 +95,57 @@ class Chain:
 
         ``within_rounding``: the claim is already within one unit of the truth, so a recomputation explains
         it only by matching better — to half a unit (ok)."""
-        if claim.kind not in ("value", "derivative") or isinstance(self.ctx.network, LayeredNetwork) or \
-                claim.per_sample:
-            return None  # a [[layer]] list's batch-coupled program does not take pins yet; a per-sample claim
-            # is checked on its own sample's network
+        if claim.kind not in ("value", "derivative") or claim.per_sample or \
+                (isinstance(self.ctx.network, LayeredNetwork) and not _updated_parameter(claim)):
+            return None  # a [[layer]] list's batch-coupled program does not take pins yet (its updated
+            # parameters are θ − η·g of claimed gradients); a per-sample claim is checked on its own sample's network
         pins = self._pins_for(claim)
-        if not pins:
-            return None
+        accepted = (Verdict.OK,) if within_rounding else (Verdict.OK, Verdict.ROUNDING)
         tries = [[p] for p in sorted(pins, key=lambda p: -p.index)[:MAX_SINGLE_TRIES]]
         if len(pins) > 1:
             tries.append(pins)
         for group in tries:
             value = self._recompute(claim, group)
-            accepted = (Verdict.OK,) if within_rounding else (Verdict.OK, Verdict.ROUNDING)
             if value is None or judge(claim.value, value).verdict not in accepted:
                 continue
             feeding = group if len(group) == 1 else [p for p in group if self._feeds(claim, group, p, value)]
             if feeding:
                 return self._carry(sorted({p.index for p in feeding}))
+        if _updated_parameter(claim) and not any(p.kind == "gradient" for p in pins):
+            return self._other_entry(claim, pins, accepted)
         return None
+
+    def _other_entry(self, claim: Claim, pins: list[_Pin], accepted: tuple) -> Carry | None:
+        """θ[i,j] − η·g from the claimed gradient of another entry of the same array (exactly one must match)."""
+        own = [p for p in pins if p.kind == "param"]
+        found = []
+        for pin in self._sibling_gradients(claim)[:MAX_SINGLE_TRIES]:
+            value = self._recompute(claim, own + [_Pin(pin.index, "gradient", (str(claim.quantity),), pin.value)])
+            if value is not None and judge(claim.value, value).verdict in accepted:
+                found.append(pin)
+        if len(found) != 1:
+            return None
+        pin, name = found[0], self.done[found[0].index].claim
+        carry = self._carry(sorted({found[0].index} | {p.index for p in own}))
+        show = self.ctx.display
+        moved = f" (the gradient claimed for {show(str(name.wrt))} was applied to {show(str(claim.quantity))})"
+        return Carry(carry.verdict, carry.carried_from, carry.diagnosis + moved)
+
+    def _sibling_gradients(self, claim: Claim) -> list[_Pin]:
+        """Claimed dL/d(another entry of the claim's array) at the update before the claim's, latest first."""
+        q, before = claim.quantity, (tuple(sorted(claim.with_values.items())), claim.after - 1)
+        array = str(q).split("[")[0]
+        chosen: dict[str, _Pin] = {}
+        for n, d in sorted(self.done.items()):
+            c = d.claim
+            if n >= claim.index or c.kind != "derivative" or d.verdict == Verdict.ERROR or \
+                    (tuple(sorted(c.with_values.items())), c.after) != before:
+                continue
+            pin = _pin_of(c, len(self.ctx.network.x))
+            if pin is not None and pin.kind == "gradient" and pin.key[0].split("[")[0] == array and \
+                    pin.key[0] != str(q):
+                chosen[pin.key[0]] = pin
+        return sorted(chosen.values(), key=lambda p: -p.index)
 
     def _feeds(self, claim: Claim, group: list[_Pin], pin: _Pin, value: Fraction) -> bool:
         without = self._recompute(claim, [p for p in group if p is not pin])
@@ -145,7 +181,7 @@ class Chain:
         """The earlier claims that can feed ``claim``, as pins (the latest claim of each key wins)."""
         here = (tuple(sorted(claim.with_values.items())), claim.after)
         before = (here[0], claim.after - 1)
-        updated = claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0
+        updated = _updated_parameter(claim)
         chosen: dict[tuple, _Pin] = {}
         for n, d in self.done.items():
             c = d.claim
@@ -165,7 +201,7 @@ class Chain:
     # ---------------------------------------------------------------------------- recompute
     def _recompute(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
         try:
-            if claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0:
+            if _updated_parameter(claim):
                 return self._updated(claim, group)
             return self._at_point(claim, group)
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
@@ -184,6 +220,8 @@ class Chain:
             if claim.quantity.kind == "b" and not ctx.network.update_biases:
                 return theta
             g = given.get("gradient")
+            if g is None and isinstance(ctx.network, LayeredNetwork):
+                return None  # the layer list's gradient at the author's θ would need its program pinned
             if g is None:
                 g = domain_fraction(Point(ctx.network, _PREC, values=previous).gradient()[name])
         return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
@@ -196,6 +234,10 @@ class Chain:
             else:
                 getattr(pins, p.kind)[p.key] = exact(p.value)
         return self.ctx.transformed(claim, pins=pins, overrides=overrides)
+
+
+def _updated_parameter(claim: Claim) -> bool:
+    return claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0
 
 
 def _pin_of(c: Claim, batch: int) -> _Pin | None:

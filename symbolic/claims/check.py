@@ -18,7 +18,11 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   at those parameters — its precision sentence is named in the result; a claim finer
   than the certified balls gets a sentence, not a verdict.
 
-A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
+A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
+finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples; f′ and sequential-update mistakes beyond
+``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
+:func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
+the pytest plugin show it.
 """
 from __future__ import annotations
 
@@ -31,10 +35,9 @@ from .carry import Chain
 from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.claim_formula import verify_claim_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
 from ..spec.errors import DerivcheckError
-from .mistakes import diagnose
+from .mistakes import diagnose, undiagnosed
 from .patterns import loss_scale_pattern
 from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
 
@@ -130,11 +133,15 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         # a number within one unit of the truth stays rounding even if a WRONG earlier number also gives it
         if carry is not None and (verdict == Verdict.WRONG or carry.verdict == Verdict.ROUNDING):
             verdict, diagnosis, carried_from = carry.verdict, carry.diagnosis, carry.carried_from
+    cut_short = ""
     if verdict == Verdict.WRONG and not carried_from:
+        seen = len(ctx.notes)
         diagnosis = diagnose(ctx, c)
+        if not diagnosis:  # the search skipped (too many samples, or mistakes beyond their replay bound): say so
+            cut_short = undiagnosed(ctx.notes[seen:])
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
                        verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified,
-                       carried_from=carried_from, message=_reading(c.value))
+                       carried_from=carried_from, message="; ".join(filter(None, (_reading(c.value), cut_short))))
 
 
 def _reading(text: str) -> str:
@@ -147,6 +154,8 @@ def _reading(text: str) -> str:
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
+    from ..formulas.claim_formula import verify_claim_formula  # the LaTeX readers load only for a formula claim
+
     try:
         result = verify_claim_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:

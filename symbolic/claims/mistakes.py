@@ -28,6 +28,7 @@ from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
 from .costs import MAX_DIAGNOSED_SAMPLES
+from .context import MISTAKE_REPLAY_UPDATES, REPLAY_BOUND_WORDS
 from .derivation import Claim
 from .convolution_mistakes import CONV_MISTAKES
 from .layer_mistakes import LAYER_MISTAKES
@@ -35,7 +36,7 @@ from .optimizer_mistakes import OPTIMIZER_MISTAKES
 from .recurrent_mistakes import RECURRENT_MISTAKES
 from .verdict import Verdict, judge
 
-__all__ = ["Mistake", "MISTAKES", "diagnose", "singled_out", "scaled_loss"]
+__all__ = ["Mistake", "MISTAKES", "diagnose", "singled_out", "scaled_loss", "undiagnosed"]
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,8 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
     """Descriptions of the mistakes that reproduce the claimed digits, joined by '; ' ('' if none)."""
     samples = len(getattr(ctx.network, "x", None) or ())
     if samples > MAX_DIAGNOSED_SAMPLES:  # issue 21: each entry re-evaluates the whole batch
-        ctx.note(f"not diagnosed: {samples:,} samples, over the {MAX_DIAGNOSED_SAMPLES} the mistake table replays")
+        ctx.note(f"not diagnosed: the mistake search is not run beyond {MAX_DIAGNOSED_SAMPLES} samples "
+                 f"(this file has {samples:,})")
         return ""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
@@ -361,3 +363,18 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
         except ctx.skippable as err:  # a mistake that cannot be replayed here (e.g. too many updates)
             ctx.note(f"{mistake.key} not tried: {err}")
     return "; ".join(found)
+
+
+def undiagnosed(notes: list[str]) -> str:
+    """The one sentence the report shows for a WRONG claim that got no diagnosis because the mistake search
+    was cut short, from the notes :func:`diagnose` recorded for that claim ("" when it ran in full):
+    over ``MAX_DIAGNOSED_SAMPLES`` samples no mistake was tried; beyond the replay bound the f′ and
+    sequential-update mistakes were not (the other mistakes were tried and none reproduced the number)."""
+    for note in notes:
+        if note.startswith("not diagnosed: "):
+            return note
+    beyond = [note.split(" ", 1)[0] for note in notes if note.endswith(REPLAY_BOUND_WORDS)]
+    if beyond:
+        return (f"not diagnosed for the f′ and sequential-update mistakes: the mistake search replays them up to "
+                f"{MISTAKE_REPLAY_UPDATES:,} updates only")
+    return ""

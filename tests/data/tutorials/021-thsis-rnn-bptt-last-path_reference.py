@@ -23,9 +23,8 @@ from mpmath import matrix, tanh
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from witness import Row, mpf, table  # noqa: E402
 
-# The updated weights are claims only when updates (learning_rate, after) work with layer lists (issue 18):
-# until then the derivation file lists them as unchecked and these rows are left out.
-UPDATES = False
+# The updated weights are claims of the derivation file (updates with layer lists, issue 18): these rows are in.
+UPDATES = True
 
 __all__ = ["rows", "update_rows", "truth", "notebook"]
 
@@ -101,7 +100,7 @@ def rows() -> list[Row]:
 
 
 def update_rows(v) -> list[Row]:
-    """The updated weights: claims once updates with layer lists are on main (UPDATES)."""
+    """The updated weights after the one update (claims of the derivation file while UPDATES)."""
     return [
         Row(12, "W[1] (updated)", "1.99999965", v["W'"][0], author=W0[0] - ETA * gW[0], uses=(8,)),
         Row(13, "W[2] (updated)", "0.99999727", v["W'"][1], author=W0[1] - ETA * gW[1], uses=(9,)),
