@@ -4,7 +4,8 @@ Each ``tests/data/tutorials/*_reference.py`` recomputes a tutorial's printed num
 tutorial's own formulas (it imports nothing of derivcheck) and classifies each claim by hand-written rules
 (tests/data/tutorials/witness.py: ok within ½ unit; rounding within 1 unit or reproduced from the author's
 rounded numbers; carried when reproduced from an earlier WRONG number, with its root; else root WRONG).
-derivcheck must agree on every exact value (relative 1e-12), every verdict, every carried chain and root.
+derivcheck must agree on every exact value (relative 1e-12), every verdict, every carried chain and root, and
+name the parts of a root error's mistake where the witness lists them (``Row.diagnosed``).
 """
 from __future__ import annotations
 
@@ -93,6 +94,8 @@ def test_tutorial_matches_its_witness(reference: Path):
             assert "typo" not in result.diagnosis
         elif row.verdict == "root WRONG":
             assert result.carried_from == [], (row, result)
+            for words in row.diagnosed:  # the witness names the mistake's parts from the author's formulas
+                assert words in result.diagnosis, (row.n, row.name, words, result.diagnosis)
 
 
 @pytest.mark.parametrize("stem", sorted(PENDING))

@@ -15,7 +15,6 @@ context object (``symbolic.claims.context.ClaimContext``) supplies them.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -30,6 +29,7 @@ from ..truth.replay import Mistakes
 from .costs import MAX_DIAGNOSED_SAMPLES
 from .context import MISTAKE_REPLAY_UPDATES, REPLAY_BOUND_WORDS
 from .derivation import Claim
+from .printed import singled_out
 from .convolution_mistakes import CONV_MISTAKES
 from .layer_mistakes import LAYER_MISTAKES
 from .optimizer_mistakes import OPTIMIZER_MISTAKES
@@ -84,15 +84,6 @@ def _other_updates(delta: int) -> Callable:
         n = c.after + delta
         return [] if n < 0 else [(ctx.replay_value(c, Mistakes(), after=n), "")]
     return predict
-
-
-def singled_out(text: str, candidates: int) -> bool:
-    """The chance rule for a diagnosis found by searching ``candidates`` alternatives: the printed number
-    must carry at least ⌈log10(candidates)⌉ + 2 significant digits, so that a match within the rounding band
-    singles out one candidate instead of happening by chance (seed 002's 3 siblings: 3 digits; a 32-wide
-    layer's ~1,000: 5 digits)."""
-    digits = len("".join(map(str, Decimal(text).as_tuple().digits)).lstrip("0"))
-    return digits >= math.ceil(math.log10(max(candidates, 1))) + 2
 
 
 def _one_match(ctx, c: Claim, found: list[tuple[object, str]], searched: int):

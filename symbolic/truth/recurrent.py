@@ -26,7 +26,8 @@ reverse, t = T..1 (δ = ∂top/∂node, everything not downstream held fixed)
 steps and samples) beside each step's contribution (``Wh1_t2[1,1]``, summed over the samples: the
 partial with respect to the copy of Wh1 at step 2), and the node adjoints per sample keyed by canonical
 name (``h1_t2[1]``). A :class:`RecurrentMistakes` in ``mistakes`` transforms the reverse sweep (the
-path through h_{t+1} or c_{t+1} dropped, the steps not summed).
+path through h_{t+1} or c_{t+1} dropped, the steps not summed or only the first use kept, the output
+gradient's sign flipped, the Jacobian ∂h_t/∂h_{t−1} multiplied entrywise, ∂h_t/∂A taken as a dot product).
 """
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ def _transpose_times(values: dict, W: str, g: list, cols: int) -> list:
 
 def _outer(g: list, x: list) -> list[list]:
     return [[mul((gi, xj)) for xj in x] for gi in g]
+
+
+def _dotted(dh: list, local: list, v: list) -> list[list]:
+    """The mistaken contribution c = δh_t · (f'(u_t)·v), a vector of H, broadcast over the array's H rows."""
+    c = [mul((a, add([mul((p, q)) for p, q in zip(local, v)]))) for a in dh]
+    return [list(c) for _ in dh]
 
 
 class RecurrentOp(LayerOp):
@@ -151,6 +158,8 @@ class RecurrentOp(LayerOp):
         r: Recurrent = spec.extra
         mis = next((m for m in mistakes if isinstance(m, RecurrentMistakes)), NO_RECURRENT_MISTAKES)
         g_in, contributions, adjoints = [], {}, {}
+        if mis.output_sign != 1:
+            g_out = [[mul((exact(Fraction(mis.output_sign)), v)) for v in row] for row in g_out]
         for s, (u, g) in enumerate(zip(saved.samples, g_out), 1):
             at = str(seed[0]) if seed is not None and seed[1] == s else None
             dx, adj, steps = self._sample_back(spec.index, r, u, g, values, at, mis)
@@ -164,13 +173,18 @@ class RecurrentOp(LayerOp):
     def _totals(self, l: int, r: Recurrent, contributions: dict, mis: RecurrentMistakes) -> dict[str, Any]:
         """Each shared entry's gradient from its per-step contributions (Σ_t, or the mistake's rule)."""
         how = mis.weight_steps
-        chosen = {"all": range(1, r.steps + 1), "mean": range(1, r.steps + 1), "last": (r.steps,), "first": (1,)}[how]
+        chosen = {"all": range(1, r.steps + 1), "mean": range(1, r.steps + 1), "last": (r.steps,), "first": (1,),
+                  "first_use": (1,)}[how]
         scale = exact(Fraction(1, r.steps)) if how == "mean" else ONE
+        zero_h0 = all(v == 0 for row in r.h0 for v in row)
         totals = {}
         for array, shape in r.arrays(l).items():
+            steps = chosen
+            if how == "first_use" and array.startswith("Wh") and zero_h0 and r.steps > 1:
+                steps = (2,)  # h_1 = f(Wx x_1 + b): Wh first enters at step 2
             for idx in _indices(shape):
                 entry = f"{array}[{','.join(map(str, idx))}]"
-                parts = [contributions.get(_step_name(entry, t), ZERO) for t in chosen]
+                parts = [contributions.get(_step_name(entry, t), ZERO) for t in steps]
                 totals[entry] = mul((add(parts), scale))
         return totals
 
@@ -225,6 +239,7 @@ class RecurrentOp(LayerOp):
                 pre = self._vector(nodes, "u", l, t, H)
                 local = Activation(l, r.activation, H).local(pre, where)
                 du = {"": seeded("u", t, [mul((a, b)) for a, b in zip(dh, local)])}
+                rnn_local = (dh, local)
             else:
                 c, c_prev = self._vector(nodes, "c", l, t, H), self._vector(nodes, "c", l, t - 1, H)
                 tc, dtc = cell.forward(c), cell.local(c, where)
@@ -241,11 +256,15 @@ class RecurrentOp(LayerOp):
                 dc_next = [mul((a, f)) for a, f in zip(dc, gate["f"])]
             dx, dh_next = [ZERO] * n, [ZERO] * H
             for g, d in du.items():
-                contribute(f"Wx{g}{l}", t, _outer(d, x))
-                contribute(f"Wh{g}{l}", t, _outer(d, h_prev))
+                dot = mis.dot_inputs and r.kind == "rnn"
+                contribute(f"Wx{g}{l}", t, _dotted(*rnn_local, x) if dot and n == H else _outer(d, x))
+                contribute(f"Wh{g}{l}", t, _dotted(*rnn_local, h_prev) if dot else _outer(d, h_prev))
                 contribute(f"b{g}{l}", t, d)
                 dx = _plus(dx, _transpose_times(values, f"Wx{g}{l}", d, n))
                 dh_next = _plus(dh_next, _transpose_times(values, f"Wh{g}{l}", d, H))
+            if mis.entrywise_jacobian and r.kind == "rnn":  # (Whᵀ f'(u_t)) ⊙ δh_t for Whᵀ (f'(u_t) ⊙ δh_t)
+                dh, local = rnn_local
+                dh_next = [mul((a, b)) for a, b in zip(_transpose_times(values, f"Wh{l}", local, H), dh)]
             dxs[t - 1] = dx
         seeded("h", 0, dh_next if mis.h_path else [ZERO] * H)
         if r.kind == "lstm":
