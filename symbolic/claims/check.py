@@ -170,6 +170,7 @@ def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
                            repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
                        verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       diagnosis=getattr(result, "diagnosis", ""),
                        repairs=[r.to_json() for r in result.repairs])
 
 
