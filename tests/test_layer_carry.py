@@ -27,9 +27,17 @@ x = 1, 5, 9, 3 = a1, max 9 at a1[3], out = 18, y = 17, dL/dpool = 2, dL/da1 = 0,
 
 RNN — rnn, hidden 1, 2 steps, identity, Wx = 1, Wh = 2, b = 0, Wy = 1, by = 0, emit = "last", x = 1, 1, y = 1:
 h_1 = 1, u_2 = 1 + 2·1 = 3 = h_2 = ŷ_2, dL/dŷ_2 = 3 − 1 = 2 = dL/dh_2 = dL/du_2, dL/dh_1 = Wh·2 = 4.
+
+TANH — rnn, hidden 1, 1 step, tanh, Wx = 1, b = 0, Wy = 1, by = 0, x = 1, y = 0: h = tanh(1) = 0.76159…, ŷ = h,
+dL/dh = ŷ − y = tanh(1), dL/du = tanh(1)·(1 − tanh²(1)). An author who writes tanh′ as 1 − h² takes it from their
+own printed h.
+
+LSTM — lstm, hidden 1, 1 step, every weight and bias 0, Wy = 1, x = 1, y = 0: every gate's pre-activation is 0,
+i = f = o = σ(0) = 1/2, g = tanh(0) = 0, c = f·0 + i·g = 0, h = o·tanh(0) = 0 = ŷ, so every adjoint is 0.
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -193,6 +201,51 @@ x = [[1, 5, 9, 3]]
 y = [[17]]
 """
 
+TANH = """
+[network]
+inputs = 1
+loss = "half_sse"
+
+[[layer]]
+kind = "rnn"
+hidden = 1
+steps = 1
+outputs = 1
+emit = "last"
+
+[parameters]
+Wx1 = [[1]]
+Wh1 = [[0]]
+b1 = [0]
+Wy1 = [[1]]
+by1 = [0]
+
+[data]
+x = [1]
+y = [0]
+"""
+
+LSTM = """
+[network]
+inputs = 1
+loss = "half_sse"
+
+[[layer]]
+kind = "lstm"
+hidden = 1
+steps = 1
+outputs = 1
+emit = "last"
+
+[parameters]
+""" + "".join(f"Wx{g}1 = [[0]]\nWh{g}1 = [[0]]\nb{g}1 = [0]\n" for g in "figo") + """Wy1 = [[1]]
+by1 = [0]
+
+[data]
+x = [1]
+y = [0]
+"""
+
 
 def _dec(f: F, places: int) -> str:
     """A hand-computed Fraction printed to ``places`` decimals (exact when it terminates)."""
@@ -252,6 +305,15 @@ DK_FROM_DU = 3 * 1
 POOL_FROM_A = max(1, 5, 4, 3)
 DA2_FROM_A = 2 * (2 * POOL_FROM_A - 17)
 
+# TANH, the author's h = 0.5 (truth tanh(1) = 0.7616) alone: ŷ = 0.5, dL/dh = 0.5 − 0, dL/du = 0.5·(1 − 0.5²);
+# with their dL/dh = 0.8 too: dL/du = 0.8·(1 − 0.5²) (the true tanh′(1) would give 0.8·0.41997 = 0.336)
+TANH_DU_FROM_H = F(1, 2) * (1 - F(1, 2) ** 2)
+TANH_DU_FROM_H_AND_DH = F(8, 10) * (1 - F(1, 2) ** 2)
+# LSTM, the author's i = 0.60 (truth 1/2) and g = 0.40 (truth 0): c = f·c0 + i·g = 0 + 0.6·0.4;
+# their dL/dc = 0.80 (truth 0): dL/dg = dL/dc·i = 0.8·(1/2), dL/dug = dL/dg·tanh′(0) = 0.4·1
+LSTM_C_FROM_GATES = F(6, 10) * F(4, 10)
+LSTM_DG_FROM_DC = F(8, 10) * F(1, 2)
+
 S = {"sample": 1}
 S2, S4 = {"sample": 2}, {"sample": 4}
 
@@ -307,6 +369,19 @@ CASES = [
      "carried from claim 1 (h1_t1[1] = 2.0, itself WRONG", "typo"),
     ("rnn-output-from-wrong-h", RNN, [("h1_t1[1]", "2.0"), ("yhat1_t2[1]", _dec(F(H2_FROM_H1), 1))], 2, "WRONG", [1],
      "carried from claim 1 (h1_t1[1] = 2.0", ""),
+    ("tanh-slope-from-the-authors-h", TANH, [("h1_t1[1]", "0.5000"), ("dL/du1_t1[1]", _dec(TANH_DU_FROM_H, 4))], 2,
+     "WRONG", [1], "carried from claim 1 (h1_t1[1] = 0.5000", ""),
+    ("tanh-slope-and-adjoint-from-the-author", TANH,
+     [("h1_t1[1]", "0.5000"), ("dL/dh1_t1[1]", "0.8000"), ("dL/du1_t1[1]", _dec(TANH_DU_FROM_H_AND_DH, 4))], 3,
+     "WRONG", [1, 2], "carried from claim 1 (h1_t1[1] = 0.5000", ""),
+    ("lstm-cell-from-wrong-gates", LSTM, [("i1_t1[1]", "0.60"), ("g1_t1[1]", "0.40"),
+                                          ("c1_t1[1]", _dec(LSTM_C_FROM_GATES, 3))], 3, "WRONG", [1, 2],
+     "carried from claim 1 (i1_t1[1] = 0.60", ""),
+    ("lstm-gate-adjoint-from-wrong-dc", LSTM, [("dL/dc1_t1[1]", "0.80"), ("dL/dg1_t1[1]", _dec(LSTM_DG_FROM_DC, 2))],
+     2, "WRONG", [1], "carried from claim 1 (dL/dc1_t1[1] = 0.80", ""),
+    ("lstm-preactivation-adjoint-from-wrong-dc", LSTM,
+     [("dL/dc1_t1[1]", "0.80"), ("dL/dug1_t1[1]", _dec(LSTM_DG_FROM_DC, 2))], 2, "WRONG", [1],
+     "carried from claim 1 (dL/dc1_t1[1] = 0.80", ""),
     ("rnn-earlier-adjoint-from-wrong-dh", RNN, [("dL/dh1_t2[1]", "3.0"), ("dL/dh1_t1[1]", _dec(F(DH1_FROM_DH2), 1))], 2,
      "WRONG", [1], "carried from claim 1 (dL/dh1_t2[1] = 3.0", ""),
 ]
@@ -337,6 +412,9 @@ TRUTH_ROWS = [
     (LN, ("a1[2]", "-0.3333")),
     (CONV, ("u1[1,1,1]", "5")), (CONV, ("dL/du1[1,1,1]", "1")), (CONV, ("dL/dK1[1,1,1,1]", "1")),
     (POOL, ("a2[1,1,1]", "9")), (POOL, ("dL/da1[2]", "0")), (POOL, ("dL/da1[3]", "2")),
+    (TANH, ("h1_t1[1]", f"{math.tanh(1):.4f}")), (TANH, ("dL/dh1_t1[1]", f"{math.tanh(1):.4f}")),
+    (TANH, ("dL/du1_t1[1]", f"{math.tanh(1) * (1 - math.tanh(1) ** 2):.4f}")),
+    (LSTM, ("i1_t1[1]", "0.5")), (LSTM, ("g1_t1[1]", "0")), (LSTM, ("c1_t1[1]", "0")), (LSTM, ("dL/dc1_t1[1]", "0")),
     (DENSE, ("dL/dW2[1,1]", "24")), (DENSE, ("W2[1,1]", "0.6", {"after": 1})),
 ]
 
