@@ -188,8 +188,8 @@ def test_the_sample_bound_is_a_sentence_naming_size_and_limit(tmp_path, m, field
 
 def test_a_long_trajectory_wrong_claim_is_judged_and_its_skipped_diagnosis_said(tmp_path):
     """8-16-8-4 after 2,001 updates (632,316 parameter-updates, over the 250,000 the mistake table replays):
-    L = ½Σ(y − a)² over 4 outputs with y and a in (0, 1) is below 2 (by hand), so 7.77 is WRONG; the file's
-    notes say the diagnosis was not tried, naming the size and the limit."""
+    L = ½Σ(y − a)² over 4 outputs with y and a in (0, 1) is below 2 (by hand), so 7.77 is WRONG; the
+    claim's message says the diagnosis was not tried, naming the size and the limit."""
     import random
     rng = random.Random(7)
     q = lambda: rng.randint(-90, 90) / 100 or 0.05  # noqa: E731
@@ -213,5 +213,5 @@ after = 2001
 """, encoding="utf-8")
     report = check_file(path)
     assert [r.verdict for r in report.results] == ["WRONG"], report.results
-    assert any("not diagnosed: 2,001 updates of 316 parameters" in n and "over the 250,000" in n
-               for n in report.notes), report.notes
+    message = report.results[0].message
+    assert "not diagnosed: 2,001 updates of 316 parameters" in message and "over the 250,000" in message, message
