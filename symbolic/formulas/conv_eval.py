@@ -264,8 +264,8 @@ def _ranges(node: CSum, model: ConvModel, mistakes) -> dict[str, range]:
             continue
         if len(sizes) != 1:
             raise LayerShapeError(f"The summation index {v} " + ("indexes no array directly; give its range, e.g. "
-                                  f"\\sum_{{{v}=0}}^{{2}}" if not sizes else "indexes axes of different sizes "
-                                  f"({', '.join(str(n) for n, _ in sorted(sizes))}); give its range"))
+                                  f"\\sum_{{{v}=0}}^{{2}}." if not sizes else "indexes axes of different sizes "
+                                  f"({', '.join(str(n) for n, _ in sorted(sizes))}); give its range."))
         n, base = sizes.pop()
         out[v] = range(base if lo is None else lo, base + n if hi is None else hi + 1)
     return out

@@ -20,13 +20,13 @@ from fractions import Fraction
 from functools import lru_cache
 
 from lark import Lark, Transformer, v_args
-from lark.exceptions import LarkError, VisitError
+from lark.exceptions import LarkError, UnexpectedToken, VisitError
 
 from ..spec.errors import DerivcheckError
 from .conv_grammar import CONV_GRAMMAR
 from .conv_nodes import (CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, CNum, COp, CSum, CSym, ConvFormula, IX,
                          cwalk)
-from .parser import MAX_LENGTH, _clean, _located, lark_failure
+from .parser import MAX_LENGTH, _clean, _located, _position, lark_failure
 from .raw import ReadFailure
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
@@ -318,7 +318,18 @@ def read_conv_formula(latex: str) -> ConvFormula:
         if isinstance(exc.orig_exc, ReadFailure):
             raise DerivcheckError(_located(exc.orig_exc.message, source, exc.orig_exc.pos)) from None
         raise
+    except UnexpectedToken as exc:
+        if exc.token.type != "CARET":
+            raise _failure(exc, source) from None
+        raise DerivcheckError(f"Unsupported LaTeX{_position(source, exc.token.start_pos)}: a superscript is not read "
+                              f"in a formula about a conv2d layer; drop layer tags such as ^{{(l)}} or ^{{l+1}} (the "
+                              f"formula is about the list's one conv2d layer) and write a rotation as rot180(K).") \
+            from None
     except (LarkError, RecursionError) as exc:
-        raise lark_failure(exc, source, lambda cmd: "read in a formula about a conv2d layer (docs/formulas.md, "
-                                                    "\"Convolution formulas\", lists what is)") from None
+        raise _failure(exc, source) from None
     return ConvFormula(tuple(sides), source)
+
+
+def _failure(exc: Exception, source: str) -> DerivcheckError:
+    return lark_failure(exc, source, lambda cmd: "read in a formula about a conv2d layer (docs/formulas.md, "
+                                                    "\"Convolution formulas\", lists what is)")

@@ -56,6 +56,9 @@ class ConvModel:
         return out
 
     def array(self, name: str, mistakes: ConvMistakes = NO_CONV_MISTAKES) -> np.ndarray:
+        if name in ("b", "db") and self.st.bias == "none":
+            raise DerivcheckError(f"conv2d layer {self.spec.index} has no bias (bias = \"none\"), so b and ∂L/∂b "
+                                  f"are not read in its formulas; remove them or give the layer a bias.")
         if name in self.given:
             return self.given[name]
         key = (name, mistakes)
@@ -80,17 +83,7 @@ class ConvModel:
         if name == "dK":
             shape = self.shape("dK")
             return _obj([grads[f"K{l}[{','.join(str(i + 1) for i in idx)}]"] for idx in np.ndindex(shape)], shape)
-        if st.bias == "none":  # no bias: db is still Σδ per channel, the gradient a bias would get
-            d = self.given["delta"]
-            return _obj([_sum(d[o].reshape(-1)) for o in range(d.shape[0])], self.shape("db"))
         return _obj([grads[f"b{l}[{o + 1}]"] for o in range(self.shape("db")[0])], self.shape("db"))
-
-
-def _sum(xs):
-    total = fmpq(0)
-    for x in xs:
-        total = total + x
-    return total
 
 
 def _obj(values, shape) -> np.ndarray:
