@@ -18,7 +18,7 @@ lines`` for :mod:`symbolic.documents.layer_document`. Every number is read from 
 
 Layout (any image under the exact-mode limit fits the page): every line of matrices is a ragged paragraph
 of inline display-style formulas (:func:`flow`), so TeX breaks between the items and, inside an item, after
-``=``, ``+``, ``\star`` and ``\to``. A matrix wider than :data:`TILE_WIDTH` points (estimated from its
+=, +, ⋆ (\\star) and → (\\to). A matrix wider than :data:`TILE_WIDTH` points (estimated from its
 printed cells) or taller than :data:`TILE_ROWS` rows is printed as tiles of whole rows and columns, each
 labelled with its row and column range, with a break allowed between tiles (:func:`matrix`).
 """
