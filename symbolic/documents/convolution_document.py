@@ -72,12 +72,15 @@ def _cuts(sizes: list[float], budget: float, sep: float) -> list[tuple[int, int]
 
 
 def _pmatrix(cells: list[list[str]]) -> str:
+    """A parenthesized array as amsmath's pmatrix sets it, with its own column count: a pmatrix builds a
+    preamble of MaxMatrixCols (200, the document's setting) columns each time, which made pdflatex take
+    seconds per page of matrices."""
     body = r" \\ ".join(" & ".join(row) for row in cells)
-    return f"\\begin{{pmatrix}} {body} \\end{{pmatrix}}"
+    return f"\\left(\\begin{{array}}{{@{{}}*{{{len(cells[0]) if cells else 1}}}{{c}}@{{}}}} {body} \\end{{array}}\\right)"
 
 
 def matrix(rows: list[list], digits: int) -> str:
-    """A pmatrix of numbers (or of ready LaTeX strings); a large one as labelled tiles (module contract)."""
+    """A parenthesized matrix of numbers (or of ready LaTeX strings); a large one as labelled tiles (module contract)."""
     cells = [[v if isinstance(v, str) else _r(v, digits) for v in row] for row in rows]
     if not cells or not cells[0]:
         return _pmatrix(cells)
