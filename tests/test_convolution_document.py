@@ -105,15 +105,8 @@ def test_derive_prints_the_conv_rules_of_a_network_with_many_flat_entries():
 _MISSING = [p for p in ("latexmk", "pdflatex", "pdftotext") if shutil.which(p) is None]
 needs_latex = pytest.mark.skipif(bool(_MISSING), reason=f"{', '.join(_MISSING)} not installed (Debian: latexmk "
                                  f"texlive-latex-base texlive-latex-recommended texlive-latex-extra poppler-utils)")
-TUTORIALS = ROOT / "tests" / "data" / "tutorials"
 A4_WIDTH, MARGIN = 595.276, 56.693  # points: a4 paper, geometry's margin=2cm
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
-
-
-def _fixture(stem: str) -> Path:
-    """A CS231n fixture: in derivations/ once promoted, else still beside its witness."""
-    promoted = ROOT / "derivations" / f"{stem}.toml"
-    return promoted if promoted.exists() else TUTORIALS / f"{stem}.toml"
 
 
 def _compile(tmp_path: Path, path: Path) -> tuple[list[str], list[float]]:
@@ -142,7 +135,7 @@ def _published(path: Path) -> list[str]:
 @needs_latex
 @pytest.mark.parametrize("stem", ["024-cs231n-maxpool-forward-fixture", "025-cs231n-conv-forward-fixture"])
 def test_cs231n_fixture_documents_compile_with_every_number(tmp_path: Path, stem: str):
-    path = _fixture(stem)
+    path = ROOT / "derivations" / f"{stem}.toml"
     tokens, edges = _compile(tmp_path, path)
     _assert_within_page(edges)
     # each printed output (8 decimals in the notebook) is the 9-significant-digit number of the document, rounded
