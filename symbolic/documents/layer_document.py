@@ -109,12 +109,14 @@ def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         out.append("\\begin{align*}")
+        sep = "," if max(spec.units, p.network.layers[l - 1]) > 9 else ""  # W_{1,12}, not W_{112}
         for i in range(spec.units):
             delta = [_n(sw.g_u[l][s][i], d) for s in range(m)]
             out.append(f"\\frac{{\\partial L}}{{\\partial u^{{({l})}}_{{{i + 1}}}}} &= ({', '.join(delta)}) \\\\")
             for j in range(p.network.layers[l - 1]):
                 terms = [f"{_n(sw.g_u[l][s][i], d)} \\cdot {_n(p.a[l - 1][s][j], d)}" for s in range(m)]
-                out.append(f"\\frac{{\\partial L}}{{\\partial W^{{({l})}}_{{{i + 1}{j + 1}}}}} &= {_sum(terms, 2)} = "
+                ij = f"{i + 1}{sep}{j + 1}"
+                out.append(f"\\frac{{\\partial L}}{{\\partial W^{{({l})}}_{{{ij}}}}} &= {_sum(terms, 2)} = "
                            f"{_n(sw.grads[f'W{l}[{i + 1},{j + 1}]'], d)} \\\\")
         out.append("\\end{align*}")
         return out
@@ -162,7 +164,8 @@ def layer_sections(derivation, digits: int = 6) -> list[str]:
     p = BatchPoint(net)
     with workprec(p.prec):
         sw = p.sweep(parse_name("L"))
-    body = [f"\\section*{{{_escape(derivation.title)}}}",
+    # a layer's align* may be longer than a page (a dense layer after a flatten: one line per weight)
+    body = [r"\allowdisplaybreaks", f"\\section*{{{_escape(derivation.title)}}}",
             f"Layers: {_escape(', '.join(LAYER_KINDS[s.kind].description.split(':')[0] for s in net.specs))}; "
             f"a batch of {p.m}; loss ${LOSSES[net.loss].latex}$, averaged over the batch. Numbers to {digits} "
             f"significant digits of the exact values.", *_figure(net), r"\section*{Forward pass}"]
@@ -189,7 +192,8 @@ def _figure(net: LayeredNetwork) -> list[str]:
         nodes.append(f"\\node[draw] (l{spec.index}) at ({2.6 * spec.index},0) {{{spec.kind} ({spec.units})}};")
         nodes.append(f"\\draw[->] (l{spec.index - 1}) -- (l{spec.index});")
     nodes.append(f"\\node (loss) at ({2.6 * (net.depth + 1)},0) {{$L$}};\\draw[->] (l{net.depth}) -- (loss);")
-    return [r"\begin{center}\begin{tikzpicture}"] + nodes + [r"\end{tikzpicture}\end{center}"]
+    return ([r"\begin{center}\begin{adjustbox}{max width=\linewidth}\begin{tikzpicture}"] + nodes
+            + [r"\end{tikzpicture}\end{adjustbox}\end{center}"])  # a long layer list shrinks to the line
 
 
 def derive_layer_formulas(network: LayeredNetwork, latex: bool = False) -> str:
