@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from numeric.convolution import conv2d, conv2d_backward
+from numeric.layers import gradient as numeric_gradient
 
 from symbolic.claims.derivation import load_derivation
 from symbolic.documents.latex import render_document
@@ -166,8 +167,9 @@ def _large_net(channels: int, size: int, stride: int) -> tuple[str, np.ndarray, 
 
 
 def _printed(value: float) -> set[str]:
-    """The 9-significant-digit text of a float64 value, either side of its rounding error."""
-    return {f"{value * (1 + e):.9g}" for e in (-1e-13, 0.0, 1e-13)}
+    """The 9-significant-digit text of a float64 value, either side of its rounding error (of 3.55724973e-05 the
+    mantissa: the document writes 3.55724973 · 10^−5)."""
+    return {f"{value * (1 + e):.9g}".split("e")[0] for e in (-1e-13, 0.0, 1e-13)}
 
 
 @needs_latex
@@ -185,3 +187,34 @@ def test_large_conv_document_wraps_every_tensor(tmp_path: Path, channels: int, s
     shown = set(tokens)
     missing = [v for v in [*u, *dx] if not _printed(float(v)) & shown]
     assert not missing, f"{len(missing)} of u and dL/dx are not in the PDF, e.g. {missing[:3]}"
+
+
+def _deep_net() -> str:
+    """conv2d(tanh) → maxpool → conv2d(relu, padding 1) → flatten (32) → dense(sigmoid, 3) → dense(2), a batch of 2:
+    a chain of seven boxes, and a dense layer after the flatten whose backward has 3 × 33 display lines."""
+    rng = np.random.default_rng(3)
+    dec = lambda *shape: (rng.integers(-99, 100, size=shape) / 100).tolist()  # noqa: E731
+    layers = [("conv2d", 'input = [2, 6, 6]\nchannels = 3\nkernel = 3\npadding = 1\nactivation = "tanh"'),
+              ("maxpool", "size = 2"), ("conv2d", 'channels = 2\nkernel = 2\npadding = 1\nactivation = "relu"'),
+              ("flatten", ""), ("dense", 'units = 3\nactivation = "sigmoid"'), ("dense", "units = 2")]
+    body = "".join(f'[[layer]]\nkind = "{kind}"\n{rest}\n' for kind, rest in layers)
+    return (f'title = "deep"\nsource = "test"\n[network]\ninputs = 72\nloss = "half_sse"\n{body}[parameters]\n'
+            f"K1 = {dec(3, 2, 3, 3)}\nb1 = {dec(3)}\nK3 = {dec(2, 3, 2, 2)}\nb3 = {dec(2)}\nW5 = {dec(3, 32)}\n"
+            f"b5 = {dec(3)}\nW6 = {dec(2, 3)}\nb6 = {dec(2)}\n[data]\nx = {dec(2, 72)}\ny = {dec(2, 2)}\n")
+
+
+@needs_latex
+def test_a_deep_layer_list_fits_its_pages(tmp_path: Path):
+    path = tmp_path / "deep.toml"
+    path.write_text(_deep_net(), encoding="utf-8")
+    net = load_derivation(path).network
+    tokens, edges = _compile(tmp_path, path)  # no overfull line: the chain of boxes shrinks to the line
+    _assert_within_page(edges)
+    log = (tmp_path / "deep.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\vbox" not in log  # the long align* of the dense layer breaks across pages
+    twin, _ = numeric_gradient(net.numeric_layers(), net.loss, net.numeric_params(), np.array(net.x, float),
+                               np.array(net.y, float))
+    shown = set(tokens)
+    missing = [(name, value) for name in ("W5", "W6", "K1") for value in np.ravel(twin[name])
+               if not _printed(float(value)) & shown and abs(value) > 1e-300]
+    assert not missing, f"{len(missing)} weight gradients of the NumPy twin are not in the PDF, e.g. {missing[:3]}"

@@ -31,7 +31,7 @@ from ..spec.rules import LINEAR_ACTIVATION
 from ..truth.balls import Undefined
 from ..truth.layered import BatchPoint
 
-__all__ = ["CONV_SECTIONS", "matrix", "flow", "TILE_WIDTH", "TILE_ROWS"]
+__all__ = ["CONV_SECTIONS", "matrix", "flow", "tex_float", "TILE_WIDTH", "TILE_ROWS"]
 
 # The text block of the document (a4, 2 cm margins, 11 pt) is 483 pt wide; a tile leaves room for a name and a label.
 TILE_WIDTH = 340.0  # points
@@ -40,8 +40,15 @@ _COLSEP = 10.0  # pmatrix: 2 \arraycolsep between columns
 _UNDEF = r"\text{undef.}"
 
 
+def tex_float(v, digits: int) -> str:
+    """``v`` to ``digits`` significant digits as LaTeX: 0.0123, and 3.5572 \\cdot 10^{-5} where Python writes 3.5572e-05."""
+    text = f"{float(v):.{digits}g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}" if e else text
+
+
 def _r(v, digits: int) -> str:
-    return r"\text{undef.}" if isinstance(v, Undefined) else f"{float(v):.{digits}g}"
+    return r"\text{undef.}" if isinstance(v, Undefined) else tex_float(v, digits)
 
 
 def _char_width(k: int, ch: str) -> float:
@@ -56,7 +63,10 @@ def _char_width(k: int, ch: str) -> float:
 
 def _width(cell: str) -> float:
     """A generous estimate of a printed cell's width in points (11 pt Computer Modern, math mode)."""
-    return 40.0 if cell == _UNDEF else sum(_char_width(k, ch) for k, ch in enumerate(cell))
+    if cell == _UNDEF:
+        return 40.0
+    mantissa, times, exponent = cell.partition(r" \cdot 10^{")
+    return sum(_char_width(k, ch) for k, ch in enumerate(mantissa)) + (25.0 + 5.0 * len(exponent) if times else 0.0)
 
 
 def _cuts(sizes: list[float], budget: float, sep: float) -> list[tuple[int, int]]:

@@ -16,7 +16,7 @@ printed to ``digits`` significant digits. :func:`derive_layer_formulas` prints t
 from __future__ import annotations
 
 from ..spec.layer_rules import LAYER_KINDS
-from .convolution_document import CONV_SECTIONS
+from .convolution_document import CONV_SECTIONS, tex_float
 from ..spec.layered_network import LayeredNetwork
 from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
@@ -28,14 +28,13 @@ __all__ = ["layer_sections", "derive_layer_formulas"]
 
 
 def _n(value, digits: int) -> str:
-    v = float(value)
-    text = f"{v:.{digits}g}"
-    return f"({text})" if v < 0 else text
+    text = tex_float(value, digits)
+    return f"({text})" if float(value) < 0 else text
 
 
 def _r(value, digits: int) -> str:
     """A result: no parentheses."""
-    return f"{float(value):.{digits}g}"
+    return tex_float(value, digits)
 
 
 def _sum(terms: list[str], per_line: int = 4) -> str:
