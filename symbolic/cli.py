@@ -49,7 +49,7 @@ def _write_atomic(path: Path, text: str, inputs=()) -> None:
 
 def cmd_check(args) -> int:
     from .claims.running import check_files, default_jobs, expand_paths
-    from .documents.checked import check_documents
+    from .claims.sources.equations import is_document
 
     if args.output and not args.json:
         raise DerivcheckError("-o/--output writes the JSON report; add --json (the table goes to standard output).")
@@ -60,8 +60,12 @@ def cmd_check(args) -> int:
     if jobs < 1:
         raise DerivcheckError(f"--jobs is {args.jobs}; give 1 or more worker processes.")
     reports = []
-    for report in check_documents(files, args, lambda tomls: check_files(tomls, jobs),
-                                  lambda path, text: _write_atomic(path, text, files)):
+    found = check_files(files, jobs)  # derivation files only; the document readers load only when needed:
+    if any(is_document(f) for f in files) or any(getattr(args, k, None) for k in ("network", "annotate", "draft")):
+        from .documents.checked import check_documents
+        found = check_documents(files, args, lambda tomls: check_files(tomls, jobs),
+                                lambda path, text: _write_atomic(path, text, files))
+    for report in found:
         reports.append(report)
         if not args.json:
             print(report.table(table)) if hasattr(report, "table") else print_report(report)

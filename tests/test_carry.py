@@ -41,6 +41,29 @@ ROUNDED_NET = CHAIN_NET.replace("W1 = [[2]]", "W1 = [[0.35]]").replace("b1 = [1]
     .replace("W2 = [[3]]", "W2 = [[0.7]]").replace("x = [[1]]", "x = [[0.7]]")
 
 
+# A layer list: one dense layer of 2 identity units, no bias, ½Σ(y − a)², learning rate 0.1:
+# W1 = [[2], [3]], x = 1, y = (1, 1) ⇒ a1 = (2, 3), δ = (1, 2), dL/dW1[1,1] = 1, dL/dW1[2,1] = 2;
+# after one update W1[1,1] = 2 − 0.1·1 = 1.9, W1[2,1] = 3 − 0.1·2 = 2.8.
+LAYER_NET = """
+[network]
+inputs = 1
+loss = "half_sse"
+learning_rate = 0.1
+
+[[layer]]
+kind = "dense"
+units = 2
+bias = "none"
+
+[parameters]
+W1 = [[2], [3]]
+
+[data]
+x = [[1]]
+y = [[1, 1]]
+"""
+
+
 def _claims(*rows: tuple) -> str:
     out = []
     for row in rows:
@@ -70,6 +93,16 @@ CASES = [
     # the update from the author's gradient 26 (truth 24): W2 = 3 − 0.1·26 = 0.4 (truth 0.6)
     ("update-from-wrong-gradient", CHAIN_NET, [("dL/dW2[1,1]", "26"), ("W2[1,1]", "0.4", 1)], 2, "WRONG", [1],
      "carried from claim 1 (dL/dW2[1,1] = 26", ""),
+    # a layer list: the update from the author's gradient 5 (truth 1): W1[1,1] = 2 − 0.1·5 = 1.5 (truth 1.9)
+    ("layer-list-update-from-wrong-gradient", LAYER_NET, [("dL/dW1[1,1]", "5"), ("W1[1,1]", "1.5", 1)], 2, "WRONG",
+     [1], "carried from claim 1 (dL/dW1[1,1] = 5", "was applied to"),
+    # another entry's claimed gradient put on W1[2,1] (numpy's W -= eta * dW broadcast): 3 − 0.1·5 = 2.5 (truth 2.8)
+    ("layer-list-update-from-another-entry", LAYER_NET, [("dL/dW1[1,1]", "5"), ("W1[2,1]", "2.5", 1)], 2, "WRONG",
+     [1], "the gradient claimed for W1[1,1] was applied to W1[2,1]", ""),
+    # W1[2,1] = 2.5 (3 − 0.1·5) while dL/dW1[2,1] = 2 itself is claimed (and gives 2.8): another entry's gradient
+    # is tried only when the entry's own is not claimed, so this is a root error
+    ("layer-list-own-gradient-claimed", LAYER_NET,
+     [("dL/dW1[1,1]", "5"), ("dL/dW1[2,1]", "2"), ("W1[2,1]", "2.5", 1)], 3, "WRONG", [], "", "carried"),
     # a WRONG number that no earlier number explains is a root error: no carried_from
     ("root-stays-root", CHAIN_NET, [("u1[1]", "3"), ("a1[1]", "5")], 2, "WRONG", [], "", "carried"),
     # a later claim computed from the truth, not from the author's wrong number, is simply ok

@@ -9,7 +9,11 @@ substituted at their printed digits — one feeding claim at a time, nearest fir
 all of them together — through the program's own point evaluation
 (:class:`symbolic.truth.point.Point` with :class:`symbolic.truth.pins.Pins`). An updated
 parameter (``after = n``) is also recomputed as θ − η·g from the author's θ and dL/dθ
-claimed at ``after = n − 1``. If a recomputation reproduces the claimed digits (within the
+claimed at ``after = n − 1`` — for a ``[[layer]]`` list too, from its claimed dL/dθ (plain gradient
+descent; the layer list's program takes no other pins yet); when no claim of dL/dθ itself exists, the
+claimed gradient of another entry of the same array is tried, one at a time (the author's update applied
+one entry's number to another: numpy's ``U -= eta * dU`` with a vector ``dU`` moves every row of ``U`` by
+the same numbers), and named in the diagnosis. If a recomputation reproduces the claimed digits (within the
 rounding band: at most one unit of the last printed digit) the claim is explained:
 
 * by earlier WRONG claims → verdict ``WRONG``, diagnosis "carried from claim N (…, itself
@@ -17,6 +21,12 @@ rounding band: at most one unit of the last printed digit) the claim is explaine
   carried;
 * by rounded earlier claims only → verdict ``rounding``, "computed from the rounded
   name = value of claim N".
+
+A ``[[layer]]`` list runs the same way through its batch evaluation
+(:class:`symbolic.truth.layered.BatchPoint` with :class:`symbolic.truth.pins.LayerPins`): the author's
+outputs ``a{l}[…]`` of every kind, a dense layer's ``u`` and slopes, a normalization's ``xhat``, ``mu`` and
+``var``, a recurrent layer's step nodes (``h1_t2[1]``, …), loss terms, and their d L/d(node); θ − η·g uses
+the batch gradient.
 
 ``carried_from`` lists the 1-based numbers of the substituted claims that feed the claim
 and are not exactly the truth. A claim with no feeding claim, or none that reproduces it,
@@ -34,7 +44,9 @@ from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
 from ..spec.layers import LayeredNetwork
 from ..truth.balls import Undecided, Unevaluable, exact, to_fraction, workprec
-from ..truth.pins import Pins
+from ..truth.layered import BatchPoint
+from ..truth.layer_pin_keys import node_pin_key, output_index
+from ..truth.pins import LayerPins, Pins
 from ..truth.point import Point
 
 __all__ = ["Carry", "Chain", "MAX_SINGLE_TRIES"]
@@ -91,25 +103,56 @@ class Chain:
 
         ``within_rounding``: the claim is already within one unit of the truth, so a recomputation explains
         it only by matching better — to half a unit (ok)."""
-        if claim.kind not in ("value", "derivative") or isinstance(self.ctx.network, LayeredNetwork) or \
-                claim.per_sample:
-            return None  # a [[layer]] list's batch-coupled program does not take pins yet; a per-sample claim
-            # is checked on its own sample's network
+        if claim.kind not in ("value", "derivative") or claim.per_sample or \
+                (claim.quantity is not None and claim.quantity.is_state):
+            return None  # a per-sample claim is checked on its own sample's network; optimizer state is not pinned
         pins = self._pins_for(claim)
-        if not pins:
-            return None
+        accepted = (Verdict.OK,) if within_rounding else (Verdict.OK, Verdict.ROUNDING)
         tries = [[p] for p in sorted(pins, key=lambda p: -p.index)[:MAX_SINGLE_TRIES]]
         if len(pins) > 1:
             tries.append(pins)
         for group in tries:
             value = self._recompute(claim, group)
-            accepted = (Verdict.OK,) if within_rounding else (Verdict.OK, Verdict.ROUNDING)
             if value is None or judge(claim.value, value).verdict not in accepted:
                 continue
             feeding = group if len(group) == 1 else [p for p in group if self._feeds(claim, group, p, value)]
             if feeding:
                 return self._carry(sorted({p.index for p in feeding}))
+        if _updated_parameter(claim) and not any(p.kind == "gradient" for p in pins):
+            return self._other_entry(claim, pins, accepted)
         return None
+
+    def _other_entry(self, claim: Claim, pins: list[_Pin], accepted: tuple) -> Carry | None:
+        """θ[i,j] − η·g from the claimed gradient of another entry of the same array (exactly one must match)."""
+        own = [p for p in pins if p.kind == "param"]
+        found = []
+        for pin in self._sibling_gradients(claim)[:MAX_SINGLE_TRIES]:
+            value = self._recompute(claim, own + [_Pin(pin.index, "gradient", (str(claim.quantity),), pin.value)])
+            if value is not None and judge(claim.value, value).verdict in accepted:
+                found.append(pin)
+        if len(found) != 1:
+            return None
+        pin, name = found[0], self.done[found[0].index].claim
+        carry = self._carry(sorted({found[0].index} | {p.index for p in own}))
+        show = self.ctx.display
+        moved = f" (the gradient claimed for {show(str(name.wrt))} was applied to {show(str(claim.quantity))})"
+        return Carry(carry.verdict, carry.carried_from, carry.diagnosis + moved)
+
+    def _sibling_gradients(self, claim: Claim) -> list[_Pin]:
+        """Claimed dL/d(another entry of the claim's array) at the update before the claim's, latest first."""
+        q, before = claim.quantity, (tuple(sorted(claim.with_values.items())), claim.after - 1)
+        array = str(q).split("[")[0]
+        chosen: dict[str, _Pin] = {}
+        for n, d in sorted(self.done.items()):
+            c = d.claim
+            if n >= claim.index or c.kind != "derivative" or d.verdict == Verdict.ERROR or \
+                    (tuple(sorted(c.with_values.items())), c.after) != before:
+                continue
+            pin = self._pin(c)
+            if pin is not None and pin.kind == "gradient" and pin.key[0].split("[")[0] == array and \
+                    pin.key[0] != str(q):
+                chosen[pin.key[0]] = pin
+        return sorted(chosen.values(), key=lambda p: -p.index)
 
     def _feeds(self, claim: Claim, group: list[_Pin], pin: _Pin, value: Fraction) -> bool:
         without = self._recompute(claim, [p for p in group if p is not pin])
@@ -145,14 +188,14 @@ class Chain:
         """The earlier claims that can feed ``claim``, as pins (the latest claim of each key wins)."""
         here = (tuple(sorted(claim.with_values.items())), claim.after)
         before = (here[0], claim.after - 1)
-        updated = claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0
+        updated = _updated_parameter(claim)
         chosen: dict[tuple, _Pin] = {}
         for n, d in self.done.items():
             c = d.claim
             if n >= claim.index or c.kind not in ("value", "derivative") or d.verdict == Verdict.ERROR:
                 continue
             point = (tuple(sorted(c.with_values.items())), c.after)
-            pin = _pin_of(c, len(self.ctx.network.x))
+            pin = self._pin(c)
             if pin is None:
                 continue
             if updated:
@@ -162,10 +205,14 @@ class Chain:
                 chosen[(pin.kind, pin.key)] = pin
         return list(chosen.values())
 
+    def _pin(self, c: Claim) -> _Pin | None:
+        net = self.ctx.network
+        return _layer_pin_of(c, net) if isinstance(net, LayeredNetwork) else _pin_of(c, len(net.x))
+
     # ---------------------------------------------------------------------------- recompute
     def _recompute(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
         try:
-            if claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0:
+            if _updated_parameter(claim):
                 return self._updated(claim, group)
             return self._at_point(claim, group)
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
@@ -181,21 +228,57 @@ class Chain:
         with workprec(_PREC):
             previous = ctx.domain(claim, claim.after - 1)
             theta = given["param"] if "param" in given else to_fraction(previous[name])
-            if claim.quantity.kind == "b" and not ctx.network.update_biases:
+            if claim.quantity.kind in ("b", "beta") and not ctx.network.update_biases:
                 return theta
             g = given.get("gradient")
             if g is None:
-                g = domain_fraction(Point(ctx.network, _PREC, values=previous).gradient()[name])
+                point = BatchPoint if isinstance(ctx.network, LayeredNetwork) else Point
+                g = domain_fraction(point(ctx.network, _PREC, values=previous).gradient()[name])
         return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
 
     def _at_point(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
-        pins, overrides = Pins(), {}
+        pins, overrides = LayerPins() if isinstance(self.ctx.network, LayeredNetwork) else Pins(), {}
         for p in group:
             if p.kind == "param":
                 overrides[p.key[0]] = p.value
             else:
                 getattr(pins, p.kind)[p.key] = exact(p.value)
         return self.ctx.transformed(claim, pins=pins, overrides=overrides)
+
+
+def _updated_parameter(claim: Claim) -> bool:
+    return claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0
+
+
+def _layer_pin_of(c: Claim, net: LayeredNetwork) -> _Pin | None:
+    """Where claim ``c``'s printed number enters a layer list's batch evaluation (see :class:`LayerPins`)."""
+    value = Fraction(Decimal(c.value))
+    q = c.quantity
+    if c.kind == "value":
+        k = output_index(q, net)
+        if k is not None:
+            return _Pin(c.index, "outputs", (c.sample, q.layer, k), value)
+        if q.kind == "L" and q.indices:
+            return _Pin(c.index, "nodes", (c.sample, f"L[{q.indices[0]}]"), value)
+        if q.is_parameter:
+            return _Pin(c.index, "param", (str(q),), value) if q.step is None else None
+        key = node_pin_key(q, net, c.sample)
+        return None if key is None else _Pin(c.index, "nodes", key, value)
+    w = c.wrt
+    if q.kind == "L" and not q.indices:  # the batch mean's d L/d(node): the sweep's own number, as printed
+        k = output_index(w, net)
+        if k is not None:
+            return _Pin(c.index, "back_outputs", (c.sample, w.layer, k), value)
+        if w.is_parameter:
+            return _Pin(c.index, "gradient", (str(w),), value) if w.step is None else None
+        key = node_pin_key(w, net, c.sample)
+        return None if key is None else _Pin(c.index, "back_nodes", key, value)
+    dense = bool(q.layer) and q.kind in ("a", "u") and net.specs[q.layer - 1].plugin is None  # only dense has u
+    if dense and q.kind == "a" and w.kind == "u" and q.layer == w.layer and q.indices == w.indices:
+        return _Pin(c.index, "local", (c.sample, q.layer, q.indices[0]), value)
+    if dense and q.kind == "u" and w.kind == "W" and q.layer == w.layer and q.indices[0] == w.indices[0] and q.layer > 1:
+        return _Pin(c.index, "outputs", (c.sample, q.layer - 1, w.indices[1]), value)
+    return None
 
 
 def _pin_of(c: Claim, batch: int) -> _Pin | None:

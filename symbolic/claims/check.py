@@ -18,7 +18,11 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   at those parameters — its precision sentence is named in the result; a claim finer
   than the certified balls gets a sentence, not a verdict.
 
-A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`.
+A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
+finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples; f′ and sequential-update mistakes beyond
+``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
+:func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
+the pytest plugin show it.
 """
 from __future__ import annotations
 
@@ -31,10 +35,10 @@ from .carry import Chain
 from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
-from ..formulas.claim_formula import verify_claim_formula
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
-from ..spec.errors import DerivcheckError
-from .mistakes import diagnose
+from ..spec.errors import DerivcheckError, KinkError
+from .convolution_mistakes import TIE_MISTAKES
+from .mistakes import diagnose, undiagnosed
 from .patterns import loss_scale_pattern
 from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
 
@@ -121,8 +125,12 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         exact = ctx.exact(c)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
-        return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}")
+        # a derivative that does not exist (a tied maximum): what the author did instead, when reproduced
+        # (to half a unit: with no truth there, "within one unit" explains nothing)
+        diagnosis = diagnose(ctx, c, TIE_MISTAKES, accept=(Verdict.OK,)) if isinstance(err, KinkError) else ""
+        instead = f" The claimed {c.value} is what follows when {diagnosis}." if diagnosis else ""
+        return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR, diagnosis=diagnosis,
+                           message=f"{where}: {c.label}: {err}{instead}")
     verdict, certified = ctx.certify(c, exact)
     diagnosis, carried_from = "", []
     if verdict != Verdict.OK:
@@ -130,11 +138,15 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         # a number within one unit of the truth stays rounding even if a WRONG earlier number also gives it
         if carry is not None and (verdict == Verdict.WRONG or carry.verdict == Verdict.ROUNDING):
             verdict, diagnosis, carried_from = carry.verdict, carry.diagnosis, carry.carried_from
+    cut_short = ""
     if verdict == Verdict.WRONG and not carried_from:
+        seen = len(ctx.notes)
         diagnosis = diagnose(ctx, c)
+        if not diagnosis:  # the search skipped (too many samples, or mistakes beyond their replay bound): say so
+            cut_short = undiagnosed(ctx.notes[seen:])
     return ClaimResult(**base, claimed=c.value, exact=format_exact(exact, max(15, len(c.value) + 3)),
                        verdict=verdict, diagnosis=diagnosis, precision=ctx.precision_for(c) + certified,
-                       carried_from=carried_from, message=_reading(c.value))
+                       carried_from=carried_from, message="; ".join(filter(None, (_reading(c.value), cut_short))))
 
 
 def _reading(text: str) -> str:
@@ -147,6 +159,8 @@ def _reading(text: str) -> str:
 
 
 def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
+    from ..formulas.claim_formula import verify_claim_formula  # the LaTeX readers load only for a formula claim
+
     try:
         result = verify_claim_formula(ctx.network, c.formula, c.symbols, ctx.d.aliases)
     except DerivcheckError as err:
@@ -156,6 +170,7 @@ def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
                            repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
                        verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       diagnosis=getattr(result, "diagnosis", ""),
                        repairs=[r.to_json() for r in result.repairs])
 
 

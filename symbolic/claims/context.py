@@ -26,7 +26,7 @@ from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_ke
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
-from ..truth.layered import NO_LAYER_MISTAKES, truth_for
+from ..truth.layered import NO_LAYER_MISTAKES, BatchPoint, truth_for
 from .layer_mistakes import replayed_layer_value
 from ..truth.layered_update import LayeredTrajectory
 from ..spec.layers import LayeredNetwork
@@ -39,10 +39,13 @@ from ..truth.balls import to_fraction as ball_fraction, to_mpf
 from ..truth.pins import Pins
 from ..truth.point import Point
 
-__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC", "MISTAKE_REPLAY_UPDATES"]
+__all__ = ["ClaimContext", "Skip", "fraction_value", "domain_fraction", "TRANSFORM_PREC", "MISTAKE_REPLAY_UPDATES",
+           "REPLAY_BOUND_WORDS"]
 
 TRANSFORM_PREC = 320  # bits of the transformed programs' balls (far below any printed unit)
 MISTAKE_REPLAY_UPDATES = 20  # f′ and sequential-update mistakes are replayed (60 digits) up to here
+# how the Skip of a mistake beyond that bound ends (symbolic.claims.mistakes.undiagnosed finds it in the notes)
+REPLAY_BOUND_WORDS = f"replayed up to {MISTAKE_REPLAY_UPDATES:,} updates"
 
 
 class Skip(Exception):
@@ -196,9 +199,11 @@ class ClaimContext:
                     backward: Callable[[dict, dict], dict] | None = None) -> Fraction | None:
         """The claim's number in its program transformed: the author's numbers ``pins`` put in, parameters
         ``overrides`` (exact Fractions), and ``backward(values, gradient)`` giving the weights the backward
-        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated, and for a
-        ``[[layer]]`` list, whose batch-coupled program :class:`~symbolic.truth.point.Point` does not run."""
-        if isinstance(self.network, LayeredNetwork):
+        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated. A ``[[layer]]`` list runs
+        its batch evaluation (:class:`~symbolic.truth.layered.BatchPoint`) with ``pins`` a
+        :class:`~symbolic.truth.pins.LayerPins`; ``backward`` does not apply to it (None)."""
+        layered = isinstance(self.network, LayeredNetwork)
+        if layered and backward is not None:
             return None
         try:
             with workprec(TRANSFORM_PREC):
@@ -207,7 +212,10 @@ class ClaimContext:
                 back = None
                 if backward is not None:
                     back = backward(values, Point(self.network, TRANSFORM_PREC, values=values).gradient())
-                point = Point(self.network, TRANSFORM_PREC, values=values, pins=pins, backward_values=back)
+                if layered:
+                    point = BatchPoint(self.network, TRANSFORM_PREC, values=values, pins=pins)
+                else:
+                    point = Point(self.network, TRANSFORM_PREC, values=values, pins=pins, backward_values=back)
                 v = point.value(c.quantity, c.sample) if c.kind == "value" else \
                     point.derivative(c.quantity, c.wrt, c.sample)
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):
@@ -278,7 +286,7 @@ class ClaimContext:
                     p = {k: v if isinstance(v, Fraction) else to_mpf(v) for k, v in balls.items()}
                 return self.replayed_quantity(c, p, m)
         if not lr_only and n > MISTAKE_REPLAY_UPDATES:
-            raise Skip(f"f′ and sequential-update mistakes are replayed up to {MISTAKE_REPLAY_UPDATES:,} updates")
+            raise Skip(f"f′ and sequential-update mistakes are {REPLAY_BOUND_WORDS}")
         if n > REPLAY_UPDATES:
             p = self._numpy_after(start, n, m)
         else:

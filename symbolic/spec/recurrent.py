@@ -50,7 +50,7 @@ MAX_STEPS = 1_000
 MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
 _EMIT = ("all", "last")
 _BIAS = ("per-neuron", "none")
-_WEIGHT_STEPS = ("all", "last", "first", "mean")
+_WEIGHT_STEPS = ("all", "last", "first", "mean", "first_use")
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,29 @@ class RecurrentMistakes:
 
     * ``weight_steps`` — how a shared array's gradient is formed from its per-step contributions:
       ``"all"`` (Σ_t, true), ``"last"`` (only step T's), ``"first"`` (overwritten in a backward loop
-      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps);
+      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps),
+      ``"first_use"`` (only the first step at which the array enters the forward formulas: step 1, but
+      step 2 for Wh when h0 is zero for every sample, since h_1 = f(Wx x_1 + b) then has no Wh);
     * ``h_path`` — False: δh_t lacks the path through h_{t+1} (∂h_t/∂W taken as local: the recurrent
       path through h_{t−1} forgotten);
-    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1}).
+    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1});
+    * ``output_sign`` — −1: the gradient arriving at the layer's output is negated (dL/dŷ written y − ŷ
+      where ŷ − y belongs);
+    * ``entrywise_jacobian`` (rnn) — True: the path to h_{t−1} is (Whᵀ f'(u_t)) ⊙ δh_t, the Jacobian
+      ∂h_t/∂h_{t−1} = diag(f'(u_t)) Wh taken as the row vector f'(u_t)ᵀ Wh and multiplied entrywise,
+      where Whᵀ (f'(u_t) ⊙ δh_t) belongs;
+    * ``dot_inputs`` (rnn) — True: ∂h_t/∂A taken as numpy's ``f'(u_t).dot(v)`` for the array A that
+      multiplies v (x_t for Wx, h_{t−1} for Wh): with v of H entries the number Σ_m f'(u_t)[m] v[m], so
+      step t's contribution is the H-vector c = δh_t · (f'(u_t)·v), broadcast over A's rows as numpy's
+      ``A -= eta * c`` does (entry [i,j] gets c[j]); with v of one entry it is the true f'(u_t) v.
     """
 
     weight_steps: str = "all"
     h_path: bool = True
     c_path: bool = True
+    output_sign: int = 1
+    entrywise_jacobian: bool = False
+    dot_inputs: bool = False
 
 
 NO_RECURRENT_MISTAKES = RecurrentMistakes()

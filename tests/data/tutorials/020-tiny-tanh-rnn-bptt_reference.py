@@ -21,9 +21,8 @@ from mpmath import tanh
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from witness import Row, mpf, table  # noqa: E402
 
-# The updated weights are claims only when updates (learning_rate, after) work with layer lists (issue 18):
-# until then the derivation file lists them as unchecked and these rows are left out.
-UPDATES = False
+# The updated weights are claims of the derivation file (updates with layer lists, issue 18): these rows are in.
+UPDATES = True
 
 __all__ = ["rows", "update_rows", "truth"]
 
@@ -92,7 +91,7 @@ def rows() -> list[Row]:
 
 
 def update_rows(v) -> list[Row]:
-    """The updated weights: claims once updates with layer lists are on main (UPDATES)."""
+    """The updated weights after the one update (claims of the derivation file while UPDATES)."""
     P = mpf
     return [
         Row(23, "W_xh (updated)", "0.54893", v["Wxh'"], author=WXH - LR * P("-0.48930"), uses=(20,)),

@@ -23,9 +23,8 @@ from mpmath import matrix, tanh
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from witness import Row, mpf, table  # noqa: E402
 
-# The updated weights are claims only when updates (learning_rate, after) work with layer lists (issue 18):
-# until then the derivation file lists them as unchecked and these rows are left out.
-UPDATES = False
+# The updated weights are claims of the derivation file (updates with layer lists, issue 18): these rows are in.
+UPDATES = True
 
 __all__ = ["rows", "update_rows", "truth", "notebook"]
 
@@ -85,6 +84,11 @@ def rows() -> list[Row]:
     why_w = ("the notebook's dlossdW: W only through h_1, vectors multiplied entrywise, and the sign of "
              "y - yhat; the true dL/dW sums W's three uses")
     why_u = ("the notebook's dlossdU: U only through step 2, a 2-vector for the 2x2 U, sign of y - yhat")
+    # the parts of the notebook's formulas, as derivcheck must name them: dlossdW has the sign (dldy_ = y - y_), the
+    # entrywise dh3dh2 * dh2dh1 (vectors, numpy *), and W only through h_1; dlossdU has those with U through h_2
+    # only, and dh2dU = dtanh(a_2).dot(h1), a number, so dlossdU is a 2-vector
+    parts_w = ("wrong sign", "multiplied entrywise", "first step it enters")
+    parts_u = parts_w + ("vector subtracted from every row",)
     return [
         Row(1, "h1[1]", "0.37994896", h[1][0]),
         Row(2, "h1[2]", "0.19737532", h[1][1]),
@@ -93,15 +97,17 @@ def rows() -> list[Row]:
         Row(5, "h3[1]", "0.9986059", h[3][0]),
         Row(6, "h3[2]", "0.99999815", h[3][1]),
         Row(7, "y_", "5.99720442000804", v["yhat"]),
-        Row(8, "dlossdW[1]", "0.00034735", v["dW"][0], mistake=nb["dW"][0], why=why_w),
-        Row(9, "dlossdW[2]", "0.00272708", v["dW"][1], mistake=nb["dW"][1], why=why_w),
-        Row(10, "dlossdU[1]", "0.00053191", v["dU"][0][0], mistake=nb["dU"][0], why=why_u + " (claimed as U[1,1])"),
-        Row(11, "dlossdU[2]", "0.00212484", v["dU"][0][1], mistake=nb["dU"][1], why=why_u + " (claimed as U[1,2])"),
+        Row(8, "dlossdW[1]", "0.00034735", v["dW"][0], mistake=nb["dW"][0], why=why_w, diagnosed=parts_w),
+        Row(9, "dlossdW[2]", "0.00272708", v["dW"][1], mistake=nb["dW"][1], why=why_w, diagnosed=parts_w),
+        Row(10, "dlossdU[1]", "0.00053191", v["dU"][0][0], mistake=nb["dU"][0], why=why_u + " (claimed as U[1,1])",
+            diagnosed=parts_u),
+        Row(11, "dlossdU[2]", "0.00212484", v["dU"][0][1], mistake=nb["dU"][1], why=why_u + " (claimed as U[1,2])",
+            diagnosed=parts_u),
     ] + (update_rows(v) if UPDATES else [])
 
 
 def update_rows(v) -> list[Row]:
-    """The updated weights: claims once updates with layer lists are on main (UPDATES)."""
+    """The updated weights after the one update (claims of the derivation file while UPDATES)."""
     return [
         Row(12, "W[1] (updated)", "1.99999965", v["W'"][0], author=W0[0] - ETA * gW[0], uses=(8,)),
         Row(13, "W[2] (updated)", "0.99999727", v["W'"][1], author=W0[1] - ETA * gW[1], uses=(9,)),
