@@ -6,7 +6,9 @@ Contract
 that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is unrolled over ``steps``
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
-step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
+step T's for ``"last"``, the listed steps' for ``loss_steps`` (a last layer: the loss only at those
+steps), and ``loss_over_steps`` (``"sum"`` / ``"mean"``, a last layer) scales the loss (:meth:`Recurrent.loss_scale`).
+Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
 default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``),
 ``h0`` (and ``c0``: one list for every sample or one row per sample, default zeros), rnn ``activation``
 (tanh default).
@@ -49,6 +51,7 @@ CELL_ACTIVATION = "tanh"  # the lstm's h_t = o_t ⊙ tanh(c_t)
 MAX_STEPS = 1_000
 MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
 _EMIT = ("all", "last")
+_OVER_STEPS = ("sum", "mean")
 _BIAS = ("per-neuron", "none")
 _WEIGHT_STEPS = ("all", "last", "first", "mean", "first_use")
 
@@ -102,11 +105,30 @@ class Recurrent:
     c0: tuple[tuple[Fraction, ...], ...] = ()
     bias: bool = True  # b (b·) and by exist; bias = "none" in the table: they are 0 and not parameters
     output_activation: str = LINEAR_ACTIVATION  # ŷ_t = f(z_t), z_t = Wy h_t + by (softmax: per step, over its K outputs)
+    loss_steps: tuple[int, ...] = ()  # the steps with a loss (``loss_steps``, increasing); (): from ``emit``
+    loss_over_steps: str = ""  # "sum" | "mean" over the steps with a loss; "": the loss's own reduction
 
     @property
     def width(self) -> int:
         """Numbers per step of the layer's flat output."""
         return self.outputs or self.hidden
+
+    @property
+    def emitted(self) -> tuple[int, ...]:
+        """The steps whose output is the layer's flat output, in order (the steps with a loss for a last layer)."""
+        if self.loss_steps:
+            return self.loss_steps
+        return tuple(range(1, self.steps + 1)) if self.emit == "all" else (self.steps,)
+
+    def loss_scale(self, averaged: bool) -> Fraction:
+        """The factor on the loss of the emitted entries for ``loss_over_steps``. With ℓ_t the loss of step t's
+        K outputs (the table's own reduction over K), the loss of all S emitted entries is Σ_t ℓ_t for a summing
+        loss and (1/S) Σ_t ℓ_t for an ``averaged`` one (mse); "sum" and "mean" ask for those two."""
+        natural = "mean" if averaged else "sum"
+        over, S = self.loss_over_steps or natural, len(self.emitted)
+        if over == natural:
+            return Fraction(1)
+        return Fraction(1, S) if over == "mean" else Fraction(S)
 
     def state(self, which: str, sample: int) -> tuple[Fraction, ...]:
         """The initial ``h`` or ``c`` of a sample (1-based)."""
@@ -186,6 +208,53 @@ def _output_activation(raw: Any, l: int, where: str, K: int) -> str:
     return act
 
 
+def _steps_text(steps: tuple[int, ...]) -> str:
+    """"steps 1 to 3" for a run, else "steps 1, 3" ("step 3" for one)."""
+    if len(steps) == 1:
+        return f"step {steps[0]}"
+    if list(steps) == list(range(steps[0], steps[-1] + 1)):
+        return f"steps {steps[0]} to {steps[-1]}"
+    return "steps " + ", ".join(map(str, steps))
+
+
+def _loss_steps(raw: Any, where: str, T: int, last: bool) -> tuple[int, ...]:
+    """The validated ``loss_steps``: the steps with a loss, increasing, within 1 … T (a last layer only)."""
+    if "loss_steps" not in raw:
+        return ()
+    value = raw["loss_steps"]
+    if not last:
+        raise DerivcheckError(f"{where} has loss_steps, but a layer follows it; loss_steps (the steps with a loss) "
+                              f"belongs to the last layer — use emit = \"last\" to pass step {T}'s output on.")
+    if "emit" in raw:
+        raise DerivcheckError(f"{where} has both emit and loss_steps; give one (loss_steps = [{T}] is emit = "
+                              f"\"last\", loss_steps = [1, …, {T}] is emit = \"all\").")
+    if not isinstance(value, list) or not value or not all(isinstance(t, int) and not isinstance(t, bool)
+                                                           for t in value):
+        raise DerivcheckError(f"{where}: loss_steps is {brief(value)}; give a list of whole step numbers from 1 to "
+                              f"{T}, e.g. loss_steps = [{T}] (the steps with a loss).")
+    for t in value:
+        if not 1 <= t <= T:
+            raise DerivcheckError(f"{where}: loss_steps has step {t}, which is out of range: the layer runs steps 1 to "
+                                  f"{T} (steps = {T}).")
+    if any(b <= a for a, b in zip(value, value[1:])):
+        raise DerivcheckError(f"{where}: loss_steps {brief(value)} must list each step once, in increasing order "
+                              f"(the targets y follow that order), e.g. {sorted(set(value))}.")
+    return tuple(value)
+
+
+def _loss_over_steps(raw: Any, where: str, last: bool) -> str:
+    if "loss_over_steps" not in raw:
+        return ""
+    value = raw["loss_over_steps"]
+    if value not in _OVER_STEPS:
+        raise DerivcheckError(f"{where} has loss_over_steps {brief(value)}{_near(value, _OVER_STEPS)}; use \"sum\" "
+                              f"(the steps' losses added) or \"mean\" (averaged over the steps with a loss).")
+    if not last:
+        raise DerivcheckError(f"{where} has loss_over_steps, but a layer follows it; the loss over the steps belongs "
+                              f"to the last layer.")
+    return value
+
+
 class RecurrentPlugin(KindPlugin):
     """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
 
@@ -217,8 +286,10 @@ class RecurrentPlugin(KindPlugin):
             raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
                                   f"default) or \"none\" (no biases: the tutorial's equations have none).")
         out_act = _output_activation(raw, l, where, K)
+        steps, over = _loss_steps(raw, where, T, last), _loss_over_steps(raw, where, last)
         r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
-                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act)
+                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act,
+                      steps, over)
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
             per_step = unrolled_size(Recurrent(self.kind, H, 1, width // T, K), 1)
@@ -226,7 +297,10 @@ class RecurrentPlugin(KindPlugin):
                 f"{where} unrolls into {size:,} scalar products ({T:,} steps × {per_step:,} per step for hidden {H:,}"
                 f" and {width // T:,} inputs per step{f' × {batch:,} samples' if batch and batch > 1 else ''}); the "
                 f"exact-mode limit is {MAX_UNROLLED:,} — use fewer steps, a smaller hidden state or fewer samples.")
-        return r.width * (T if emit == "all" else 1), r
+        return r.width * len(r.emitted), r
+
+    def loss_scale(self, spec: Any, averaged: bool) -> Fraction:
+        return spec.extra.loss_scale(averaged)
 
     def arrays(self, spec: Any) -> dict[str, tuple[int, ...]]:
         return spec.extra.arrays(spec.index)
@@ -245,26 +319,31 @@ class RecurrentPlugin(KindPlugin):
         return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
                 "activation": r.activation, "output_activation": r.output_activation, "bias": r.bias,
                 "h0": [[float(v) for v in row] for row in r.h0] or None,
-                "c0": [[float(v) for v in row] for row in r.c0] or None}
+                "c0": [[float(v) for v in row] for row in r.c0] or None,
+                "loss_steps": list(r.loss_steps) or None, "loss_over_steps": r.loss_over_steps or None}
 
     def _data_name(self, spec: Any, name: Name, fail) -> Name:
         """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name; ``L_t2`` (step 2's
         loss) as its one loss term ``L[k]`` when each step has one output."""
         r, t = spec.extra, name.step
+        emitted = r.emitted
         if name.kind == "L":
-            first = 1 if r.emit == "all" else r.steps
-            if name.indices or r.width != 1 or not first <= t <= r.steps:
+            if name.indices or r.width != 1 or t not in emitted:
                 fail(f"names the loss of step {t}, which is one loss term only when each step has one output "
-                     f"(here {r.width}, steps {first} to {r.steps} with a loss); claim the terms L[k] of that step "
-                     f"(step-major, k = (t − 1)·{r.width} + 1 …) or L.")
-            return Name("L", None, (t - first + 1,))
+                     f"(here {r.width}, {_steps_text(emitted)} with a loss); claim the terms L[k] of that step "
+                     f"(step-major over the steps with a loss, {r.width} per step) or L.")
+            return Name("L", None, (emitted.index(t) + 1,))
         n = r.inputs if name.kind == "x" else r.width
-        if name.kind == "y" and r.emit == "last":
+        if name.kind == "y" and r.emit == "last" and not r.loss_steps:
             fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
+        if name.kind == "y" and r.loss_steps and 1 <= t <= r.steps and t not in emitted:
+            fail(f"names the target of step {t}, which has no loss (loss_steps = {list(emitted)}); the targets y are "
+                 f"those of {_steps_text(emitted)}.")
         if name.layer is not None or len(name.indices) != 1 or not 1 <= t <= r.steps or \
                 not 1 <= name.indices[0] <= n:
             fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
-        return Name(name.kind, None, ((t - 1) * n + name.indices[0],))
+        position = t - 1 if name.kind == "x" else emitted.index(t)
+        return Name(name.kind, None, (position * n + name.indices[0],))
 
     def _output_name(self, spec: Any, name: Name, fail) -> Name:
         """``a{l}[k]`` (the flat output, step-major), or ``a{l}_t{t}[k]`` as that flat name."""
@@ -273,11 +352,11 @@ class RecurrentPlugin(KindPlugin):
             if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
                 fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
             return name
-        first = 1 if r.emit == "all" else r.steps
-        if not first <= t <= r.steps or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
-            fail(f"needs a step from {first} to {r.steps} (the steps layer {l} emits) and one index from 1 to "
-                 f"{r.width}, like a{l}_t{r.steps}[1].")
-        return Name("a", l, ((t - first) * r.width + name.indices[0],))
+        emitted = r.emitted
+        if t not in emitted or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
+            fail(f"needs one of {_steps_text(emitted)} (the steps layer {l} emits) and one index from 1 to "
+                 f"{r.width}, like a{l}_t{emitted[-1]}[1].")
+        return Name("a", l, (emitted.index(t) * r.width + name.indices[0],))
 
     def check_name(self, spec: Any, name: Name, network: Any) -> Name:
         l, r, text = spec.index, spec.extra, str(name)
@@ -344,11 +423,13 @@ _LSTM_BACKWARD = _OUTPUT_BACKWARD + (
     r"\quad \frac{\partial L}{\partial W_{x\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}x_t^{\mathsf T}")
 
 RECURRENT_KINDS: dict[str, LayerKind] = {
-    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0"), (),
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0",
+                             "loss_steps", "loss_over_steps"), (),
                      ("u", "h", "z", "yhat"),
                      False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
                      _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
-    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0"), (),
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0",
+                               "loss_steps", "loss_over_steps"), (),
                       ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "z", "yhat"), False,
                       NUMERIC_KINDS["lstm"],
                       "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",

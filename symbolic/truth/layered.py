@@ -104,7 +104,7 @@ class BatchPoint:
                     self.a[l] = self._normalize(spec, prev)
             last = net.specs[-1]
             fused = FUSED_OUTPUTS.get((last.activation, net.loss)) if last.kind == "dense" else None
-            self.loss = LossTerms(net.loss, net.layers[-1], fused)
+            self.loss = LossTerms(net.loss, net.layers[-1], fused, exact(net.loss_scale))
             self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
 
     def _normalize(self, spec, prev: list) -> list:
