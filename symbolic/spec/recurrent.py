@@ -36,9 +36,11 @@ from numeric.layers import NUMERIC_KINDS
 from .errors import DerivcheckError, brief
 from .layer_plugin import KindPlugin, LayerKind
 from .names import Name
-from .network import MAX_LAYER_WIDTH, exact_number
+from .network import MAX_LAYER_WIDTH
 from .rules import ACTIVATIONS, LINEAR_ACTIVATION
-from .vocabulary import activation_name, did_you_mean
+from .recurrent_keys import (BIAS_CHOICES, EMIT_CHOICES, loss_over_steps, loss_steps, near, output_activation,
+                             states, steps_text, whole)
+from .vocabulary import activation_name
 
 __all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED",
            "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent", "RecurrentPlugin", "RECURRENT_KINDS",
@@ -50,9 +52,6 @@ GATE_ACTIVATIONS = {"g": "tanh", "i": "sigmoid", "f": "sigmoid", "o": "sigmoid"}
 CELL_ACTIVATION = "tanh"  # the lstm's h_t = o_t ⊙ tanh(c_t)
 MAX_STEPS = 1_000
 MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
-_EMIT = ("all", "last")
-_OVER_STEPS = ("sum", "mean")
-_BIAS = ("per-neuron", "none")
 _WEIGHT_STEPS = ("all", "last", "first", "mean", "first_use")
 
 
@@ -164,97 +163,6 @@ def unrolled_size(r: Recurrent, batch: int) -> int:
     return per_step * r.steps * max(batch, 1)
 
 
-def _near(word: object, choices) -> str:
-    close = did_you_mean(str(word), [str(c) for c in choices], n=1)
-    return f" ({close})" if close else ""
-
-
-def _whole(raw: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
-    if key not in raw and default is not None:
-        return default
-    value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        hint = {"hidden": "the hidden state's size, e.g. hidden = 2", "steps": "the number of time steps, e.g. steps = 3",
-                "outputs": "the output size per step, 0 for no output projection"}[key]
-        raise DerivcheckError(f"{where}: {key} is {brief(value) if key in raw else 'missing'}; give a whole number "
-                              f"from {low} to {high:,} ({hint}).")
-    return value
-
-
-def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[tuple[Fraction, ...], ...]:
-    if key not in raw:
-        return ()
-    value = raw[key]
-    rows = value if isinstance(value, list) and value and all(isinstance(r, list) for r in value) else [value]
-    ok = all(isinstance(r, list) and len(r) == H for r in rows) and (len(rows) == 1 or batch is None or
-                                                                       len(rows) == batch)
-    if not ok:
-        numbers = f"{H} number{'s' if H > 1 else ''}"
-        raise DerivcheckError(f"{where}: {key} must be {numbers} (the initial state, for every sample) or one row "
-                              f"of {numbers} per sample.")
-    return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
-
-
-def _output_activation(raw: Any, l: int, where: str, K: int) -> str:
-    if "output_activation" not in raw:
-        return LINEAR_ACTIVATION
-    if not K:
-        raise DerivcheckError(f"{where} has output_activation but no outputs; give outputs = K (the output size per "
-                              f"step) for ŷ_t = f(Wy h_t + by).")
-    act = activation_name(raw["output_activation"], l)[0]
-    if not ACTIVATIONS[act].elementwise and K < 2:  # softmax: a vector rule over each step's K outputs
-        raise DerivcheckError(f"{where}: a {act} over outputs = 1 is always 1; give outputs ≥ 2 or an elementwise "
-                              f"output_activation.")
-    return act
-
-
-def _steps_text(steps: tuple[int, ...]) -> str:
-    """"steps 1 to 3" for a run, else "steps 1, 3" ("step 3" for one)."""
-    if len(steps) == 1:
-        return f"step {steps[0]}"
-    if list(steps) == list(range(steps[0], steps[-1] + 1)):
-        return f"steps {steps[0]} to {steps[-1]}"
-    return "steps " + ", ".join(map(str, steps))
-
-
-def _loss_steps(raw: Any, where: str, T: int, last: bool) -> tuple[int, ...]:
-    """The validated ``loss_steps``: the steps with a loss, increasing, within 1 … T (a last layer only)."""
-    if "loss_steps" not in raw:
-        return ()
-    value = raw["loss_steps"]
-    if not last:
-        raise DerivcheckError(f"{where} has loss_steps, but a layer follows it; loss_steps (the steps with a loss) "
-                              f"belongs to the last layer — use emit = \"last\" to pass step {T}'s output on.")
-    if "emit" in raw:
-        raise DerivcheckError(f"{where} has both emit and loss_steps; give one (loss_steps = [{T}] is emit = "
-                              f"\"last\", loss_steps = [1, …, {T}] is emit = \"all\").")
-    if not isinstance(value, list) or not value or not all(isinstance(t, int) and not isinstance(t, bool)
-                                                           for t in value):
-        raise DerivcheckError(f"{where}: loss_steps is {brief(value)}; give a list of whole step numbers from 1 to "
-                              f"{T}, e.g. loss_steps = [{T}] (the steps with a loss).")
-    for t in value:
-        if not 1 <= t <= T:
-            raise DerivcheckError(f"{where}: loss_steps has step {t}, which is out of range: the layer runs steps 1 to "
-                                  f"{T} (steps = {T}).")
-    if any(b <= a for a, b in zip(value, value[1:])):
-        raise DerivcheckError(f"{where}: loss_steps {brief(value)} must list each step once, in increasing order "
-                              f"(the targets y follow that order), e.g. {sorted(set(value))}.")
-    return tuple(value)
-
-
-def _loss_over_steps(raw: Any, where: str, last: bool) -> str:
-    if "loss_over_steps" not in raw:
-        return ""
-    value = raw["loss_over_steps"]
-    if value not in _OVER_STEPS:
-        raise DerivcheckError(f"{where} has loss_over_steps {brief(value)}{_near(value, _OVER_STEPS)}; use \"sum\" "
-                              f"(the steps' losses added) or \"mean\" (averaged over the steps with a loss).")
-    if not last:
-        raise DerivcheckError(f"{where} has loss_over_steps, but a layer follows it; the loss over the steps belongs "
-                              f"to the last layer.")
-    return value
-
-
 class RecurrentPlugin(KindPlugin):
     """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
 
@@ -265,15 +173,15 @@ class RecurrentPlugin(KindPlugin):
         self.words = params + ("Wy", "by") + nodes + ("z", "yhat")
 
     def parse(self, raw: Any, l: int, width: int, batch: int | None, last: bool, where: str) -> tuple[int, Recurrent]:
-        H = _whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
-        T = _whole(raw, "steps", where, 1, MAX_STEPS)
+        H = whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
+        T = whole(raw, "steps", where, 1, MAX_STEPS)
         if width % T:
             raise DerivcheckError(f"{where}: its input has {width} numbers per sample, which is not a multiple of "
                                   f"steps = {T}; the inputs are step-major, T·n numbers (n per step).")
-        K = _whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
+        K = whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
         emit = raw.get("emit", "all")
-        if emit not in _EMIT:
-            raise DerivcheckError(f"{where} has emit {brief(emit)}{_near(emit, _EMIT)}; use \"all\" (an output at "
+        if emit not in EMIT_CHOICES:
+            raise DerivcheckError(f"{where} has emit {brief(emit)}{near(emit, EMIT_CHOICES)}; use \"all\" (an output at "
                                   f"every step: a loss per step) or \"last\" (the last step's: a loss at the end).")
         act = RNN_ACTIVATION
         if self.kind == "rnn" and "activation" in raw:
@@ -282,13 +190,13 @@ class RecurrentPlugin(KindPlugin):
                 raise DerivcheckError(f"{where} has activation {act!r}, which is not elementwise; a recurrent layer's "
                                       f"h_t = f(u_t) takes tanh (default), identity, sigmoid or relu.")
         bias = raw.get("bias", "per-neuron")
-        if bias not in _BIAS:
-            raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
+        if bias not in BIAS_CHOICES:
+            raise DerivcheckError(f"{where} has bias {brief(bias)}{near(bias, BIAS_CHOICES)}; use \"per-neuron\" (b and by, the "
                                   f"default) or \"none\" (no biases: the tutorial's equations have none).")
-        out_act = _output_activation(raw, l, where, K)
-        steps, over = _loss_steps(raw, where, T, last), _loss_over_steps(raw, where, last)
-        r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
-                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act,
+        out_act = output_activation(raw, l, where, K)
+        steps, over = loss_steps(raw, where, T, last), loss_over_steps(raw, where, last)
+        r = Recurrent(self.kind, H, T, width // T, K, emit, act, states(raw, "h0", where, H, batch),
+                      states(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act,
                       steps, over)
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
@@ -330,7 +238,7 @@ class RecurrentPlugin(KindPlugin):
         if name.kind == "L":
             if name.indices or r.width != 1 or t not in emitted:
                 fail(f"names the loss of step {t}, which is one loss term only when each step has one output "
-                     f"(here {r.width}, {_steps_text(emitted)} with a loss); claim the terms L[k] of that step "
+                     f"(here {r.width}, {steps_text(emitted)} with a loss); claim the terms L[k] of that step "
                      f"(step-major over the steps with a loss, {r.width} per step) or L.")
             return Name("L", None, (emitted.index(t) + 1,))
         n = r.inputs if name.kind == "x" else r.width
@@ -338,7 +246,7 @@ class RecurrentPlugin(KindPlugin):
             fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
         if name.kind == "y" and r.loss_steps and 1 <= t <= r.steps and t not in emitted:
             fail(f"names the target of step {t}, which has no loss (loss_steps = {list(emitted)}); the targets y are "
-                 f"those of {_steps_text(emitted)}.")
+                 f"those of {steps_text(emitted)}.")
         if name.layer is not None or len(name.indices) != 1 or not 1 <= t <= r.steps or \
                 not 1 <= name.indices[0] <= n:
             fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
@@ -354,7 +262,7 @@ class RecurrentPlugin(KindPlugin):
             return name
         emitted = r.emitted
         if t not in emitted or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
-            fail(f"needs one of {_steps_text(emitted)} (the steps layer {l} emits) and one index from 1 to "
+            fail(f"needs one of {steps_text(emitted)} (the steps layer {l} emits) and one index from 1 to "
                  f"{r.width}, like a{l}_t{emitted[-1]}[1].")
         return Name("a", l, (emitted.index(t) * r.width + name.indices[0],))
 
@@ -384,7 +292,7 @@ class RecurrentPlugin(KindPlugin):
         if name.kind not in words:
             names = [a + ("[i,j]" if len(s) == 2 else "[i]") for a, s in arrays.items()] + self.names(spec)
             fail(f"does not exist: layer {l} is an {self.kind} layer (its names: {', '.join(names)})"
-                 f"{_near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
+                 f"{near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
         first, size = words[name.kind]
         if step is None:
             fail(f"needs a time step, like {name.kind}{l}_t{max(first, 1)}[1] (steps {first} to {r.steps}).")
