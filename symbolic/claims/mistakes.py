@@ -333,8 +333,10 @@ MISTAKES: list[Mistake] = [
 ]
 
 
-def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
-    """Descriptions of the mistakes that reproduce the claimed digits, joined by '; ' ('' if none)."""
+def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None,
+             accept: tuple[str, ...] = (Verdict.OK, Verdict.ROUNDING)) -> str:
+    """Descriptions of the mistakes that reproduce the claimed digits (their verdict against the prediction in
+    ``accept``), joined by '; ' ('' if none)."""
     samples = len(getattr(ctx.network, "x", None) or ())
     if samples > MAX_DIAGNOSED_SAMPLES:  # issue 21: each entry re-evaluates the whole batch
         ctx.note(f"not diagnosed: the mistake search is not run beyond {MAX_DIAGNOSED_SAMPLES} samples "
@@ -348,7 +350,7 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
             if not mistake.applies(ctx, claim):
                 continue
             for value, detail in mistake.predict(ctx, claim):
-                if value is not None and judge(claim.value, value).verdict in (Verdict.OK, Verdict.ROUNDING):
+                if value is not None and judge(claim.value, value).verdict in accept:
                     found.append(mistake.description + detail)
                     break
         except ctx.skippable as err:  # a mistake that cannot be replayed here (e.g. too many updates)

@@ -40,6 +40,7 @@ from .layer_eval import LayerShapeError
 from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, Transpose, lwalk
 from .layer_reading import read_layer_formula
 from .layer_verify import prove_layer, read_resolved, symbolic_model, verify_layer_formula
+from .conv_verify import verify_conv_formula
 from .recurrent_verify import prove_recurrent, read_recurrent, symbolic_rnn, verify_recurrent_formula
 from .repair import MAX_SECONDS, MAX_TRIES, Repair, search_edits
 from .repair_edits import Edit, _edit, apply_edits
@@ -204,6 +205,8 @@ def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[s
 def verify_layer_with_repair(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None = None,
                              max_tries: int | None = None, max_seconds: float | None = None) -> FormulaVerdict:
     """:func:`verify_layer_formula`, and for a WRONG or shape-error verdict the repair search."""
+    if any(s.kind == "conv2d" for s in network.specs):  # conv formulas carry their own proved diagnoses
+        return verify_conv_formula(network, latex, symbols)
     verdict = (verify_recurrent_formula if recurrent(network) else verify_layer_formula)(network, latex, symbols)
     if verdict.verdict not in ("WRONG", "shape error"):
         return verdict
