@@ -452,3 +452,46 @@ def test_two_samples_and_tanh_balls(tmp_path):
     assert ok.verdict == "ok", ok.message
     wrong = verify_claim_formula(net, r"dX = \operatorname{crop}_{1}(\delta \ast_{full} K)")
     assert wrong.verdict == "WRONG" and "(sample 1)" in wrong.message and "not rotated" in wrong.diagnosis
+
+
+MIXED = '''title = "conv and batch norm"
+source = "test"
+[network]
+inputs = 9
+loss = "half_sse"
+[[layer]]
+kind = "conv2d"
+input = [1, 3, 3]
+channels = 1
+kernel = 2
+[[layer]]
+kind = "flatten"
+[[layer]]
+kind = "batchnorm"
+[[layer]]
+kind = "dense"
+units = 1
+activation = "identity"
+[parameters]
+K1 = [[[[1, 2], [3, -1]]]]
+b1 = [0.5]
+gamma3 = [1, 0.5, 2, 1]
+beta3 = [0, 0.1, 0.2, 0.3]
+W4 = [[0.3, -0.2, 0.5, 0.1]]
+b4 = [0.1]
+[data]
+x = [[1, 2, 0, -1, 0.5, 1, 2, 1, 0], [0, 1, 2, 1, -1, 0.5, 1, 2, 1]]
+y = [[1], [0]]
+[[claims]]
+name = "L"
+value = "1"
+'''
+
+
+def test_a_list_with_conv_and_batch_norm_reads_both(tmp_path):
+    net = load_derivation(_write(tmp_path, MIXED)).network
+    assert verify_claim_formula(net, r"dK = X \star \delta").verdict == "ok"
+    beta = r"\frac{\partial \ell}{\partial \beta} = \sum_{i=1}^{m} \frac{\partial \ell}{\partial y_i}"
+    assert verify_claim_formula(net, beta).verdict == "ok"
+    with pytest.raises(DerivcheckError, match=r"the command \\zeta is not read in a formula about a conv2d layer"):
+        verify_claim_formula(net, r"dK = \zeta")
