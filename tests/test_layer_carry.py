@@ -28,6 +28,9 @@ x = 1, 5, 9, 3 = a1, max 9 at a1[3], out = 18, y = 17, dL/dpool = 2, dL/da1 = 0,
 RNN — rnn, hidden 1, 2 steps, identity, Wx = 1, Wh = 2, b = 0, Wy = 1, by = 0, emit = "last", x = 1, 1, y = 1:
 h_1 = 1, u_2 = 1 + 2·1 = 3 = h_2 = ŷ_2, dL/dŷ_2 = 3 − 1 = 2 = dL/dh_2 = dL/du_2, dL/dh_1 = Wh·2 = 4.
 
+DROP — dense 2 (identity, W1 = [1, 1]ᵀ, no bias) → dropout p = 1/2, mask [1, 0] → dense 1 (W3 = [1, 1], no bias),
+x = 1, y = 0: a1 = 1, 1, a2 = 1·1/(1 − ½), 0 = 2, 0, u3 = 2, dL/du3 = 2 = dL/da2[1], dL/da1[1] = 2·1/(1 − ½) = 4.
+
 TANH — rnn, hidden 1, 1 step, tanh, Wx = 1, b = 0, Wy = 1, by = 0, x = 1, y = 0: h = tanh(1) = 0.76159…, ŷ = h,
 dL/dh = ŷ − y = tanh(1), dL/du = tanh(1)·(1 − tanh²(1)). An author who writes tanh′ as 1 − h² takes it from their
 own printed h.
@@ -201,6 +204,35 @@ x = [[1, 5, 9, 3]]
 y = [[17]]
 """
 
+DROP = """
+[network]
+inputs = 1
+loss = "half_sse"
+
+[[layer]]
+kind = "dense"
+units = 2
+bias = "none"
+
+[[layer]]
+kind = "dropout"
+p = 0.5
+mask = [[1, 0]]
+
+[[layer]]
+kind = "dense"
+units = 1
+bias = "none"
+
+[parameters]
+W1 = [[1], [1]]
+W3 = [[1, 1]]
+
+[data]
+x = [[1]]
+y = [[0]]
+"""
+
 TANH = """
 [network]
 inputs = 1
@@ -305,6 +337,9 @@ DK_FROM_DU = 3 * 1
 POOL_FROM_A = max(1, 5, 4, 3)
 DA2_FROM_A = 2 * (2 * POOL_FROM_A - 17)
 
+# DROP, the author's a2[1] = 3 (truth 2): u3 = 1·3 + 1·0; their dL/da2[1] = 5 (truth 2): dL/da1[1] = 5·1/(1 − ½)
+DROP_U_FROM_A = 1 * 3 + 1 * 0
+DROP_DA_FROM_DA = 5 * 1 / (1 - F(1, 2))
 # TANH, the author's h = 0.5 (truth tanh(1) = 0.7616) alone: ŷ = 0.5, dL/dh = 0.5 − 0, dL/du = 0.5·(1 − 0.5²);
 # with their dL/dh = 0.8 too: dL/du = 0.8·(1 − 0.5²) (the true tanh′(1) would give 0.8·0.41997 = 0.336)
 TANH_DU_FROM_H = F(1, 2) * (1 - F(1, 2) ** 2)
@@ -355,6 +390,12 @@ CASES = [
      [1], "computed from the rounded xhat1[2] = -0.33 of claim 1", "typo"),
     # a correct number after the author's wrong one is simply ok
     ("bn-independent-ok", BN, [("xhat1[1]", "-0.5", S2), ("a1[1]", "-1", S2)], 2, "ok", [], "", "carried"),
+    # dropout: its outputs and their adjoints
+    ("dropout-next-layer-from-wrong-output", DROP, [("a2[1]", "3.0"), ("u3[1]", _dec(F(DROP_U_FROM_A), 1))], 2,
+     "WRONG", [1], "carried from claim 1 (a2[1] = 3.0", ""),
+    ("dropout-input-adjoint-from-wrong-output-adjoint", DROP,
+     [("dL/da2[1]", "5.0"), ("dL/da1[1]", _dec(DROP_DA_FROM_DA, 1))], 2, "WRONG", [1],
+     "carried from claim 1 (dL/da2[1] = 5.0", ""),
     # convolution and pooling: the author's pre-activation, its adjoint, and a wrong number that moves the maximum
     ("conv-output-from-wrong-u", CONV, [("u1[1,1,1]", "7.0"), ("a1[1,1,1]", _dec(F(A_FROM_U), 1))], 2, "WRONG",
      [1], "carried from claim 1 (u1[1,1,1] = 7.0", ""),
@@ -414,6 +455,7 @@ TRUTH_ROWS = [
     (POOL, ("a2[1,1,1]", "9")), (POOL, ("dL/da1[2]", "0")), (POOL, ("dL/da1[3]", "2")),
     (TANH, ("h1_t1[1]", f"{math.tanh(1):.4f}")), (TANH, ("dL/dh1_t1[1]", f"{math.tanh(1):.4f}")),
     (TANH, ("dL/du1_t1[1]", f"{math.tanh(1) * (1 - math.tanh(1) ** 2):.4f}")),
+    (DROP, ("a2[1]", "2")), (DROP, ("u3[1]", "2")), (DROP, ("dL/da2[1]", "2")), (DROP, ("dL/da1[1]", "4")),
     (LSTM, ("i1_t1[1]", "0.5")), (LSTM, ("g1_t1[1]", "0")), (LSTM, ("c1_t1[1]", "0")), (LSTM, ("dL/dc1_t1[1]", "0")),
     (DENSE, ("dL/dW2[1,1]", "24")), (DENSE, ("W2[1,1]", "0.6", {"after": 1})),
 ]

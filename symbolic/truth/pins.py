@@ -99,6 +99,8 @@ class LayerPins:
     def named_rows(self, word: str, layer: int, rows: list, back: bool = False) -> list:
         """``rows[s][i-1]`` of the nodes ``{word}{layer}[i]`` of every sample with the pinned entries replaced."""
         table = self.back_nodes if back else self.nodes
+        if not table:
+            return rows
         return [_replace(row, lambda i, s=s: table.get((s, f"{word}{layer}[{i}]"))) for s, row in enumerate(rows, 1)]
 
     def node(self, sample: int, name: str, value, back: bool = False):
