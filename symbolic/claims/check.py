@@ -19,8 +19,8 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   than the certified balls gets a sentence, not a verdict.
 
 A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
-finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples; f′ and sequential-update mistakes beyond
-``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
+finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples or ``MAX_DIAGNOSED_UPDATE_WORK`` parameter-sample-
+updates; f′ and sequential-update mistakes beyond ``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
 :func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
 the pytest plugin show it.
 """

@@ -26,7 +26,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
-from .costs import MAX_DIAGNOSED_SAMPLES
+from .costs import MAX_DIAGNOSED_SAMPLES, MAX_DIAGNOSED_UPDATE_WORK
 from .context import MISTAKE_REPLAY_UPDATES, REPLAY_BOUND_WORDS
 from .derivation import Claim
 from .printed import singled_out
@@ -342,6 +342,14 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None,
         ctx.note(f"not diagnosed: the mistake search is not run beyond {MAX_DIAGNOSED_SAMPLES} samples "
                  f"(this file has {samples:,})")
         return ""
+    after = getattr(claim, "after", 0) or 0
+    if after > 0 and hasattr(ctx.network, "parameter_names"):
+        work = len(ctx.network.parameter_names()) * max(samples, 1) * after
+        if work > MAX_DIAGNOSED_UPDATE_WORK:  # issue 21: each entry is its own run of `after` updates
+            ctx.note(f"not diagnosed: {after:,} updates of {work // (max(samples, 1) * after):,} parameters x "
+                     f"{max(samples, 1):,} sample(s) is {work:,} steps per mistake tried, over the "
+                     f"{MAX_DIAGNOSED_UPDATE_WORK:,} the mistake table replays")
+            return ""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
         if mistake.key == "typo" and found:
