@@ -25,6 +25,7 @@ import pytest
 from numeric.layers import gradient as numeric_gradient, loss as numeric_loss
 from symbolic.claims.check import check_file
 from symbolic.claims.derivation import load_derivation
+from symbolic.documents.layer_document import layer_sections
 from symbolic.spec.names import parse_name
 from symbolic.truth.layered import LayeredTruth
 
@@ -253,3 +254,12 @@ def test_lstm_softmax_ce_at_some_steps_averaged(tmp_path: Path):
             exact = mp.mpf(str(truth.derivative("L", entry)))
             assert abs(exact - d) <= mp.mpf("1e-30") * max(abs(d), 1), (entry, exact, d)
             assert float(np.asarray(g[array])[idx]) == pytest.approx(float(d), rel=1e-10, abs=1e-14), entry
+
+
+def test_the_document_says_the_steps_and_the_factor(tmp_path: Path):
+    """The LaTeX document names the steps with a loss and loss_over_steps' factor (two steps, "mean": 1/2)."""
+    path = tmp_path / "doc.toml"
+    path.write_text(_file("half_sse", 1, 'loss_steps = [1, 3]\nloss_over_steps = "mean"', [1, 3]), encoding="utf-8")
+    text = "\n".join(layer_sections(load_derivation(path), 6))
+    assert "times $1/2$ (loss\\_over\\_steps)" in text
+    assert "steps 1, 3's" in text
