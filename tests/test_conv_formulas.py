@@ -335,6 +335,7 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
 
@@ -495,3 +496,12 @@ def test_a_list_with_conv_and_batch_norm_reads_both(tmp_path):
     assert verify_claim_formula(net, beta).verdict == "ok"
     with pytest.raises(DerivcheckError, match=r"the command \\zeta is not read in a formula about a conv2d layer"):
         verify_claim_formula(net, r"dK = \zeta")
+
+
+def test_sum_budget(tmp_path, monkeypatch):
+    """Σ over i, j, a, b, e, f (δ's 3×3 each) and g, h (X's 4×4) is 3⁶·4² = 11,664 terms for each of dK's 4
+    entries; with the budget lowered to 10,000 the first entry's sum is refused."""
+    monkeypatch.setattr("symbolic.formulas.conv_eval.MAX_TERMS", 10_000)
+    latex = r"dK[o,c,u,v] = \sum_{i,j,a,b,e,f,g,h} \delta[o,i,j] \delta[o,a,b] \delta[o,e,f] x[c,g,h]"
+    with pytest.raises(DerivcheckError, match=r"more than 10,000 terms .* has 11,664 for each"):
+        verify_claim_formula(_net(tmp_path, "plain"), latex)
