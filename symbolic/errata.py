@@ -10,6 +10,7 @@ test keeps the two identical.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -43,8 +44,6 @@ def errata_table(paths: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m symbolic.errata [PATH …]``: print the table (the README's errata section)."""
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m symbolic.errata",
                                      description="Print the Markdown errata table of derivation files (README's section).")
     parser.add_argument("paths", nargs="*", default=["derivations"], help="derivation files or folders (default: derivations)")

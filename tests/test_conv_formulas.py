@@ -335,6 +335,7 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
 
@@ -400,3 +401,107 @@ def test_no_bias_no_db(tmp_path):
 def test_convention_key_is_checked(tmp_path):
     with pytest.raises(DerivcheckError, match="use \"sliding\""):
         verify_claim_formula(_net(tmp_path, "plain"), r"dX = \delta \ast K", {"*": "rotated"})
+
+
+LEXAI = Path(__file__).resolve().parents[1] / "derivations" / "026-lexai-conv-backward-one-hot.toml"
+# The page's example: x = arange(16) as 4×4, W = [[1, 2], [3, 4]], G one-hot at (0, 0). A slip in the page's
+# dx sum (W[o,c,v,u]: the kernel transposed) routes W's transpose [[1, 3], [2, 4]] to the top-left patch, so at
+# (h, w) = (0, 1) it gives 3 where the truth (the page's printed dx) is 2; a slip in dW (x[c, i+v, j+u]) gives
+# the patch transposed, [[0, 4], [1, 5]]: 4 at (u, v) = (0, 1) where the page prints 1.
+SLIPS = [
+    (r"dx[c, h, w] = \sum_{\substack{o,\,i,\,j,\,u,\,v \\ i+u=h,\; j+v=w}} G[o, i, j]\; W[o, c, v, u]",
+     "[c=0, h=0, w=1]", "3", "2"),
+    (r"dW[o, c, u, v] = \sum_{i,\,j} G[o, i, j]\; x[c,\, i+v,\, j+u]", "[o=0, c=0, u=0, v=1]", "4", "1"),
+]
+
+
+@pytest.mark.parametrize("latex, entry, claimed, true", SLIPS, ids=["dx kernel transposed", "dW patch transposed"])
+def test_slips_in_the_pages_formulas(latex, entry, claimed, true):
+    result = verify_claim_formula(load_derivation(LEXAI).network, latex, {"G": "dL/du1"})
+    assert result.verdict == "WRONG" and f"entry {entry}" in result.message, result.message
+    assert (result.claimed, result.true) == (claimed, true)
+
+
+def test_size_guard(tmp_path):
+    text = _toml(_setup("plain"))
+    net = load_derivation(_write(tmp_path, text)).network
+    big = text.replace("input = [1, 4, 4]", "input = [3, 40, 40]").replace("inputs = 16", "inputs = 4800")
+    big = re.sub(r"x = \[[^\]]*\]", "x = [" + ", ".join(["0.5"] * 4800) + "]", big)
+    big = re.sub(r"W3 = \[\[[^\]]*\]\]", "W3 = [[" + ", ".join(["0.5"] * 39 * 39) + "]]", big)
+    big = re.sub(r"K1 = .*", "K1 = [[" + ", ".join(["[[1, 0], [0, 1]]"] * 3) + "]]", big)
+    assert verify_claim_formula(net, r"db = \sum \delta").verdict == "ok"
+    # X 3·40·40 = 4800, K 1·3·2·2 = 12, b 1, δ 39·39 = 1521: 6334 symbols
+    with pytest.raises(DerivcheckError, match=r"has 6,334 input, kernel, bias and δ entries; .* at most 3,000"):
+        verify_claim_formula(load_derivation(_write(tmp_path, big)).network, r"db = \sum \delta")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / f"net{abs(hash(text))}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_two_samples_and_tanh_balls(tmp_path):
+    """A tanh conv of a batch of two: proofs do not depend on the point; the counterexample is certified on
+    arb balls at sample 1 (δ through tanh' is irrational)."""
+    text = _toml(_setup("pad1")).replace('padding = 1', 'padding = 1\nactivation = "tanh"')
+    flat = re.search(r"x = (\[[^\]]*\])", text).group(1)
+    text = text.replace(f"x = {flat}", f"x = [{flat}, {flat.replace('-', '')}]").replace("y = [0.25]",
+                                                                                           "y = [[0.25], [-0.5]]")
+    net = load_derivation(_write(tmp_path, text)).network
+    ok = verify_claim_formula(net, rf"dX = \operatorname{{crop}}_{{1}}(\delta \ast_{{full}} {ROT}(K))")
+    assert ok.verdict == "ok", ok.message
+    wrong = verify_claim_formula(net, r"dX = \operatorname{crop}_{1}(\delta \ast_{full} K)")
+    assert wrong.verdict == "WRONG" and "(sample 1)" in wrong.message and "not rotated" in wrong.diagnosis
+
+
+MIXED = '''title = "conv and batch norm"
+source = "test"
+[network]
+inputs = 9
+loss = "half_sse"
+[[layer]]
+kind = "conv2d"
+input = [1, 3, 3]
+channels = 1
+kernel = 2
+[[layer]]
+kind = "flatten"
+[[layer]]
+kind = "batchnorm"
+[[layer]]
+kind = "dense"
+units = 1
+activation = "identity"
+[parameters]
+K1 = [[[[1, 2], [3, -1]]]]
+b1 = [0.5]
+gamma3 = [1, 0.5, 2, 1]
+beta3 = [0, 0.1, 0.2, 0.3]
+W4 = [[0.3, -0.2, 0.5, 0.1]]
+b4 = [0.1]
+[data]
+x = [[1, 2, 0, -1, 0.5, 1, 2, 1, 0], [0, 1, 2, 1, -1, 0.5, 1, 2, 1]]
+y = [[1], [0]]
+[[claims]]
+name = "L"
+value = "1"
+'''
+
+
+def test_a_list_with_conv_and_batch_norm_reads_both(tmp_path):
+    net = load_derivation(_write(tmp_path, MIXED)).network
+    assert verify_claim_formula(net, r"dK = X \star \delta").verdict == "ok"
+    beta = r"\frac{\partial \ell}{\partial \beta} = \sum_{i=1}^{m} \frac{\partial \ell}{\partial y_i}"
+    assert verify_claim_formula(net, beta).verdict == "ok"
+    with pytest.raises(DerivcheckError, match=r"the command \\zeta is not read in a formula about a conv2d layer"):
+        verify_claim_formula(net, r"dK = \zeta")
+
+
+def test_sum_budget(tmp_path, monkeypatch):
+    """Σ over i, j, a, b, e, f (δ's 3×3 each) and g, h (X's 4×4) is 3⁶·4² = 11,664 terms for each of dK's 4
+    entries; with the budget lowered to 10,000 the first entry's sum is refused."""
+    monkeypatch.setattr("symbolic.formulas.conv_eval.MAX_TERMS", 10_000)
+    latex = r"dK[o,c,u,v] = \sum_{i,j,a,b,e,f,g,h} \delta[o,i,j] \delta[o,a,b] \delta[o,e,f] x[c,g,h]"
+    with pytest.raises(DerivcheckError, match=r"more than 10,000 terms .* has 11,664 for each"):
+        verify_claim_formula(_net(tmp_path, "plain"), latex)

@@ -60,6 +60,7 @@ def nonzero(x) -> bool:
 def conv_differences(rf: ConvFormula, model: ConvModel, mistakes=None, test=is_zero) -> list[Difference]:
     """Entries where left − right fails ``test`` (the left side under ``mistakes`` when given)."""
     lhs = rf.sides[0]
+    model.terms = 0  # the budget of conv_eval.MAX_TERMS, per evaluation
     out: list[Difference] = []
     if isinstance(lhs, CIdx):
         arr, base = _axis(model, lhs, mistakes)

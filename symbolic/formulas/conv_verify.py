@@ -116,7 +116,8 @@ def verify_conv_formula(network, latex: str, symbols: Mapping[str, str] | None =
         return FormulaVerdict("ok", "Proved for all values of the conv layer's input X, kernels K, biases b and "
                                     "upstream gradient δ = ∂L/∂u (each entry its own symbol): every entry of left − "
                                     "right is exactly 0 as a polynomial, the left side by the program's own conv "
-                                    "backward.", label, method="polynomial identity", steps=steps)
+                                    + ("forward." if name_of(rf.sides[0]) == "u" else "backward."), label,
+                              method="polynomial identity", steps=steps)
     for where, point in _points(network, spec):
         with workprec(320):
             found = conv_differences(rf, point, test=lambda x: not nonzero(x))

@@ -119,7 +119,7 @@ class BatchPoint:
                 self.a[l] = pins.output_rows(l, self.a[l])
             last = net.specs[-1]
             fused = FUSED_OUTPUTS.get((last.activation, net.loss)) if last.kind == "dense" else None
-            self.loss = LossTerms(net.loss, net.layers[-1], fused)
+            self.loss = LossTerms(net.loss, net.layers[-1], fused, exact(net.loss_scale))
             self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
             if pins:
                 self.terms = [[pins.node(s, f"L[{k}]", t) for k, t in enumerate(row, 1)]

@@ -116,8 +116,7 @@ class RecurrentOp(LayerOp):
         outputs = []
         for u in samples:
             word, size = ("yhat", r.outputs) if r.outputs else ("h", r.hidden)
-            steps = range(1, r.steps + 1) if r.emit == "all" else (r.steps,)
-            outputs.append([u.nodes[_key(word, spec.index, t, k)] for t in steps for k in range(1, size + 1)])
+            outputs.append([u.nodes[_key(word, spec.index, t, k)] for t in r.emitted for k in range(1, size + 1)])
         return outputs, _Saved(samples, values, outputs, pins)
 
     def _sample(self, l: int, r: Recurrent, row: list, values: dict, sample: int, pins: Any = None) -> Unrolled:
@@ -239,10 +238,8 @@ class RecurrentOp(LayerOp):
 
         width = K or H
         gy = [[ZERO] * width for _ in range(T)]
-        if r.emit == "all":
-            gy = [list(g_flat[t * width:(t + 1) * width]) for t in range(T)]
-        else:
-            gy[T - 1] = list(g_flat)
+        for position, t in enumerate(r.emitted):  # the flat output is the emitted steps' outputs, in order
+            gy[t - 1] = list(g_flat[position * width:(position + 1) * width])
         dh_next, dc_next = [ZERO] * H, [ZERO] * H
         dxs: list[list] = [[] for _ in range(T)]
         cell = Activation(l, CELL_ACTIVATION, H)
