@@ -26,7 +26,7 @@ from typing import Any
 
 from ..spec.files import read_regular_text
 from ..spec.errors import DerivcheckError, brief
-from .costs import MAX_SAMPLES, sample_bound
+from .costs import raw_sample_bound
 from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
 from ..spec.layered_network import LayeredNetwork
@@ -129,14 +129,10 @@ def _nesting(text: str) -> int:
 def _claim_lines(text: str) -> list[int]:
     """Line numbers of the ``[[claims]]`` headers (not of such lines quoted inside a multi-line string).
 
-    Without a multi-line string (no triple quote) every matching line is a header. Otherwise each candidate
-    header gets a marker key on the next line and the text is parsed once: a real header's table then carries
-    its line number, a quoted one only changes the string.
+    Each candidate header gets a marker key on the next line and the text is parsed once:
+    a real header's table then carries its line number, a quoted one only changes the string.
     """
     lines = text.split("\n")
-    if '"""' not in text and "'''" not in text:  # no multi-line string: every header line is a header, no
-        # second parse (a 20,000-sample [data] spent 0.3 s on it)
-        return [n for n, line in enumerate(lines, 1) if _CLAIM_HEADER.match(line)]
     marked = []
     for n, line in enumerate(lines, 1):
         marked.append(line)
@@ -335,10 +331,8 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
         raise _fail(path, "[data] must hold exactly x and y.")
     if bool("x" in data) != bool("y" in data):
         raise _fail(path, "[data] must give both x and y.")
-    rows = data.get("x")
-    if isinstance(rows, list) and len(rows) > MAX_SAMPLES and all(isinstance(r, list) for r in rows):
-        # issue 21: the sample bound (symbolic/claims/costs.py) said before 20,000 rows become Fractions (0.4 s)
-        raise _fail(path, sample_bound(len(rows)))
+    if (too_many := raw_sample_bound(data.get("x"))) is not None:  # before 20,000 rows become Fractions (0.4 s)
+        raise _fail(path, too_many)
     try:
         network = build_layered(net, doc["layer"], doc.get("parameters"), data) if "layer" in doc else Network.build(
             layers=net["layers"],

@@ -9,9 +9,8 @@ Contract
 
 * :meth:`Trajectory.after` — the parameters after ``n`` true updates: ``n`` = 0 is the start
   itself (Fractions). Otherwise, where the cost allows (``MAX_PARAMETERS`` parameters and
-  parameters × samples × updates ≤ ``BALL_WORK``, or beyond ``EXACT_UPDATES`` updates ≤ ``LONG_BALL_WORK``),
-  a **certified ball trajectory**
-  (:mod:`symbolic.truth.ball_update`: the generated update over ``arb`` balls at 256 bits, then
+  parameters × samples × updates ≤ ``BALL_WORK``; beyond ``EXACT_UPDATES``, ``LONG_BALL_WORK``), a **certified
+  ball trajectory** (:mod:`symbolic.truth.ball_update`: the generated update over ``arb`` balls at 256 bits, then
   1,024 and 4,096 while a parameter's ball is wider than 10^-70 of its value): every entry is
   a Fraction where the updates left it exactly unchanged (ties stay ties) and an ``arb`` ball
   elsewhere, which :class:`~symbolic.truth.exact.Truth` evaluates rigorously (``values=``).
@@ -78,12 +77,8 @@ PLAIN_WORK = 500  # parameters x samples
 STRUCTURED_PARAMETERS = 2_000
 
 # parameters x samples x updates of a ball run; measured ~1.3 us each at 256 bits (seed 002: 10,000 updates
-# in 0.13 s), so the bound is ~3 s of CPU. Up to EXACT_UPDATES it is the cheapest exact path (the 60-digit
-# iteration beyond it is slower still); beyond EXACT_UPDATES the only other answer is a refusal, and the bound
-# is LONG_BALL_WORK, within the fuzz run's 1 s per claim on a loaded machine (issue 21: 8-16-8-4 after 2,001
-# updates, 632,316 steps at 384 bits, took 0.65-0.8 s of CPU idle and 1.04-1.16 s under load)
-BALL_WORK = 2_500_000
-LONG_BALL_WORK = 250_000
+# in 0.13 s), so the bound is ~3 s of CPU; beyond EXACT_UPDATES (refused otherwise) ~0.3 s (docs/exactness.md)
+BALL_WORK, LONG_BALL_WORK = 2_500_000, 250_000
 
 Start = Mapping[str, Fraction]
 
@@ -159,11 +154,9 @@ class Trajectory:
     def _ball_cost(self, n: int) -> int:
         return len(self.network.parameter_names()) * len(self.network.x) * n
 
-    def _ball_bound(self, n: int) -> int:
-        return BALL_WORK if n <= EXACT_UPDATES else LONG_BALL_WORK
-
     def _by_balls(self, n: int) -> bool:
-        return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= self._ball_bound(n)
+        bound = BALL_WORK if n <= EXACT_UPDATES else LONG_BALL_WORK
+        return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= bound
 
     def _kinked(self) -> bool:
         return any(ACTIVATIONS[a].has_kink for a in self.network.activations)
@@ -194,14 +187,12 @@ class Trajectory:
             result = self._mp_after(key, values, n)
         else:
             P, m = len(self.network.parameter_names()), len(self.network.x)
-            raise DerivcheckError(
-                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {LONG_BALL_WORK:,}-step bound of a certified trajectory "
-                f"beyond {EXACT_UPDATES:,} updates (and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else
-                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {LONG_BALL_WORK:,}-step bound of a certified trajectory "
-                f"beyond {EXACT_UPDATES:,} updates; "
-                f"a float64 run cannot certify the claim's digits, so it is not judged (claim fewer updates)")
+            size = (f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
+                    f"{self._ball_cost(n):,} steps) are over the {LONG_BALL_WORK:,}-step bound of a certified trajectory "
+                    f"beyond {EXACT_UPDATES:,} updates")
+            raise DerivcheckError(f"{size} (and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else
+                                  f"{size}; a float64 run cannot certify the claim's digits, so it is not judged "
+                                  f"(claim fewer updates)")
         self._exact[key] = result
         return result
 
