@@ -505,3 +505,9 @@ def test_sum_budget(tmp_path, monkeypatch):
     latex = r"dK[o,c,u,v] = \sum_{i,j,a,b,e,f,g,h} \delta[o,i,j] \delta[o,a,b] \delta[o,e,f] x[c,g,h]"
     with pytest.raises(DerivcheckError, match=r"more than 10,000 terms .* has 11,664 for each"):
         verify_claim_formula(_net(tmp_path, "plain"), latex)
+
+
+def test_a_result_of_the_wrong_size_says_both_sizes(tmp_path):
+    """stride2: a 5×5 input, δ 2×2; without the dilation the full correlation with the 3×3 kernel is 4×4."""
+    result = verify_claim_formula(_net(tmp_path, "stride2"), rf"dX = \delta \ast_{{full}} {ROT}(K)")
+    assert "(the right side is a 4×4 map, ∂L/∂X a 5×5 map" in result.message, result.message
