@@ -239,6 +239,8 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("1-based subscripts, Σ_i Σ_j", "plain", r"dK_{u,v} = \sum_i \sum_j \delta_{i,j} \cdot X_{i+u-1, j+v-1}", None,
      "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("a division by a number", "plain", r"db = \frac{\sum \delta}{2} + \sum \delta / 2", None, "ok", "db",
+     lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
      None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
