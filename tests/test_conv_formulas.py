@@ -243,6 +243,10 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
      None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
+    ("0-based subscripts (Jefkine)", "plain", r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}",
+     {"o": "x", "indices": "0-based"}, "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("1-based brackets", "plain", r"dK[u,v] = \sum_{i,j} \delta[i,j]\, X[i+u-1, j+v-1]", {"indices": "1-based"}, "ok",
+     "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
      lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
     # ------------------------------------------------------------------ the mistakes
@@ -400,9 +404,19 @@ def test_no_bias_no_db(tmp_path):
         verify_claim_formula(load_derivation(path).network, r"db = \sum \delta")
 
 
-def test_convention_key_is_checked(tmp_path):
+def test_convention_keys_are_checked(tmp_path):
     with pytest.raises(DerivcheckError, match="use \"sliding\""):
         verify_claim_formula(_net(tmp_path, "plain"), r"dX = \delta \ast K", {"*": "rotated"})
+    with pytest.raises(DerivcheckError, match="use \"0-based\""):
+        verify_claim_formula(_net(tmp_path, "plain"), r"dK[u,v] = \delta[u,v]", {"indices": "zero"})
+
+
+def test_the_index_base_matters(tmp_path):
+    """Jefkine's 0-based subscripts read with the default 1-based base: o_{i+m, j+n} is one cell off (at
+    m = n = 1: o_{2,2}, the second row and column, where the 0-based truth reads the first)."""
+    latex = r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}"
+    result = verify_claim_formula(_net(tmp_path, "plain"), latex, {"o": "x"})
+    assert result.verdict == "WRONG", result.message
 
 
 LEXAI = Path(__file__).resolve().parents[1] / "derivations" / "026-lexai-conv-backward-one-hot.toml"
