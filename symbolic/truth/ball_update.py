@@ -20,6 +20,12 @@ starting rational (:class:`flint.fmpq`), so ties stay ties. A relu input whose b
 straddles 0 makes its f' ``nan``; such a run (or one that overflowed) returns ``None``
 for the caller to retry at a higher precision or refuse.
 
+:class:`PointUpdate` is the same certified run without generated code, for a few updates
+(updates × samples ≤ ``POINT_STEPS``, where generating the code costs more than the steps): each
+step's gradient is :meth:`symbolic.truth.point.Point.gradient` (the point evaluation's reverse sweep
+over balls at the run's precision), subtracted in ball arithmetic; a kink or an undecidable branch
+makes the run None as above. Both share :meth:`certified`, the precision ladder.
+
 Safety: the source is the one :mod:`symbolic.truth.compiled_update` generates (identifiers
 we build); it is parsed once and, in one walk, every node is checked by the rules of
 ``compiled_update._verify`` (and no float constant is left) while the quotients are
@@ -40,13 +46,19 @@ from flint import arb, fmpq
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..spec.network import Network
-from .balls import exact, workprec
+from .balls import Undecided, Unevaluable, exact, workprec
 from .compiled_update import _BUILTINS, _MATH, _source, trained_source, verify_node
+from .point import Point
 from .program import Structured
 
-__all__ = ["BallUpdate", "compile_ball_update", "ball_math", "BALL_PRECISIONS"]
+__all__ = ["BallUpdate", "PointUpdate", "compile_ball_update", "ball_math", "BALL_PRECISIONS", "POINT_STEPS"]
 
 BALL_PRECISIONS = (256, 1_024, 4_096)
+# updates x samples up to which a trajectory steps with the point evaluation's gradient (PointUpdate) instead
+# of generating code: measured, one step costs 45-80 us per parameter x sample and the code 0.6-1.3 ms per
+# parameter (8-16-8-4: 14 ms a step, 200 ms of code; 4-3-3-4 with 2 samples: 6.6 ms, 56 ms), so the code
+# pays off from about 9-17 steps x samples on
+POINT_STEPS = 8
 _RELATIVE = arb(10) ** -70  # a parameter ball this narrow keeps 60 digits of every claim within reach
 
 
@@ -131,8 +143,38 @@ def _verify_node(node: ast.AST, names: set[str]) -> None:
 _BALL_MATH = _MATH | {"ratio"}
 
 
+class _Certified:
+    """:meth:`certified`, the precision ladder over a :meth:`run` (of :class:`BallUpdate` or :class:`PointUpdate`)."""
+
+    def run(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction, prec: int) -> dict | None:
+        raise NotImplementedError
+
+    def certified(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
+                  relative: arb = _RELATIVE) -> tuple[dict, int] | None:
+        """:meth:`run` until every ball is narrower than ``relative`` times its value (or than ``relative``):
+        ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
+        if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
+
+        Starts at 256 bits; a run that is too wide says by how much (a ball's radius is proportional to
+        2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
+        a non-finite run tries the next of ``BALL_PRECISIONS``."""
+        found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
+        while True:
+            out = self.run(values, steps, learning_rate, bits)
+            if out is not None:
+                found = (out, bits)
+                gap = _gap_bits(out.values(), relative)
+                if gap <= 0 or bits >= top:
+                    return found
+                bits = min(top, -(-(bits + gap + 32) // 64) * 64)
+            elif bits >= top:
+                return found
+            else:
+                bits = next(b for b in BALL_PRECISIONS if b > bits)
+
+
 @dataclass
-class BallUpdate:
+class BallUpdate(_Certified):
     """Generated update code of one network run over balls (see the module contract)."""
 
     network: Network
@@ -160,28 +202,38 @@ class BallUpdate:
             result[k] = start[k] if (not moved or same) else after
         return result
 
-    def certified(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
-                  relative: arb = _RELATIVE) -> tuple[dict, int] | None:
-        """:meth:`run` until every ball is narrower than ``relative`` times its value (or than ``relative``):
-        ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
-        if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
 
-        Starts at 256 bits; a run that is too wide says by how much (a ball's radius is proportional to
-        2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
-        a non-finite run tries the next of ``BALL_PRECISIONS``."""
-        found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
-        while True:
-            out = self.run(values, steps, learning_rate, bits)
-            if out is not None:
-                found = (out, bits)
-                gap = _gap_bits(out.values(), relative)
-                if gap <= 0 or bits >= top:
-                    return found
-                bits = min(top, -(-(bits + gap + 32) // 64) * 64)
-            elif bits >= top:
-                return found
-            else:
-                bits = next(b for b in BALL_PRECISIONS if b > bits)
+@dataclass
+class PointUpdate(_Certified):
+    """The same certified update without generated code, for a few updates (``POINT_STEPS``): each step's
+    gradient is the point evaluation's (:meth:`symbolic.truth.point.Point.gradient`, a ball reverse sweep at
+    ``prec`` bits), applied in ball arithmetic. A parameter every step leaves unchanged (it does not move, or
+    each of its gradients is an exact 0) keeps its exact starting value; a kink or a branch the balls cannot
+    decide makes the run None, as a non-finite ball does in :class:`BallUpdate`."""
+
+    network: Network
+    update_biases: bool
+
+    def run(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction, prec: int) -> dict | None:
+        moves = {k: parse_name(k).kind == "W" or self.update_biases for k in self.network.parameter_names()}
+        with workprec(prec):
+            current = {k: exact(values[k]) for k in moves}
+            lr = exact(learning_rate)
+            try:
+                for _ in range(steps):
+                    gradient = Point(self.network, prec, values=current).gradient()
+                    for k, move in moves.items():
+                        g = gradient[k]
+                        if not move or (isinstance(g, fmpq) and g == 0):
+                            continue
+                        if not isinstance(g, (arb, fmpq)):  # Undefined: the gradient passes through a kink
+                            return None
+                        current[k] = arb(current[k]) - lr * g
+                        if not current[k].is_finite():
+                            return None
+            except (Undecided, Unevaluable):
+                return None
+        return current
 
 
 def _gap_bits(balls, relative: arb) -> float:
