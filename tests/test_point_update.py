@@ -1,5 +1,5 @@
 """Few-update certified trajectories without generated code (symbolic.truth.ball_update.PointUpdate), and the
-float screens' engine choice for short runs (symbolic.truth.trajectory.Trajectory._plain_pays_off).
+float screens' engine choice for short runs (symbolic.truth.compiled_update.plain_pays_off).
 
 The reference is the hand-written 40-digit mpmath training loop of seed 002 in tests/test_long_mistakes.py
 (``_trained``: Mazur's 2-2-2 sigmoid net, shared biases kept fixed, η = 0.5; its forward pass, δ and

@@ -18,7 +18,9 @@ and returns one ball per parameter. A parameter that is never moved (a bias with
 to its starting ball (every update added an exact 0) is reported as its exact
 starting rational (:class:`flint.fmpq`), so ties stay ties. A relu input whose ball
 straddles 0 makes its f' ``nan``; such a run (or one that overflowed) returns ``None``
-for the caller to retry at a higher precision or refuse.
+for the caller to retry at a higher precision or refuse. The run is made in ``RUN_CHUNKS``
+chunks (the same arithmetic: the generated loop resumed from its own balls), and one whose
+balls are non-finite after a chunk stops there.
 
 :class:`PointUpdate` is the same certified run without generated code, for a few updates
 (updates × samples ≤ ``POINT_STEPS``, where generating the code costs more than the steps): each
@@ -59,6 +61,7 @@ BALL_PRECISIONS = (256, 1_024, 4_096)
 # parameter (8-16-8-4: 14 ms a step, 200 ms of code; 4-3-3-4 with 2 samples: 6.6 ms, 56 ms), so the code
 # pays off from about 9-17 steps x samples on
 POINT_STEPS = 8
+RUN_CHUNKS = 8  # a ball run is made in this many chunks, checked for non-finite balls in between
 _RELATIVE = arb(10) ** -70  # a parameter ball this narrow keeps 60 digits of every claim within reach
 
 
@@ -190,7 +193,16 @@ class BallUpdate(_Certified):
             start = {k: exact(values[k]) for k in self.parameters}
             balls = [arb(start[k]) for k in self.parameters]
             data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(net.x, net.y)]
-            out = self.function(steps, arb(exact(learning_rate)), data, *balls)
+            lr, out, done = arb(exact(learning_rate)), balls, 0
+            chunk = -(-steps // RUN_CHUNKS) if steps else 0
+            while True:  # in chunks: a ball once non-finite stays so, and the rest of a doomed run is skipped
+                out = [v if isinstance(v, arb) else arb(v) for v in self.function(min(chunk, steps - done), lr, data,
+                                                                                  *out)]
+                done += chunk
+                if done >= steps:
+                    break
+                if not all(v.is_finite() for v in out):
+                    return None
         result: dict = {}
         for k, before, after in zip(self.parameters, balls, out):
             if not isinstance(after, arb):

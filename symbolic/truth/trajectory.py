@@ -34,8 +34,7 @@ Contract
   engines are generated from the structured program (:class:`~symbolic.truth.program.Structured`)
   and chosen by measured cost: up to ``PLAIN_WORK`` parameters × samples plain Python floats
   (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net in ~0.01 s, NumPy ~0.5 s) —
-  except a run too short for generating that code to pay off (``Trajectory._plain_pays_off``: seed 002
-  below ~330 updates), which ``numeric.train`` runs;
+  except a run too short for that code to pay off (``compiled_update.plain_pays_off``), run by ``numeric.train``;
   up to ``STRUCTURED_PARAMETERS`` the generated NumPy gradient (:mod:`symbolic.truth.compiled`);
   beyond, ``numeric.train``. A plain-float run that raises (exp overflow) is run by NumPy. All agree
   with ``numeric.train`` to rounding (tests/test_trajectory.py). Each run keeps its last two
@@ -59,7 +58,7 @@ from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
 from .ball_update import BALL_PRECISIONS, POINT_STEPS, BallUpdate, PointUpdate, compile_ball_update
 from .compiled import CompiledGradient, compile_gradient
-from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
+from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update, plain_pays_off
 from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
@@ -77,10 +76,6 @@ PLAIN = "generated plain-float update"
 GENERATED_NUMPY = "generated NumPy gradient"
 NUMPY = "numeric.train"
 PLAIN_WORK = 500  # parameters x samples
-# measured costs that decide whether a float run generates the plain-float code (Trajectory._plain_pays_off)
-PLAIN_CODE_SECONDS = 1e-3  # per parameter, generating and compiling the code
-NUMPY_STEP_SECONDS = 45e-6  # one numeric.train update of a small network
-PLAIN_STEP_SECONDS = 0.1e-6  # one plain-float update, per parameter x sample
 STRUCTURED_PARAMETERS = 2_000
 
 # parameters x samples x updates of a ball run; measured ~1.3 us each at 256 bits (seed 002: 10,000 updates
@@ -195,11 +190,9 @@ class Trajectory:
             P, m = len(self.network.parameter_names()), len(self.network.x)
             raise DerivcheckError(
                 f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory "
-                f"(and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else
-                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory; "
-                f"a float64 run cannot certify the claim's digits, so it is not judged (claim fewer updates)")
+                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory"
+                + (f" (and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else "; a float64 run cannot "
+                   "certify the claim's digits, so it is not judged (claim fewer updates)"))
         self._exact[key] = result
         return result
 
@@ -217,10 +210,8 @@ class Trajectory:
                 f"{BALL_PRECISIONS[-1]:,}-bit ball arithmetic cannot decide it")
         return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in run.items()}
 
-    def _ball_code(self, update_biases: bool, n: int | None = None) -> BallUpdate | PointUpdate:
-        """The certified update: for a run of ``n`` updates × samples ≤ ``POINT_STEPS``, unless the code is
-        generated already, the point evaluation's steps (generating the code would cost more)."""
-        if n is not None and update_biases not in self._balls and n * len(self.network.x) <= POINT_STEPS:
+    def _ball_code(self, update_biases: bool, n: int = 0) -> BallUpdate | PointUpdate:
+        if update_biases not in self._balls and 0 < n * len(self.network.x) <= POINT_STEPS:  # cheaper than code
             return PointUpdate(self.network, update_biases)
         if update_biases not in self._balls:
             self._balls[update_biases] = compile_ball_update(self.network, update_biases, self._structured())
@@ -339,13 +330,8 @@ class Trajectory:
             with mpmath.workdps(DIGITS):
                 return {k: mpmath.mpf(v) for k, v in self.trained.float_after(start, n, mistakes)[0].items()}
         run = (_key(start), mistakes)
-
-        def first() -> dict[str, float]:
-            values = self.network.parameter_values()
-            values.update(start)
-            return {k: float(v) for k, v in values.items()}
-
-        params = resume(self._snapshots.setdefault(run, {}), n, first,
+        params = resume(self._snapshots.setdefault(run, {}), n,
+                        lambda: {k: float(v) for k, v in {**self.network.parameter_values(), **start}.items()},
                         lambda last, done, steps: self._float_steps(run, last, steps, mistakes))
         with mpmath.workdps(DIGITS):
             return {k: mpmath.mpf(v) for k, v in params.items()}
@@ -357,14 +343,6 @@ class Trajectory:
             return PLAIN
         return GENERATED_NUMPY if n <= STRUCTURED_PARAMETERS else NUMPY
 
-    def _plain_pays_off(self) -> float:
-        """The updates from which generating the plain-float code costs less than running them in NumPy
-        (measured: the code ~1 ms per parameter, a NumPy step ~45 us, a plain step ~0.1 us per parameter x
-        sample; seed 002: ~330 updates, 8-16-8-4: ~17,000)."""
-        P, m = len(self.network.parameter_names()), len(self.network.x)
-        saved = NUMPY_STEP_SECONDS - PLAIN_STEP_SECONDS * P * m
-        return PLAIN_CODE_SECONDS * P / saved if saved > 0 else float("inf")
-
     def _structured(self) -> Structured:
         if self._program is None:
             self._program = Structured(self.network)
@@ -375,7 +353,7 @@ class Trajectory:
         update_biases = net.update_biases if m.update_biases is None else m.update_biases
         lr = float(net.learning_rate) * float(m.loss_scale) * m.sign
         kind = self._float_kind()
-        if kind == PLAIN and update_biases not in self._plain and steps < self._plain_pays_off():
+        if kind == PLAIN and update_biases not in self._plain and steps < plain_pays_off(len(params), len(net.x)):
             kind = NUMPY  # a short run: generating the plain-float code would cost more than NumPy's steps
         if kind == PLAIN:
             if update_biases not in self._plain:
@@ -391,9 +369,8 @@ class Trajectory:
         X, Y = net.numeric_data()
         arrays = numeric.unflatten(arch, params)
         if kind == NUMPY:
-            with np.errstate(all="ignore"):  # a diverging screen is inf/nan (it matches nothing), never stderr
-                arrays = numeric.train(arch, arrays, X, Y, lr, steps, update_biases=update_biases,
-                                       record=False).params
+            with np.errstate(all="ignore"):  # a diverging screen is inf/nan (it matches nothing), not stderr
+                arrays = numeric.train(arch, arrays, X, Y, lr, steps, update_biases=update_biases, record=False).params
             return numeric.flatten(arch, arrays)
         if self._numpy_code is None:
             self._numpy_code = compile_gradient(net, self._structured())
