@@ -9,7 +9,8 @@ shared), ``batchnorm`` (``eps``, ``mode``: train / inference, ``running_mean``,
 ``dropout`` (``p``, ``mask``: one 0/1 row per
 sample). Parameters are keyed by array name: ``W{l}`` (n_l, n_{l-1}), ``b{l}``, ``gamma{l}``
 and ``beta{l}`` (n_l,). ``X`` is (m, n_0), ``Y`` (m, n_L); the loss is the mean over the
-samples of the per-sample loss (``numeric.functions.LOSSES``).
+samples of the per-sample loss (``numeric.functions.LOSSES``; a recurrent last layer with ``loss_over_steps``
+takes it per step: :func:`numeric.recurrent.step_losses`).
 
 * :func:`forward` — every layer's output (``a[l]``), and per layer what backprop needs;
 * :func:`loss` — the mean batch loss (works for complex parameters: complex step);
@@ -28,7 +29,7 @@ import numpy as np
 
 from .convolution import NUMERIC_CONV_RULES
 from .functions import ACTIVATIONS, FUSED_OUTPUTS, LOSSES
-from .recurrent import RECURRENT_TWINS
+from .recurrent import RECURRENT_TWINS, step_losses
 
 __all__ = ["NumericKind", "NUMERIC_KINDS", "forward", "loss", "gradient"]
 
@@ -135,7 +136,18 @@ def loss(layers: Sequence[dict], loss_name: str, params: Params, X: np.ndarray, 
     fused = _fused(layers, loss_name)
     if fused is not None:
         return fused.loss(caches[-1], np.atleast_2d(Y)).mean()
+    per_step = _per_step(layers, loss_name, a[-1], np.atleast_2d(Y))
+    if per_step is not None:
+        return per_step[0].mean()
     return LOSSES[loss_name].value(a[-1], np.atleast_2d(Y)).mean()
+
+
+def _per_step(layers: Sequence[dict], loss_name: str, A: np.ndarray, Y: np.ndarray):
+    """A recurrent last layer's loss taken step by step (its ``loss_over_steps``), or None."""
+    last = layers[-1]
+    if last["kind"] not in RECURRENT_TWINS:
+        return None
+    return step_losses(last, LOSSES[loss_name], A, Y)
 
 
 def gradient(layers: Sequence[dict], loss_name: str, params: Params, X: np.ndarray,
@@ -147,7 +159,8 @@ def gradient(layers: Sequence[dict], loss_name: str, params: Params, X: np.ndarr
     grads: Params = {}
     adj: list = [None] * (len(layers) + 1)
     fused = _fused(layers, loss_name)
-    G = LOSSES[loss_name].gradient(a[-1], Y) / m
+    per_step = _per_step(layers, loss_name, a[-1], Y)
+    G = (per_step[1] if per_step is not None else LOSSES[loss_name].gradient(a[-1], Y)) / m
     adj[-1] = G
     delta = fused.delta(a[-1], Y) / m if fused is not None else None
     for l in range(len(layers), 0, -1):

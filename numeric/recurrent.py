@@ -10,7 +10,9 @@ softmax per step). Parameters are keyed by array name, l the layer number: rnn
 ``Wx{l}`` (H, n), ``Wh{l}`` (H, H), ``b{l}`` (H,); lstm ``Wx{g}{l}``, ``Wh{g}{l}``, ``b{g}{l}`` for each gate
 g of ``g i f o``; with outputs ``Wy{l}`` (K, H) and ``by{l}`` (K,); a missing bias array is 0. The layer
 input ``V`` is (m, T·n), step-major; its output is (m, T·K) for ``emit = "all"`` (every step's ŷ_t, or h_t without outputs)
-and (m, K) for ``"last"``.
+and (m, K) for ``"last"``; ``loss_steps`` (a list of steps) makes it those steps' outputs, in order, (m, S·K).
+``loss_over_steps`` (``"sum"``/``"mean"``) is read by :func:`step_losses`: the per-step form of the loss of a
+recurrent last layer.
 
 Recurrences: rnn ``u_t = Wx x_t + Wh h_{t−1} + b``, ``h_t = f(u_t)``, ``ŷ_t = Wy h_t + by``; lstm
 (PyTorch's) ``g = tanh(u_g)``, ``i, f, o = σ(u_i), σ(u_f), σ(u_o)``, ``c_t = f c_{t−1} + i g``,
@@ -33,7 +35,7 @@ import numpy as np
 
 from .functions import ACTIVATIONS, sigmoid
 
-__all__ = ["GATES", "Trace", "forward", "backward", "bptt", "RECURRENT_TWINS"]
+__all__ = ["GATES", "Trace", "forward", "backward", "bptt", "emitted", "step_losses", "RECURRENT_TWINS"]
 
 GATES = ("g", "i", "f", "o")  # the lstm's candidate (tanh) and its input, forget and output gates (σ)
 Params = Mapping[str, np.ndarray]
@@ -96,17 +98,42 @@ def forward(l: int, spec: dict, params: Params, V: np.ndarray):
             out = spec.get("output_activation")  # None: ŷ_t = z_t
             tr.nodes[f"yhat{l}_t{t}"] = z if out is None else ACTIVATIONS[out].value(z)
         outs.append(tr.nodes[f"yhat{l}_t{t}" if K else f"h{l}_t{t}"])
-    out = np.concatenate(outs, axis=1) if spec.get("emit", "all") == "all" else outs[-1]
+    out = np.concatenate([outs[t - 1] for t in emitted(spec)], axis=1)
     return out, (l, spec, params, xs, tr)
 
 
-def _out_adjoints(spec: dict, G: np.ndarray, m: int) -> list[np.ndarray]:
+def emitted(spec: dict) -> list[int]:
+    """The steps whose outputs make the layer's output (1-based, in order)."""
+    spec = spec.get("settings") or spec
     T = spec["steps"]
+    if spec.get("loss_steps"):
+        return list(spec["loss_steps"])
+    return list(range(1, T + 1)) if spec.get("emit", "all") == "all" else [T]
+
+
+def _out_adjoints(spec: dict, G: np.ndarray, m: int) -> list[np.ndarray]:
     width = spec.get("outputs", 0) or spec["hidden"]
     G = np.atleast_2d(G)
-    if spec.get("emit", "all") == "all":
-        return [G[:, t * width:(t + 1) * width] for t in range(T)]
-    return [np.zeros((m, width))] * (T - 1) + [G]
+    gys = [np.zeros((m, width)) for _ in range(spec["steps"])]
+    for position, t in enumerate(emitted(spec)):
+        gys[t - 1] = G[:, position * width:(position + 1) * width]
+    return gys
+
+
+def step_losses(spec: dict, loss, A: np.ndarray, Y: np.ndarray):
+    """For a last layer with ``loss_over_steps``: (per-sample loss (m,), dL/dA (m, S·K)) with the loss taken per
+    step — ℓ_t = ``loss`` of step t's K outputs, then Σ_t ℓ_t ("sum") or its mean over the S steps ("mean");
+    None without the key (the loss is then the table's over all S·K outputs)."""
+    spec = spec.get("settings") or spec
+    over = spec.get("loss_over_steps")
+    if not over:
+        return None
+    width, S = spec.get("outputs", 0) or spec["hidden"], len(emitted(spec))
+    blocks = [slice(p * width, (p + 1) * width) for p in range(S)]
+    factor = 1.0 / S if over == "mean" else 1.0
+    value = sum(loss.value(A[:, b], Y[:, b]) for b in blocks) * factor
+    grad = np.concatenate([loss.gradient(A[:, b], Y[:, b]) for b in blocks], axis=1) * factor
+    return value, grad
 
 
 def _contribute(tr: Trace, array: str, t: int, value: np.ndarray) -> None:

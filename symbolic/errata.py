@@ -10,6 +10,7 @@ test keeps the two identical.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -41,5 +42,15 @@ def errata_table(paths: list[str]) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m symbolic.errata [PATH …]``: print the table (the README's errata section)."""
+    parser = argparse.ArgumentParser(prog="python -m symbolic.errata",
+                                     description="Print the Markdown errata table of derivation files (README's section).")
+    parser.add_argument("paths", nargs="*", default=["derivations"], help="derivation files or folders (default: derivations)")
+    args = parser.parse_args(argv)
+    print(errata_table(args.paths))
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
-    print(errata_table(sys.argv[1:] or ["derivations"]))
+    sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from symbolic.claims.check import check_file
-from symbolic.claims.convolution_mistakes import CONV_MISTAKES
+from symbolic.claims.convolution_mistakes import CONV_MISTAKES, TIE_MISTAKES
 
 DESCRIPTION = {m.key: m.description for m in CONV_MISTAKES}
 
@@ -98,3 +98,51 @@ def test_padding_minus_one(tmp_path: Path):
     path.write_text(text + '\n[[claims]]\nname = "dL/dx[4]"\nvalue = "4"\n', encoding="utf-8")
     (bad,) = check_file(path).results
     assert bad.verdict == "WRONG" and DESCRIPTION["conv_padding_minus_one"] in bad.diagnosis, bad
+
+
+# --------------------------------------------------------------------------- ties: what the author did instead
+# One 2×2 window, W3 = [2], y = out − 1 so dL/dpool = 2 (as MAX above). A tied window has no derivative: every
+# claim through it is an error; when its number is what splitting g = 2 equally over the n tied cells gives
+# (2/n each), or what routing all of it to the first tied cell (row by row) gives (2 there, 0 to the others),
+# the error names that. Needs a match to half a unit (no truth to be "one unit" from).
+# x = [4, 4, 1, 2]: maximum 4 at (1,1), (1,2) = x[1], x[2]; out = 2·4 = 8, y = 7. split: 2/2 = 1 each; first: x[1] 2.
+TIE2 = _file(_POOL.format(k="maxpool") + _TAIL, "W3 = [[2]]", [4, 4, 1, 2], 7)
+# x = [1, 4, 4, 2]: maximum 4 at (1,2), (2,1) = x[2], x[3]; split: 1 each; first tied: x[2] 2, x[3] 0 (the window's
+# top-left x[1] is not a maximum: its gradient 0 is defined).
+TIE_ANTI = _file(_POOL.format(k="maxpool") + _TAIL, "W3 = [[2]]", [1, 4, 4, 2], 7)
+# x = [4, 4, 4, 2]: three tied cells, split: 2/3 = 0.6667 each.
+TIE3 = _file(_POOL.format(k="maxpool") + _TAIL, "W3 = [[2]]", [4, 4, 4, 2], 7)
+TIE_KEYS = {m.key: m.description for m in TIE_MISTAKES}
+
+TIE_CASES = [
+    ("split-first-cell", TIE2, "dL/dx[1]", "1", {"maxpool_tie_split"}),
+    ("split-second-cell", TIE2, "dL/dx[2]", "1.0", {"maxpool_tie_split"}),
+    ("first-gets-all", TIE2, "dL/dx[1]", "2", {"maxpool_tie_first"}),
+    ("first-leaves-the-other-0", TIE2, "dL/dx[2]", "0", {"maxpool_tie_first"}),
+    ("last-is-not-diagnosed", TIE2, "dL/dx[2]", "2", set()),
+    ("anti-diagonal-first", TIE_ANTI, "dL/dx[2]", "2", {"maxpool_tie_first"}),
+    ("anti-diagonal-split", TIE_ANTI, "dL/dx[3]", "1", {"maxpool_tie_split"}),
+    ("three-way-split", TIE3, "dL/dx[3]", "0.6667", {"maxpool_tie_split"}),
+    ("three-way-half-is-nothing", TIE3, "dL/dx[1]", "0.5", set()),
+]
+
+
+@pytest.mark.parametrize("text, name, claimed, diagnoses", [c[1:] for c in TIE_CASES], ids=[c[0] for c in TIE_CASES])
+def test_a_tied_max_pool_gradient_names_what_the_author_did(tmp_path: Path, text, name, claimed, diagnoses):
+    path = tmp_path / "tie.toml"
+    path.write_text(text + f'\n[[claims]]\nname = "{name}"\nvalue = "{claimed}"\n', encoding="utf-8")
+    (r,) = check_file(path).results
+    assert r.verdict == "error" and "is a tied maximum" in r.message, r
+    assert {k for k, d in TIE_KEYS.items() if d in r.diagnosis} == diagnoses, r.diagnosis
+    assert (f"The claimed {claimed} is what follows when" in r.message) == bool(diagnoses), r.message
+
+
+def test_a_cell_beside_a_tie_is_computed(tmp_path: Path):
+    # TIE_ANTI's x[1] = 1 is not a maximum of its (tied) window: dL/dx[1] = 0 exists; the window-first slip
+    # (2 to the top-left cell) is WRONG with the ordinary diagnosis
+    path = tmp_path / "beside.toml"
+    path.write_text(TIE_ANTI + '\n[[claims]]\nname = "dL/dx[1]"\nvalue = "0"\n'
+                    '\n[[claims]]\nname = "dL/dx[1]"\nvalue = "2"\n', encoding="utf-8")
+    good, bad = check_file(path).results
+    assert good.verdict == "ok" and bad.verdict == "WRONG", (good, bad)
+    assert DESCRIPTION["maxpool_first_cell"] in bad.diagnosis and "tied" not in bad.diagnosis, bad.diagnosis

@@ -110,7 +110,27 @@ POOL_MISTAKE_ROWS = [
     ("max", PoolMistakes(route="all"), [2, 2, 2, 2]),
     ("avg", PoolMistakes(), [Fraction(1, 2)] * 4),  # 2/4 to each cell
     ("avg", PoolMistakes(avg_unscaled=True), [2] * 4),
+    # a window without a tie: the tie rules route as the truth does
+    ("max", PoolMistakes(route="split"), [0, 0, 2, 0]),
+    ("max", PoolMistakes(route="first_tied"), [0, 0, 2, 0]),
 ]
+
+# window [[1, 4], [4, 2]] (4 tied at (1,2) and (2,1)), g = 2: split 2/2 = 1 to each tied cell; first of the tied
+# cells (row by row: (1,2)) gets all 2; the non-maximal cells 0 either way
+TIE_ROUTE_ROWS = [
+    (PoolMistakes(route="split"), [0, 1, 1, 0]),
+    (PoolMistakes(route="first_tied"), [0, 2, 0, 0]),
+    (PoolMistakes(route="first"), [2, 0, 0, 0]),  # the window's top-left cell, which is no maximum
+]
+
+
+@pytest.mark.parametrize("mistakes, expected", TIE_ROUTE_ROWS)
+def test_a_tie_routed_as_an_author_would(mistakes, expected):
+    st_ = parse_spatial("maxpool", {"input": [1, 2, 2], "size": 2}, 1, 4, None)
+    spec, op = SimpleNamespace(index=1, extra=st_), PoolOp("max")
+    _, saved = op.forward(spec, [[_q(v) for v in (1, 4, 4, 2)]], {})
+    g_in, _, _ = op.backward(spec, saved, [[fmpq(2)]], {}, mistakes=(mistakes,))
+    assert g_in[0] == [_q(v) for v in expected]
 
 
 @pytest.mark.parametrize("how, mistakes, expected", POOL_MISTAKE_ROWS)

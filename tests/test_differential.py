@@ -7,7 +7,8 @@ half_sse, sse or mse (or sigmoid + bce), δ_L = ∂ℓ/∂a ⊙ f'(u), δ_l = (W
 ∂L/∂W and ∂L/∂b entries printed to 12 significant digits (must be ok: 0 false WRONG) and the same numbers
 with a planted mistake — a digit changed by 3 units in the 4th significant place, or the sign flipped —
 (must be WRONG: 0 missed). CI runs 6 networks; ``--fuzz-long`` runs 250 networks (≥ 2,000 claims) and
-prints the counts.
+prints the counts; ``--fuzz-seeds A:B`` runs ``PIECE_NETWORKS`` (25) networks per seed s from
+``random.Random(1000 + s)`` (``0:10``: 250 networks, ~2,200 claims), each piece's counts printed.
 """
 from __future__ import annotations
 
@@ -133,10 +134,22 @@ def _run(tmp_path, networks: int, seed: int) -> dict[str, int]:
     return counts
 
 
+PIECE_NETWORKS = 25  # networks per --fuzz-seeds piece (seed s draws from random.Random(1000 + s))
+
+
 def test_differential_random_networks(tmp_path, request):
+    seeds = request.config.getoption("--fuzz-seeds")
     long = request.config.getoption("--fuzz-long")
-    counts = _run(tmp_path, 250 if long else 6, seed=21)
-    if long:
-        print(f"differential: {counts}")
-        assert counts["claims"] >= 2_000
+    if seeds is not None:
+        counts = {"claims": 0, "false_wrong": 0, "missed": 0}
+        for s in seeds:
+            piece = _run(tmp_path, PIECE_NETWORKS, seed=1000 + s)
+            print(f"differential seed {s}: {PIECE_NETWORKS} networks, {piece}")
+            counts = {k: counts[k] + piece[k] for k in counts}
+        print(f"differential seeds {seeds.start}:{seeds.stop}: {counts}")
+    else:
+        counts = _run(tmp_path, 250 if long else 6, seed=21)
+        if long:
+            print(f"differential: {counts}")
+            assert counts["claims"] >= 2_000
     assert counts["false_wrong"] == 0 and counts["missed"] == 0, counts

@@ -146,3 +146,72 @@ def test_gradcheck_of_a_wide_layer_is_bounded_and_agrees():
     result = cross_check(make_network([70, 70], "sigmoid", "half_sse"))
     assert time.process_time() - start < 60
     assert len(result.rows) == 4_970 and result.ok, result.table()[-400:]
+
+
+def _samples_file(tmp_path: Path, m: int) -> Path:
+    """A 2-2-1 sigmoid net with every weight and bias 0 and m identical samples x = (0, 0), y = 0.25: each unit is
+    σ(0) = 1/2, so L = ½(1/2 − 1/4)² = 1/32 = 0.03125 for every sample and for their mean (by hand)."""
+    rows = ", ".join(["[0, 0]"] * m)
+    path = tmp_path / f"samples_{m}.toml"
+    path.write_text(f"""[network]
+layers = [2, 2, 1]
+activation = "sigmoid"
+loss = "half_sse"
+bias = "shared"
+[data]
+x = [{rows}]
+y = [{", ".join(["[0.25]"] * m)}]
+[parameters]
+W1 = [[0, 0], [0, 0]]
+b1 = 0
+W2 = [[0, 0]]
+b2 = 0
+[[claims]]
+name = "L"
+value = "0.03125"
+""", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("m, field, expected", [  # issue 21: the sample bound (symbolic/claims/costs.py)
+    (2_000, "verdict", "ok"),
+    (2_001, "message", "[data] has 2,001 samples; derivcheck checks at most 2,000 exactly"),
+    (5_000, "message", "[data] has 5,000 samples; derivcheck checks at most 2,000 exactly"),
+])
+def test_the_sample_bound_is_a_sentence_naming_size_and_limit(tmp_path, m, field, expected):
+    result = check_file(_samples_file(tmp_path, m)).results[0]
+    if field == "verdict":
+        assert result.verdict == expected, result
+    else:
+        assert result.verdict == "error" and expected in result.message and "\n" not in result.message, result
+
+
+def test_a_long_trajectory_wrong_claim_is_judged_and_its_skipped_diagnosis_said(tmp_path):
+    """8-16-8-4 after 2,001 updates (632,316 parameter-updates, over the 250,000 the mistake table replays):
+    L = ½Σ(y − a)² over 4 outputs with y and a in (0, 1) is below 2 (by hand), so 7.77 is WRONG; the
+    claim's message says the diagnosis was not tried, naming the size and the limit."""
+    import random
+    rng = random.Random(7)
+    q = lambda: rng.randint(-90, 90) / 100 or 0.05  # noqa: E731
+    sizes = [8, 16, 8, 4]
+    params = "".join(f"W{l} = {[[q() for _ in range(sizes[l - 1])] for _ in range(sizes[l])]}\n"
+                     f"b{l} = {[q() for _ in range(sizes[l])]}\n" for l in range(1, 4))
+    path = tmp_path / "long.toml"
+    path.write_text(f"""[network]
+layers = {sizes}
+activation = "sigmoid"
+loss = "half_sse"
+learning_rate = 0.1
+[data]
+x = {[q() for _ in range(8)]}
+y = {[rng.randint(5, 95) / 100 for _ in range(4)]}
+[parameters]
+{params}[[claims]]
+name = "L"
+value = "7.77"
+after = 2001
+""", encoding="utf-8")
+    report = check_file(path)
+    assert [r.verdict for r in report.results] == ["WRONG"], report.results
+    message = report.results[0].message
+    assert "not diagnosed: 2,001 updates of 316 parameters" in message and "over the 250,000" in message, message

@@ -192,3 +192,30 @@ def test_model_equals_the_program(tmp_path):
             for i in (0, 1):
                 assert float(to_mpf(model.derivative("u", t)[i][0])) == pytest.approx(
                     float(truth.derivative("L", f"u1_t{t}[{i + 1}]")), rel=1e-14)
+
+
+LOSS_VARIANTS = [  # (id, the layer's added keys, loss, targets): the model carries loss_steps and loss_over_steps
+    ("steps-1-3-mean", 'loss_steps = [1, 3]\nloss_over_steps = "mean"', "half_sse", "[[0.3, 0.8]]"),
+    ("mse-sum", 'loss_over_steps = "sum"', "mse", "[[0.3, -0.4, 0.8]]"),
+    ("step-2", "loss_steps = [2]", "sse", "[[-0.4]]"),
+]
+
+
+@pytest.mark.parametrize("keys, loss, y", [v[1:] for v in LOSS_VARIANTS], ids=[v[0] for v in LOSS_VARIANTS])
+def test_model_equals_the_program_with_loss_options(tmp_path, keys, loss, y):
+    text = NET.replace("outputs = 1\n", f"outputs = 1\n{keys}\n").replace('loss = "half_sse"', f'loss = "{loss}"') \
+        .replace("y = [[0.3, -0.4, 0.8]]", f"y = {y}")
+    path = tmp_path / "variant.toml"
+    path.write_text(text, encoding="utf-8")
+    net = load_derivation(path).network
+    truth = LayeredTruth(net)
+    with workprec(320):
+        model = _concrete(net, 1, {k: exact(v) for k, v in net.parameter_values().items()},
+                          [exact(v) for v in net.x[0]], [exact(v) for v in net.y[0]],
+                          [exact(v) for v in net.specs[0].extra.state("h", 1)])
+        for (i, j) in np.ndindex(2, 2):
+            assert float(to_mpf(model.derivative("Wh")[i][j])) == pytest.approx(
+                float(truth.derivative("L", f"Wh1[{i + 1},{j + 1}]")), rel=1e-14)
+        for t in (1, 2, 3):
+            assert float(to_mpf(model.derivative("h", t)[0][0])) == pytest.approx(
+                float(truth.derivative("L", f"h1_t{t}[1]")), rel=1e-14, abs=1e-300)

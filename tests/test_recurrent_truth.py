@@ -23,7 +23,7 @@ import importlib.util
 
 from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.layers import gradient as numeric_gradient, loss as numeric_loss
-from numeric.recurrent import bptt, forward as numeric_forward
+from numeric.recurrent import bptt, forward as numeric_forward, step_losses
 from symbolic.spec.layers import build_layered
 from symbolic.truth.balls import to_fraction
 from symbolic.truth.layered import BatchPoint
@@ -78,14 +78,24 @@ TENTHS = st.integers(-12, 12).map(lambda k: F(k, 10))
 
 
 @st.composite
-def recurrent_nets(draw):
+def recurrent_nets(draw, loss_options: bool = False):
+    """Random small rnn/lstm layer lists; ``loss_options``: also loss_steps (a random set of steps), loss_over_steps
+    and mse (docs/recurrent.md's loss table)."""
     kind = draw(st.sampled_from(["rnn", "lstm"]))
     H, n, T = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    K, emit = draw(st.integers(0, 2)), draw(st.sampled_from(["all", "last"]))
+    K, emit = draw(st.integers(0, 2)), draw(st.sampled_from(["all", "last"] + (["steps"] if loss_options else [])))
     m = draw(st.integers(1, 2))
     bias = draw(st.sampled_from(["per-neuron", "none"]))
     layer = {"kind": kind, "hidden": H, "steps": T, "outputs": K, "emit": emit, "bias": bias,
              "h0": [draw(TENTHS) for _ in range(H)]}
+    emitted = list(range(1, T + 1)) if emit == "all" else [T]
+    if emit == "steps":
+        del layer["emit"]
+        emitted = sorted(draw(st.sets(st.integers(1, T), min_size=1)))
+        layer["loss_steps"] = emitted
+    over = draw(st.sampled_from([None, "sum", "mean"])) if loss_options else None
+    if over:
+        layer["loss_over_steps"] = over
     if kind == "rnn":
         layer["activation"] = draw(st.sampled_from(["tanh", "identity", "sigmoid"]))
     else:
@@ -99,9 +109,11 @@ def recurrent_nets(draw):
     for name, shape in shapes.items():
         flat = [draw(TENTHS) for _ in range(int(np.prod(shape)))]
         params[name] = [flat[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])] if len(shape) == 2 else flat
-    width = (K or H) * (T if emit == "all" else 1)
+    width = (K or H) * len(emitted)
     out = draw(st.sampled_from(["identity", "sigmoid"] + (["softmax"] if K >= 2 else []))) if K else "identity"
     loss = {"identity": "half_sse", "sigmoid": "bce", "softmax": "softmax_ce"}[out]
+    if loss == "half_sse" and loss_options:
+        loss = draw(st.sampled_from(["half_sse", "mse"]))
     if K:
         layer["output_activation"] = out
     target = TENTHS if out == "identity" else st.integers(0, 10).map(lambda k: F(k, 10))
@@ -110,9 +122,10 @@ def recurrent_nets(draw):
     return build_layered({"inputs": T * n, "loss": loss}, [layer], params, data)
 
 
-def numeric_loss_gradient(loss: str, out, Y):
-    """dℓ/d(output) of the twin's loss (per sample, before the batch mean)."""
-    return NUMERIC_LOSSES[loss].gradient(out, Y)
+def numeric_loss_gradient(loss: str, out, Y, layer: dict | None = None):
+    """dℓ/d(output) of the twin's loss (per sample, before the batch mean); per step with loss_over_steps."""
+    per_step = step_losses(layer, NUMERIC_LOSSES[loss], out, Y) if layer is not None else None
+    return per_step[1] if per_step is not None else NUMERIC_LOSSES[loss].gradient(out, Y)
 
 
 def _f(v) -> float:
@@ -120,7 +133,7 @@ def _f(v) -> float:
 
 
 @settings(max_examples=30, deadline=None)
-@given(recurrent_nets())
+@given(recurrent_nets(loss_options=True))
 def test_exact_matches_numeric_twin_and_finite_differences(net):
     point = BatchPoint(net, prec=200)
     layers, P = net.numeric_layers(), net.numeric_params()
@@ -138,7 +151,7 @@ def test_exact_matches_numeric_twin_and_finite_differences(net):
         assert _f(exact[name]) == pytest.approx(fd, rel=1e-5, abs=1e-8), name
     # per-step contributions and node adjoints against the twin's BPTT loop (dL/d output = (a − y)/m)
     out, cache = numeric_forward(1, layers[0], P, X)
-    trace = bptt(cache, numeric_loss_gradient(net.loss, out, Y) / len(X))
+    trace = bptt(cache, numeric_loss_gradient(net.loss, out, Y, layers[0]) / len(X))
     for key, value in trace.steps.items():
         if key.split("_t")[0] not in P:
             continue  # a bias of a layer with bias = "none"

@@ -4,7 +4,8 @@ Each ``tests/data/tutorials/*_reference.py`` recomputes a tutorial's printed num
 tutorial's own formulas (it imports nothing of derivcheck) and classifies each claim by hand-written rules
 (tests/data/tutorials/witness.py: ok within ½ unit; rounding within 1 unit or reproduced from the author's
 rounded numbers; carried when reproduced from an earlier WRONG number, with its root; else root WRONG).
-derivcheck must agree on every exact value (relative 1e-12), every verdict, every carried chain and root.
+derivcheck must agree on every exact value (relative 1e-12), every verdict, every carried chain and root, and
+name the parts of a root error's mistake where the witness lists them (``Row.diagnosed``).
 """
 from __future__ import annotations
 
@@ -26,12 +27,21 @@ from witness import classify  # noqa: E402
 
 
 
-def _rows(reference: Path) -> list:
+def _module(reference: Path):
     spec = importlib.util.spec_from_file_location(reference.stem.replace("-", "_"), reference)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _rows(reference: Path) -> list:
     with mpmath.workdps(50):
-        return classify(module.rows())
+        return classify(_module(reference).rows())
+
+
+def _formula_rows(reference: Path) -> list[tuple[str, str]]:
+    """The witness's own verdicts on the file's formula claims ((name, verdict), in order), if it has any."""
+    return getattr(_module(reference), "formulas", list)()
 
 
 def _derivation(reference: Path) -> Path:
@@ -68,10 +78,12 @@ def test_tutorial_matches_its_witness(reference: Path):
     rows = _rows(reference)
     report = check_file(_derivation(reference))
     assert report.error is None, report.error
-    assert len(rows) == len(report.results)
+    numbers = [r for r in report.results if not r.formula]  # formula claims: the witness's formulas() below
+    assert [(r.name, r.verdict) for r in report.results if r.formula] == _formula_rows(reference)
+    assert len(rows) == len(numbers)
     by_index = {r.index: r for r in report.results}
     expected_verdict = {"ok": "ok", "rounding": "rounding", "carried": "WRONG", "root WRONG": "WRONG"}
-    for row, result in zip(rows, report.results):
+    for row, result in zip(rows, numbers):
         assert row.printed == result.claimed, (row, result)
         exact = mpmath.mpf(result.exact.split("=")[-1])
         assert abs(exact - row.true) <= mpmath.mpf("1e-12") * max(abs(row.true), mpmath.mpf("1e-30")), (row, result)
@@ -82,6 +94,8 @@ def test_tutorial_matches_its_witness(reference: Path):
             assert "typo" not in result.diagnosis
         elif row.verdict == "root WRONG":
             assert result.carried_from == [], (row, result)
+            for words in row.diagnosed:  # the witness names the mistake's parts from the author's formulas
+                assert words in result.diagnosis, (row.n, row.name, words, result.diagnosis)
 
 
 @pytest.mark.parametrize("stem", sorted(PENDING))

@@ -22,6 +22,12 @@ rounding band: at most one unit of the last printed digit) the claim is explaine
 * by rounded earlier claims only → verdict ``rounding``, "computed from the rounded
   name = value of claim N".
 
+A ``[[layer]]`` list runs the same way through its batch evaluation
+(:class:`symbolic.truth.layered.BatchPoint` with :class:`symbolic.truth.pins.LayerPins`): the author's
+outputs ``a{l}[…]`` of every kind, a dense layer's ``u`` and slopes, a normalization's ``xhat``, ``mu`` and
+``var``, a recurrent layer's step nodes (``h1_t2[1]``, …), loss terms, and their d L/d(node); θ − η·g uses
+the batch gradient.
+
 ``carried_from`` lists the 1-based numbers of the substituted claims that feed the claim
 and are not exactly the truth. A claim with no feeding claim, or none that reproduces it,
 is not explained here (the mistake table is asked next).
@@ -38,7 +44,9 @@ from .verdict import Verdict, judge
 from ..spec.errors import DerivcheckError
 from ..spec.layers import LayeredNetwork
 from ..truth.balls import Undecided, Unevaluable, exact, to_fraction, workprec
-from ..truth.pins import Pins
+from ..truth.layered import BatchPoint
+from ..truth.layer_pin_keys import node_pin_key, output_index
+from ..truth.pins import LayerPins, Pins
 from ..truth.point import Point
 
 __all__ = ["Carry", "Chain", "MAX_SINGLE_TRIES"]
@@ -96,9 +104,8 @@ class Chain:
         ``within_rounding``: the claim is already within one unit of the truth, so a recomputation explains
         it only by matching better — to half a unit (ok)."""
         if claim.kind not in ("value", "derivative") or claim.per_sample or \
-                (isinstance(self.ctx.network, LayeredNetwork) and not _updated_parameter(claim)):
-            return None  # a [[layer]] list's batch-coupled program does not take pins yet (its updated
-            # parameters are θ − η·g of claimed gradients); a per-sample claim is checked on its own sample's network
+                (claim.quantity is not None and claim.quantity.is_state):
+            return None  # a per-sample claim is checked on its own sample's network; optimizer state is not pinned
         pins = self._pins_for(claim)
         accepted = (Verdict.OK,) if within_rounding else (Verdict.OK, Verdict.ROUNDING)
         tries = [[p] for p in sorted(pins, key=lambda p: -p.index)[:MAX_SINGLE_TRIES]]
@@ -141,7 +148,7 @@ class Chain:
             if n >= claim.index or c.kind != "derivative" or d.verdict == Verdict.ERROR or \
                     (tuple(sorted(c.with_values.items())), c.after) != before:
                 continue
-            pin = _pin_of(c, len(self.ctx.network.x))
+            pin = self._pin(c)
             if pin is not None and pin.kind == "gradient" and pin.key[0].split("[")[0] == array and \
                     pin.key[0] != str(q):
                 chosen[pin.key[0]] = pin
@@ -188,7 +195,7 @@ class Chain:
             if n >= claim.index or c.kind not in ("value", "derivative") or d.verdict == Verdict.ERROR:
                 continue
             point = (tuple(sorted(c.with_values.items())), c.after)
-            pin = _pin_of(c, len(self.ctx.network.x))
+            pin = self._pin(c)
             if pin is None:
                 continue
             if updated:
@@ -197,6 +204,10 @@ class Chain:
             elif point == here and pin.kind != "gradient":
                 chosen[(pin.kind, pin.key)] = pin
         return list(chosen.values())
+
+    def _pin(self, c: Claim) -> _Pin | None:
+        net = self.ctx.network
+        return _layer_pin_of(c, net) if isinstance(net, LayeredNetwork) else _pin_of(c, len(net.x))
 
     # ---------------------------------------------------------------------------- recompute
     def _recompute(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
@@ -217,17 +228,16 @@ class Chain:
         with workprec(_PREC):
             previous = ctx.domain(claim, claim.after - 1)
             theta = given["param"] if "param" in given else to_fraction(previous[name])
-            if claim.quantity.kind == "b" and not ctx.network.update_biases:
+            if claim.quantity.kind in ("b", "beta") and not ctx.network.update_biases:
                 return theta
             g = given.get("gradient")
-            if g is None and isinstance(ctx.network, LayeredNetwork):
-                return None  # the layer list's gradient at the author's θ would need its program pinned
             if g is None:
-                g = domain_fraction(Point(ctx.network, _PREC, values=previous).gradient()[name])
+                point = BatchPoint if isinstance(ctx.network, LayeredNetwork) else Point
+                g = domain_fraction(point(ctx.network, _PREC, values=previous).gradient()[name])
         return None if g is None else theta - Fraction(ctx.network.learning_rate) * g
 
     def _at_point(self, claim: Claim, group: list[_Pin]) -> Fraction | None:
-        pins, overrides = Pins(), {}
+        pins, overrides = LayerPins() if isinstance(self.ctx.network, LayeredNetwork) else Pins(), {}
         for p in group:
             if p.kind == "param":
                 overrides[p.key[0]] = p.value
@@ -238,6 +248,37 @@ class Chain:
 
 def _updated_parameter(claim: Claim) -> bool:
     return claim.kind == "value" and claim.quantity.is_parameter and claim.after > 0
+
+
+def _layer_pin_of(c: Claim, net: LayeredNetwork) -> _Pin | None:
+    """Where claim ``c``'s printed number enters a layer list's batch evaluation (see :class:`LayerPins`)."""
+    value = Fraction(Decimal(c.value))
+    q = c.quantity
+    if c.kind == "value":
+        k = output_index(q, net)
+        if k is not None:
+            return _Pin(c.index, "outputs", (c.sample, q.layer, k), value)
+        if q.kind == "L" and q.indices:
+            return _Pin(c.index, "nodes", (c.sample, f"L[{q.indices[0]}]"), value)
+        if q.is_parameter:
+            return _Pin(c.index, "param", (str(q),), value) if q.step is None else None
+        key = node_pin_key(q, net, c.sample)
+        return None if key is None else _Pin(c.index, "nodes", key, value)
+    w = c.wrt
+    if q.kind == "L" and not q.indices:  # the batch mean's d L/d(node): the sweep's own number, as printed
+        k = output_index(w, net)
+        if k is not None:
+            return _Pin(c.index, "back_outputs", (c.sample, w.layer, k), value)
+        if w.is_parameter:
+            return _Pin(c.index, "gradient", (str(w),), value) if w.step is None else None
+        key = node_pin_key(w, net, c.sample)
+        return None if key is None else _Pin(c.index, "back_nodes", key, value)
+    dense = bool(q.layer) and q.kind in ("a", "u") and net.specs[q.layer - 1].plugin is None  # only dense has u
+    if dense and q.kind == "a" and w.kind == "u" and q.layer == w.layer and q.indices == w.indices:
+        return _Pin(c.index, "local", (c.sample, q.layer, q.indices[0]), value)
+    if dense and q.kind == "u" and w.kind == "W" and q.layer == w.layer and q.indices[0] == w.indices[0] and q.layer > 1:
+        return _Pin(c.index, "outputs", (c.sample, q.layer - 1, w.indices[1]), value)
+    return None
 
 
 def _pin_of(c: Claim, batch: int) -> _Pin | None:

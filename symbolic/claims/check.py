@@ -19,8 +19,8 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   than the certified balls gets a sentence, not a verdict.
 
 A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
-finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples; f′ and sequential-update mistakes beyond
-``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
+finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples or ``MAX_DIAGNOSED_UPDATE_WORK`` parameter-sample-
+updates; f′ and sequential-update mistakes beyond ``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
 :func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
 the pytest plugin show it.
 """
@@ -36,7 +36,8 @@ from .context import ClaimContext
 from .costs import FileBudget, refusal
 from .derivation import Claim, Derivation, load_derivation
 from ..truth.trajectory import EXACT_UPDATES, REPLAY_UPDATES
-from ..spec.errors import DerivcheckError
+from ..spec.errors import DerivcheckError, KinkError
+from .convolution_mistakes import TIE_MISTAKES
 from .mistakes import diagnose, undiagnosed
 from .patterns import loss_scale_pattern
 from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
@@ -124,8 +125,12 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         exact = ctx.exact(c)
     except DerivcheckError as err:
         where = f"{ctx.d.path}{f':{c.line}' if c.line else ''}"
-        return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR,
-                           message=f"{where}: {c.label}: {err}")
+        # a derivative that does not exist (a tied maximum): what the author did instead, when reproduced
+        # (to half a unit: with no truth there, "within one unit" explains nothing)
+        diagnosis = diagnose(ctx, c, TIE_MISTAKES, accept=(Verdict.OK,)) if isinstance(err, KinkError) else ""
+        instead = f" The claimed {c.value} is what follows when {diagnosis}." if diagnosis else ""
+        return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR, diagnosis=diagnosis,
+                           message=f"{where}: {c.label}: {err}{instead}")
     verdict, certified = ctx.certify(c, exact)
     diagnosis, carried_from = "", []
     if verdict != Verdict.OK:
@@ -165,6 +170,7 @@ def _formula_result(ctx: ClaimContext, c: Claim, base: dict) -> ClaimResult:
                            repairs=[r.to_json() for r in getattr(err, "repairs", ())])
     return ClaimResult(**base, claimed=getattr(result, "lhs", "") or "(formula)", exact="",
                        verdict=result.verdict, message=result.message, precision="symbolic proof",
+                       diagnosis=getattr(result, "diagnosis", ""),
                        repairs=[r.to_json() for r in result.repairs])
 
 

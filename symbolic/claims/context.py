@@ -26,7 +26,7 @@ from ..truth.trajectory import REPLAY_UPDATES, Trajectory, ball_values, point_ke
 from ..spec.errors import DerivcheckError
 from ..truth.evaluator import DIGITS
 from ..truth.exact import PRECISIONS, Truth
-from ..truth.layered import NO_LAYER_MISTAKES, truth_for
+from ..truth.layered import NO_LAYER_MISTAKES, BatchPoint, truth_for
 from .layer_mistakes import replayed_layer_value
 from ..truth.layered_update import LayeredTrajectory
 from ..spec.layers import LayeredNetwork
@@ -199,9 +199,11 @@ class ClaimContext:
                     backward: Callable[[dict, dict], dict] | None = None) -> Fraction | None:
         """The claim's number in its program transformed: the author's numbers ``pins`` put in, parameters
         ``overrides`` (exact Fractions), and ``backward(values, gradient)`` giving the weights the backward
-        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated, and for a
-        ``[[layer]]`` list, whose batch-coupled program :class:`~symbolic.truth.point.Point` does not run."""
-        if isinstance(self.network, LayeredNetwork):
+        pass multiplies by. None where it is undefined (a kink) or cannot be evaluated. A ``[[layer]]`` list runs
+        its batch evaluation (:class:`~symbolic.truth.layered.BatchPoint`) with ``pins`` a
+        :class:`~symbolic.truth.pins.LayerPins`; ``backward`` does not apply to it (None)."""
+        layered = isinstance(self.network, LayeredNetwork)
+        if layered and backward is not None:
             return None
         try:
             with workprec(TRANSFORM_PREC):
@@ -210,7 +212,10 @@ class ClaimContext:
                 back = None
                 if backward is not None:
                     back = backward(values, Point(self.network, TRANSFORM_PREC, values=values).gradient())
-                point = Point(self.network, TRANSFORM_PREC, values=values, pins=pins, backward_values=back)
+                if layered:
+                    point = BatchPoint(self.network, TRANSFORM_PREC, values=values, pins=pins)
+                else:
+                    point = Point(self.network, TRANSFORM_PREC, values=values, pins=pins, backward_values=back)
                 v = point.value(c.quantity, c.sample) if c.kind == "value" else \
                     point.derivative(c.quantity, c.wrt, c.sample)
         except (Undecided, Unevaluable, DerivcheckError, ArithmeticError, ValueError):

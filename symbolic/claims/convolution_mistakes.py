@@ -13,20 +13,27 @@ the truth, and applies only where the claim's variable lies at or before such a 
 * ∂L/∂K rotated (computed by convolution where the correlation belongs);
 * the backward's stride or zero padding off by one (δ mapped to the wrong input cells);
 * max-pool gradient to the wrong cell: the window's first cell, the transposed cell, every cell;
-  avg-pool gradient not divided by the window size. (A gradient through a tied maximum has no truth to be
-  wrong against: such a claim is an error saying the derivative does not exist there.)
+  avg-pool gradient not divided by the window size.
+
+A gradient through a tied maximum has no truth to be wrong against: such a claim is an error saying the
+derivative does not exist there. ``TIE_MISTAKES`` (asked by :mod:`symbolic.claims.check` for such a claim)
+name what the author did instead when their number is reproduced: the gradient split equally between the
+tied cells, or routed to the first of them (as an argmax picks one) — the same replay, with the tie's rule
+changed (:class:`PoolMistakes` ``route="split"`` / ``"first_tied"``); windows without a tie are routed as in
+the truth.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+from ..spec.errors import DerivcheckError
 from ..spec.layered_network import LayeredNetwork
 from ..truth.convolution import ConvMistakes, PoolMistakes
 from ..truth.layered import LayerMistakes
 from .derivation import Claim
 from .layer_mistakes import LayerMistake, replayed_layer_value
 
-__all__ = ["CONV_MISTAKES"]
+__all__ = ["CONV_MISTAKES", "TIE_MISTAKES"]
 
 
 def _layer_of(name) -> int:
@@ -64,6 +71,24 @@ def _conv(**change) -> Callable:
 def _pool(**change) -> Callable:
     return _replay(PoolMistakes(**change))
 
+
+def _tie(route: str) -> Callable:
+    """The claim's number with a tie's gradient routed by ``route``; nothing where that is undefined too."""
+    def predict(ctx, c: Claim):
+        try:
+            value = replayed_layer_value(ctx, c, LayerMistakes(kinds=(PoolMistakes(route=route),)))
+        except DerivcheckError:  # another kink (relu at 0) on the way: this is not the explanation
+            return []
+        return [] if value is None else [(value, "")]
+    return predict
+
+
+TIE_MISTAKES: list[LayerMistake] = [
+    LayerMistake("maxpool_tie_split", "the gradient was split between the tied maxima (each of the window's cells "
+                 "holding its maximum got an equal share)", _before("maxpool", own=False), _tie("split")),
+    LayerMistake("maxpool_tie_first", "the gradient was routed to the first of the tied cells (as an argmax picks "
+                 "one of the window's equal maxima)", _before("maxpool", own=False), _tie("first_tied")),
+]
 
 CONV_MISTAKES: list[LayerMistake] = [
     LayerMistake("conv_kernel_not_rotated",

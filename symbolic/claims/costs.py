@@ -7,7 +7,9 @@ the number of ``with`` variants and the formulas' nesting. These guards run *bef
 value is computed and name the size they found and the limit:
 
 * :func:`network_cost` — a network deeper than ``MAX_DEPTH`` layers or with more than
-  ``MAX_SAMPLES`` samples, or whose exact sweep (parameters × samples) is over
+  ``MAX_SAMPLES`` samples (2,000: measured, the exact sweep costs ~0.1 ms per sample of a 2-2-1 sigmoid net
+  in Python ball arithmetic, so 5,000 samples took 0.7–1.3 s of CPU per claim and 10,000 1.6 s, over the
+  fuzz run's 1 s per claim; 2,000 samples take ~0.6 s for a one-claim file), or whose exact sweep (parameters × samples) is over
   ``MAX_SWEEP_WORK``: the sentence every claim of the file gets (None when it is fine).
 * :func:`formula_cost` — a formula whose integer exponents multiply to more than
   ``MAX_FORMULA_DEGREE`` (``((x₁+x₂+x₃)^{64})^{64})^{64}`` is a polynomial of degree up to
@@ -32,10 +34,11 @@ import time
 from ..spec.network import Network
 
 __all__ = ["MAX_DEPTH", "MAX_SAMPLES", "MAX_SWEEP_WORK", "MAX_FORMULA_DEGREE", "MAX_SUM_TERMS", "MAX_EXP",
-           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES", "network_cost", "formula_cost", "FileBudget", "refusal"]
+           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES",
+           "MAX_DIAGNOSED_UPDATE_WORK", "network_cost", "formula_cost", "FileBudget", "refusal"]
 
 MAX_DEPTH = 100  # layers after the input
-MAX_SAMPLES = 10_000
+MAX_SAMPLES = 2_000  # each sample is its own exact sweep: 2-2-1 sigmoid, 2,000 samples ~0.6 s of CPU per file
 MAX_SWEEP_WORK = 20_000_000  # parameters x samples of one exact sweep (~40 s of ball arithmetic)
 MAX_FORMULA_DEGREE = 4_096
 MAX_SUM_TERMS = 1_000
@@ -43,6 +46,7 @@ MAX_EXP = 10  # \exp / e^{…} occurrences: nested, each one squares the magnitu
 FILE_BUDGET_SECONDS = 300.0
 TRUTH_CACHE = 32
 MAX_DIAGNOSED_SAMPLES = 500
+MAX_DIAGNOSED_UPDATE_WORK = 250_000  # parameters x samples x updates of a diagnosed claim (~0.2 s of float runs)
 
 _EXPONENT = re.compile(r"\^\s*\{\s*(\d{1,12})\s*\}|\^\s*(\d)")
 _BOUNDS = re.compile(r"\\(?:sum|prod)\s*_\s*\{[^{}]*\}\s*\^\s*(?:\{[^{}]*\}|\S)")
@@ -57,7 +61,8 @@ def network_cost(network: Network) -> str | None:
                 f"the exact sweep; a derivation by hand has a few).")
     m = len(network.x) if network.x is not None else 0
     if m > MAX_SAMPLES:
-        return f"[data] has {m:,} samples; derivcheck checks at most {MAX_SAMPLES:,} (a worked example has a few)."
+        return (f"[data] has {m:,} samples; derivcheck checks at most {MAX_SAMPLES:,} exactly (each sample is its own "
+                f"exact sweep; a worked example has a few): check a subset of the samples.")
     work = len(network.parameter_names()) * max(m, 1)
     if work > MAX_SWEEP_WORK:
         return (f"the exact sweep would cover {work:,} parameter-samples ({len(network.parameter_names()):,} parameters "

@@ -15,7 +15,6 @@ context object (``symbolic.claims.context.ClaimContext``) supplies them.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -27,9 +26,10 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
-from .costs import MAX_DIAGNOSED_SAMPLES
+from .costs import MAX_DIAGNOSED_SAMPLES, MAX_DIAGNOSED_UPDATE_WORK
 from .context import MISTAKE_REPLAY_UPDATES, REPLAY_BOUND_WORDS
 from .derivation import Claim
+from .printed import singled_out
 from .convolution_mistakes import CONV_MISTAKES
 from .layer_mistakes import LAYER_MISTAKES
 from .optimizer_mistakes import OPTIMIZER_MISTAKES
@@ -84,15 +84,6 @@ def _other_updates(delta: int) -> Callable:
         n = c.after + delta
         return [] if n < 0 else [(ctx.replay_value(c, Mistakes(), after=n), "")]
     return predict
-
-
-def singled_out(text: str, candidates: int) -> bool:
-    """The chance rule for a diagnosis found by searching ``candidates`` alternatives: the printed number
-    must carry at least ⌈log10(candidates)⌉ + 2 significant digits, so that a match within the rounding band
-    singles out one candidate instead of happening by chance (seed 002's 3 siblings: 3 digits; a 32-wide
-    layer's ~1,000: 5 digits)."""
-    digits = len("".join(map(str, Decimal(text).as_tuple().digits)).lstrip("0"))
-    return digits >= math.ceil(math.log10(max(candidates, 1))) + 2
 
 
 def _one_match(ctx, c: Claim, found: list[tuple[object, str]], searched: int):
@@ -342,13 +333,23 @@ MISTAKES: list[Mistake] = [
 ]
 
 
-def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
-    """Descriptions of the mistakes that reproduce the claimed digits, joined by '; ' ('' if none)."""
+def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None,
+             accept: tuple[str, ...] = (Verdict.OK, Verdict.ROUNDING)) -> str:
+    """Descriptions of the mistakes that reproduce the claimed digits (their verdict against the prediction in
+    ``accept``), joined by '; ' ('' if none)."""
     samples = len(getattr(ctx.network, "x", None) or ())
     if samples > MAX_DIAGNOSED_SAMPLES:  # issue 21: each entry re-evaluates the whole batch
         ctx.note(f"not diagnosed: the mistake search is not run beyond {MAX_DIAGNOSED_SAMPLES} samples "
                  f"(this file has {samples:,})")
         return ""
+    after = getattr(claim, "after", 0) or 0
+    if after > 0 and hasattr(ctx.network, "parameter_names"):
+        work = len(ctx.network.parameter_names()) * max(samples, 1) * after
+        if work > MAX_DIAGNOSED_UPDATE_WORK:  # issue 21: each entry is its own run of `after` updates
+            ctx.note(f"not diagnosed: {after:,} updates of {work // (max(samples, 1) * after):,} parameters x "
+                     f"{max(samples, 1):,} sample(s) is {work:,} steps per mistake tried, over the "
+                     f"{MAX_DIAGNOSED_UPDATE_WORK:,} the mistake table replays")
+            return ""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
         if mistake.key == "typo" and found:
@@ -357,7 +358,7 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None) -> str:
             if not mistake.applies(ctx, claim):
                 continue
             for value, detail in mistake.predict(ctx, claim):
-                if value is not None and judge(claim.value, value).verdict in (Verdict.OK, Verdict.ROUNDING):
+                if value is not None and judge(claim.value, value).verdict in accept:
                     found.append(mistake.description + detail)
                     break
         except ctx.skippable as err:  # a mistake that cannot be replayed here (e.g. too many updates)

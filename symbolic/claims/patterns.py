@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .costs import MAX_DIAGNOSED_SAMPLES
 from .derivation import Claim
 from .mistakes import scaled_loss
 from .verdict import Verdict, judge
@@ -56,6 +57,8 @@ def loss_scale_pattern(ctx, claims: list[Claim], results: list) -> tuple[str, li
         return None
     net = ctx.network
     n, m = net.layers[-1], len(net.x)
+    if m > MAX_DIAGNOSED_SAMPLES:  # issue 21: each scale re-evaluates the whole batch, like the mistake table
+        return None
     found = _learning_rate_pattern(ctx, roots)
     if found is not None:
         return found, [c.index for c in roots]

@@ -7,6 +7,7 @@ string as written, a TOML number by its source text (``value = -0.1360`` keeps i
 trailing zero: :func:`printed_numbers` reads it back with tomlkit, which keeps source
 text). Bounds: at most ``MAX_CLAIM_DIGITS`` significant digits, exponents within
 ``MAX_CLAIM_EXPONENT``; anything else is one :class:`DerivcheckError` sentence.
+:func:`singled_out` is the chance rule of a diagnosis found by search: enough printed digits.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import tomlkit
 from ..spec.errors import DerivcheckError, brief
 from ..spec.errors import shorten as _short
 
-__all__ = ["claimed_text", "printed_numbers", "MAX_CLAIM_DIGITS", "MAX_CLAIM_EXPONENT"]
+__all__ = ["claimed_text", "printed_numbers", "singled_out", "MAX_CLAIM_DIGITS", "MAX_CLAIM_EXPONENT"]
 
 MAX_CLAIM_DIGITS = 50  # significant digits a claimed value may print (the truth has 60)
 MAX_CLAIM_EXPONENT = 1_000
@@ -75,3 +76,12 @@ def printed_numbers(text: str, raw_claims: list) -> dict[int, str]:
         return out
     except Exception:  # noqa: BLE001 — tomlkit disagreeing with tomllib: the value is then refused in one sentence
         return {}
+
+
+def singled_out(text: str, candidates: int) -> bool:
+    """The chance rule for a diagnosis found by searching ``candidates`` alternatives: the printed number
+    must carry at least ⌈log10(candidates)⌉ + 2 significant digits, so that a match within the rounding band
+    singles out one candidate instead of happening by chance (seed 002's 3 siblings: 3 digits; a 32-wide
+    layer's ~1,000: 5 digits)."""
+    digits = len("".join(map(str, Decimal(text).as_tuple().digits)).lstrip("0"))
+    return digits >= math.ceil(math.log10(max(candidates, 1))) + 2

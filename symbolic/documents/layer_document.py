@@ -27,6 +27,12 @@ from .recurrent_document import RECURRENT_SECTIONS
 __all__ = ["layer_sections", "derive_layer_formulas"]
 
 
+def _loss_factor(net: LayeredNetwork) -> str:
+    """" times 1/2" where the last layer scales the loss (a recurrent ``loss_over_steps``)."""
+    factor = net.loss_scale
+    return "" if factor == 1 else f" times ${factor}$ (loss\\_over\\_steps)"
+
+
 def _n(value, digits: int) -> str:
     v = float(value)
     text = f"{v:.{digits}g}"
@@ -164,7 +170,8 @@ def layer_sections(derivation, digits: int = 6) -> list[str]:
         sw = p.sweep(parse_name("L"))
     body = [f"\\section*{{{_escape(derivation.title)}}}",
             f"Layers: {_escape(', '.join(LAYER_KINDS[s.kind].description.split(':')[0] for s in net.specs))}; "
-            f"a batch of {p.m}; loss ${LOSSES[net.loss].latex}$, averaged over the batch. Numbers to {digits} "
+            f"a batch of {p.m}; loss ${LOSSES[net.loss].latex}${_loss_factor(net)}, averaged over the batch. "
+            f"Numbers to {digits} "
             f"significant digits of the exact values.", *_figure(net), r"\section*{Forward pass}"]
     for spec in net.specs:
         body += _forward(p, spec, digits)

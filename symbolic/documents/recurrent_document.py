@@ -135,7 +135,8 @@ def _forward_rule(r: Recurrent, rule: str) -> str:
         z = r"W_y h_t" + (" + b_y" if r.bias else "")
         text += rf", \quad \hat{{y}}_t = {z}" if r.output_activation == LINEAR_ACTIVATION else \
             rf", \quad z_t = {z}, \ \hat{{y}}_t = {_tex(r.output_activation)}(z_t)"
-    emit = "every step's" if r.emit == "all" else f"step {r.steps}'s"
+    emit = "every step's" if len(r.emitted) == r.steps else \
+        f"step{'s' if len(r.emitted) > 1 else ''} {', '.join(map(str, r.emitted))}'s"
     node = r"$\hat{y}_t$" if r.outputs else "$h_t$"
     return text + f"$ (the layer's output: {emit} {node}).\n"
 
@@ -178,8 +179,8 @@ def _step_back(p, l: int, r: Recurrent, nodes: dict, adj: dict, p_out: list, t: 
     gates = [""] if r.kind == "rnn" else list(GATES)
     for i in range(1, H + 1):
         terms = [f"{_num(v[f'Wy{l}[{k},{i}]'], d)} \\cdot {_num(a('z', t, k), d)}" for k in range(1, r.outputs + 1)]
-        if not r.outputs and (r.emit == "all" or t == r.steps):  # h_t is the layer's output: its adjoint from above
-            flat = (t - 1) * H + i if r.emit == "all" else i
+        if not r.outputs and t in r.emitted:  # h_t is the layer's output: its adjoint from above
+            flat = r.emitted.index(t) * H + i
             terms.append(_num(p_out[s - 1][flat - 1], d))
         if t < r.steps:
             terms += [f"{_num(v[f'Wh{g}{l}[{j},{i}]'], d)} \\cdot {_num(a('u' + g if g else 'u', t + 1, j), d)}"

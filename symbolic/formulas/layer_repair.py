@@ -24,7 +24,9 @@ The search is bounded like issue 15's (:data:`symbolic.formulas.repair.MAX_TRIES
 :data:`symbolic.formulas.repair.MAX_SECONDS` of CPU time) and says when it gave up.
 :func:`verify_layer_with_repair` is :func:`~symbolic.formulas.layer_verify.verify_layer_formula` (a list with
 an rnn layer: :func:`~symbolic.formulas.recurrent_verify.verify_recurrent_formula`) followed by the search
-for a ``WRONG`` or ``shape error`` verdict.
+for a ``WRONG`` or ``shape error`` verdict; a list with a conv2d layer: :func:`~symbolic.formulas.conv_verify.
+verify_conv_formula` (its own proved diagnoses, no repair search) — with a normalization layer too, a formula
+that does not read as the conv layer's is read as the normalization layer's (the conv sentence when neither reads).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from .layer_eval import LayerShapeError
 from .layer_nodes import PRODUCTS, Bin, LNode, Name, Power, Sub, Sum, Transpose, lwalk
 from .layer_reading import read_layer_formula
 from .layer_verify import prove_layer, read_resolved, symbolic_model, verify_layer_formula
+from .conv_verify import verify_conv_formula
 from .recurrent_verify import prove_recurrent, read_recurrent, symbolic_rnn, verify_recurrent_formula
 from .repair import MAX_SECONDS, MAX_TRIES, Repair, search_edits
 from .repair_edits import Edit, _edit, apply_edits
@@ -204,6 +207,22 @@ def repair_layer_formula(network: LayeredNetwork, latex: str, symbols: Mapping[s
 def verify_layer_with_repair(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None = None,
                              max_tries: int | None = None, max_seconds: float | None = None) -> FormulaVerdict:
     """:func:`verify_layer_formula`, and for a WRONG or shape-error verdict the repair search."""
+    kinds = {s.kind for s in network.specs}
+    if "conv2d" in kinds:  # conv formulas carry their own proved diagnoses
+        if not kinds & {"batchnorm", "layernorm"}:
+            return verify_conv_formula(network, latex, symbols)
+        try:  # a list with both: a formula that does not read as the conv layer's may be the normalization's
+            return verify_conv_formula(network, latex, symbols)
+        except DerivcheckError as conv_error:
+            try:
+                return _normalization_or_rnn(network, latex, symbols, max_tries, max_seconds)
+            except DerivcheckError:
+                raise conv_error from None
+    return _normalization_or_rnn(network, latex, symbols, max_tries, max_seconds)
+
+
+def _normalization_or_rnn(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None,
+                          max_tries: int | None, max_seconds: float | None) -> FormulaVerdict:
     verdict = (verify_recurrent_formula if recurrent(network) else verify_layer_formula)(network, latex, symbols)
     if verdict.verdict not in ("WRONG", "shape error"):
         return verdict

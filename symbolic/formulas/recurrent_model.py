@@ -6,7 +6,8 @@ Contract
 rnn's defining recurrence (the ``rnn`` kind of docs/recurrent.md) ::
 
     u_t = Wx x_t + Wh h_{t-1} + b,   h_t = f(u_t),   ŷ_t = Wy h_t + by (ŷ_t = h_t without outputs),
-    L = Σ_t ℓ(ŷ_t, y_t)   (every step, or step T only with emit = "last"; ℓ a squared-error loss)
+    L = Σ_t ℓ(ŷ_t, y_t)   (over the emitted steps: every step, step T with emit = "last", or loss_steps; times
+                          loss_over_steps' factor; ℓ a squared-error loss)
 
 over dual numbers on the :class:`~symbolic.spec.layer_rules.Arithmetic` ``ar``: each derivative is
 the dual part of L when one parameter entry or one node (u_t, h_t, ŷ_t entry) carries the seed —
@@ -157,17 +158,17 @@ class RecurrentModel:
             else:
                 yhat = h
             nodes["yhat", t] = yhat
-            if self.r.emit == "all" or t == self.T:
-                target = self.y[t - 1] if self.r.emit == "all" else self.y[0]
-                terms.extend(self._loss_terms(yhat, target))
+            if t in self.r.emitted:  # a step with a loss: its target is the next row of y
+                terms.extend(self._loss_terms(yhat, self.y[self.r.emitted.index(t)]))
         nodes["L"] = self._add(terms) if terms else zero
         return nodes
 
     def _loss_terms(self, yhat: list[Dual], target: list) -> list[Dual]:
         """The step's loss as its slope only: dL = Σ_k ∂ℓ/∂ŷ_k · dŷ_k, ∂ℓ/∂ŷ from the rule table's gradient."""
-        n = self.K * (self.T if self.r.emit == "all" else 1)  # mse averages over every output of every step
+        n = self.K * len(self.r.emitted)  # mse averages over every output of every step with a loss
+        scale = self.ar.const(self.r.loss_scale(LOSSES[self.loss].averaged))  # loss_over_steps
         g = LOSSES[self.loss].matrix_gradient(_Ops(self.ar), [a.v for a in yhat], list(target), n)
-        return [Dual(self.zero, self.ar.mul((gk, a.d))) for gk, a in zip(g, yhat)]
+        return [Dual(self.zero, self.ar.mul((scale, self.ar.mul((gk, a.d))))) for gk, a in zip(g, yhat)]
 
     # ------------------------------------------------------------------ answers
     def shape(self, name: str) -> tuple[int, int]:
@@ -185,7 +186,7 @@ class RecurrentModel:
             return [[self._p(name, (i, j) if cols > 1 or name in ("Wx", "Wh", "Wy") else (i,), None).v
                      for j in range(1, cols + 1)] for i in range(1, rows + 1)]
         if name in ("x", "y"):
-            data = self.x[t - 1] if name == "x" else (self.y[t - 1] if self.r.emit == "all" else self.y[0])
+            data = self.x[t - 1] if name == "x" else self.y[self.r.emitted.index(t)]
             return [[v] for v in data]
         if name == "L":
             return [[self.primal["L"].v]]

@@ -89,7 +89,7 @@ def symbolic_rnn(network, layer: int) -> RecurrentModel:
     params = [k for k in network.parameter_values() if k.startswith(tuple(f"{p}{layer}[" for p in
                                                                              ("Wx", "Wh", "b", "Wy", "by")))]
     T, n, H = r.steps, r.inputs, r.hidden
-    ylen = (r.outputs or H) * (T if r.emit == "all" else 1)
+    ylen = (r.outputs or H) * len(r.emitted)
     names = [f"p{k}" for k in range(len(params))] + [f"x{k}" for k in range(T * n)] + \
         [f"y{k}" for k in range(ylen)] + [f"h0_{i}" for i in range(H)] + \
         [f"H{t}_{i}" for t in range(1, T + 1) for i in range(H)]

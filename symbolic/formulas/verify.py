@@ -72,6 +72,7 @@ class FormulaVerdict:
     point: Mapping[str, object] | None = None
     repairs: tuple = ()                   # symbolic.formulas.repair.Repair: corrected formulas (a WRONG / shape error)
     repair_note: str = ""                 # the repair search's sentence (found, none, gave up)
+    diagnosis: str = ""                   # a WRONG formula's proved diagnosis (conv formulas), else ""
 
     @property
     def ok(self) -> bool:

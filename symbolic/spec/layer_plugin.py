@@ -18,7 +18,9 @@ flatten) carries a :class:`KindPlugin` in ``plugin``, and the generic code of
 * :meth:`KindPlugin.check_name` — the layer's node names (everything but those parameters);
 * :meth:`KindPlugin.flat` — the flat output index of a multi-index output name (``a2[c,r,s]``);
 * :meth:`KindPlugin.cost` — scalar operations of one forward pass for one sample (the size guard);
-* :meth:`KindPlugin.numeric` — the settings for the NumPy twin, as plain floats/ints/lists.
+* :meth:`KindPlugin.numeric` — the settings for the NumPy twin, as plain floats/ints/lists;
+* :meth:`KindPlugin.loss_scale` — the factor on the loss when the kind is the last layer (1 by default; a
+  recurrent layer's ``loss_over_steps``).
 
 The truth side of such a kind is a :class:`symbolic.truth.layer_op.LayerOp`.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Mapping
 
 from numeric.layers import NumericKind
@@ -68,6 +71,10 @@ class KindPlugin(ABC):
     def numeric(self, spec: Any) -> dict[str, Any]:
         """Settings for the NumPy twin (plain numbers)."""
         return {}
+
+    def loss_scale(self, spec: Any, averaged: bool) -> Fraction:
+        """The factor on the loss of this last layer's outputs (``averaged``: the loss means over its entries)."""
+        return Fraction(1)
 
 
 @dataclass(frozen=True)

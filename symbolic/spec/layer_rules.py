@@ -119,17 +119,20 @@ def normalize(v: Sequence, eps: Fraction, ar: Arithmetic, unbiased: bool = False
 
 
 def normalize_vjp(nz: Normalized, g: Sequence, ar: Arithmetic,
-                  mistakes: NormMistakes = NO_NORM_MISTAKES) -> tuple[list, Any, Any]:
-    """(∂/∂v, ∂/∂μ, ∂/∂σ²) from ∂/∂x̂ = ``g``, step by step along the graph (module contract)."""
+                  mistakes: NormMistakes = NO_NORM_MISTAKES, dmu: Any = None, dvar: Any = None) -> tuple[list, Any, Any]:
+    """(∂/∂v, ∂/∂μ, ∂/∂σ²) from ∂/∂x̂ = ``g``, step by step along the graph (module contract); ``dmu``/``dvar``
+    given (an author's printed ∂/∂μ, ∂/∂σ²) are used in place of the computed ones from there on."""
     n, c = nz.n, ar.const
     divisor = nz.n - 1 if nz.unbiased and not mistakes.backward_n else n
     s = nz.s if mistakes.backward_eps else ar.sqrt(nz.var)
     r = ar.inv(s)
     r3 = ar.mul((r, r, r))
-    dvar = ar.mul((ar.add([ar.mul((gi, di)) for gi, di in zip(g, nz.d)]), c(Fraction(-1, 2)), r3))
-    dmu = ar.mul((ar.add(list(g)), c(Fraction(-1)), r))
-    if mistakes.var_mu_path:
-        dmu = ar.add((dmu, ar.mul((dvar, c(Fraction(-2, divisor)), ar.add(list(nz.d))))))
+    if dvar is None:
+        dvar = ar.mul((ar.add([ar.mul((gi, di)) for gi, di in zip(g, nz.d)]), c(Fraction(-1, 2)), r3))
+    if dmu is None:
+        dmu = ar.mul((ar.add(list(g)), c(Fraction(-1)), r))
+        if mistakes.var_mu_path:
+            dmu = ar.add((dmu, ar.mul((dvar, c(Fraction(-2, divisor)), ar.add(list(nz.d))))))
     dv = []
     for gi, di in zip(g, nz.d):
         terms = [ar.mul((gi, r))]

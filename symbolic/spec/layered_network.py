@@ -27,7 +27,7 @@ from .errors import DerivcheckError
 from .layer_rules import LAYER_KINDS
 from .names import LOSS_TERMS, Name
 from .network import exact_number
-from .rules import LINEAR_ACTIVATION
+from .rules import LINEAR_ACTIVATION, LOSSES
 
 __all__ = ["LayerSpec", "LayeredNetwork", "DEFAULT_EPS", "near"]
 
@@ -128,6 +128,13 @@ class LayeredNetwork:
     @property
     def couples_batch(self) -> bool:
         return any(s.batch_statistics for s in self.specs)
+
+    @property
+    def loss_scale(self) -> Fraction:
+        """The factor on the rule table's loss of the last layer's outputs that the last layer's kind asks for (a
+        recurrent ``loss_over_steps``; 1 otherwise)."""
+        last = self.specs[-1]
+        return last.plugin.loss_scale(last, LOSSES[self.loss].averaged) if last.plugin is not None else Fraction(1)
 
     # ------------------------------------------------------------------ parameters
     def _entries(self, array: str) -> list[str]:

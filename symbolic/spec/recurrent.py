@@ -6,7 +6,9 @@ Contract
 that :mod:`symbolic.spec.layer_rules` adds to its table. A recurrent layer is unrolled over ``steps``
 (T) time steps; its input (the layer before's flat output, or the data) is step-major, T·n numbers;
 its flat output ``a{l}[k]`` is every step's ŷ_t (or h_t without ``outputs``) for ``emit = "all"``,
-step T's for ``"last"``. Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
+step T's for ``"last"``, the listed steps' for ``loss_steps`` (a last layer: the loss only at those
+steps), and ``loss_over_steps`` (``"sum"`` / ``"mean"``, a last layer) scales the loss (:meth:`Recurrent.loss_scale`).
+Keys (docs/recurrent.md): ``hidden`` (H), ``steps`` (T), ``outputs`` (K,
 default 0: no projection), ``output_activation``, ``emit``, ``bias`` (``per-neuron`` or ``none``),
 ``h0`` (and ``c0``: one list for every sample or one row per sample, default zeros), rnn ``activation``
 (tanh default).
@@ -34,9 +36,11 @@ from numeric.layers import NUMERIC_KINDS
 from .errors import DerivcheckError, brief
 from .layer_plugin import KindPlugin, LayerKind
 from .names import Name
-from .network import MAX_LAYER_WIDTH, exact_number
+from .network import MAX_LAYER_WIDTH
 from .rules import ACTIVATIONS, LINEAR_ACTIVATION
-from .vocabulary import activation_name, did_you_mean
+from .recurrent_keys import (BIAS_CHOICES, EMIT_CHOICES, loss_over_steps, loss_steps, near, output_activation,
+                             states, steps_text, whole)
+from .vocabulary import activation_name
 
 __all__ = ["GATES", "RNN_ACTIVATION", "GATE_ACTIVATIONS", "CELL_ACTIVATION", "MAX_STEPS", "MAX_UNROLLED",
            "RecurrentMistakes", "NO_RECURRENT_MISTAKES", "Recurrent", "RecurrentPlugin", "RECURRENT_KINDS",
@@ -48,9 +52,7 @@ GATE_ACTIVATIONS = {"g": "tanh", "i": "sigmoid", "f": "sigmoid", "o": "sigmoid"}
 CELL_ACTIVATION = "tanh"  # the lstm's h_t = o_t ⊙ tanh(c_t)
 MAX_STEPS = 1_000
 MAX_UNROLLED = 1_000_000  # scalar products of one forward over the batch (≈ 30 s of one exact sweep, measured)
-_EMIT = ("all", "last")
-_BIAS = ("per-neuron", "none")
-_WEIGHT_STEPS = ("all", "last", "first", "mean")
+_WEIGHT_STEPS = ("all", "last", "first", "mean", "first_use")
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,29 @@ class RecurrentMistakes:
 
     * ``weight_steps`` — how a shared array's gradient is formed from its per-step contributions:
       ``"all"`` (Σ_t, true), ``"last"`` (only step T's), ``"first"`` (overwritten in a backward loop
-      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps);
+      from T down to 1: ``dW = …`` for ``dW += …`` leaves step 1's), ``"mean"`` (averaged over steps),
+      ``"first_use"`` (only the first step at which the array enters the forward formulas: step 1, but
+      step 2 for Wh when h0 is zero for every sample, since h_1 = f(Wx x_1 + b) then has no Wh);
     * ``h_path`` — False: δh_t lacks the path through h_{t+1} (∂h_t/∂W taken as local: the recurrent
       path through h_{t−1} forgotten);
-    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1}).
+    * ``c_path`` — False (lstm): δc_t lacks the path through c_{t+1} (f_{t+1} δc_{t+1});
+    * ``output_sign`` — −1: the gradient arriving at the layer's output is negated (dL/dŷ written y − ŷ
+      where ŷ − y belongs);
+    * ``entrywise_jacobian`` (rnn) — True: the path to h_{t−1} is (Whᵀ f'(u_t)) ⊙ δh_t, the Jacobian
+      ∂h_t/∂h_{t−1} = diag(f'(u_t)) Wh taken as the row vector f'(u_t)ᵀ Wh and multiplied entrywise,
+      where Whᵀ (f'(u_t) ⊙ δh_t) belongs;
+    * ``dot_inputs`` (rnn) — True: ∂h_t/∂A taken as numpy's ``f'(u_t).dot(v)`` for the array A that
+      multiplies v (x_t for Wx, h_{t−1} for Wh): with v of H entries the number Σ_m f'(u_t)[m] v[m], so
+      step t's contribution is the H-vector c = δh_t · (f'(u_t)·v), broadcast over A's rows as numpy's
+      ``A -= eta * c`` does (entry [i,j] gets c[j]); with v of one entry it is the true f'(u_t) v.
     """
 
     weight_steps: str = "all"
     h_path: bool = True
     c_path: bool = True
+    output_sign: int = 1
+    entrywise_jacobian: bool = False
+    dot_inputs: bool = False
 
 
 NO_RECURRENT_MISTAKES = RecurrentMistakes()
@@ -88,11 +104,30 @@ class Recurrent:
     c0: tuple[tuple[Fraction, ...], ...] = ()
     bias: bool = True  # b (b·) and by exist; bias = "none" in the table: they are 0 and not parameters
     output_activation: str = LINEAR_ACTIVATION  # ŷ_t = f(z_t), z_t = Wy h_t + by (softmax: per step, over its K outputs)
+    loss_steps: tuple[int, ...] = ()  # the steps with a loss (``loss_steps``, increasing); (): from ``emit``
+    loss_over_steps: str = ""  # "sum" | "mean" over the steps with a loss; "": the loss's own reduction
 
     @property
     def width(self) -> int:
         """Numbers per step of the layer's flat output."""
         return self.outputs or self.hidden
+
+    @property
+    def emitted(self) -> tuple[int, ...]:
+        """The steps whose output is the layer's flat output, in order (the steps with a loss for a last layer)."""
+        if self.loss_steps:
+            return self.loss_steps
+        return tuple(range(1, self.steps + 1)) if self.emit == "all" else (self.steps,)
+
+    def loss_scale(self, averaged: bool) -> Fraction:
+        """The factor on the loss of the emitted entries for ``loss_over_steps``. With ℓ_t the loss of step t's
+        K outputs (the table's own reduction over K), the loss of all S emitted entries is Σ_t ℓ_t for a summing
+        loss and (1/S) Σ_t ℓ_t for an ``averaged`` one (mse); "sum" and "mean" ask for those two."""
+        natural = "mean" if averaged else "sum"
+        over, S = self.loss_over_steps or natural, len(self.emitted)
+        if over == natural:
+            return Fraction(1)
+        return Fraction(1, S) if over == "mean" else Fraction(S)
 
     def state(self, which: str, sample: int) -> tuple[Fraction, ...]:
         """The initial ``h`` or ``c`` of a sample (1-based)."""
@@ -128,50 +163,6 @@ def unrolled_size(r: Recurrent, batch: int) -> int:
     return per_step * r.steps * max(batch, 1)
 
 
-def _near(word: object, choices) -> str:
-    close = did_you_mean(str(word), [str(c) for c in choices], n=1)
-    return f" ({close})" if close else ""
-
-
-def _whole(raw: dict, key: str, where: str, low: int, high: int, default: int | None = None) -> int:
-    if key not in raw and default is not None:
-        return default
-    value = raw.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        hint = {"hidden": "the hidden state's size, e.g. hidden = 2", "steps": "the number of time steps, e.g. steps = 3",
-                "outputs": "the output size per step, 0 for no output projection"}[key]
-        raise DerivcheckError(f"{where}: {key} is {brief(value) if key in raw else 'missing'}; give a whole number "
-                              f"from {low} to {high:,} ({hint}).")
-    return value
-
-
-def _state(raw: dict, key: str, where: str, H: int, batch: int | None) -> tuple[tuple[Fraction, ...], ...]:
-    if key not in raw:
-        return ()
-    value = raw[key]
-    rows = value if isinstance(value, list) and value and all(isinstance(r, list) for r in value) else [value]
-    ok = all(isinstance(r, list) and len(r) == H for r in rows) and (len(rows) == 1 or batch is None or
-                                                                       len(rows) == batch)
-    if not ok:
-        numbers = f"{H} number{'s' if H > 1 else ''}"
-        raise DerivcheckError(f"{where}: {key} must be {numbers} (the initial state, for every sample) or one row "
-                              f"of {numbers} per sample.")
-    return tuple(tuple(exact_number(v, f"{where}: {key}[{i}]") for i, v in enumerate(r, 1)) for r in rows)
-
-
-def _output_activation(raw: Any, l: int, where: str, K: int) -> str:
-    if "output_activation" not in raw:
-        return LINEAR_ACTIVATION
-    if not K:
-        raise DerivcheckError(f"{where} has output_activation but no outputs; give outputs = K (the output size per "
-                              f"step) for ŷ_t = f(Wy h_t + by).")
-    act = activation_name(raw["output_activation"], l)[0]
-    if not ACTIVATIONS[act].elementwise and K < 2:  # softmax: a vector rule over each step's K outputs
-        raise DerivcheckError(f"{where}: a {act} over outputs = 1 is always 1; give outputs ≥ 2 or an elementwise "
-                              f"output_activation.")
-    return act
-
-
 class RecurrentPlugin(KindPlugin):
     """The spec side of ``rnn`` or ``lstm`` (the layer-kind plugin protocol)."""
 
@@ -182,15 +173,15 @@ class RecurrentPlugin(KindPlugin):
         self.words = params + ("Wy", "by") + nodes + ("z", "yhat")
 
     def parse(self, raw: Any, l: int, width: int, batch: int | None, last: bool, where: str) -> tuple[int, Recurrent]:
-        H = _whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
-        T = _whole(raw, "steps", where, 1, MAX_STEPS)
+        H = whole(raw, "hidden", where, 1, MAX_LAYER_WIDTH)
+        T = whole(raw, "steps", where, 1, MAX_STEPS)
         if width % T:
             raise DerivcheckError(f"{where}: its input has {width} numbers per sample, which is not a multiple of "
                                   f"steps = {T}; the inputs are step-major, T·n numbers (n per step).")
-        K = _whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
+        K = whole(raw, "outputs", where, 0, MAX_LAYER_WIDTH, default=0)
         emit = raw.get("emit", "all")
-        if emit not in _EMIT:
-            raise DerivcheckError(f"{where} has emit {brief(emit)}{_near(emit, _EMIT)}; use \"all\" (an output at "
+        if emit not in EMIT_CHOICES:
+            raise DerivcheckError(f"{where} has emit {brief(emit)}{near(emit, EMIT_CHOICES)}; use \"all\" (an output at "
                                   f"every step: a loss per step) or \"last\" (the last step's: a loss at the end).")
         act = RNN_ACTIVATION
         if self.kind == "rnn" and "activation" in raw:
@@ -199,12 +190,14 @@ class RecurrentPlugin(KindPlugin):
                 raise DerivcheckError(f"{where} has activation {act!r}, which is not elementwise; a recurrent layer's "
                                       f"h_t = f(u_t) takes tanh (default), identity, sigmoid or relu.")
         bias = raw.get("bias", "per-neuron")
-        if bias not in _BIAS:
-            raise DerivcheckError(f"{where} has bias {brief(bias)}{_near(bias, _BIAS)}; use \"per-neuron\" (b and by, the "
+        if bias not in BIAS_CHOICES:
+            raise DerivcheckError(f"{where} has bias {brief(bias)}{near(bias, BIAS_CHOICES)}; use \"per-neuron\" (b and by, the "
                                   f"default) or \"none\" (no biases: the tutorial's equations have none).")
-        out_act = _output_activation(raw, l, where, K)
-        r = Recurrent(self.kind, H, T, width // T, K, emit, act, _state(raw, "h0", where, H, batch),
-                      _state(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act)
+        out_act = output_activation(raw, l, where, K)
+        steps, over = loss_steps(raw, where, T, last), loss_over_steps(raw, where, last)
+        r = Recurrent(self.kind, H, T, width // T, K, emit, act, states(raw, "h0", where, H, batch),
+                      states(raw, "c0", where, H, batch) if self.kind == "lstm" else (), bias == "per-neuron", out_act,
+                      steps, over)
         size = unrolled_size(r, batch or 1)
         if size > MAX_UNROLLED:
             per_step = unrolled_size(Recurrent(self.kind, H, 1, width // T, K), 1)
@@ -212,7 +205,10 @@ class RecurrentPlugin(KindPlugin):
                 f"{where} unrolls into {size:,} scalar products ({T:,} steps × {per_step:,} per step for hidden {H:,}"
                 f" and {width // T:,} inputs per step{f' × {batch:,} samples' if batch and batch > 1 else ''}); the "
                 f"exact-mode limit is {MAX_UNROLLED:,} — use fewer steps, a smaller hidden state or fewer samples.")
-        return r.width * (T if emit == "all" else 1), r
+        return r.width * len(r.emitted), r
+
+    def loss_scale(self, spec: Any, averaged: bool) -> Fraction:
+        return spec.extra.loss_scale(averaged)
 
     def arrays(self, spec: Any) -> dict[str, tuple[int, ...]]:
         return spec.extra.arrays(spec.index)
@@ -231,26 +227,31 @@ class RecurrentPlugin(KindPlugin):
         return {"kind": r.kind, "hidden": r.hidden, "steps": r.steps, "outputs": r.outputs, "emit": r.emit,
                 "activation": r.activation, "output_activation": r.output_activation, "bias": r.bias,
                 "h0": [[float(v) for v in row] for row in r.h0] or None,
-                "c0": [[float(v) for v in row] for row in r.c0] or None}
+                "c0": [[float(v) for v in row] for row in r.c0] or None,
+                "loss_steps": list(r.loss_steps) or None, "loss_over_steps": r.loss_over_steps or None}
 
     def _data_name(self, spec: Any, name: Name, fail) -> Name:
         """``x_t2[j]`` (input j of step 2) / ``y_t2[k]`` (target k of step 2) as the flat data name; ``L_t2`` (step 2's
         loss) as its one loss term ``L[k]`` when each step has one output."""
         r, t = spec.extra, name.step
+        emitted = r.emitted
         if name.kind == "L":
-            first = 1 if r.emit == "all" else r.steps
-            if name.indices or r.width != 1 or not first <= t <= r.steps:
+            if name.indices or r.width != 1 or t not in emitted:
                 fail(f"names the loss of step {t}, which is one loss term only when each step has one output "
-                     f"(here {r.width}, steps {first} to {r.steps} with a loss); claim the terms L[k] of that step "
-                     f"(step-major, k = (t − 1)·{r.width} + 1 …) or L.")
-            return Name("L", None, (t - first + 1,))
+                     f"(here {r.width}, {steps_text(emitted)} with a loss); claim the terms L[k] of that step "
+                     f"(step-major over the steps with a loss, {r.width} per step) or L.")
+            return Name("L", None, (emitted.index(t) + 1,))
         n = r.inputs if name.kind == "x" else r.width
-        if name.kind == "y" and r.emit == "last":
+        if name.kind == "y" and r.emit == "last" and not r.loss_steps:
             fail(f"has a step, but layer {spec.index} emits only its last step (emit = \"last\"); write y[k].")
+        if name.kind == "y" and r.loss_steps and 1 <= t <= r.steps and t not in emitted:
+            fail(f"names the target of step {t}, which has no loss (loss_steps = {list(emitted)}); the targets y are "
+                 f"those of {steps_text(emitted)}.")
         if name.layer is not None or len(name.indices) != 1 or not 1 <= t <= r.steps or \
                 not 1 <= name.indices[0] <= n:
             fail(f"needs a step from 1 to {r.steps} and one index from 1 to {n}, like {name.kind}_t1[1].")
-        return Name(name.kind, None, ((t - 1) * n + name.indices[0],))
+        position = t - 1 if name.kind == "x" else emitted.index(t)
+        return Name(name.kind, None, (position * n + name.indices[0],))
 
     def _output_name(self, spec: Any, name: Name, fail) -> Name:
         """``a{l}[k]`` (the flat output, step-major), or ``a{l}_t{t}[k]`` as that flat name."""
@@ -259,11 +260,11 @@ class RecurrentPlugin(KindPlugin):
             if len(name.indices) != 1 or not 1 <= name.indices[0] <= spec.units:
                 fail(f"needs one index from 1 to {spec.units} (layer {l}'s flat output, step-major).")
             return name
-        first = 1 if r.emit == "all" else r.steps
-        if not first <= t <= r.steps or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
-            fail(f"needs a step from {first} to {r.steps} (the steps layer {l} emits) and one index from 1 to "
-                 f"{r.width}, like a{l}_t{r.steps}[1].")
-        return Name("a", l, ((t - first) * r.width + name.indices[0],))
+        emitted = r.emitted
+        if t not in emitted or len(name.indices) != 1 or not 1 <= name.indices[0] <= r.width:
+            fail(f"needs one of {steps_text(emitted)} (the steps layer {l} emits) and one index from 1 to "
+                 f"{r.width}, like a{l}_t{emitted[-1]}[1].")
+        return Name("a", l, (emitted.index(t) * r.width + name.indices[0],))
 
     def check_name(self, spec: Any, name: Name, network: Any) -> Name:
         l, r, text = spec.index, spec.extra, str(name)
@@ -291,7 +292,7 @@ class RecurrentPlugin(KindPlugin):
         if name.kind not in words:
             names = [a + ("[i,j]" if len(s) == 2 else "[i]") for a, s in arrays.items()] + self.names(spec)
             fail(f"does not exist: layer {l} is an {self.kind} layer (its names: {', '.join(names)})"
-                 f"{_near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
+                 f"{near(name.kind, list(words) + [a[:-len(str(l))] for a in arrays])}.")
         first, size = words[name.kind]
         if step is None:
             fail(f"needs a time step, like {name.kind}{l}_t{max(first, 1)}[1] (steps {first} to {r.steps}).")
@@ -330,11 +331,13 @@ _LSTM_BACKWARD = _OUTPUT_BACKWARD + (
     r"\quad \frac{\partial L}{\partial W_{x\cdot}} = \sum_{t=1}^{T}\frac{\partial L}{\partial u_{\cdot,t}}x_t^{\mathsf T}")
 
 RECURRENT_KINDS: dict[str, LayerKind] = {
-    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0"), (),
+    "rnn": LayerKind("rnn", ("hidden", "steps", "activation", "outputs", "output_activation", "emit", "bias", "h0",
+                             "loss_steps", "loss_over_steps"), (),
                      ("u", "h", "z", "yhat"),
                      False, NUMERIC_KINDS["rnn"], "a recurrent layer unrolled over T steps, weights shared over time",
                      _RNN_FORWARD, _RNN_BACKWARD, plugin=RecurrentPlugin("rnn")),
-    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0"), (),
+    "lstm": LayerKind("lstm", ("hidden", "steps", "outputs", "output_activation", "emit", "bias", "h0", "c0",
+                               "loss_steps", "loss_over_steps"), (),
                       ("ug", "ui", "uf", "uo", "g", "i", "f", "o", "c", "h", "z", "yhat"), False,
                       NUMERIC_KINDS["lstm"],
                       "an LSTM layer unrolled over T steps (PyTorch's gate equations), weights shared over time",

@@ -153,6 +153,7 @@ class LossRule:
     description: str = ""
     latex: str = ""  # the loss as documents print it
     half: bool = False  # carries a ½ (the "½ dropped" / "½ applied twice" mistakes)
+    averaged: bool = False  # (1/n) Σ over the outputs: the loss means its entries (a recurrent loss_over_steps)
     # what targets y it takes: "real", "binary" (0/1, and log(1 − a) appears) or "distribution" (Σ_k y_k = 1)
     targets: str = "real"
     # ∇_a L built from the matrix-form node constructors ``ops`` (sub, scale, ediv, hadamard, neg, one), the
@@ -194,7 +195,7 @@ LOSSES: dict[str, LossRule] = {
                     matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2), o.sub(a, y)),
                     synonyms=("sum_squared_error", "sum_of_squared_errors", "squared_error", "l2_loss")),
     "mse": LossRule("mse", _mse, NUMERIC_LOSSES["mse"], description="(1/n)Σ(y−a)²",
-                    latex=r"\frac{1}{n} \sum_k (y_k - a_k)^2",
+                    latex=r"\frac{1}{n} \sum_k (y_k - a_k)^2", averaged=True,
                     matrix_gradient=lambda o, a, y, n: o.scale(Fraction(2, n), o.sub(a, y)),
                     synonyms=("mseloss", "mean_squared_error", "mean_squared", "meansquarederror")),
     "bce": LossRule("bce", _bce, NUMERIC_LOSSES["bce"], needs_output=("sigmoid", "softmax"),

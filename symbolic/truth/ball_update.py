@@ -26,7 +26,7 @@ balls are non-finite after a chunk stops there.
 (updates × samples ≤ ``POINT_STEPS``, where generating the code costs more than the steps): each
 step's gradient is :meth:`symbolic.truth.point.Point.gradient` (the point evaluation's reverse sweep
 over balls at the run's precision), subtracted in ball arithmetic; a kink or an undecidable branch
-makes the run None as above. Both share :meth:`certified`, the precision ladder.
+makes the run None as above. Both share :meth:`BallUpdate.certified`, the precision ladder.
 
 Safety: the source is the one :mod:`symbolic.truth.compiled_update` generates (identifiers
 we build); it is parsed once and, in one walk, every node is checked by the rules of
@@ -56,6 +56,7 @@ from .program import Structured
 __all__ = ["BallUpdate", "PointUpdate", "compile_ball_update", "ball_math", "BALL_PRECISIONS", "POINT_STEPS"]
 
 BALL_PRECISIONS = (256, 1_024, 4_096)
+PROBE_STEPS = 512  # from this many updates on, a short probe run picks the starting precision
 # updates x samples up to which a trajectory steps with the point evaluation's gradient (PointUpdate) instead
 # of generating code: measured, one step costs 45-80 us per parameter x sample and the code 0.6-1.3 ms per
 # parameter (8-16-8-4: 14 ms a step, 200 ms of code; 4-3-3-4 with 2 samples: 6.6 ms, 56 ms), so the code
@@ -146,38 +147,8 @@ def _verify_node(node: ast.AST, names: set[str]) -> None:
 _BALL_MATH = _MATH | {"ratio"}
 
 
-class _Certified:
-    """:meth:`certified`, the precision ladder over a :meth:`run` (of :class:`BallUpdate` or :class:`PointUpdate`)."""
-
-    def run(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction, prec: int) -> dict | None:
-        raise NotImplementedError
-
-    def certified(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
-                  relative: arb = _RELATIVE) -> tuple[dict, int] | None:
-        """:meth:`run` until every ball is narrower than ``relative`` times its value (or than ``relative``):
-        ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
-        if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
-
-        Starts at 256 bits; a run that is too wide says by how much (a ball's radius is proportional to
-        2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
-        a non-finite run tries the next of ``BALL_PRECISIONS``."""
-        found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
-        while True:
-            out = self.run(values, steps, learning_rate, bits)
-            if out is not None:
-                found = (out, bits)
-                gap = _gap_bits(out.values(), relative)
-                if gap <= 0 or bits >= top:
-                    return found
-                bits = min(top, -(-(bits + gap + 32) // 64) * 64)
-            elif bits >= top:
-                return found
-            else:
-                bits = next(b for b in BALL_PRECISIONS if b > bits)
-
-
 @dataclass
-class BallUpdate(_Certified):
+class BallUpdate:
     """Generated update code of one network run over balls (see the module contract)."""
 
     network: Network
@@ -214,14 +185,84 @@ class BallUpdate(_Certified):
             result[k] = start[k] if (not moved or same) else after
         return result
 
+    def certified(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
+                  relative: arb = _RELATIVE) -> tuple[dict, int] | None:
+        """:meth:`run` until every ball is narrower than ``relative`` times its value (or than ``relative``):
+        ``(parameters, bits)`` of the first run that is, else of the widest precision that stayed finite; None
+        if every precision met a non-finite ball (a relu input on or too near its kink, an overflow).
+
+        Starts at 256 bits (from ``PROBE_STEPS`` updates on, at the precision a probe of 1/8 of the updates
+        predicts: :meth:`_probed_bits`); a run that is too wide says by how much (a ball's radius is proportional to
+        2^-bits), so the next run is at the precision that closes the gap (+ 32 bits), at most 4,096 bits;
+        a non-finite run tries the next of ``BALL_PRECISIONS``."""
+        found, bits, top = None, BALL_PRECISIONS[0], BALL_PRECISIONS[-1]
+        if steps >= PROBE_STEPS:
+            bits = self._probed_bits(values, steps, learning_rate, relative)
+        while True:
+            out = self.run(values, steps, learning_rate, bits)
+            if out is not None:
+                found = (out, bits)
+                gap = _gap_bits(out.values(), relative)
+                if gap <= 0 or bits >= top:
+                    return found
+                bits = min(top, int(-(-(bits + gap + 32) // 64)) * 64)
+            elif bits >= top:
+                return found
+            else:
+                bits = next(b for b in BALL_PRECISIONS if b > bits)
+
+
+    def _probed_bits(self, values: Mapping[str, Fraction], steps: int, learning_rate: Fraction,
+                     relative: arb) -> int:
+        """The starting precision of a long run, from one probe at 256 bits of ``steps // 8`` updates read at
+        1/32, 1/16 and 1/8 of the updates (one run, resumed from its own balls): the bits the widest ball lost at
+        each, extrapolated over the three doublings left to ``steps``: by the second increment each doubling
+        where it is at most 1.05× the first (a converging run: seed 002 loses 11.9, 13.1, 14.3 … 17.8 bits at
+        312, 625, 1,250 … 10,000 updates), else doubling per doubling (compounding: 8-16-8-4 loses 10, 13, 18
+        … 28, 48, 88 bits at 62, 125, 250 … 500, 1,000, 2,001), + 32, as a multiple of 64 within
+        ``BALL_PRECISIONS``; 256 when the prediction fits in 256 bits (the loop below re-runs if it did not). Without it a run too wide
+        at 256 bits was run twice in full (8-16-8-4, 2,001 updates: 0.66 s at 256 bits, then 0.78 s at 384).
+        A probe that is not finite leaves the start at 256 bits."""
+        bits = BALL_PRECISIONS[0]
+        k = steps // 32
+        lost = []
+        with workprec(bits):
+            lr = arb(exact(learning_rate))
+            data = [tuple(arb(exact(v)) for v in (*xs, *ys)) for xs, ys in zip(self.network.x, self.network.y)]
+            balls = [arb(exact(values[name])) for name in self.parameters]
+            for chunk in (k, k, 2 * k):
+                balls = [b if isinstance(b, arb) else arb(b) for b in self.function(chunk, lr, data, *balls)]
+                if not all(b.is_finite() for b in balls):
+                    return bits
+                lost.append(_lost_bits(balls, bits))
+        d1, d2 = lost[1] - lost[0], lost[2] - lost[1]
+        r = 1.0 if d2 <= 1.05 * max(d1, 0.0) else 2.0
+        predicted = lost[2] + max(0.0, d2) * (r + r * r + r ** 3)
+        target = -float(relative.log().mid()) / math.log(2)
+        if target + predicted <= bits:
+            return bits
+        return max(bits, min(BALL_PRECISIONS[-1], -(-int(target + predicted + 32) // 64) * 64))
+
+
+def _lost_bits(balls, bits: int) -> float:
+    """How many of ``bits`` the widest ball lost: log2(radius / max(|value|, 1)) + bits (0 for exact values)."""
+    lost = 0.0
+    for v in balls:
+        if isinstance(v, fmpq) or v.rad() == 0:
+            continue
+        width = float((v.rad() / max(abs(v).upper(), arb(1))).log().mid()) / math.log(2) + bits
+        lost = max(lost, width if math.isfinite(width) else float(BALL_PRECISIONS[-1]))
+    return lost
+
 
 @dataclass
-class PointUpdate(_Certified):
+class PointUpdate:
     """The same certified update without generated code, for a few updates (``POINT_STEPS``): each step's
     gradient is the point evaluation's (:meth:`symbolic.truth.point.Point.gradient`, a ball reverse sweep at
     ``prec`` bits), applied in ball arithmetic. A parameter every step leaves unchanged (it does not move, or
     each of its gradients is an exact 0) keeps its exact starting value; a kink or a branch the balls cannot
-    decide makes the run None, as a non-finite ball does in :class:`BallUpdate`."""
+    decide makes the run None, as a non-finite ball does in :class:`BallUpdate`, whose precision ladder
+    (:meth:`BallUpdate.certified`) it shares."""
 
     network: Network
     update_biases: bool
@@ -246,6 +287,11 @@ class PointUpdate(_Certified):
             except (Undecided, Unevaluable):
                 return None
         return current
+
+    def _probed_bits(self, values, steps, learning_rate, relative) -> int:  # a few updates: never probed
+        return BALL_PRECISIONS[0]
+
+    certified = BallUpdate.certified
 
 
 def _gap_bits(balls, relative: arb) -> float:

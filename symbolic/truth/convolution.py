@@ -23,8 +23,9 @@ layer's settings from :mod:`symbolic.spec.convolution`.
 :class:`ConvMistakes` and :class:`PoolMistakes` transform the backward (the diagnosis replays them):
 the kernel not rotated (dX correlated with K where the rotated kernel belongs; "rotated twice" gives
 the same numbers), dK rotated, the backward's stride or padding off by one, max-pool gradient routed
-to the window's first cell, to the transposed cell, to every cell, or split over a tie; avg-pool
-gradient not divided by the window size.
+to the window's first cell, to the transposed cell, to every cell, split equally over a tie's cells
+(``"split"``) or routed to the first of them (``"first_tied"``, an argmax's pick); avg-pool gradient not
+divided by the window size.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class ConvMistakes:
 
 @dataclass(frozen=True)
 class PoolMistakes:
-    """route: "max" (right), "first", "transposed", "all", "split"; avg_unscaled: g not divided by the size."""
+    """route: "max" (right), "first", "transposed", "all", "split" (a tie: g/n to each of its n cells), "first_tied"
+    (a tie: g to the first of its cells, row by row); avg_unscaled: g not divided by the size."""
 
     route: str = "max"
     avg_unscaled: bool = False
@@ -79,7 +81,10 @@ def _pick(mistakes: tuple, kind: type, default):
 
 
 class ConvOp(LayerOp):
-    """conv2d at index level (module contract)."""
+    """conv2d at index level (module contract); ``pins`` (the author's ``u{l}[o,i,j]`` and their dL/du) are used in
+    place of its own pre-activations and their adjoints."""
+
+    reads_pins = True
 
     @staticmethod
     def _kernel(spec, values: dict) -> tuple[dict, list]:
@@ -103,7 +108,7 @@ class ConvOp(LayerOp):
                              if 0 <= i * sh + r - ph < H and 0 <= j * sw + s - pw < W]
         return out
 
-    def forward(self, spec, prev: list, values: dict, mistakes: tuple = ()) -> tuple[list, _ConvSaved]:
+    def forward(self, spec, prev: list, values: dict, mistakes: tuple = (), pins=None) -> tuple[list, _ConvSaved]:
         st: ConvSettings = spec.extra
         K, b = self._kernel(spec, values)
         taps = self._taps(st, st.stride, st.padding)
@@ -117,6 +122,8 @@ class ConvOp(LayerOp):
                     terms = [b[o]] + [mul((K[o, c, r, s], x[sin.flat(c + 1, p + 1, q + 1)]))
                                       for c in range(sin.channels) for r, s, p, q in tap]
                     u[sout.flat(o + 1, i + 1, j + 1)] = add(terms)
+            if pins is not None:
+                u = [pins.node(s_ + 1, _name("u", spec.index, sout.entry(k)), v) for k, v in enumerate(u)]
             where = f" for sample {s_ + 1}" if len(prev) > 1 else ""
             df = [self._renamed(d, spec.index, sout, k, where) for k, d in enumerate(act.local(u, where))]
             us.append(u)
@@ -128,13 +135,16 @@ class ConvOp(LayerOp):
     def _renamed(d, l: int, shape, k: int, where: str):
         return Undefined(_name("u", l, shape.entry(k)) + where) if type(d) is Undefined else d
 
-    def backward(self, spec, saved: _ConvSaved, g_out: list, values: dict, seed=None, mistakes: tuple = ()):
+    def backward(self, spec, saved: _ConvSaved, g_out: list, values: dict, seed=None, mistakes: tuple = (), pins=None):
         st: ConvSettings = spec.extra
         l, sin, sout, m = spec.index, st.shape_in, st.shape_out, _pick(mistakes, ConvMistakes, NO_CONV_MISTAKES)
         K, _ = self._kernel(spec, values)
         (kh, kw) = st.kernel
         g_a = g_out
         g_u = [[mul((g, d)) for g, d in zip(ga, df)] for ga, df in zip(g_a, saved.df)]
+        if pins is not None:
+            g_u = [[pins.node(s_, _name("u", l, sout.entry(k)), v, back=True) for k, v in enumerate(gu)]
+                   for s_, gu in enumerate(g_u, 1)]
         if seed is not None and seed[0].kind == "u":
             g_u = [[ZERO] * sout.size for _ in g_out]
             g_u[seed[1] - 1][sout.flat(*seed[0].indices)] = ONE
@@ -260,6 +270,8 @@ class PoolOp(LayerOp):
             return [(k, g) for k in cells]
         if route == "split":
             return [(k, mul((g, fmpq(1, len(best))))) for k in best]
+        if route == "first_tied":
+            return [(best[0], g)]
         if len(best) > 1:
             where = f" of sample {s_ + 1}" if m > 1 else ""
             cells = " and ".join(f"({r},{s})" for _, r, s in (st.shape_in.entry(k) for k in best))

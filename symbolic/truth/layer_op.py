@@ -18,6 +18,12 @@ point's working precision.
   all zero): the op seeds it inside and returns the adjoints of what is before that node;
 * :meth:`LayerOp.value` — the value of one of the op's nodes for a sample.
 
+An op whose ``reads_pins`` is true also takes ``pins=`` (a :class:`symbolic.truth.pins.LayerPins`: the
+author's printed numbers of its own nodes, by canonical name) in ``forward`` — it uses them in place of
+its own values while it computes, so every later node is the author's — and in ``backward`` (their
+d L/d(node), given only in the sweep seeded at L). The others' nodes are their outputs ``a{l}[…]``, which
+the batch evaluation pins itself.
+
 ``mistakes`` is the tuple of program transformations the diagnosis asks for (each op picks the
 objects of its own type and ignores the others); ``()`` is the correct program.
 """
@@ -31,6 +37,8 @@ __all__ = ["LayerOp", "LAYER_OPS"]
 
 class LayerOp(ABC):
     """The exact rules of one plugin layer kind (see the module contract)."""
+
+    reads_pins: bool = False  # forward/backward take pins= (the author's numbers of the op's own nodes)
 
     @abstractmethod
     def forward(self, spec: Any, prev: list[list], values: dict, mistakes: tuple = ()) -> tuple[list[list], Any]:

@@ -12,6 +12,11 @@ downstream held fixed). Dense layers run the ops of :mod:`symbolic.truth.ops`; t
 and dropout run the rules of :mod:`symbolic.spec.layer_rules` over the domain of
 :mod:`symbolic.truth.balls` with :data:`DOMAIN` (a square root is exact when its argument is the
 square of a rational, else a certified ball). :class:`LayerMistakes` transforms the program.
+Given ``pins`` (:class:`symbolic.truth.pins.LayerPins`: the author's own printed numbers), the sweeps
+use them in place of their own values — node values and batch statistics in the forward sweep (a
+pinned μ or σ² gives the x̂ the author's statistics give), local slopes, and d L/d(node), ∂L/∂μ, ∂L/∂σ²
+in the reverse sweep seeded at L — so everything downstream is what the author would get (the carried
+errors of :mod:`symbolic.claims.carry`).
 
 :class:`LayeredTruth` has the contract of :class:`symbolic.truth.exact.Truth` (precision raised
 as needed, 60 digits, identically-zero detection); a derivative that is 0 because a normalization
@@ -23,20 +28,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
-from flint import arb, fmpq
+from flint import fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import (NO_DROPOUT_MISTAKES, NO_NORM_MISTAKES, DropoutMistakes, NormMistakes, dropout,
-                                dropout_vjp, normalize_vjp)
+                                dropout_vjp)
 from ..spec.layers import LayeredNetwork
 from ..spec.names import LOSS_TERMS, Name, parse_name
 from ..spec.rules import FUSED_OUTPUTS
-from .balls import ONE, ZERO, Unevaluable, add, exact, is_zero, mul, workprec
+from .balls import ONE, ZERO, add, exact, mul, workprec
 from .exact import Truth
-from .layer_domain import DOMAIN, inverse as _inv, normalized as _normalized
+from .layer_domain import DOMAIN
+from .normalization import normalize_backward, normalize_forward, statistic
 from .layer_kinds import LAYER_OPS
 from .penalty import penalized, penalty_partial, penalty_value
 from .ops import Activation, Affine, LossTerms, _matrix
+from .pins import LayerPins
 
 __all__ = ["BatchPoint", "LayeredTruth", "LayerMistakes", "NO_LAYER_MISTAKES", "DOMAIN", "truth_for"]
 
@@ -68,18 +75,20 @@ class BatchPoint:
     """The exact batch evaluation of one layer list (see the module contract)."""
 
     def __init__(self, network: LayeredNetwork, prec: int = 320, values: dict | None = None,
-                 mistakes: LayerMistakes = NO_LAYER_MISTAKES):
+                 mistakes: LayerMistakes = NO_LAYER_MISTAKES, pins: LayerPins | None = None):
         self.network, self.prec, self.mistakes = network, prec, mistakes
+        self.pins = pins or LayerPins()
         self.m = len(network.x)
         with workprec(prec):
             self.values = values if values is not None else {k: exact(v) for k, v in
                                                              network.parameter_values().items()}
         self._sweeps: dict[tuple, _Sweep] = {}
+        self._pinned = False  # inside a reverse sweep seeded at L with backward pins
         self._forward()
 
     # ------------------------------------------------------------------------------- forward
     def _forward(self) -> None:
-        net, v = self.network, self.values
+        net, v, pins = self.network, self.values, self.pins
         self.a = {0: [[exact(t) for t in row] for row in net.x]}
         self.u, self.df, self.norm, self.ops, self.saved = {}, {}, {}, {}, {}
         with workprec(self.prec):
@@ -92,42 +101,29 @@ class BatchPoint:
                         [v[f"b{l}[{i}]"] for i in range(1, rows + 1)] if spec.bias == "per-neuron" else []
                     aff, act = Affine(l, rows, cols, spec.bias, W, b), Activation(l, spec.activation, rows)
                     self.ops[l] = (aff, act)
-                    self.u[l] = [aff.forward(row) for row in prev]
-                    self.a[l] = [act.forward(ul) for ul in self.u[l]]
+                    self.u[l] = pins.named_rows("u", l, [aff.forward(row) for row in prev])
+                    self.a[l] = pins.output_rows(l, [act.forward(ul) for ul in self.u[l]])
                     where = [f" for sample {s}" if self.m > 1 else "" for s in range(1, self.m + 1)]
                     self.df[l] = [act.local(ul, w) if act.elementwise else None for ul, w in zip(self.u[l], where)]
-                elif spec.kind == "dropout":
+                    if pins:
+                        self.df[l] = pins.slopes(l, self.df[l], self.a[l], act.through_output())
+                    continue
+                if spec.kind == "dropout":
                     self.a[l] = [dropout(row, mask, spec.p, DOMAIN) for row, mask in zip(prev, spec.mask)]
                 elif spec.kind in LAYER_OPS:
-                    self.a[l], self.saved[l] = LAYER_OPS[spec.kind].forward(spec, prev, v, self.mistakes.kinds)
+                    op = LAYER_OPS[spec.kind]
+                    given = {"pins": pins} if pins and op.reads_pins else {}
+                    self.a[l], self.saved[l] = op.forward(spec, prev, v, self.mistakes.kinds, **given)
                 else:
-                    self.a[l] = self._normalize(spec, prev)
+                    self.a[l] = normalize_forward(self, spec, prev)
+                self.a[l] = pins.output_rows(l, self.a[l])
             last = net.specs[-1]
             fused = FUSED_OUTPUTS.get((last.activation, net.loss)) if last.kind == "dense" else None
-            self.loss = LossTerms(net.loss, net.layers[-1], fused)
+            self.loss = LossTerms(net.loss, net.layers[-1], fused, exact(net.loss_scale))
             self.terms = [self.loss.forward(a, [exact(t) for t in y]) for a, y in zip(self.a[net.depth], net.y)]
-
-    def _normalize(self, spec, prev: list) -> list:
-        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width  # H: a rank-3 layernorm's row
-        gamma = [v[f"gamma{l}[{j % H + 1}]"] for j in range(n)]
-        beta = [v[f"beta{l}[{j % H + 1}]"] for j in range(n)]
-        unbiased = self.mistakes.norm.unbiased
-        if spec.kind == "batchnorm" and spec.mode == "inference":
-            s = [DOMAIN.sqrt(add((exact(rv), exact(spec.eps)))) for rv in spec.running_var]
-            xhat = [[mul((add((row[j], mul((exact(spec.running_mean[j]), fmpq(-1))))), _inv(s[j]))) for j in range(n)]
-                    for row in prev]
-            self.norm[l] = ("inference", s, xhat)
-        elif spec.kind == "batchnorm":
-            if unbiased and self.m < 2:
-                raise Unevaluable("an unbiased variance of one sample")
-            cols = [_normalized(spec, [row[j] for row in prev], j, unbiased) for j in range(n)]
-            xhat = [[cols[j].xhat[s] for j in range(n)] for s in range(self.m)]
-            self.norm[l] = ("columns", cols, xhat)
-        else:
-            rows = [_normalized(spec, row[t:t + H], s, unbiased) for s, row in enumerate(prev) for t in range(0, n, H)]
-            G = n // H  # rows per sample; stats of (sample s, row t) at s·G + t
-            self.norm[l] = ("rows", rows, [[x for nz in rows[s * G:(s + 1) * G] for x in nz.xhat] for s in range(self.m)])
-        return [[add((mul((gamma[j], xh[j])), beta[j])) for j in range(n)] for xh in self.norm[l][2]]
+            if pins:
+                self.terms = [[pins.node(s, f"L[{k}]", t) for k, t in enumerate(row, 1)]
+                              for s, row in enumerate(self.terms, 1)]
 
     # ------------------------------------------------------------------------------- reverse
     def sweep(self, top: Name, sample: int = 1) -> _Sweep:
@@ -145,11 +141,14 @@ class BatchPoint:
         net, L, s0 = self.network, self.network.depth, sample - 1
         sw = _Sweep({})
         seed_u, seed = None, None
+        # the author's own numbers for d L/d(node), in the sweep seeded at the batch loss
+        pinned = self.pins.backward and top.kind == "L" and not top.indices
+        self._pinned = pinned
         if top.kind == "L":
             start = L
             ys = [[exact(t) for t in y] for y in net.y]
             scale = fmpq(1, self.m) if not top.indices else ONE
-            if not top.indices and self.loss.fused is not None:
+            if not top.indices and self.loss.fused is not None and not (pinned and self.pins.has_back_outputs(L)):
                 seed_u = [[mul((d, scale)) for d in self.loss.delta(a, y)] for a, y in zip(self.a[L], ys)]
                 sw.g_a[L] = [[mul((d, scale)) for d in self.loss.slope(a, y)] for a, y in zip(self.a[L], ys)]
             else:
@@ -177,63 +176,37 @@ class BatchPoint:
             return sw  # parameters, data and batch statistics: nothing downstream of them is a seed here
         for l in range(start, 0, -1):
             spec = net.specs[l - 1]
+            if pinned and l in sw.g_a:
+                sw.g_a[l] = self.pins.output_rows(l, sw.g_a[l], back=True)
             if spec.kind == "dense":
                 self._dense_back(l, sw, seed_u if l == start else None)
             elif spec.kind == "dropout":
                 sw.g_a[l - 1] = [dropout_vjp(g, mask, spec.p, DOMAIN, self.mistakes.dropout)
                                  for g, mask in zip(sw.g_a[l], spec.mask)]
             elif spec.kind in LAYER_OPS:
-                g_in, grads, sw.g_nodes[l] = LAYER_OPS[spec.kind].backward(
-                    spec, self.saved[l], sw.g_a[l], self.values, seed if l == start else None, self.mistakes.kinds)
+                op = LAYER_OPS[spec.kind]
+                given = {"pins": self.pins} if pinned and op.reads_pins else {}
+                g_in, grads, sw.g_nodes[l] = op.backward(
+                    spec, self.saved[l], sw.g_a[l], self.values, seed if l == start else None, self.mistakes.kinds,
+                    **given)
                 for name, value in grads.items():
                     sw.grads[name] = value if name not in sw.grads else add((sw.grads[name], value))
                 sw.g_a[l - 1] = g_in
             else:
-                self._norm_back(spec, sw, seeded=(l == start and top.kind == "xhat"))
+                normalize_backward(self, spec, sw, seeded=(l == start and top.kind == "xhat"))
         return sw
 
     def _dense_back(self, l: int, sw: _Sweep, seed_u) -> None:
         aff, act = self.ops[l]
         g_u = seed_u if seed_u is not None else [act.vjp(u, a, df, g) for u, a, df, g in
                                                  zip(self.u[l], self.a[l], self.df[l], sw.g_a[l])]
+        if self._pinned:
+            g_u = self.pins.named_rows("u", l, g_u, back=True)
         sw.g_u[l] = g_u
         for s in range(self.m):
             for name, value in aff.layer_gradient(g_u[s], self.a[l - 1][s]).items():
                 sw.grads[name] = value if name not in sw.grads else add((sw.grads[name], value))
         sw.g_a[l - 1] = [aff.pullback(g) for g in g_u]
-
-    def _norm_back(self, spec, sw: _Sweep, seeded: bool) -> None:
-        l, n, v, H = spec.index, spec.units, self.values, spec.norm_width
-        how, stats, xhat = self.norm[l]
-        if not seeded:
-            g_a = sw.g_a[l]
-            for k in range(H):  # γ_k, β_k: every sample, and every row of a rank-3 layernorm
-                sw.grads[f"gamma{l}[{k + 1}]"] = add([mul((g_a[s][j], xhat[s][j])) for s in range(self.m)
-                                                      for j in range(k, n, H)])
-                sw.grads[f"beta{l}[{k + 1}]"] = add([g_a[s][j] for s in range(self.m) for j in range(k, n, H)])
-            sw.g_xhat[l] = [[mul((g_a[s][j], v[f"gamma{l}[{j % H + 1}]"])) for j in range(n)] for s in range(self.m)]
-        gx = sw.g_xhat[l] if seeded or self.mistakes.norm.gamma_scaled else sw.g_a[l]  # (Knet #288: γ left out)
-        if how == "inference":
-            back = [[mul((gx[s][j], _inv(stats[j]))) for j in range(n)] for s in range(self.m)]
-        elif how == "columns":
-            back, mus, vars_ = self._zeros(l), [], []
-            for j, nz in enumerate(stats):
-                dv, dmu, dvar = normalize_vjp(nz, [gx[s][j] for s in range(self.m)], DOMAIN, self.mistakes.norm)
-                for s in range(self.m):
-                    back[s][j] = dv[s]
-                mus.append(dmu)
-                vars_.append(dvar)
-            sw.g_stats[l] = (mus, vars_)
-        else:
-            G = n // H
-            parts = [normalize_vjp(nz, gx[i // G][i % G * H:(i % G + 1) * H], DOMAIN, self.mistakes.norm)
-                     for i, nz in enumerate(stats)]
-            back = [[x for p in parts[s * G:(s + 1) * G] for x in p[0]] for s in range(self.m)]
-            sw.g_stats[l] = ([p[1] for p in parts], [p[2] for p in parts])
-        if spec.kind != "dropout" and all(_nil(x) for row in back for x in row) and \
-                not all(_nil(x) for row in gx for x in row):
-            sw.silent.add(l)
-        sw.g_a[l - 1] = back
 
     # ------------------------------------------------------------------------------- answers
     def value(self, name: Name | str, sample: int = 1):
@@ -259,7 +232,7 @@ class BatchPoint:
             how, stats, xhat = self.norm[n.layer]
             if n.kind == "xhat":
                 return xhat[s][n.indices[0] - 1]
-            nz = stats[_statistic(self.network, n, s)]
+            nz = stats[statistic(self.network, n, s)]
             return nz.mu if n.kind == "mu" else nz.var
 
     def derivative(self, of: Name | str, wrt: Name | str, sample: int = 1):
@@ -294,7 +267,7 @@ class BatchPoint:
             stats = sw.g_stats.get(var.layer)
             if stats is None:
                 return ZERO
-            return stats[0 if var.kind == "mu" else 1][_statistic(self.network, var, s)]
+            return stats[0 if var.kind == "mu" else 1][statistic(self.network, var, s)]
         table = {"a": sw.g_a, "u": sw.g_u, "xhat": sw.g_xhat, "x": {0: sw.g_a.get(0)}}[var.kind]
         rows = table.get(0 if var.kind == "x" else var.layer)
         return ZERO if rows is None else rows[s][var.indices[0] - 1]
@@ -314,24 +287,12 @@ class BatchPoint:
         return next((l for l in sorted(sw.silent) if low < l), None)
 
 
-def _statistic(network: LayeredNetwork, name: Name, s: int) -> int:
-    """Where μ/σ² ``name`` of sample s is in its layer's statistics: a batchnorm feature, a layernorm (sample, row)."""
-    spec = network.specs[name.layer - 1]
-    if spec.kind == "batchnorm":
-        return name.indices[0] - 1
-    return s * (spec.units // spec.norm_width) + (name.indices[0] - 1 if name.indices else 0)
-
-
 def _flat(name: Name, network: LayeredNetwork) -> int | None:
     """The flat output index of ``name`` when it is an output a{l}[…] (of a plugin layer: its own layout)."""
     spec = network.specs[name.layer - 1] if name.layer else None
     if spec is not None and spec.plugin is not None:
         return spec.plugin.flat(spec, name)
     return name.indices[0] if name.kind == "a" or name.kind in ("u", "xhat") else None
-
-
-def _nil(x) -> bool:
-    return is_zero(x) or (type(x) is arb and x.contains(0) and x.rad() < arb(10) ** -45)
 
 
 def _name(name: Name | str, network: LayeredNetwork) -> Name:

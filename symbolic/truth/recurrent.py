@@ -26,7 +26,15 @@ reverse, t = T..1 (δ = ∂top/∂node, everything not downstream held fixed)
 steps and samples) beside each step's contribution (``Wh1_t2[1,1]``, summed over the samples: the
 partial with respect to the copy of Wh1 at step 2), and the node adjoints per sample keyed by canonical
 name (``h1_t2[1]``). A :class:`RecurrentMistakes` in ``mistakes`` transforms the reverse sweep (the
-path through h_{t+1} or c_{t+1} dropped, the steps not summed).
+path through h_{t+1} or c_{t+1} dropped, the steps not summed or only the first use kept, the output
+gradient's sign flipped, the Jacobian ∂h_t/∂h_{t−1} multiplied entrywise, ∂h_t/∂A taken as a dot product).
+
+Given ``pins`` (:class:`symbolic.truth.pins.LayerPins`, the author's printed numbers keyed by
+``(sample, canonical name)``), the forward uses a pinned node (``h1_t1[1]``, ``u1_t2[1]``, a gate, ``c``,
+``z``, ``yhat``) in place of its own value as it unrolls, so every later step is computed from the
+author's number; a local slope whose rule is written through its output (tanh's 1 − h², σ's s(1 − s)) is
+taken from the pinned output, as the author would; and the reverse sweep uses pinned adjoints
+(``dL/dh1_t2[1]``) in place of its own from there back.
 """
 from __future__ import annotations
 
@@ -59,6 +67,7 @@ class _Saved:
     samples: list[Unrolled]
     values: dict
     outputs: list[list]
+    pins: Any = None  # the forward's pins (local slopes through a pinned output)
 
 
 def _key(word: str, l: int, t: int, *idx: int) -> str:
@@ -88,57 +97,68 @@ def _outer(g: list, x: list) -> list[list]:
     return [[mul((gi, xj)) for xj in x] for gi in g]
 
 
+def _dotted(dh: list, local: list, v: list) -> list[list]:
+    """The mistaken contribution c = δh_t · (f'(u_t)·v), a vector of H, broadcast over the array's H rows."""
+    c = [mul((a, add([mul((p, q)) for p, q in zip(local, v)]))) for a in dh]
+    return [list(c) for _ in dh]
+
+
 class RecurrentOp(LayerOp):
     """The unrolled program of one rnn or lstm layer (see the module contract)."""
 
+    reads_pins = True
+
     # ------------------------------------------------------------------------------------- forward
-    def forward(self, spec: LayerSpec, prev: list[list], values: dict, mistakes: tuple = ()) -> tuple[list[list], Any]:
+    def forward(self, spec: LayerSpec, prev: list[list], values: dict, mistakes: tuple = (),
+                pins: Any = None) -> tuple[list[list], Any]:
         r: Recurrent = spec.extra
-        samples = [self._sample(spec.index, r, row, values, s) for s, row in enumerate(prev, 1)]
+        samples = [self._sample(spec.index, r, row, values, s, pins) for s, row in enumerate(prev, 1)]
         outputs = []
         for u in samples:
             word, size = ("yhat", r.outputs) if r.outputs else ("h", r.hidden)
-            steps = range(1, r.steps + 1) if r.emit == "all" else (r.steps,)
-            outputs.append([u.nodes[_key(word, spec.index, t, k)] for t in steps for k in range(1, size + 1)])
-        return outputs, _Saved(samples, values, outputs)
+            outputs.append([u.nodes[_key(word, spec.index, t, k)] for t in r.emitted for k in range(1, size + 1)])
+        return outputs, _Saved(samples, values, outputs, pins)
 
-    def _sample(self, l: int, r: Recurrent, row: list, values: dict, sample: int) -> Unrolled:
+    def _sample(self, l: int, r: Recurrent, row: list, values: dict, sample: int, pins: Any = None) -> Unrolled:
         H, n = r.hidden, r.inputs
         u = Unrolled(xs=[list(row[t * n:(t + 1) * n]) for t in range(r.steps)])
         nodes = u.nodes
-        h = [exact(v) for v in r.state("h", sample)]
-        c = [exact(v) for v in r.state("c", sample)] if r.kind == "lstm" else []
-        self._store(nodes, "h", l, 0, h)
-        if c:
-            self._store(nodes, "c", l, 0, c)
+
+        def store(word: str, t: int, vector: list) -> list:
+            return self._store(nodes, word, l, t, vector, pins, sample)
+
+        h = store("h", 0, [exact(v) for v in r.state("h", sample)])
+        c = store("c", 0, [exact(v) for v in r.state("c", sample)]) if r.kind == "lstm" else []
         for t, x in enumerate(u.xs, 1):
             if r.kind == "rnn":
-                pre = _plus(_affine(values, f"Wx{l}", x, H), _affine(values, f"Wh{l}", h, H),
-                            _bias(values, f"b{l}", H))
-                self._store(nodes, "u", l, t, pre)
+                pre = store("u", t, _plus(_affine(values, f"Wx{l}", x, H), _affine(values, f"Wh{l}", h, H),
+                                          _bias(values, f"b{l}", H)))
                 h = Activation(l, r.activation, H).forward(pre)
             else:
                 gate = {}
                 for g in GATES:
-                    pre = _plus(_affine(values, f"Wx{g}{l}", x, H), _affine(values, f"Wh{g}{l}", h, H),
-                                _bias(values, f"b{g}{l}", H))
-                    self._store(nodes, f"u{g}", l, t, pre)
-                    gate[g] = Activation(l, GATE_ACTIVATIONS[g], H).forward(pre)
-                    self._store(nodes, g, l, t, gate[g])
-                c = [add((mul((fi, ci)), mul((ii, gi)))) for fi, ci, ii, gi in zip(gate["f"], c, gate["i"], gate["g"])]
-                self._store(nodes, "c", l, t, c)
+                    pre = store(f"u{g}", t, _plus(_affine(values, f"Wx{g}{l}", x, H), _affine(values, f"Wh{g}{l}", h, H),
+                                                  _bias(values, f"b{g}{l}", H)))
+                    gate[g] = store(g, t, Activation(l, GATE_ACTIVATIONS[g], H).forward(pre))
+                c = store("c", t, [add((mul((fi, ci)), mul((ii, gi))))
+                                   for fi, ci, ii, gi in zip(gate["f"], c, gate["i"], gate["g"])])
                 h = [mul((oi, ti)) for oi, ti in zip(gate["o"], Activation(l, CELL_ACTIVATION, H).forward(c))]
-            self._store(nodes, "h", l, t, h)
+            h = store("h", t, h)
             if r.outputs:
-                z = _plus(_affine(values, f"Wy{l}", h, r.outputs), _bias(values, f"by{l}", r.outputs))
-                self._store(nodes, "z", l, t, z)
-                self._store(nodes, "yhat", l, t, Activation(l, r.output_activation, r.outputs).forward(z))
+                z = store("z", t, _plus(_affine(values, f"Wy{l}", h, r.outputs), _bias(values, f"by{l}", r.outputs)))
+                store("yhat", t, Activation(l, r.output_activation, r.outputs).forward(z))
         return u
 
     @staticmethod
-    def _store(nodes: dict, word: str, l: int, t: int, vector: list) -> None:
-        for i, v in enumerate(vector, 1):
-            nodes[_key(word, l, t, i)] = v
+    def _store(nodes: dict, word: str, l: int, t: int, vector: list, pins: Any = None, sample: int = 0) -> list:
+        """Store one node vector (the author's pinned entries in place of its own) and return what was stored."""
+        out = list(vector)
+        for i, v in enumerate(out, 1):
+            key = _key(word, l, t, i)
+            if pins is not None:
+                v = out[i - 1] = pins.node(sample, key, v)
+            nodes[key] = v
+        return out
 
     @staticmethod
     def _vector(nodes: dict, word: str, l: int, t: int, n: int) -> list:
@@ -146,14 +166,16 @@ class RecurrentOp(LayerOp):
 
     # ------------------------------------------------------------------------------------- reverse
     def backward(self, spec: LayerSpec, saved: _Saved, g_out: list[list], values: dict,
-                 seed: tuple[Name, int] | None = None,
-                 mistakes: tuple = ()) -> tuple[list[list], dict[str, Any], dict[str, list]]:
+                 seed: tuple[Name, int] | None = None, mistakes: tuple = (),
+                 pins: Any = None) -> tuple[list[list], dict[str, Any], dict[str, list]]:
         r: Recurrent = spec.extra
         mis = next((m for m in mistakes if isinstance(m, RecurrentMistakes)), NO_RECURRENT_MISTAKES)
         g_in, contributions, adjoints = [], {}, {}
+        if mis.output_sign != 1:
+            g_out = [[mul((exact(Fraction(mis.output_sign)), v)) for v in row] for row in g_out]
         for s, (u, g) in enumerate(zip(saved.samples, g_out), 1):
             at = str(seed[0]) if seed is not None and seed[1] == s else None
-            dx, adj, steps = self._sample_back(spec.index, r, u, g, values, at, mis)
+            dx, adj, steps = self._sample_back(spec.index, r, u, g, values, at, mis, s, saved.pins, pins)
             g_in.append(dx)
             for k, v in adj.items():
                 adjoints.setdefault(k, [ZERO] * len(g_out))[s - 1] = v
@@ -164,31 +186,48 @@ class RecurrentOp(LayerOp):
     def _totals(self, l: int, r: Recurrent, contributions: dict, mis: RecurrentMistakes) -> dict[str, Any]:
         """Each shared entry's gradient from its per-step contributions (Σ_t, or the mistake's rule)."""
         how = mis.weight_steps
-        chosen = {"all": range(1, r.steps + 1), "mean": range(1, r.steps + 1), "last": (r.steps,), "first": (1,)}[how]
+        chosen = {"all": range(1, r.steps + 1), "mean": range(1, r.steps + 1), "last": (r.steps,), "first": (1,),
+                  "first_use": (1,)}[how]
         scale = exact(Fraction(1, r.steps)) if how == "mean" else ONE
+        zero_h0 = all(v == 0 for row in r.h0 for v in row)
         totals = {}
         for array, shape in r.arrays(l).items():
+            steps = chosen
+            if how == "first_use" and array.startswith("Wh") and zero_h0 and r.steps > 1:
+                steps = (2,)  # h_1 = f(Wx x_1 + b): Wh first enters at step 2
             for idx in _indices(shape):
                 entry = f"{array}[{','.join(map(str, idx))}]"
-                parts = [contributions.get(_step_name(entry, t), ZERO) for t in chosen]
+                parts = [contributions.get(_step_name(entry, t), ZERO) for t in steps]
                 totals[entry] = mul((add(parts), scale))
         return totals
 
     def _sample_back(self, l: int, r: Recurrent, u: Unrolled, g_flat: list, values: dict, at: str | None,
-                     mis: RecurrentMistakes):
+                     mis: RecurrentMistakes, sample: int = 1, forward_pins: Any = None, pins: Any = None):
         H, K, n, T = r.hidden, r.outputs, r.inputs, r.steps
         nodes = u.nodes
         adj: dict[str, Any] = {}
         steps: dict[str, Any] = {}
 
         def seeded(word: str, t: int, vector: list) -> list:
-            """The adjoint vector of a node, plus 1 where the sweep starts at one of its entries."""
+            """The adjoint vector of a node, plus 1 where the sweep starts at one of its entries (the author's
+            pinned adjoint in its place, when given)."""
             out = list(vector)
             for i in range(len(out)):
                 if at == _key(word, l, t, i + 1):
                     out[i] = add((out[i], ONE))
+            if pins is not None:
+                out = [pins.node(sample, _key(word, l, t, i), v, back=True) for i, v in enumerate(out, 1)]
             self._store(adj, word, l, t, out)
             return out
+
+        def slope(rule: Activation, pre: list, word: str, t: int, where: str) -> list:
+            """f'(pre) per unit; from the pinned output where the rule writes f' through it (1 − h², s(1 − s))."""
+            local = rule.local(pre, where)
+            through = rule.through_output() if forward_pins is not None else None
+            if through is None:
+                return local
+            return [through(nodes[_key(word, l, t, i)]) if (sample, _key(word, l, t, i)) in forward_pins.nodes else d
+                    for i, d in enumerate(local, 1)]
 
         def contribute(array: str, t: int, matrix: list[list] | list) -> None:
             rows = matrix if matrix and isinstance(matrix[0], list) else [[v] for v in matrix]
@@ -199,10 +238,8 @@ class RecurrentOp(LayerOp):
 
         width = K or H
         gy = [[ZERO] * width for _ in range(T)]
-        if r.emit == "all":
-            gy = [list(g_flat[t * width:(t + 1) * width]) for t in range(T)]
-        else:
-            gy[T - 1] = list(g_flat)
+        for position, t in enumerate(r.emitted):  # the flat output is the emitted steps' outputs, in order
+            gy[t - 1] = list(g_flat[position * width:(position + 1) * width])
         dh_next, dc_next = [ZERO] * H, [ZERO] * H
         dxs: list[list] = [[] for _ in range(T)]
         cell = Activation(l, CELL_ACTIVATION, H)
@@ -223,8 +260,9 @@ class RecurrentOp(LayerOp):
             where = f" at step {t}"
             if r.kind == "rnn":
                 pre = self._vector(nodes, "u", l, t, H)
-                local = Activation(l, r.activation, H).local(pre, where)
+                local = slope(Activation(l, r.activation, H), pre, "h", t, where)
                 du = {"": seeded("u", t, [mul((a, b)) for a, b in zip(dh, local)])}
+                rnn_local = (dh, local)
             else:
                 c, c_prev = self._vector(nodes, "c", l, t, H), self._vector(nodes, "c", l, t - 1, H)
                 tc, dtc = cell.forward(c), cell.local(c, where)
@@ -236,16 +274,20 @@ class RecurrentOp(LayerOp):
                 du = {}
                 for g in GATES:
                     d = seeded(g, t, dgate[g])
-                    local = gate_rule[g].local(self._vector(nodes, f"u{g}", l, t, H), where)
+                    local = slope(gate_rule[g], self._vector(nodes, f"u{g}", l, t, H), g, t, where)
                     du[g] = seeded(f"u{g}", t, [mul((a, b)) for a, b in zip(d, local)])
                 dc_next = [mul((a, f)) for a, f in zip(dc, gate["f"])]
             dx, dh_next = [ZERO] * n, [ZERO] * H
             for g, d in du.items():
-                contribute(f"Wx{g}{l}", t, _outer(d, x))
-                contribute(f"Wh{g}{l}", t, _outer(d, h_prev))
+                dot = mis.dot_inputs and r.kind == "rnn"
+                contribute(f"Wx{g}{l}", t, _dotted(*rnn_local, x) if dot and n == H else _outer(d, x))
+                contribute(f"Wh{g}{l}", t, _dotted(*rnn_local, h_prev) if dot else _outer(d, h_prev))
                 contribute(f"b{g}{l}", t, d)
                 dx = _plus(dx, _transpose_times(values, f"Wx{g}{l}", d, n))
                 dh_next = _plus(dh_next, _transpose_times(values, f"Wh{g}{l}", d, H))
+            if mis.entrywise_jacobian and r.kind == "rnn":  # (Whᵀ f'(u_t)) ⊙ δh_t for Whᵀ (f'(u_t) ⊙ δh_t)
+                dh, local = rnn_local
+                dh_next = [mul((a, b)) for a, b in zip(_transpose_times(values, f"Wh{l}", local, H), dh)]
             dxs[t - 1] = dx
         seeded("h", 0, dh_next if mis.h_path else [ZERO] * H)
         if r.kind == "lstm":

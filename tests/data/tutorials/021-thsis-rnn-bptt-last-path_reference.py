@@ -84,6 +84,11 @@ def rows() -> list[Row]:
     why_w = ("the notebook's dlossdW: W only through h_1, vectors multiplied entrywise, and the sign of "
              "y - yhat; the true dL/dW sums W's three uses")
     why_u = ("the notebook's dlossdU: U only through step 2, a 2-vector for the 2x2 U, sign of y - yhat")
+    # the parts of the notebook's formulas, as derivcheck must name them: dlossdW has the sign (dldy_ = y - y_), the
+    # entrywise dh3dh2 * dh2dh1 (vectors, numpy *), and W only through h_1; dlossdU has those with U through h_2
+    # only, and dh2dU = dtanh(a_2).dot(h1), a number, so dlossdU is a 2-vector
+    parts_w = ("wrong sign", "multiplied entrywise", "first step it enters")
+    parts_u = parts_w + ("vector subtracted from every row",)
     return [
         Row(1, "h1[1]", "0.37994896", h[1][0]),
         Row(2, "h1[2]", "0.19737532", h[1][1]),
@@ -92,10 +97,12 @@ def rows() -> list[Row]:
         Row(5, "h3[1]", "0.9986059", h[3][0]),
         Row(6, "h3[2]", "0.99999815", h[3][1]),
         Row(7, "y_", "5.99720442000804", v["yhat"]),
-        Row(8, "dlossdW[1]", "0.00034735", v["dW"][0], mistake=nb["dW"][0], why=why_w),
-        Row(9, "dlossdW[2]", "0.00272708", v["dW"][1], mistake=nb["dW"][1], why=why_w),
-        Row(10, "dlossdU[1]", "0.00053191", v["dU"][0][0], mistake=nb["dU"][0], why=why_u + " (claimed as U[1,1])"),
-        Row(11, "dlossdU[2]", "0.00212484", v["dU"][0][1], mistake=nb["dU"][1], why=why_u + " (claimed as U[1,2])"),
+        Row(8, "dlossdW[1]", "0.00034735", v["dW"][0], mistake=nb["dW"][0], why=why_w, diagnosed=parts_w),
+        Row(9, "dlossdW[2]", "0.00272708", v["dW"][1], mistake=nb["dW"][1], why=why_w, diagnosed=parts_w),
+        Row(10, "dlossdU[1]", "0.00053191", v["dU"][0][0], mistake=nb["dU"][0], why=why_u + " (claimed as U[1,1])",
+            diagnosed=parts_u),
+        Row(11, "dlossdU[2]", "0.00212484", v["dU"][0][1], mistake=nb["dU"][1], why=why_u + " (claimed as U[1,2])",
+            diagnosed=parts_u),
     ] + (update_rows(v) if UPDATES else [])
 
 

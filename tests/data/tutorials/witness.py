@@ -17,7 +17,9 @@ computed the number from earlier printed numbers, that recomputation
   numbers of which at least one is root WRONG or carried;
 * ``root WRONG`` — none of these (``why`` says the mistake; ``mistake``, when
   given, is the number that mistake gives, and is shown when it reproduces the
-  printed one).
+  printed one; ``diagnosed``, when given, are words derivcheck's diagnosis of the
+  claim must contain — the mistake's parts, named by the reference script from
+  the author's own formulas).
 
 :func:`table` prints the Markdown table of /work/notes/tutorials.md; running a
 reference script prints its table.
@@ -62,6 +64,7 @@ class Row:
     uses: tuple = ()            # the claim numbers whose printed values ``author`` uses
     why: str = ""               # the mistake, for a root WRONG; or any remark
     mistake: object = None      # mpf: the number the mistake in ``why`` gives (a root WRONG it reproduces)
+    diagnosed: tuple = ()       # words derivcheck's diagnosis of this root WRONG must contain (tests/test_tutorials.py)
     verdict: str = field(default="", init=False)
     root: int = field(default=0, init=False)  # for a carried row: the root WRONG claim of its chain
     detail: str = field(default="", init=False)

@@ -1,0 +1,335 @@
+r"""Read a formula claim about a ``conv2d`` layer (LaTeX) and give its names their meaning.
+
+Contract
+--------
+:func:`read_conv_formula` ``(latex) -> ConvFormula``: the sides of ``A = B = …`` as trees of the node
+classes below, parsed by :data:`symbolic.formulas.conv_grammar.CONV_GRAMMAR` (lark, LALR); names
+are kept as written (:class:`CSym`; :mod:`symbolic.formulas.conv_meaning` gives them their meaning).
+Every problem is one
+:class:`DerivcheckError` sentence naming the column and what to write instead.
+
+Indices: ``x[c, i+u, j+v]`` (brackets, NumPy's 0-based indices) or ``x_{c,i,j}`` / ``\delta_{ij}``
+(subscripts, 1-based); an index is a letter, a whole number, or a sum of them with whole multiples.
+
+Safety: the text is only tokenized by the grammar; nothing reaches eval/exec/sympify.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+
+from lark import Lark, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedToken, VisitError
+
+from ..spec.errors import DerivcheckError
+from .conv_grammar import CONV_GRAMMAR
+from .conv_nodes import (CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, CNum, COp, CSum, CSym, ConvFormula, IX,
+                         cwalk)
+from .parser import MAX_LENGTH, _clean, _located, _position, lark_failure
+from .raw import ReadFailure
+
+__all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
+           "ConvFormula", "read_conv_formula", "cwalk"]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(CONV_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta):
+    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", False) else None
+
+
+def _mode(text: str, pos: int) -> str | None:
+    m = re.search(r"_\s*\{.*?([A-Za-z]+)\s*\}", text)
+    if m is None:
+        return None
+    mode = m.group(1).lower()
+    if mode not in ("full", "valid"):
+        raise ReadFailure(f"The mode {m.group(1)} is not read; write _{{\\text{{full}}}} or _{{\\text{{valid}}}} "
+                          f"(or no mode: the one that gives the left side's size)", pos)
+    return mode
+
+
+def _letters(text: str) -> list[IX]:
+    return [IX(((ch, 1),)) for ch in text]
+
+
+class _Builder(Transformer):
+    # ---------------------------------------------------------------- index expressions
+    def i_num(self, ch):
+        return IX((), int(ch[0]))
+
+    def i_name(self, ch):
+        return IX(((str(ch[0]), 1),)) if len(ch[0]) == 1 else ("many", str(ch[0]))
+
+    def i_scaled(self, ch):
+        return IX(((str(ch[-1]), int(ch[0])),))
+
+    def i_scaled_right(self, ch):
+        return IX(((str(ch[0]), int(ch[-1])),))
+
+    def _ix(self, x, pos=None) -> IX:
+        if isinstance(x, tuple):
+            raise ReadFailure(f"The index {x[1]} is several letters; separate indices with commas "
+                              f"({', '.join(x[1])})", pos)
+        return x
+
+    def _join(self, a, b, sign: int) -> IX:
+        a, b = self._ix(a), self._ix(b)
+        terms: dict[str, int] = dict(a.terms)
+        for v, c in b.terms:
+            terms[v] = terms.get(v, 0) + sign * c
+        return IX(tuple((v, c) for v, c in terms.items() if c), a.const + sign * b.const)
+
+    def i_add(self, ch):
+        return self._join(ch[0], ch[2], 1)
+
+    def i_sub(self, ch):
+        return self._join(ch[0], ch[2], -1)
+
+    def i_neg(self, ch):
+        return self._join(IX(()), ch[1], -1)
+
+    def idxlist(self, ch):
+        out = []
+        for c in ch:
+            if isinstance(c, tuple):
+                out.extend(_letters(c[1]) if len(ch) == 1 else [self._ix(c)])
+            elif isinstance(c, IX):
+                out.append(c)
+        return out
+
+    def sub_name(self, ch):
+        return _letters(str(ch[0]))
+
+    def sub_number(self, ch):
+        return [IX((), int(ch[0]))]
+
+    def sub_list(self, ch):
+        return ch[1]
+
+    # ---------------------------------------------------------------- sums
+    def item_var(self, ch):
+        return ("var", ch[0])
+
+    def item_eq(self, ch):
+        return ("eq", self._ix(ch[0]), self._ix(ch[2]))
+
+    def sumitems(self, ch):
+        return [c for c in ch if isinstance(c, tuple)]
+
+    def sum_name(self, ch):
+        return [("var", IX(((v, 1),))) for v in str(ch[0])], []
+
+    def sum_items(self, ch):
+        return ch[1], []
+
+    def sum_substack(self, ch):
+        return ch[2], ch[4]
+
+    def sup_number(self, ch):
+        return int(ch[0])
+
+    def sup_name(self, ch):
+        return None  # a letter as the upper limit: the array's last index
+
+    def sup_group(self, ch):
+        x = ch[1]
+        return x.const if isinstance(x, IX) and not x.terms else None
+
+    @v_args(meta=True)
+    def sumscript(self, meta, ch):
+        sub = next(c for c in ch if isinstance(c, tuple))
+        ups = [c for c in ch if isinstance(c, int) and not hasattr(c, "type")]
+        hi = ups[0] if ups else None
+        first, second = sub
+        vars_, lo, cons = [], {}, []
+        for item in first:
+            if item[0] == "var":
+                x = item[1]
+                names = x[1] if isinstance(x, tuple) else (x.letter(),)
+                if None in names:
+                    raise ReadFailure("A summation index must be a letter (or letter = number)", meta.start_pos)
+                vars_.extend(names)
+            elif item[1].letter() and not item[2].terms and not second:
+                vars_.append(item[1].letter())
+                lo[item[1].letter()] = item[2].const
+            else:
+                cons.append((item[1], item[2]))
+        for item in second:
+            if item[0] != "eq":
+                raise ReadFailure("The second line of \\substack holds conditions such as i+u=h", meta.start_pos)
+            cons.append((item[1], item[2]))
+        his = {vars_[-1]: hi} if hi is not None and vars_ else {}
+        return tuple(vars_), tuple(lo.items()), tuple(his.items()), tuple(cons)
+
+    @v_args(meta=True)
+    def sum(self, meta, ch):
+        script = ch[1] if len(ch) == 3 else ((), (), (), ())
+        return CSum(*script, ch[-1], span=_span(meta))
+
+    @v_args(meta=True)
+    def juxt_sum(self, meta, ch):
+        script = ch[2] if len(ch) == 4 else ((), (), (), ())
+        return CBin("*", ch[0], CSum(*script, ch[-1], span=_span(meta)), span=_span(meta))
+
+    # ---------------------------------------------------------------- expressions
+    def chain(self, ch):
+        return [c for c in ch if isinstance(c, CNode)]
+
+    def start(self, ch):
+        return ch[0]
+
+    @v_args(meta=True)
+    def add(self, meta, ch):
+        return CBin("+", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def sub(self, meta, ch):
+        return CBin("-", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def mul(self, meta, ch):
+        return CBin("*", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def juxt(self, meta, ch):
+        return CBin("*", ch[0], ch[1], span=_span(meta))
+
+    @v_args(meta=True)
+    def conv(self, meta, ch):
+        return COp("conv", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def corr(self, meta, ch):
+        return COp("corr", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
+    def neg(self, meta, ch):
+        return CNeg(ch[1], span=_span(meta))
+
+    @v_args(meta=True)
+    def subscript(self, meta, ch):
+        return CIdx(ch[0], tuple(ch[2]), False, span=_span(meta))
+
+    @v_args(meta=True)
+    def bracket(self, meta, ch):
+        return CIdx(ch[0], tuple(ch[2]), True, span=_span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, ch):
+        return CSym(str(ch[0]), span=_span(meta))
+
+    @v_args(meta=True)
+    def word(self, meta, ch):
+        return CSym(re.search(r"\{\s*(\w+)\s*\}", str(ch[0])).group(1), span=_span(meta))
+
+    @v_args(meta=True)
+    def number(self, meta, ch):
+        return CNum(Fraction(str(ch[0])), span=_span(meta))
+
+    def paren(self, ch):
+        return ch[1]
+
+    def group(self, ch):
+        return ch[1]
+
+    def font(self, ch):
+        return ch[1]
+
+    @v_args(meta=True)
+    def frac(self, meta, ch):
+        num, den = ch[2], ch[5]
+        if isinstance(num, CSym) and isinstance(den, CSym) and num.text[:1] == den.text[:1] == "d" \
+                and len(num.text) > 1 and len(den.text) > 1:
+            return CDeriv(CSym(num.text[1:]), CSym(den.text[1:], span=den.span), span=_span(meta))
+        if _is_d(num) and _is_d(den):
+            return CDeriv(num.right, den.right, span=_span(meta))
+        if isinstance(den, CNum) and den.value == 0:
+            raise ReadFailure("A fraction with denominator 0", meta.start_pos)
+        if isinstance(num, CNum) and isinstance(den, CNum):
+            return CNum(num.value / den.value, span=_span(meta))
+        return CBin("/", num, den, span=_span(meta))
+
+    @v_args(meta=True)
+    def partial(self, meta, ch):
+        return CDeriv(ch[3], ch[7], span=_span(meta))
+
+    @v_args(meta=True)
+    def rot(self, meta, ch):
+        text = str(ch[0])
+        if "180" not in text and "flip" not in text:
+            raise ReadFailure("A rotation is read as rot180, rot_{180} or \\operatorname{rot180}", meta.start_pos)
+        return CFn("rot", ch[1], span=_span(meta))
+
+    def fn_number(self, ch):
+        return int(next(c for c in ch if c.type == "NUMBER"))
+
+    def fn_name(self, ch):
+        return str(next(c for c in ch if c.type == "NAME"))
+
+    def fn_word(self, ch):
+        return re.search(r"\{\s*(\w+)\s*\}", str(next(c for c in ch if c.type == "WORD"))).group(1)
+
+    def args(self, ch):
+        return [c for c in ch if isinstance(c, CNode)]
+
+    @v_args(meta=True)
+    def func(self, meta, ch):
+        fname = re.search(r"(dilate|pad|crop|xcorr|corr|conv2d|conv)", str(ch[0])).group(1)
+        sub = ch[1] if len(ch) == 5 else None
+        args = ch[-2]
+        pos = meta.start_pos
+        if fname in ("dilate", "pad", "crop"):
+            if len(args) != 1 or isinstance(sub, str):
+                raise ReadFailure(f"\\operatorname{{{fname}}} takes one argument and a whole-number subscript, e.g. "
+                                  f"\\operatorname{{{fname}}}_{{1}}(\\delta)", pos)
+            return CFn(fname, args[0], sub, span=_span(meta))
+        mode = sub if isinstance(sub, str) else None
+        if len(args) == 3 and isinstance(args[2], CSym):
+            mode, args = args[2].text, args[:2]
+        if len(args) != 2 or (mode is not None and mode.lower() not in ("full", "valid")):
+            raise ReadFailure(f"\\operatorname{{{fname}}} takes two arrays and an optional mode full or valid, e.g. "
+                              f"\\operatorname{{{fname}}}(\\delta, K, \\text{{full}})", pos)
+        kind = "corr" if "corr" in fname else "conv"
+        return COp(kind, mode.lower() if mode else None, args[0], args[1], span=_span(meta))
+
+
+def _is_d(node) -> bool:
+    return isinstance(node, CBin) and node.op == "*" and isinstance(node.left, CSym) and node.left.text == "d"
+
+
+def read_conv_formula(latex: str) -> ConvFormula:
+    """Parse ``latex`` (module contract)."""
+    if not isinstance(latex, str):
+        raise DerivcheckError(f"A formula must be text, not {type(latex).__name__}.")
+    if len(latex) > MAX_LENGTH:
+        raise DerivcheckError(f"The formula is {len(latex)} characters long; at most {MAX_LENGTH} are supported.")
+    source = _clean(latex)
+    if not source.strip():
+        raise DerivcheckError("The formula is empty; write an equation such as dX = \\delta \\ast \\operatorname"
+                              "{rot180}(K).")
+    try:
+        sides = _Builder().transform(_parser().parse(source))
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ReadFailure):
+            raise DerivcheckError(_located(exc.orig_exc.message, source, exc.orig_exc.pos)) from None
+        raise
+    except UnexpectedToken as exc:
+        if exc.token.type != "CARET":
+            raise _failure(exc, source) from None
+        raise DerivcheckError(f"Unsupported LaTeX{_position(source, exc.token.start_pos)}: a superscript is not read "
+                              f"in a formula about a conv2d layer; drop layer tags such as ^{{(l)}} or ^{{l+1}} (the "
+                              f"formula is about the list's one conv2d layer) and write a rotation as rot180(K).") \
+            from None
+    except (LarkError, RecursionError) as exc:
+        raise _failure(exc, source) from None
+    return ConvFormula(tuple(sides), source)
+
+
+def _failure(exc: Exception, source: str) -> DerivcheckError:
+    return lark_failure(exc, source, lambda cmd: "read in a formula about a conv2d layer (docs/formulas.md, "
+                                                    "\"Convolution formulas\", lists what is)")

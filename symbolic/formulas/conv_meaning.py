@@ -1,0 +1,123 @@
+r"""Give the names of a conv formula their meaning for the list's conv2d layer.
+
+Contract
+--------
+:func:`resolve_conv` ``(formula, network, symbols) -> ConvFormula`` replaces every name
+(:class:`~symbolic.formulas.conv_nodes.CSym`, derivative) by its meaning
+(:class:`~symbolic.formulas.conv_nodes.CArr`) and records the layer and the ∗ convention;
+:func:`conv_layer` is the list's one conv2d layer (or one sentence saying why there is none to read).
+
+Meanings (``CArr.name``): ``X`` the layer's input, ``K`` its kernels, ``b`` its biases, ``u`` its
+output before the activation, ``delta`` = ∂L/∂u, and the derivatives ``dX``, ``dK``, ``db``. Default
+letters: X/x/I/A, K/W/F/w, b/B, Y/O/Z/u/out, δ/G/dout/dY/dO/dZ/du, and d… or ∂L/∂… of them (L, E, J,
+ℓ, \mathcal{L} the loss). A claim's ``symbols`` maps a letter to ``x`` (or ``a{l−1}``, ``input``),
+``K{l}``, ``b{l}``, ``u{l}``, ``delta{l}`` or ``dL/d…`` of one; its key ``*`` (or ``\ast``) set to
+``flipped`` reads ∗ as the mathematical convolution (the kernel flipped), the default ``sliding``
+as the sliding product deep-learning code calls convolution (= ⋆).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any, Mapping
+
+from ..spec.errors import DerivcheckError
+from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula
+from .parser import _located
+from .raw import ReadFailure
+
+__all__ = ["resolve_conv", "conv_layer", "CONVENTIONS"]
+
+CONVENTIONS = ("sliding", "flipped")
+
+# ------------------------------------------------------------------------------------- meanings
+_DEFAULT = {"X": "X", "x": "X", "I": "X", "A": "X", "input": "X", "K": "K", "W": "K", "F": "K", "w": "K",
+            "kernel": "K", "b": "b", "B": "b", "Y": "u", "O": "u", "Z": "u", "u": "u", "out": "u", "output": "u",
+            "\\delta": "delta", "δ": "delta", "G": "delta", "delta": "delta", "dout": "delta"}
+_LOSS = {"L", "E", "J", "\\ell", "ℓ", "loss", "C"}
+_DERIV = {"X": "dX", "K": "dK", "b": "db", "u": "delta"}
+
+
+def conv_layer(network) -> Any:
+    """The list's one conv2d layer (a formula claim is about it), or one sentence saying why not."""
+    convs = [s for s in network.specs if s.kind == "conv2d"]
+    if len(convs) != 1:
+        raise DerivcheckError(f"Formula claims about a convolution are read when the list has one conv2d layer; "
+                              f"this one has {len(convs)} — claim the numbers instead.")
+    return convs[0]
+
+
+def _meaning_of(text: str, layer: int, pos: int | None) -> str:
+    t = text.replace(" ", "")
+    m = re.fullmatch(r"(dL/d)?(x|input|a(\d+)|K(\d+)|b(\d+)|u(\d+)|delta(\d+))", t)
+    if m is None or any(g is not None and int(g) != (layer - 1 if i == 3 else layer)
+                        for i, g in zip(range(3, 8), m.groups()[2:])) or (t.endswith("x") and layer != 1):
+        prev = "x" if layer == 1 else f"a{layer - 1}"
+        raise ReadFailure(f"symbols gives a meaning {text!r} that is not a quantity of conv2d layer {layer} ({prev}, "
+                          f"K{layer}, b{layer}, u{layer}, delta{layer} or dL/d… of one)", pos)
+    base = m.group(2)
+    name = "X" if base in ("x", "input") or base.startswith("a") else base[0] if base[0] in "Kbu" else "delta"
+    return _DERIV.get(name, name) if m.group(1) else name
+
+
+class _Resolver:
+    def __init__(self, layer: int, symbols: Mapping[str, str]):
+        self.layer, self.symbols = layer, dict(symbols)
+
+    def meaning(self, text: str, pos) -> str | None:
+        if text in self.symbols:
+            return _meaning_of(self.symbols[text], self.layer, pos)
+        if text in _DEFAULT:
+            return _DEFAULT[text]
+        if len(text) > 1 and text.startswith("d") and text[1:] in _DEFAULT and text[1:] not in ("out",):
+            inner = _DEFAULT[text[1:]]
+            return _DERIV.get(inner)
+        return None
+
+    def __call__(self, node: CNode) -> CNode:
+        pos = node.span[0] if node.span else None
+        if isinstance(node, CSym):
+            found = self.meaning(node.text, pos)
+            if found is None:
+                raise ReadFailure(f"The symbol {node.text} has no meaning in a formula about conv2d layer "
+                                  f"{self.layer}; add it to the claim's symbols, e.g. symbols = {{ {node.text} = "
+                                  f"\"delta{self.layer}\" }} if it is ∂L/∂u{self.layer}", pos)
+            return CArr(found, span=node.span)
+        if isinstance(node, CDeriv):
+            of = node.of
+            if not (isinstance(of, CSym) and (of.text in _LOSS or of.text == "\\mathcal")):
+                raise ReadFailure("Only derivatives of the loss are read here (∂L/∂X, ∂L/∂K, ∂L/∂b, ∂L/∂Y)", pos)
+            wrt = self(node.wrt)
+            if not isinstance(wrt, CArr) or wrt.name not in _DERIV:
+                raise ReadFailure("A derivative is taken with respect to the input, the kernel, the bias or the "
+                                  "output (∂L/∂X, ∂L/∂K, ∂L/∂b, ∂L/∂Y)", pos)
+            return CArr(_DERIV[wrt.name], span=node.span)
+        if isinstance(node, CIdx):
+            return replace(node, base=self(node.base))
+        if isinstance(node, (COp, CBin)):
+            return replace(node, left=self(node.left), right=self(node.right))
+        if isinstance(node, (CFn, CNeg)):
+            return replace(node, arg=self(node.arg))
+        if isinstance(node, CSum):
+            return replace(node, body=self(node.body))
+        return node
+
+
+def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | None) -> ConvFormula:
+    """Every name of ``formula`` given its meaning for the list's conv2d layer (module contract)."""
+    spec = conv_layer(network)
+    symbols = dict(symbols or {})
+    convention = "sliding"
+    for key in ("*", "\\ast"):
+        if key in symbols:
+            convention = symbols.pop(key).strip().lower()
+            if convention not in CONVENTIONS:
+                raise DerivcheckError(f"symbols gives {key} the meaning {convention!r}; use \"sliding\" (∗ is the "
+                                      f"sliding product, as in deep-learning code; the default) or \"flipped\" (∗ is "
+                                      f"the mathematical convolution, the kernel flipped).")
+    resolver = _Resolver(spec.index, symbols)
+    try:
+        sides = tuple(resolver(s) for s in formula.sides)
+    except ReadFailure as exc:
+        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
+    return ConvFormula(sides, formula.source, spec.index, convention)
