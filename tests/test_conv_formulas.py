@@ -239,6 +239,8 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("1-based subscripts, Σ_i Σ_j", "plain", r"dK_{u,v} = \sum_i \sum_j \delta_{i,j} \cdot X_{i+u-1, j+v-1}", None,
      "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("a division by a number", "plain", r"db = \frac{\sum \delta}{2} + \sum \delta / 2", None, "ok", "db",
+     lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
      None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
@@ -335,6 +337,7 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
 
@@ -495,3 +498,18 @@ def test_a_list_with_conv_and_batch_norm_reads_both(tmp_path):
     assert verify_claim_formula(net, beta).verdict == "ok"
     with pytest.raises(DerivcheckError, match=r"the command \\zeta is not read in a formula about a conv2d layer"):
         verify_claim_formula(net, r"dK = \zeta")
+
+
+def test_sum_budget(tmp_path, monkeypatch):
+    """Σ over i, j, a, b, e, f (δ's 3×3 each) and g, h (X's 4×4) is 3⁶·4² = 11,664 terms for each of dK's 4
+    entries; with the budget lowered to 10,000 the first entry's sum is refused."""
+    monkeypatch.setattr("symbolic.formulas.conv_eval.MAX_TERMS", 10_000)
+    latex = r"dK[o,c,u,v] = \sum_{i,j,a,b,e,f,g,h} \delta[o,i,j] \delta[o,a,b] \delta[o,e,f] x[c,g,h]"
+    with pytest.raises(DerivcheckError, match=r"more than 10,000 terms .* has 11,664 for each"):
+        verify_claim_formula(_net(tmp_path, "plain"), latex)
+
+
+def test_a_result_of_the_wrong_size_says_both_sizes(tmp_path):
+    """stride2: a 5×5 input, δ 2×2; without the dilation the full correlation with the 3×3 kernel is 4×4."""
+    result = verify_claim_formula(_net(tmp_path, "stride2"), rf"dX = \delta \ast_{{full}} {ROT}(K)")
+    assert "(the right side is a 4×4 map, ∂L/∂X a 5×5 map" in result.message, result.message
