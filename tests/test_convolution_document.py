@@ -3,6 +3,13 @@
 Lex AI Labs' conv2d backward example 1 (x = 0..15 as 4×4, K = [[1, 2], [3, 4]], one-hot upstream gradient at
 output (1,1)) prints dx = [[1, 2], [3, 4]] in the top-left corner and 0 elsewhere, and dW = [[0, 1], [4, 5]]; the
 document must show the rotated kernel [[4, 3], [2, 1]], δ padded by k − 1 = 1 zero, and those published numbers.
+
+When latexmk, pdflatex and pdftotext are installed, documents with large tensors are compiled for real: CS231n's
+max-pool and conv forward fixtures (024, 025: every output the notebook prints, 8 decimals, is the document's
+9-digit number rounded), conv nets on a 2×8×8 and a 1×18×18 image (every u and ∂L/∂x of the NumPy twin,
+numeric/convolution.py, is printed; wide and tall matrices come as labelled tiles) and a seven-box
+conv/pool/dense list (its weight gradients from numeric/layers.py) — no overfull line in the log and no word of
+the PDF (pdftotext -bbox) past the text block's right edge.
 """
 from __future__ import annotations
 

@@ -100,9 +100,9 @@ def _compare(k: int, left: Grid, right: Grid, model: ConvModel, name: str, test)
         for lab, n in zip(labels, full):
             at.append(next(it) + 1 if lab in left.labels else 1)
         at.extend(i + 1 for i in it)
-        note = "" if inside_l and inside_r else \
-            f" ({which} is {right.describe()}, {LEFT[name]} {left.describe()}: the entry is outside " + \
-            ("the right side's" if inside_l else f"{LEFT[name]}'s") + " range, read as 0)"
+        note = "" if L.shape == R.shape else f" ({which} is {right.describe()}, {LEFT[name]} {left.describe()}" + (
+            ")" if inside_l and inside_r else ": the entry is outside " +
+            ("the right side's" if inside_l else f"{LEFT[name]}'s") + " range, read as 0)")
         out.append(Difference(k, "[" + ",".join(map(str, at)) + "]", lv, rv, note))
     return out
 

@@ -165,10 +165,12 @@ def _fn(node: CFn, g: Grid, model: ConvModel) -> Grid:
 
 def _combine(op: str, a: Grid, b: Grid) -> Grid:
     for g, other in ((a, b), (b, a)):
-        if not g.labels and not g.spatial and op in "*/" and (op == "*" or g is b):
-            s = g.data.reshape(-1)[0]
+        if not g.labels and not g.spatial and (op == "*" or (op == "/" and g is b)):
+            s = g.data[()]
             if op == "/":
-                raise LayerShapeError("A division is read by a number only.")
+                if type(s) is not fmpq or s == 0:
+                    raise LayerShapeError("A division is read by a nonzero number only.")
+                s = 1 / s
             return Grid(other.labels, other.spatial, _map(other.data, lambda x: x * s))
     if a.labels != b.labels or a.spatial != b.spatial or a.data.shape != b.data.shape:
         raise LayerShapeError(f"{a.describe()} {op} {b.describe()}: the shapes do not fit.")

@@ -196,6 +196,12 @@ class _Builder(Transformer):
         return CBin("*", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
+    def div(self, meta, ch):
+        if isinstance(ch[2], CNum) and ch[2].value == 0:
+            raise ReadFailure("A division by 0", ch[1].start_pos)
+        return CBin("/", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
     def juxt(self, meta, ch):
         return CBin("*", ch[0], ch[1], span=_span(meta))
 
