@@ -239,8 +239,14 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("1-based subscripts, Σ_i Σ_j", "plain", r"dK_{u,v} = \sum_i \sum_j \delta_{i,j} \cdot X_{i+u-1, j+v-1}", None,
      "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("a division by a number", "plain", r"db = \frac{\sum \delta}{2} + \sum \delta / 2", None, "ok", "db",
+     lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
      None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
+    ("0-based subscripts (Jefkine)", "plain", r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}",
+     {"o": "x", "indices": "0-based"}, "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("1-based brackets", "plain", r"dK[u,v] = \sum_{i,j} \delta[i,j]\, X[i+u-1, j+v-1]", {"indices": "1-based"}, "ok",
+     "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
      lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
     # ------------------------------------------------------------------ the mistakes
@@ -335,6 +341,7 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
 
@@ -397,9 +404,19 @@ def test_no_bias_no_db(tmp_path):
         verify_claim_formula(load_derivation(path).network, r"db = \sum \delta")
 
 
-def test_convention_key_is_checked(tmp_path):
+def test_convention_keys_are_checked(tmp_path):
     with pytest.raises(DerivcheckError, match="use \"sliding\""):
         verify_claim_formula(_net(tmp_path, "plain"), r"dX = \delta \ast K", {"*": "rotated"})
+    with pytest.raises(DerivcheckError, match="use \"0-based\""):
+        verify_claim_formula(_net(tmp_path, "plain"), r"dK[u,v] = \delta[u,v]", {"indices": "zero"})
+
+
+def test_the_index_base_matters(tmp_path):
+    """Jefkine's 0-based subscripts read with the default 1-based base: o_{i+m, j+n} is one cell off (at
+    m = n = 1: o_{2,2}, the second row and column, where the 0-based truth reads the first)."""
+    latex = r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}"
+    result = verify_claim_formula(_net(tmp_path, "plain"), latex, {"o": "x"})
+    assert result.verdict == "WRONG", result.message
 
 
 LEXAI = Path(__file__).resolve().parents[1] / "derivations" / "026-lexai-conv-backward-one-hot.toml"
@@ -495,3 +512,18 @@ def test_a_list_with_conv_and_batch_norm_reads_both(tmp_path):
     assert verify_claim_formula(net, beta).verdict == "ok"
     with pytest.raises(DerivcheckError, match=r"the command \\zeta is not read in a formula about a conv2d layer"):
         verify_claim_formula(net, r"dK = \zeta")
+
+
+def test_sum_budget(tmp_path, monkeypatch):
+    """Σ over i, j, a, b, e, f (δ's 3×3 each) and g, h (X's 4×4) is 3⁶·4² = 11,664 terms for each of dK's 4
+    entries; with the budget lowered to 10,000 the first entry's sum is refused."""
+    monkeypatch.setattr("symbolic.formulas.conv_eval.MAX_TERMS", 10_000)
+    latex = r"dK[o,c,u,v] = \sum_{i,j,a,b,e,f,g,h} \delta[o,i,j] \delta[o,a,b] \delta[o,e,f] x[c,g,h]"
+    with pytest.raises(DerivcheckError, match=r"more than 10,000 terms .* has 11,664 for each"):
+        verify_claim_formula(_net(tmp_path, "plain"), latex)
+
+
+def test_a_result_of_the_wrong_size_says_both_sizes(tmp_path):
+    """stride2: a 5×5 input, δ 2×2; without the dilation the full correlation with the 3×3 kernel is 4×4."""
+    result = verify_claim_formula(_net(tmp_path, "stride2"), rf"dX = \delta \ast_{{full}} {ROT}(K)")
+    assert "(the right side is a 4×4 map, ∂L/∂X a 5×5 map" in result.message, result.message

@@ -27,7 +27,7 @@ def test_document_writes_the_batchnorm_chain_rule_step_by_step_with_numbers():
     grads, adjoints = twin.gradient(net.numeric_layers(), net.loss, net.numeric_params(),
                                     np.array(net.x, dtype=float), np.array(net.y, dtype=float))
     assert "\\paragraph{Feature 1, step by step}" in text
-    assert "\\frac{\\partial L}{\\partial \\sigma^2} &= -\\tfrac12 (0.14375 + 1e-05)^{-3/2}" in text
+    assert "\\frac{\\partial L}{\\partial \\sigma^2} &= -\\tfrac12 (0.14375 + 1 \\cdot 10^{-5})^{-3/2}" in text
     for s in range(4):  # ∂L/∂v_s of feature 1 = dL/da1[1] of sample s
         assert f"\\frac{{\\partial L}}{{\\partial v_{{{s + 1}}}}} &=" in text
         assert f"= {adjoints[1][s][0]:.9g} \\\\" in text

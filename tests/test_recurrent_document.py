@@ -33,6 +33,22 @@ LSTM = ('title = "lstm"\nsource = "test"\n[network]\ninputs = 4\nloss = "half_ss
         'Wxo1 = [[0.6, 0.4]]\nWho1 = [[0.25]]\nbo1 = [0.1]\n[data]\nx = [[1, 2, 0.5, 3]]\ny = [[0.5, 1.25]]\n')
 
 
+
+def _wide_rnn(hidden: int = 4, steps: int = 6) -> str:
+    """An rnn whose sums have many long terms (benchmarks/recurrent.py's numbers (37i mod 21 − 10)/40): ∂L/∂h sums
+    `hidden` products, ∂L/∂W_y sums `steps` contributions of 9-digit numbers; both must wrap within the page."""
+    counter = iter(range(10 ** 6))
+    num = lambda: ((next(counter) * 37) % 21 - 10) / 40  # noqa: E731
+    mat = lambda r, c: [[num() for _ in range(c)] for _ in range(r)]  # noqa: E731
+    return (f'title = "wide rnn"\nsource = "test"\n[network]\ninputs = {2 * steps}\nloss = "half_sse"\n[[layer]]\n'
+            f'kind = "rnn"\nhidden = {hidden}\nsteps = {steps}\noutputs = 2\n[parameters]\nWx1 = {mat(hidden, 2)}\n'
+            f'Wh1 = {mat(hidden, hidden)}\nb1 = {mat(1, hidden)[0]}\nWy1 = {mat(2, hidden)}\nby1 = {mat(1, 2)[0]}\n'
+            f'[data]\nx = {mat(1, 2 * steps)}\ny = {mat(1, 2 * steps)}\n')
+
+
+WIDE = _wide_rnn()
+
+
 def _twin(derivation):
     net = derivation.network
     out, cache = forward(1, net.numeric_layers()[0], net.numeric_params(), np.array(net.x, dtype=float))
@@ -81,7 +97,7 @@ def test_document_writes_bptt_step_by_step_with_the_twins_numbers(tmp_path: Path
 
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdflatex") is None,
                     reason="latexmk/pdflatex are not installed (Debian: latexmk, texlive-latex-extra)")
-@pytest.mark.parametrize("text", [RNN, LSTM, SOFTMAX], ids=["rnn", "lstm", "softmax"])
+@pytest.mark.parametrize("text", [RNN, LSTM, SOFTMAX, WIDE], ids=["rnn", "lstm", "softmax", "wide-rnn"])
 def test_document_compiles_without_overfull_lines(tmp_path: Path, text):
     path = tmp_path / "r.toml"
     path.write_text(text, encoding="utf-8")

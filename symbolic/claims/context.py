@@ -151,9 +151,13 @@ class ClaimContext:
         """(verdict, precision note) from the certified ball of the claim's value: the verdict every point
         of the ball gets, at the first precision of ``PRECISIONS`` whose ball lies inside one verdict region.
         A value still on a boundary at the last precision is judged from its 60 digits, and the note says so."""
-        if isinstance(exact, sp.Rational) or c.quantity.is_state:  # state: a 60-digit value of a pinned ball
+        if c.quantity.is_state:  # state: a 60-digit value of a pinned ball
             return judge(c.value, exact).verdict, ""
         truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
+        if isinstance(exact, sp.Rational) and truth.values is None:  # exact at an exact point
+            return judge(c.value, exact).verdict, ""
+        # at a ball trajectory's parameters a Rational may stand for a ball around 0 (Truth's certified digits):
+        # the verdict comes from the ball itself (a converged loss of 2e-189 inside [±7e-183] is not 0)
         for bits in truth.precisions:  # issue 21: saturated units add precisions
             lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
             judgement = judge_bounds(c.value, lo, hi)

@@ -26,7 +26,7 @@ def claims_table(w: Writer, report: FileReport) -> None:
         w.text("The claims could not be checked: " + escape_text(report.error))
         return
     w.add("{\\small", "\\begin{longtable}{@{}r>{\\raggedright}p{3.1cm}>{\\raggedright}p{2.3cm}"
-          ">{\\raggedright}p{3.0cm}>{\\raggedright}p{1.7cm}>{\\raggedright\\arraybackslash}p{4.3cm}@{}}",
+          ">{\\raggedright}p{3.0cm}>{\\raggedright}p{1.7cm}>{\\raggedright\\arraybackslash}p{4.1cm}@{}}",
           "\\toprule", "\\# & claim & claimed & exact & verdict & diagnosis \\\\", "\\midrule", "\\endhead")
     for r in report.results:
         claim = r.name + (f" (line {r.line})" if r.line else "")

@@ -16,7 +16,7 @@ printed to ``digits`` significant digits. :func:`derive_layer_formulas` prints t
 from __future__ import annotations
 
 from ..spec.layer_rules import LAYER_KINDS
-from .convolution_document import CONV_SECTIONS
+from .convolution_document import CONV_SECTIONS, tex_float
 from ..spec.layered_network import LayeredNetwork
 from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import workprec
@@ -34,14 +34,13 @@ def _loss_factor(net: LayeredNetwork) -> str:
 
 
 def _n(value, digits: int) -> str:
-    v = float(value)
-    text = f"{v:.{digits}g}"
-    return f"({text})" if v < 0 else text
+    text = tex_float(value, digits)
+    return f"({text})" if float(value) < 0 else text
 
 
 def _r(value, digits: int) -> str:
     """A result: no parentheses."""
-    return f"{float(value):.{digits}g}"
+    return tex_float(value, digits)
 
 
 def _sum(terms: list[str], per_line: int = 4) -> str:
@@ -115,12 +114,14 @@ def _backward(p: BatchPoint, spec, sw, d: int) -> list[str]:
     out = [f"\\subsection*{{Layer {l}: {spec.kind}}}"]
     if spec.kind == "dense":
         out.append("\\begin{align*}")
+        sep = "," if max(spec.units, p.network.layers[l - 1]) > 9 else ""  # W_{1,12}, not W_{112}
         for i in range(spec.units):
             delta = [_n(sw.g_u[l][s][i], d) for s in range(m)]
             out.append(f"\\frac{{\\partial L}}{{\\partial u^{{({l})}}_{{{i + 1}}}}} &= ({', '.join(delta)}) \\\\")
             for j in range(p.network.layers[l - 1]):
                 terms = [f"{_n(sw.g_u[l][s][i], d)} \\cdot {_n(p.a[l - 1][s][j], d)}" for s in range(m)]
-                out.append(f"\\frac{{\\partial L}}{{\\partial W^{{({l})}}_{{{i + 1}{j + 1}}}}} &= {_sum(terms, 2)} = "
+                ij = f"{i + 1}{sep}{j + 1}"
+                out.append(f"\\frac{{\\partial L}}{{\\partial W^{{({l})}}_{{{ij}}}}} &= {_sum(terms, 2)} = "
                            f"{_n(sw.grads[f'W{l}[{i + 1},{j + 1}]'], d)} \\\\")
         out.append("\\end{align*}")
         return out
@@ -168,7 +169,8 @@ def layer_sections(derivation, digits: int = 6) -> list[str]:
     p = BatchPoint(net)
     with workprec(p.prec):
         sw = p.sweep(parse_name("L"))
-    body = [f"\\section*{{{_escape(derivation.title)}}}",
+    # a layer's align* may be longer than a page (a dense layer after a flatten: one line per weight)
+    body = [r"\allowdisplaybreaks", f"\\section*{{{_escape(derivation.title)}}}",
             f"Layers: {_escape(', '.join(LAYER_KINDS[s.kind].description.split(':')[0] for s in net.specs))}; "
             f"a batch of {p.m}; loss ${LOSSES[net.loss].latex}${_loss_factor(net)}, averaged over the batch. "
             f"Numbers to {digits} "
@@ -196,7 +198,8 @@ def _figure(net: LayeredNetwork) -> list[str]:
         nodes.append(f"\\node[draw] (l{spec.index}) at ({2.6 * spec.index},0) {{{spec.kind} ({spec.units})}};")
         nodes.append(f"\\draw[->] (l{spec.index - 1}) -- (l{spec.index});")
     nodes.append(f"\\node (loss) at ({2.6 * (net.depth + 1)},0) {{$L$}};\\draw[->] (l{net.depth}) -- (loss);")
-    return [r"\begin{center}\begin{tikzpicture}"] + nodes + [r"\end{tikzpicture}\end{center}"]
+    return ([r"\begin{center}\begin{adjustbox}{max width=\linewidth}\begin{tikzpicture}"] + nodes
+            + [r"\end{tikzpicture}\end{adjustbox}\end{center}"])  # a long layer list shrinks to the line
 
 
 def derive_layer_formulas(network: LayeredNetwork, latex: bool = False) -> str:

@@ -19,11 +19,14 @@ nothing is recomputed here.
 """
 from __future__ import annotations
 
+import re
+
 from itertools import product
 from typing import Any
 
 from ..spec.recurrent import CELL_ACTIVATION, GATE_ACTIVATIONS, GATES, Recurrent
 from ..spec.rules import ACTIVATIONS, LINEAR_ACTIVATION
+from .convolution_document import tex_float
 
 __all__ = ["recurrent_forward", "recurrent_backward", "RECURRENT_SECTIONS"]
 
@@ -37,17 +40,33 @@ def _tex(activation: str) -> str:
 
 def _num(value: Any, digits: int, wrap: bool = True) -> str:
     """A number for a formula: negatives in parentheses where ``wrap``."""
-    v = float(value)
-    text = f"{v:.{digits}g}"
-    return f"({text})" if wrap and v < 0 else text
+    text = tex_float(value, digits)
+    return f"({text})" if wrap and float(value) < 0 else text
+
+
+LINE_WIDTH = 300.0  # points of terms on one display line (the text block is 483; room for the name and "= value")
+
+
+def _width(term: str) -> float:
+    """A generous estimate of a term's printed width in points: a command (\\cdot, \\tanh) as one wide symbol,
+    each other visible character 6 pt, a binary operator's spacing 5 pt."""
+    visible = re.sub(r"\\[a-zA-Z]+", "#", term).replace("{", "").replace("}", "").replace(" ", "")
+    return 6.0 * len(visible) + 5.0 * sum(visible.count(op) for op in "#+-=")
 
 
 def _terms(terms: list[str], per_line: int = 3) -> str:
-    """Terms joined by +, a new display line (inside align*) after every ``per_line`` of them."""
+    """Terms joined by +, a new display line (inside align*) after ``per_line`` of them or when the next term
+    would take the line past :data:`LINE_WIDTH`."""
     if not terms:
         return "0"
-    rows = [" + ".join(terms[k:k + per_line]) for k in range(0, len(terms), per_line)]
-    return " \\\\ &\\qquad + ".join(rows)
+    rows: list[list[str]] = [[]]
+    for term in terms:
+        row = rows[-1]
+        if row and (len(row) == per_line or sum(map(_width, row)) + 13.0 * len(row) + _width(term) > LINE_WIDTH):
+            rows.append([term])
+        else:
+            row.append(term)
+    return " \\\\ &\\qquad + ".join(" + ".join(row) for row in rows)
 
 
 def _node(word: str, l: int, t: int, i: int) -> str:

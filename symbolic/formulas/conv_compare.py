@@ -60,6 +60,7 @@ def nonzero(x) -> bool:
 def conv_differences(rf: ConvFormula, model: ConvModel, mistakes=None, test=is_zero) -> list[Difference]:
     """Entries where left − right fails ``test`` (the left side under ``mistakes`` when given)."""
     lhs = rf.sides[0]
+    model.terms = 0  # the budget of conv_eval.MAX_TERMS, per evaluation
     out: list[Difference] = []
     if isinstance(lhs, CIdx):
         arr, base = _axis(model, lhs, mistakes)
@@ -99,9 +100,9 @@ def _compare(k: int, left: Grid, right: Grid, model: ConvModel, name: str, test)
         for lab, n in zip(labels, full):
             at.append(next(it) + 1 if lab in left.labels else 1)
         at.extend(i + 1 for i in it)
-        note = "" if inside_l and inside_r else \
-            f" ({which} is {right.describe()}, {LEFT[name]} {left.describe()}: the entry is outside " + \
-            ("the right side's" if inside_l else f"{LEFT[name]}'s") + " range, read as 0)"
+        note = "" if L.shape == R.shape else f" ({which} is {right.describe()}, {LEFT[name]} {left.describe()}" + (
+            ")" if inside_l and inside_r else ": the entry is outside " +
+            ("the right side's" if inside_l else f"{LEFT[name]}'s") + " range, read as 0)")
         out.append(Difference(k, "[" + ",".join(map(str, at)) + "]", lv, rv, note))
     return out
 

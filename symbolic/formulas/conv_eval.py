@@ -22,7 +22,8 @@ Operator notation (docs/formulas.md, "Convolution formulas"), 2-D on each channe
 Index notation: with the left side indexed, each entry is evaluated with its index letters bound
 (0-based for brackets, 1-based for subscripts); a Σ's letters range over the axis they index
 directly (the range of every array they index, which must agree) or over ``lo..hi`` when written,
-filtered by its ``\substack`` conditions; an index outside its array reads 0 (zero padding).
+filtered by its ``\substack`` conditions; an index outside its array reads 0 (zero padding). The sums of
+one evaluation take at most :data:`MAX_TERMS` terms (else one sentence).
 Problems are :class:`~symbolic.formulas.layer_eval.LayerShapeError` sentences.
 """
 from __future__ import annotations
@@ -34,13 +35,15 @@ from itertools import product
 import numpy as np
 from flint import fmpq
 
+from ..spec.errors import DerivcheckError
 from .conv_formula import CArr, CBin, CFn, CIdx, CNeg, CNum, CNode, COp, CSum, cwalk
 from .conv_model import DIMS, ConvModel
 from .layer_eval import LayerShapeError
 
-__all__ = ["Grid", "evaluate_side", "evaluate_entry", "leaf", "ORDER"]
+__all__ = ["Grid", "evaluate_side", "evaluate_entry", "leaf", "ORDER", "MAX_TERMS"]
 
 ORDER = ("o", "c")
+MAX_TERMS = 500_000  # terms of the index sums of one evaluation of a formula (every entry of its left side)
 ZERO = fmpq(0)
 
 
@@ -162,10 +165,12 @@ def _fn(node: CFn, g: Grid, model: ConvModel) -> Grid:
 
 def _combine(op: str, a: Grid, b: Grid) -> Grid:
     for g, other in ((a, b), (b, a)):
-        if not g.labels and not g.spatial and op in "*/" and (op == "*" or g is b):
-            s = g.data.reshape(-1)[0]
+        if not g.labels and not g.spatial and (op == "*" or (op == "/" and g is b)):
+            s = g.data[()]
             if op == "/":
-                raise LayerShapeError("A division is read by a number only.")
+                if type(s) is not fmpq or s == 0:
+                    raise LayerShapeError("A division is read by a nonzero number only.")
+                s = 1 / s
             return Grid(other.labels, other.spatial, _map(other.data, lambda x: x * s))
     if a.labels != b.labels or a.spatial != b.spatial or a.data.shape != b.data.shape:
         raise LayerShapeError(f"{a.describe()} {op} {b.describe()}: the shapes do not fit.")
@@ -298,6 +303,14 @@ def evaluate_entry(node: CNode, model: ConvModel, env: dict, mistakes=None):
         if not node.vars:
             raise LayerShapeError("A \\sum in index notation needs its letters (\\sum_{i,j}).")
         ranges = _ranges(node, model, mistakes)
+        count = 1
+        for r in ranges.values():
+            count *= len(r)
+        model.terms = getattr(model, "terms", 0) + count
+        if model.terms > MAX_TERMS:
+            raise DerivcheckError(f"The formula's sums take more than {MAX_TERMS:,} terms over this layer's entries "
+                                  f"(a sum over {', '.join(ranges)} has {count:,} for each); sum over fewer letters "
+                                  f"or claim the numbers instead.")
         total = ZERO
         for values in product(*ranges.values()):
             inner = env | dict(zip(ranges, values))

@@ -26,7 +26,7 @@ from ..spec.errors import DerivcheckError
 from .conv_grammar import CONV_GRAMMAR
 from .conv_nodes import (CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, CNum, COp, CSum, CSym, ConvFormula, IX,
                          cwalk)
-from .parser import MAX_LENGTH, _clean, _located, _position, lark_failure
+from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _too_deep, lark_failure
 from .raw import ReadFailure
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
@@ -196,6 +196,12 @@ class _Builder(Transformer):
         return CBin("*", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
+    def div(self, meta, ch):
+        if isinstance(ch[2], CNum) and ch[2].value == 0:
+            raise ReadFailure("A division by 0", ch[1].start_pos)
+        return CBin("/", ch[0], ch[2], span=_span(meta))
+
+    @v_args(meta=True)
     def juxt(self, meta, ch):
         return CBin("*", ch[0], ch[1], span=_span(meta))
 
@@ -312,6 +318,10 @@ def read_conv_formula(latex: str) -> ConvFormula:
     if not source.strip():
         raise DerivcheckError("The formula is empty; write an equation such as dX = \\delta \\ast \\operatorname"
                               "{rot180}(K).")
+    deepest = _too_deep(source)
+    if deepest is not None:
+        raise DerivcheckError(f"The formula nests brackets more than {MAX_NESTING} deep{_position(source, deepest)}; "
+                              f"write it with fewer parentheses or braces.")
     try:
         sides = _Builder().transform(_parser().parse(source))
     except VisitError as exc:

@@ -15,7 +15,7 @@ the convolution tutorials (docs/formulas.md, "Convolution formulas"):
 * index notation: ``x[c, i+u, j+v]`` (NumPy brackets) and ``x_{c,i,j}`` / ``\delta_{ij}`` (subscripts),
   ``\sum \delta``, ``\sum_{i,j}``, ``\sum_{u=0}^{2}``, ``\sum_{\substack{o,i,j,u,v \\ i+u=h,\; j+v=w}}``;
 * derivatives ``\frac{\partial L}{\partial X}``, ``\frac{dL}{dK}`` and names ``dX``, ``dout``;
-  ``+ -``, ``\cdot`` / ``\times`` / ``\odot`` / juxtaposition products, numbers, ``\frac{1}{2}``.
+  ``+ -``, ``\cdot`` / ``\times`` / ``\odot`` / juxtaposition products, ``/`` and ``\frac`` by a number.
 
 A Σ takes the whole product that follows it; ``+ -`` are loosest; ∗ ⋆ and the products one level,
 to the left.
@@ -37,6 +37,7 @@ chain: expr (EQ expr)+
      | term CORR factor             -> corr
      | term CDOT factor             -> mul
      | term ODOT factor             -> mul
+     | term SLASH factor            -> div
      | term postfix                 -> juxt
      | term SUM sumscript? term     -> juxt_sum
      | factor
@@ -110,6 +111,7 @@ UNDER: "_"
 CARET: "^"
 NAME: /[A-Za-z]+/
 NUMBER: /\d+(?:\.\d+)?/
+SLASH: "/"
 PLUS: "+"
 MINUS: "-" | "\u2212"
 COMMA: ","

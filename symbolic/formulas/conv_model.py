@@ -21,6 +21,7 @@ import numpy as np
 from flint import fmpq, fmpq_mpoly_ctx
 
 from ..spec.errors import DerivcheckError
+from ..spec.rules import LINEAR_ACTIVATION
 from ..truth.convolution import ConvMistakes, ConvOp, NO_CONV_MISTAKES, _ConvSaved
 
 __all__ = ["ConvModel", "symbolic_model", "MAX_SYMBOLS", "DIMS"]
@@ -70,7 +71,7 @@ class ConvModel:
         st, op = self.st, ConvOp()
         x = [v for v in self.given["X"].reshape(-1)]
         if name == "u":  # the pre-activation output: the forward with the activation set aside
-            spec = replace(self.spec, extra=replace(st, activation="identity"))
+            spec = replace(self.spec, extra=replace(st, activation=LINEAR_ACTIVATION))
             _, saved = op.forward(spec, [x], self._values())
             return _obj(saved.u[0], self.shape("u"))
         size = st.shape_out.size

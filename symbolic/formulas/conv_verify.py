@@ -29,7 +29,7 @@ from flint import arb, fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
-from ..truth.balls import workprec
+from ..truth.balls import Undefined, workprec
 from ..truth.layered import BatchPoint
 from .conv_compare import LEFT, conv_differences, name_of, nonzero
 from .conv_diagnose import diagnose_conv
@@ -88,6 +88,8 @@ def _points(network, spec):
         d = _obj([nodes.get(f"u{l}[{o},{i},{j}]", [fmpq(0)] * len(network.x))[s] for o in range(1, sout.channels + 1)
                   for i in range(1, sout.rows + 1) for j in range(1, sout.cols + 1)],
                  (sout.channels, sout.rows, sout.cols))
+        if any(type(v) is Undefined for v in d.reshape(-1)) or any(type(v) is Undefined for v in X.reshape(-1)):
+            continue  # δ through a tied max-pool or a kink has no value there: the test points decide
         where = "at the network's own point" + (f" (sample {s + 1})" if len(network.x) > 1 else "") + \
             f" (X the layer's input, δ = ∂L/∂u{l} from the exact truth)"
         yield where, ConvModel(spec, X, K, b, d)

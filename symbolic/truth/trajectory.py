@@ -33,7 +33,8 @@ Contract
   ``sign`` scale the learning rate, ``update_biases`` overrides the setting), as mpf. The
   engines are generated from the structured program (:class:`~symbolic.truth.program.Structured`)
   and chosen by measured cost: up to ``PLAIN_WORK`` parameters × samples plain Python floats
-  (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net in ~0.01 s, NumPy ~0.5 s);
+  (:mod:`symbolic.truth.compiled_update`; 10,000 updates of a 2-2-2 net in ~0.01 s, NumPy ~0.5 s) —
+  except a run too short for that code to pay off (``compiled_update.plain_pays_off``), run by ``numeric.train``;
   up to ``STRUCTURED_PARAMETERS`` the generated NumPy gradient (:mod:`symbolic.truth.compiled`);
   beyond, ``numeric.train``. A plain-float run that raises (exp overflow) is run by NumPy. All agree
   with ``numeric.train`` to rounding (tests/test_trajectory.py). Each run keeps its last two
@@ -45,6 +46,7 @@ from fractions import Fraction
 from typing import Callable, Mapping
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from flint import arb, fmpq
@@ -54,9 +56,9 @@ from ..spec.errors import DerivcheckError, KinkError
 from ..spec.names import parse_name
 from ..spec.network import Network
 from ..spec.rules import ACTIVATIONS
-from .ball_update import BALL_PRECISIONS, BallUpdate, compile_ball_update
+from .ball_update import BALL_PRECISIONS, POINT_STEPS, BallUpdate, PointUpdate, compile_ball_update
 from .compiled import CompiledGradient, compile_gradient
-from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update
+from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update, plain_pays_off
 from .balls import exact
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
@@ -188,17 +190,15 @@ class Trajectory:
             P, m = len(self.network.parameter_names()), len(self.network.x)
             raise DerivcheckError(
                 f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory "
-                f"(and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else
-                f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory; "
-                f"a float64 run cannot certify the claim's digits, so it is not judged (claim fewer updates)")
+                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory"
+                + (f" (and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else "; a float64 run cannot "
+                   "certify the claim's digits, so it is not judged (claim fewer updates)"))
         self._exact[key] = result
         return result
 
     def _ball_after(self, values: dict[str, Fraction], n: int) -> dict:
         """n updates in certified ball arithmetic (see the module contract): Fractions where unchanged."""
-        found = self._ball_code(self.network.update_biases).certified(values, n, self.network.learning_rate)
+        found = self._ball_code(self.network.update_biases, n).certified(values, n, self.network.learning_rate)
         if found is not None:
             run, self._bits[n] = found
         else:
@@ -210,7 +210,9 @@ class Trajectory:
                 f"{BALL_PRECISIONS[-1]:,}-bit ball arithmetic cannot decide it")
         return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in run.items()}
 
-    def _ball_code(self, update_biases: bool) -> BallUpdate:
+    def _ball_code(self, update_biases: bool, n: int = 0) -> BallUpdate | PointUpdate:
+        if update_biases not in self._balls and 0 < n * len(self.network.x) <= POINT_STEPS:  # cheaper than code
+            return PointUpdate(self.network, update_biases)
         if update_biases not in self._balls:
             self._balls[update_biases] = compile_ball_update(self.network, update_biases, self._structured())
         return self._balls[update_biases]
@@ -227,7 +229,7 @@ class Trajectory:
         otherwise, over the bound, or if the balls fail."""
         if self.trained is not None or m.fprime != "true" or m.sequential or not self._by_balls(n):
             return None
-        code = self._ball_code(self.network.update_biases if m.update_biases is None else m.update_biases)
+        code = self._ball_code(self.network.update_biases if m.update_biases is None else m.update_biases, n)
         lr = Fraction(self.network.learning_rate) * Fraction(m.loss_scale) * m.sign
         found = code.certified({**self.network.parameter_values(), **start}, n, lr, relative=arb(10) ** -20)
         if found is None:
@@ -328,13 +330,8 @@ class Trajectory:
             with mpmath.workdps(DIGITS):
                 return {k: mpmath.mpf(v) for k, v in self.trained.float_after(start, n, mistakes)[0].items()}
         run = (_key(start), mistakes)
-
-        def first() -> dict[str, float]:
-            values = self.network.parameter_values()
-            values.update(start)
-            return {k: float(v) for k, v in values.items()}
-
-        params = resume(self._snapshots.setdefault(run, {}), n, first,
+        params = resume(self._snapshots.setdefault(run, {}), n,
+                        lambda: {k: float(v) for k, v in {**self.network.parameter_values(), **start}.items()},
                         lambda last, done, steps: self._float_steps(run, last, steps, mistakes))
         with mpmath.workdps(DIGITS):
             return {k: mpmath.mpf(v) for k, v in params.items()}
@@ -356,6 +353,8 @@ class Trajectory:
         update_biases = net.update_biases if m.update_biases is None else m.update_biases
         lr = float(net.learning_rate) * float(m.loss_scale) * m.sign
         kind = self._float_kind()
+        if kind == PLAIN and update_biases not in self._plain and steps < plain_pays_off(len(params), len(net.x)):
+            kind = NUMPY  # a short run: generating the plain-float code would cost more than NumPy's steps
         if kind == PLAIN:
             if update_biases not in self._plain:
                 self._plain[update_biases] = compile_update(net, update_biases, self._structured())
@@ -370,7 +369,8 @@ class Trajectory:
         X, Y = net.numeric_data()
         arrays = numeric.unflatten(arch, params)
         if kind == NUMPY:
-            arrays = numeric.train(arch, arrays, X, Y, lr, steps, update_biases=update_biases, record=False).params
+            with np.errstate(all="ignore"):  # a diverging screen is inf/nan (it matches nothing), not stderr
+                arrays = numeric.train(arch, arrays, X, Y, lr, steps, update_biases=update_biases, record=False).params
             return numeric.flatten(arch, arrays)
         if self._numpy_code is None:
             self._numpy_code = compile_gradient(net, self._structured())

@@ -1,0 +1,65 @@
+"""A converged loss after many updates is never called WRONG when it is right (issue 21, certified trajectories).
+
+The network (from benchmarks/small_population.py, small23): 2-1-1, relu then tanh, mse, per-neuron biases,
+η = 0.1, one sample. Gradient descent drives a = tanh(u2) to y = 0.52, so L = (a − y)² falls geometrically
+(~10^-67 per 500 updates): after 1,400 updates L ≈ 2.0·10^-189, far below the width its certified ball
+trajectory can resolve (the parameters' balls are certified to 10^-70 of their values, and L's ball is then
+about ±7·10^-183 around 0). Truth shows such a ball as 0; the verdict must come from the ball itself, so the
+correct number gets "more precise than … can judge" (or ok), never WRONG (it was WRONG, with the exact value
+shown as 0), and a number far outside the ball is never ok.
+
+The reference is the loop below: forward pass, δ and updates written out for this network in mpmath at
+600 digits (no derivcheck code).
+"""
+from __future__ import annotations
+
+import mpmath as mp
+import pytest
+
+from symbolic.claims.check import check_file
+
+NETWORK = """[network]
+layers = [2, 1, 1]
+activation = ["relu", "tanh"]
+loss = "mse"
+bias = "per-neuron"
+learning_rate = 0.1
+[data]
+x = [[-0.16, -0.03]]
+y = [[0.52]]
+[parameters]
+W1 = [[0.79, 0.35]]
+b1 = [0.77]
+W2 = [[-0.23]]
+b2 = [0.09]
+"""
+
+
+def _reference_loss(n: int) -> mp.mpf:
+    with mp.workdps(600):
+        x, y = [mp.mpf("-0.16"), mp.mpf("-0.03")], mp.mpf("0.52")
+        W1, b1, W2, b2, lr = [mp.mpf("0.79"), mp.mpf("0.35")], mp.mpf("0.77"), mp.mpf("-0.23"), mp.mpf("0.09"), \
+            mp.mpf("0.1")
+        for _ in range(n + 1):
+            u1 = W1[0] * x[0] + W1[1] * x[1] + b1
+            h = u1 if u1 > 0 else mp.mpf(0)
+            a = mp.tanh(W2 * h + b2)
+            if _ == n:
+                return (a - y) ** 2  # mse of one output: (a − y)²
+            d2 = 2 * (a - y) * (1 - a * a)
+            d1 = d2 * W2 * (1 if u1 > 0 else 0)
+            W2, b2 = W2 - lr * d2 * h, b2 - lr * d2
+            W1, b1 = [W1[j] - lr * d1 * x[j] for j in range(2)], b1 - lr * d1
+
+
+@pytest.mark.parametrize("n", [1_400, 2_000])
+def test_a_right_converged_loss_is_not_wrong_and_a_wrong_one_is(tmp_path, n):
+    right = mp.nstr(_reference_loss(n), 6, min_fixed=1, max_fixed=0)
+    assert float(right) < 1e-180  # the regime: far below what the trajectory's balls resolve
+    path = tmp_path / "converged.toml"
+    path.write_text(NETWORK + f'[[claims]]\nname = "L"\nvalue = "{right}"\nafter = {n}\n'
+                    f'[[claims]]\nname = "L"\nvalue = "0.7"\nafter = {n}\n', encoding="utf-8")
+    good, bad = check_file(path).results
+    assert good.verdict == "ok" or (good.verdict == "error" and "more precise than" in good.message), good
+    # far outside the ball; the sign boundary 0 lies inside it, so it may be WRONG or "cannot judge", never ok
+    assert bad.verdict in ("WRONG", "error") and bad.verdict != "ok", bad
