@@ -18,7 +18,8 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   at those parameters — its precision sentence is named in the result; a claim finer
   than the certified balls gets a sentence, not a verdict.
 
-A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
+A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`; a formula claim's diagnosis is its
+verdict's (conv formulas: :mod:`symbolic.formulas.conv_diagnose`). When that search is cut short and
 finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples or ``MAX_DIAGNOSED_UPDATE_WORK`` parameter-sample-
 updates; f′ and sequential-update mistakes beyond ``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
 :func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
