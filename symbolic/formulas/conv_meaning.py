@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 from ..spec.errors import DerivcheckError
 from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula
-from .parser import _located
+from .syntax import located
 from .raw import ReadFailure
 
 __all__ = ["resolve_conv", "conv_layer", "CONVENTIONS"]
@@ -128,5 +128,5 @@ def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | Non
     try:
         sides = tuple(resolver(s) for s in formula.sides)
     except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
+        raise DerivcheckError(located(exc.message, formula.source, exc.pos)) from None
     return ConvFormula(sides, formula.source, spec.index, convention)
