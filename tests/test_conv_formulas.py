@@ -243,6 +243,20 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
     ("Σ with limits, ½ and a sum", "plain", r"db = \frac{1}{2} \sum_{i=1}^{3} \sum_{j=1}^{3} \delta_{ij} + \frac{1}{2} \sum \delta",
      None, "ok", "db", lambda d: [sum(v for row in _truth(d)["delta"][0] for v in row)], None),
+    ("0-based subscripts (Jefkine)", "plain", r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}",
+     {"o": "x", "indices": "0-based"}, "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("1-based brackets", "plain", r"dK[u,v] = \sum_{i,j} \delta[i,j]\, X[i+u-1, j+v-1]", {"indices": "1-based"}, "ok",
+     "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("per channel: dX_c = Σ_o δ_o ∗ rot180(K_oc)", "channels",
+     rf"dX_c = \sum_o \delta_o \ast {ROT}(K_{{o,c}})", None, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("per channel: dK_oc = X_c ⋆ δ_o", "channels", r"dK_{o,c} = X_c \star \delta_o", None, "ok", "dK",
+     lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("per channel: db_o = Σ δ_o", "channels", r"db_o = \sum \delta_o", None, "ok", "db",
+     lambda d: [sum(v for row in _truth(d)["delta"][o] for v in row) for o in range(d["O"])], None),
+    ("Jefkine's dX, 0-based subscripts", "plain",
+     r"\frac{\partial E}{\partial x_{i,j}} = \sum_{m} \sum_{n} \delta_{i-m, j-n}\, w_{m,n}", {"indices": "0-based"},
+     "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
      lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
     # ------------------------------------------------------------------ the mistakes
@@ -400,9 +414,19 @@ def test_no_bias_no_db(tmp_path):
         verify_claim_formula(load_derivation(path).network, r"db = \sum \delta")
 
 
-def test_convention_key_is_checked(tmp_path):
+def test_convention_keys_are_checked(tmp_path):
     with pytest.raises(DerivcheckError, match="use \"sliding\""):
         verify_claim_formula(_net(tmp_path, "plain"), r"dX = \delta \ast K", {"*": "rotated"})
+    with pytest.raises(DerivcheckError, match="use \"0-based\""):
+        verify_claim_formula(_net(tmp_path, "plain"), r"dK[u,v] = \delta[u,v]", {"indices": "zero"})
+
+
+def test_the_index_base_matters(tmp_path):
+    """Jefkine's 0-based subscripts read with the default 1-based base: o_{i+m, j+n} is one cell off (at
+    m = n = 1: o_{2,2}, the second row and column, where the 0-based truth reads the first)."""
+    latex = r"\frac{\partial E}{\partial w_{m,n}} = \sum_{i} \sum_{j} \delta_{i,j}\, o_{i+m, j+n}"
+    result = verify_claim_formula(_net(tmp_path, "plain"), latex, {"o": "x"})
+    assert result.verdict == "WRONG", result.message
 
 
 LEXAI = Path(__file__).resolve().parents[1] / "derivations" / "026-lexai-conv-backward-one-hot.toml"
@@ -513,3 +537,14 @@ def test_a_result_of_the_wrong_size_says_both_sizes(tmp_path):
     """stride2: a 5×5 input, δ 2×2; without the dilation the full correlation with the 3×3 kernel is 4×4."""
     result = verify_claim_formula(_net(tmp_path, "stride2"), rf"dX = \delta \ast_{{full}} {ROT}(K)")
     assert "(the right side is a 4×4 map, ∂L/∂X a 5×5 map" in result.message, result.message
+
+
+def test_per_channel_maps_wrong(tmp_path):
+    """Per channel, the kernel not rotated: derivcheck names [c=…, row …, col …] (1-based subscripts, rows and
+    columns 1-based) where the test's own full correlation with K differs from the central differences."""
+    d = _setup("channels")
+    result = verify_claim_formula(_net(tmp_path, "channels"), r"dX_c = \sum_o \delta_o \ast_{full} K_{o,c}")
+    assert result.verdict == "WRONG" and "the kernel was not rotated: with rot180(K)" in result.diagnosis
+    c, r, col = map(int, re.search(r"entry \[c=(\d+), row (\d+), col (\d+)\]", result.message).groups())
+    claim = per_c(d, lambda g, k: corr(g, k, "full"))
+    assert Fr(result.claimed) == claim[c - 1][r - 1][col - 1] != Fr(result.true) == _truth(d)["dX"][c - 1][r - 1][col - 1]

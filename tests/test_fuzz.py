@@ -123,7 +123,9 @@ class _Counter:
         assert seconds < MAX_SECONDS, f"{self.name}: input took {seconds:.2f} s of CPU: {str(what)[:300]!r}"
         assert wall < MAX_WALL, f"{self.name}: input took {wall:.2f} s of wall time: {str(what)[:300]!r}"
 
-    def report(self, wanted: int) -> None:
+    def report(self, wanted: int | None) -> None:
+        """Print (and with DERIVCHECK_FUZZ_REPORT append as JSON) the count and the slowest input; ``wanted``
+        None: a run that failed part-way (its count so far, nothing asserted)."""
         line = (f"fuzz {self.name}: {self.count} inputs, max {self.worst:.3f} s CPU "
                 f"({self.worst_wall:.3f} s wall)")
         print(line)
@@ -133,8 +135,10 @@ class _Counter:
             with open(out, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"target": self.name, "inputs": self.count, "max_cpu_seconds": self.worst,
                                      "max_wall_seconds": self.worst_wall,
-                                     "slowest_input": str(self.worst_input)[:2000]}) + "\n")
-        assert self.count >= wanted, line
+                                     "slowest_input": str(self.worst_input)[:2000],
+                                     "completed": wanted is not None}) + "\n")
+        if wanted is not None:
+            assert self.count >= wanted, line
 
 
 def _fuzz_settings(n: int, derandomize: bool = True, **extra):
@@ -524,6 +528,10 @@ def test_fuzz_slow_inputs(request, tmp_path):
             assert r.verdict in ("ok", "rounding", "WRONG", "error", "shape error"), r
             assert r.verdict != "error" or (r.message and len(r.message) < 2000 and "\n" not in r.message), r
 
-    _run_pieces(request, (slow_inputs,), run, SLOW_CI_EXAMPLES,
-                phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    try:
+        _run_pieces(request, (slow_inputs,), run, SLOW_CI_EXAMPLES,
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    except BaseException:
+        counter.report(None)  # the inputs tried before the failing one, and the slowest of them
+        raise
     counter.report(n)  # "max" is CPU seconds per claim here

@@ -35,7 +35,7 @@ from ..spec.network import Network
 
 __all__ = ["MAX_DEPTH", "MAX_SAMPLES", "MAX_SWEEP_WORK", "MAX_FORMULA_DEGREE", "MAX_SUM_TERMS", "MAX_EXP",
            "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES",
-           "MAX_DIAGNOSED_UPDATE_WORK", "network_cost", "formula_cost", "FileBudget", "refusal"]
+           "MAX_DIAGNOSED_UPDATE_WORK", "network_cost", "sample_bound", "raw_sample_bound", "formula_cost", "FileBudget", "refusal"]
 
 MAX_DEPTH = 100  # layers after the input
 MAX_SAMPLES = 2_000  # each sample is its own exact sweep: 2-2-1 sigmoid, 2,000 samples ~0.6 s of CPU per file
@@ -61,12 +61,26 @@ def network_cost(network: Network) -> str | None:
                 f"the exact sweep; a derivation by hand has a few).")
     m = len(network.x) if network.x is not None else 0
     if m > MAX_SAMPLES:
-        return (f"[data] has {m:,} samples; derivcheck checks at most {MAX_SAMPLES:,} exactly (each sample is its own "
-                f"exact sweep; a worked example has a few): check a subset of the samples.")
+        return sample_bound(m)
     work = len(network.parameter_names()) * max(m, 1)
     if work > MAX_SWEEP_WORK:
         return (f"the exact sweep would cover {work:,} parameter-samples ({len(network.parameter_names()):,} parameters "
                 f"x {max(m, 1):,} samples); the limit is {MAX_SWEEP_WORK:,} — use fewer samples or a smaller network.")
+    return None
+
+
+def sample_bound(m: int) -> str:
+    """The sentence for a [data] of ``m`` > ``MAX_SAMPLES`` samples (the loader says it for the whole file, before
+    the rows are converted; :func:`network_cost` for a network built otherwise)."""
+    return (f"[data] has {m:,} samples; derivcheck checks at most {MAX_SAMPLES:,} exactly (each sample is its own "
+            f"exact sweep; a worked example has a few): check a subset of the samples.")
+
+
+def raw_sample_bound(rows) -> str | None:
+    """:func:`sample_bound` for a file's raw [data] x (a list of rows, as read), or None: the loader says it for
+    the whole file before the rows are converted (20,000 rows to Fractions: 0.4 s of CPU)."""
+    if isinstance(rows, list) and len(rows) > MAX_SAMPLES and all(isinstance(r, list) for r in rows):
+        return sample_bound(len(rows))
     return None
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..spec.files import read_regular_text
 from ..spec.errors import DerivcheckError, brief
+from .costs import raw_sample_bound
 from .printed import claimed_text, printed_numbers
 from ..spec.errors import shorten as _short
 from ..spec.layered_network import LayeredNetwork
@@ -330,6 +331,8 @@ def parse_derivation(text: str, path: str | Path) -> Derivation:
         raise _fail(path, "[data] must hold exactly x and y.")
     if bool("x" in data) != bool("y" in data):
         raise _fail(path, "[data] must give both x and y.")
+    if (too_many := raw_sample_bound(data.get("x"))) is not None:  # before 20,000 rows become Fractions (0.4 s)
+        raise _fail(path, too_many)
     try:
         network = build_layered(net, doc["layer"], doc.get("parameters"), data) if "layer" in doc else Network.build(
             layers=net["layers"],

@@ -23,7 +23,7 @@ from dataclasses import fields, replace
 
 from ..truth.convolution import ConvMistakes
 from .conv_compare import conv_differences, conv_proved, name_of
-from .conv_formula import CArr, CFn, CNode, COp, ConvFormula, cwalk
+from .conv_formula import CArr, CFn, CIdx, CNode, COp, ConvFormula, cwalk
 from .layer_eval import LayerShapeError
 
 __all__ = ["diagnose_conv"]
@@ -51,8 +51,11 @@ def _transforms(side: CNode, spec, left: str):
     """(new side, sentence) for every single formula transform of the module contract."""
     st = spec.extra
     under_rot = {id(n.arg) for n in cwalk(side) if isinstance(n, CFn) and n.name == "rot"}
+    indexed = {id(n.base) for n in cwalk(side) if isinstance(n, CIdx)}
     for n in cwalk(side):
-        if isinstance(n, CArr) and n.name == "K" and id(n) not in under_rot:
+        kernel = (isinstance(n, CArr) and n.name == "K" and id(n) not in indexed) or \
+            (isinstance(n, CIdx) and isinstance(n.base, CArr) and n.base.name == "K" and len(n.indices) <= 2)
+        if kernel and id(n) not in under_rot:
             yield _rewrite(side, n, CFn("rot", n, span=n.span)), \
                 "the kernel was not rotated: with rot180(K) in its place the formula is proved (a cross-correlation " \
                 "with K where the convolution, i.e. the correlation with the rotated kernel, belongs)"

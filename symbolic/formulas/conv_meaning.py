@@ -14,6 +14,8 @@ letters: X/x/I/A, K/W/F/w, b/B, Y/O/Z/u/out, δ/G/dout/dY/dO/dZ/du, and d… or 
 ``K{l}``, ``b{l}``, ``u{l}``, ``delta{l}`` or ``dL/d…`` of one; its key ``*`` (or ``\ast``) set to
 ``flipped`` reads ∗ as the mathematical convolution (the kernel flipped), the default ``sliding``
 as the sliding product deep-learning code calls convolution (= ⋆).
+Its key ``indices`` set to ``0-based`` or ``1-based`` sets the index base of every indexed name
+(default: 0-based for brackets ``x[c,i,j]``, 1-based for subscripts ``x_{c,i,j}``).
 """
 from __future__ import annotations
 
@@ -61,8 +63,8 @@ def _meaning_of(text: str, layer: int, pos: int | None) -> str:
 
 
 class _Resolver:
-    def __init__(self, layer: int, symbols: Mapping[str, str]):
-        self.layer, self.symbols = layer, dict(symbols)
+    def __init__(self, layer: int, symbols: Mapping[str, str], zero_based: bool | None = None):
+        self.layer, self.symbols, self.zero_based = layer, dict(symbols), zero_based
 
     def meaning(self, text: str, pos) -> str | None:
         if text in self.symbols:
@@ -88,12 +90,15 @@ class _Resolver:
             if not (isinstance(of, CSym) and (of.text in _LOSS or of.text == "\\mathcal")):
                 raise ReadFailure("Only derivatives of the loss are read here (∂L/∂X, ∂L/∂K, ∂L/∂b, ∂L/∂Y)", pos)
             wrt = self(node.wrt)
+            if isinstance(wrt, CIdx) and isinstance(wrt.base, CArr) and wrt.base.name in _DERIV:
+                return replace(wrt, base=CArr(_DERIV[wrt.base.name], span=wrt.base.span), span=node.span)
             if not isinstance(wrt, CArr) or wrt.name not in _DERIV:
                 raise ReadFailure("A derivative is taken with respect to the input, the kernel, the bias or the "
                                   "output (∂L/∂X, ∂L/∂K, ∂L/∂b, ∂L/∂Y)", pos)
             return CArr(_DERIV[wrt.name], span=node.span)
         if isinstance(node, CIdx):
-            return replace(node, base=self(node.base))
+            base = node.zero_based if self.zero_based is None else self.zero_based
+            return replace(node, base=self(node.base), zero_based=base)
         if isinstance(node, (COp, CBin)):
             return replace(node, left=self(node.left), right=self(node.right))
         if isinstance(node, (CFn, CNeg)):
@@ -115,7 +120,11 @@ def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | Non
                 raise DerivcheckError(f"symbols gives {key} the meaning {convention!r}; use \"sliding\" (∗ is the "
                                       f"sliding product, as in deep-learning code; the default) or \"flipped\" (∗ is "
                                       f"the mathematical convolution, the kernel flipped).")
-    resolver = _Resolver(spec.index, symbols)
+    base = symbols.pop("indices", None)
+    if base is not None and base.strip().lower() not in ("0-based", "1-based"):
+        raise DerivcheckError(f"symbols gives indices the meaning {base!r}; use \"0-based\" (NumPy's, the default for "
+                              f"brackets x[c,i,j]) or \"1-based\" (the default for subscripts x_{{c,i,j}}).")
+    resolver = _Resolver(spec.index, symbols, None if base is None else base.strip().lower() == "0-based")
     try:
         sides = tuple(resolver(s) for s in formula.sides)
     except ReadFailure as exc:

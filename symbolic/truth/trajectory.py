@@ -9,8 +9,8 @@ Contract
 
 * :meth:`Trajectory.after` — the parameters after ``n`` true updates: ``n`` = 0 is the start
   itself (Fractions). Otherwise, where the cost allows (``MAX_PARAMETERS`` parameters and
-  parameters × samples × updates ≤ ``BALL_WORK``), a **certified ball trajectory**
-  (:mod:`symbolic.truth.ball_update`: the generated update over ``arb`` balls at 256 bits, then
+  parameters × samples × updates ≤ ``BALL_WORK``; beyond ``EXACT_UPDATES``, ``LONG_BALL_WORK``), a **certified
+  ball trajectory** (:mod:`symbolic.truth.ball_update`: the generated update over ``arb`` balls at 256 bits, then
   1,024 and 4,096 while a parameter's ball is wider than 10^-70 of its value): every entry is
   a Fraction where the updates left it exactly unchanged (ties stay ties) and an ``arb`` ball
   elsewhere, which :class:`~symbolic.truth.exact.Truth` evaluates rigorously (``values=``).
@@ -66,7 +66,7 @@ from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
 from .trained import TrainedTrajectory, as_sympy, resume, trained
 
 __all__ = ["Trajectory", "EXACT_UPDATES", "REPLAY_UPDATES", "PLAIN", "GENERATED_NUMPY", "NUMPY", "PLAIN_WORK",
-           "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
+           "STRUCTURED_PARAMETERS", "to_fraction", "BALL_WORK", "LONG_BALL_WORK", "BALL_PRECISIONS", "ball_values", "point_key",
            "undecided_sentence"]
 
 EXACT_UPDATES = 2_000  # up to here trajectories are iterated at DIGITS digits
@@ -79,9 +79,8 @@ NUMPY = "numeric.train"
 PLAIN_WORK = 500  # parameters x samples
 STRUCTURED_PARAMETERS = 2_000
 
-# parameters x samples x updates of a ball run; measured ~1.3 us each at 256 bits (seed 002: 10,000 updates
-# in 0.13 s), so the bound is ~3 s of CPU
-BALL_WORK = 2_500_000
+# parameters x samples x updates of a ball run (~1.3 us each at 256 bits): ~3 s; beyond EXACT_UPDATES ~0.3 s
+BALL_WORK, LONG_BALL_WORK = 2_500_000, 250_000  # (refused beyond; docs/exactness.md)
 
 Start = Mapping[str, Fraction]
 
@@ -129,7 +128,8 @@ class Trajectory:
         return len(self.network.parameter_names()) * len(self.network.x) * n
 
     def _by_balls(self, n: int) -> bool:
-        return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= BALL_WORK
+        bound = BALL_WORK if n <= EXACT_UPDATES else LONG_BALL_WORK
+        return len(self.network.parameter_names()) <= MAX_PARAMETERS and self._ball_cost(n) <= bound
 
     def _kinked(self) -> bool:
         return any(ACTIVATIONS[a].has_kink for a in self.network.activations)
@@ -162,7 +162,8 @@ class Trajectory:
             P, m = len(self.network.parameter_names()), len(self.network.x)
             raise DerivcheckError(
                 f"{n:,} updates of this network ({P:,} parameters x {m:,} sample(s) x {n:,} updates = "
-                f"{self._ball_cost(n):,} steps) are over the {BALL_WORK:,}-step bound of a certified trajectory"
+                f"{self._ball_cost(n):,} steps) are over the {LONG_BALL_WORK:,}-step bound of a certified trajectory "
+                f"beyond {EXACT_UPDATES:,} updates"
                 + (f" (and over {MAX_PARAMETERS:,} parameters)" if P > MAX_PARAMETERS else "; a float64 run cannot "
                    "certify the claim's digits, so it is not judged (claim fewer updates)"))
         self._exact[key] = result
