@@ -16,10 +16,11 @@ vector and, for a recurrent layer, the step of each vector), or None when its ra
   no note.
 
 :func:`unreachable_note` compares every target entry exactly (Fractions) with that range, and each
-output vector's targets with a vector rule's sum (softmax: 1). An entry outside the range or on an open
-end cannot be reached; on a closed end (relu: y = 0) it can. For the cross-entropy losses (bce,
-softmax_ce: binary or distribution targets) the targets 0 and 1 are the loss's own, reached only in the
-limit as these losses intend, and are not noted. The note is one sentence naming the file, each
+output vector's targets with a vector rule's sum (softmax: 1). An entry outside the closed interval of
+the range cannot be reached. An entry on an end is not noted: a closed end (relu: y = 0) is reached, an
+open end (sigmoid's 0 and 1, the usual class labels) is approached as the weights grow — the loss's
+infimum there is still 0 (the cross-entropy losses intend exactly that; for the squared errors it is the
+known reason to prefer targets like 0.1 / 0.9, not an error of the derivation). The note is one sentence naming the file, each
 unreachable entry (``y[2] = 1.25 (step 2)``; the sample too when there are several), the output, its
 range and the consequence; it changes no verdict. None when every target can be reached.
 """
@@ -146,7 +147,7 @@ def unreachable_note(path: str, network) -> str | None:
             if rng.total is not None and width == 1:
                 continue  # a softmax of one output is always 1: its sum says it all
             for k, v in enumerate(group, start + 1):
-                if not rng.contains(v) and v not in own:
+                if not rng.closure_contains(v):
                     entries.append(f"y[{k}] = {_number(v)}{_where(s, samples, step)}")
     if not entries and not sums:
         return None

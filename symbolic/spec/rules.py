@@ -68,6 +68,10 @@ class OutputRange:
             return False
         return not (self.high is not None and (v > self.high or (v == self.high and not self.high_closed)))
 
+    def closure_contains(self, v: Fraction) -> bool:
+        """Whether ``v`` is in the range or is one of its finite ends (an open end is approached in the limit)."""
+        return not ((self.low is not None and v < self.low) or (self.high is not None and v > self.high))
+
     def times(self, other: "OutputRange") -> "OutputRange":
         """The range of x·y for x in this bounded range and y in ``other``: the extremes are products of ends, a
         nonzero extreme attained only where both of its ends are closed, 0 wherever either range holds 0."""
