@@ -138,6 +138,7 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR, diagnosis=diagnosis,
                            message=f"{where}: {c.label}: {err}{instead}")
     verdict, certified = ctx.certify(c, exact)
+    exact = ctx.exact(c)  # the same value, or from the trajectory certify refined
     diagnosis, carried_from = "", []
     if verdict != Verdict.OK:
         carry = chain.explain(c, within_rounding=verdict == Verdict.ROUNDING)
