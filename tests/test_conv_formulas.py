@@ -612,3 +612,17 @@ def test_flipped_convolution_order_does_not_matter(tmp_path, net):
                                                 flipped))
     assert [r.verdict for r in results] == ["ok", "ok", "WRONG", "WRONG"], [r.message for r in results]
     assert results[2].message == results[3].message
+
+
+def test_kernel_first_forward(tmp_path):
+    """Without a bias the forward is u = X ⋆ K (the loops here: _forward with b = 0 is corr(X, K)); written
+    kernel-first, K ⋆ X, the kernel is still the window: ok (read literally, a 2×2 map with a larger 4×4 window
+    has no entries); with * = "flipped", rot180(K) ∗ X is the same forward and K ∗ X is WRONG, not rotated."""
+    d = _setup("plain")
+    assert _forward(d, d["X"], d["K"], [Fr(0)]) == [corr(d["X"][0], d["K"][0][0])]
+    text = _toml(d).replace('kernel = 2', 'kernel = 2\nbias = "none"').replace("b1 = [", "# b1 = [")
+    net = load_derivation(_write(tmp_path, text)).network
+    assert verify_claim_formula(net, r"Y = K \star X").verdict == "ok"
+    assert verify_claim_formula(net, rf"Y = {ROT}(K) \ast X", {"*": "flipped"}).verdict == "ok"
+    wrong = verify_claim_formula(net, r"Y = K \ast X", {"*": "flipped"})
+    assert wrong.verdict == "WRONG" and "the kernel was not rotated" in wrong.diagnosis, wrong.message
