@@ -185,9 +185,11 @@ class Trajectory:
 
     def refine(self, start: Start, n: int) -> bool:
         """Re-run the certified run of ``n`` updates at twice its bits (at most the top), for a quantity that
-        cancels below what its balls resolve (a converged loss); False where there is no such run to refine."""
+        cancels below what its balls resolve (a converged loss); False where there is no such run to refine, or
+        where it would cost more than BALL_WORK steps at 256 bits (steps x bits, a run's cost grows slower)."""
         key, bits, top = (_key(start), n), self._bits.get(n), BALL_PRECISIONS[-1]
-        if key not in self._exact or bits is None or bits >= top or self.trained is not None:
+        if key not in self._exact or bits is None or bits >= top or self.trained is not None or \
+                self._ball_cost(n) * min(top, 2 * bits) > BALL_WORK * BALL_PRECISIONS[0]:
             return False
         run = self._ball_code(self.network.update_biases, n).run({**self.network.parameter_values(), **start}, n,
                                                                  self.network.learning_rate, min(top, 2 * bits))
