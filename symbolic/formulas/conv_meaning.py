@@ -19,7 +19,7 @@ Its key ``indices`` set to ``0-based`` or ``1-based`` sets the index base of eve
 
 Which operand slides (docs/formulas.md, "Which operand slides"): of ``A ∗ B`` / ``A ⋆ B`` the second,
 ``B``, is the window that slides over ``A`` (:mod:`.conv_eval`). When exactly one operand is a kernel
-(``K`` or a letter meaning it, the map ``K_{o,c}``, either under any number of ``rot180``) it is made
+(``K`` or a letter meaning it, the map ``K_{o,c}``, each under any number of ``rot180``) it is made
 the second, whichever side it is written on (``conv_full(rot180(F), δ)`` reads as ``δ ∗_full
 rot180(F)``); two non-kernels keep their written order. Both operands kernels is refused (one
 sentence naming both readings) in a sliding product (⋆, and ∗ unless ``flipped``); the mathematical
