@@ -176,6 +176,13 @@ def dilate(A, s):
     return out
 
 
+def conv_full(A, B):
+    """The mathematical full convolution, (A ∗ B)[i,j] = Σ_{p,q} A[p,q]·B[i−p, j−q] (commutative)."""
+    ha, wa, hb, wb = len(A), len(A[0]), len(B), len(B[0])
+    return [[sum(A[p][q] * B[i - p][j - q] for p in range(ha) for q in range(wa)
+                 if 0 <= i - p < hb and 0 <= j - q < wb) for j in range(wa + wb - 1)] for i in range(ha + hb - 1)]
+
+
 def add(A, B):
     return [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(A, B)]
 
@@ -259,7 +266,40 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
      lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
+    # the kernel written first (docs/formulas.md, "Which operand slides"): the kernel is the window that slides
+    # over the zero-padded δ, as the authors mean. Pavithra Solai, "Convolutions and Backpropagations",
+    # https://pavisj.medium.com/convolutions-and-backpropagations-46026a8f5d2c: "∂L/∂X = Full convolution(180°
+    # rotated filter F, loss gradient ∂L/∂O)"; Soumith Chintala, http://soumith.ch/ex/pages/2014/08/07/
+    # why-rotate-weights-convolution-gradient/: "full convolution(180 degree rotated filter, output)".
+    ("kernel first: Solai's Full convolution(rot180 F, ∂L/∂O)", "plain",
+     rf"\frac{{\partial L}}{{\partial X}} = \operatorname{{conv}}_{{\text{{full}}}}({ROT}(F), \frac{{\partial L}}{{\partial O}})",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("kernel first: rot180(W) ∗_full δ", "plain", rf"dX = {ROT}(W) \ast_{{\text{{full}}}} \delta", None, "ok",
+     "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("kernel first, stride 2 and padding 1", "stride2pad1",
+     rf"dX = \operatorname{{crop}}_{{1}}(\operatorname{{conv}}_{{\text{{full}}}}({ROT}(K), \operatorname{{dilate}}_{{2}}(\delta)))",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), rot(k), "full"), 1)), None),
+    ("kernel first, per channel", "channels", rf"dX_c = \sum_o {ROT}(K_{{o,c}}) \ast \delta_o", None, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("flipped: δ ∗ K", "plain", r"dX = \delta \ast_{\text{full}} K", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(g, k)), None),
+    ("flipped: K ∗ δ", "plain", r"dX = \operatorname{conv}(K, \delta, \text{full})", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(k, g)), None),
+    ("flipped, stride 2 and padding 1: K ∗ dilate(δ)", "stride2pad1",
+     r"dX = \operatorname{crop}_{1}(K \ast_{full} \operatorname{dilate}_{2}(\delta))", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: crop(conv_full(k, dilate(g, 2)), 1)), None),
     # ------------------------------------------------------------------ the mistakes
+    ("kernel first, not rotated", "plain", r"dX = \operatorname{conv}_{\text{full}}(W, \delta)", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("kernel first, not rotated, stride 2 and padding 1", "stride2pad1",
+     r"dX = \operatorname{crop}_{1}(K \ast_{full} \operatorname{dilate}_{2}(\delta))", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), k, "full"), 1)), "the kernel was not rotated"),
+    ("kernel first, not rotated, per channel", "channels", r"dX_c = \sum_o K_{o,c} \ast_{full} \delta_o", None,
+     "WRONG", "dX", lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("flipped: δ ∗ rot180(K)", "plain", rf"dX = \delta \ast_{{full}} {ROT}(K)", {"*": "flipped"}, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(g, rot(k))), "a rotation where none belongs"),
+    ("flipped: rot180(K) ∗ δ", "plain", rf"dX = {ROT}(K) \ast_{{full}} \delta", {"*": "flipped"}, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(rot(k), g)), "a rotation where none belongs"),
     ("kernel not rotated", "plain", r"dX = \delta \ast_{\text{full}} K", None, "WRONG", "dX",
      lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
     ("kernel rotated twice", "channels", rf"dX = \delta \ast_{{full}} {ROT}({ROT}(K))", None, "WRONG", "dX",
@@ -331,7 +371,9 @@ def test_conv_formula(tmp_path, net, latex, symbols, verdict, left, value, diagn
     assert not agree
     m = re.search(r"entry \[([^\]]*)\]", result.message)
     assert m, result.message
-    if "=" in m.group(1):  # index notation: [o=0, c=0, u=1, v=2], 0-based
+    if "row" in m.group(1):  # per-channel maps with 1-based subscripts: [c=1, row 2, col 3], every part 1-based
+        idx = tuple(int(re.search(r"\d+", p).group()) - 1 for p in m.group(1).split(","))
+    elif "=" in m.group(1):  # index notation: [o=0, c=0, u=1, v=2], 0-based
         idx = tuple(int(p.split("=")[1]) for p in m.group(1).split(","))
     else:  # operator notation: 1-based, every axis of the gradient (channels too)
         idx = tuple(int(p) - 1 for p in m.group(1).split(","))
@@ -351,6 +393,9 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    (rf"dX = K \star {ROT}(K)", ["column 6", "both operands of this sliding product are kernels", "ambiguous",
+                                 rf"{ROT}(K) sliding over K as written", rf"K sliding over {ROT}(K)"]),
+    (rf"dX = {ROT}(W) \ast_{{full}} {ROT}({ROT}(F))", ["column 6", "are kernels", "write one operand that is not"]),
     ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
@@ -548,3 +593,36 @@ def test_per_channel_maps_wrong(tmp_path):
     c, r, col = map(int, re.search(r"entry \[c=(\d+), row (\d+), col (\d+)\]", result.message).groups())
     claim = per_c(d, lambda g, k: corr(g, k, "full"))
     assert Fr(result.claimed) == claim[c - 1][r - 1][col - 1] != Fr(result.true) == _truth(d)["dX"][c - 1][r - 1][col - 1]
+
+
+@pytest.mark.parametrize("net", ["plain", "stride2pad1", "channels"])
+def test_flipped_convolution_order_does_not_matter(tmp_path, net):
+    """With symbols * = "flipped", ∗ is the mathematical convolution, commutative: the loops here give δ ∗ K =
+    K ∗ δ (and that is the truth after dilate_S and crop_P), and derivcheck gives both orders the same verdict —
+    ok unrotated, and WRONG with the same entry and numbers when K is rotated."""
+    d = _setup(net)
+    S, P = d["S"], d["P"]
+    assert per_c(d, lambda g, k: conv_full(dilate(g, S), k)) == per_c(d, lambda g, k: conv_full(k, dilate(g, S)))
+    assert per_c(d, lambda g, k: crop(conv_full(k, dilate(g, S)), P)) == _truth(d)["dX"]
+    network, flipped = _net(tmp_path, net), {"*": "flipped"}
+    results = []
+    for kernel in ("K", rf"{ROT}(K)"):
+        for a, b in ((rf"\operatorname{{dilate}}_{{{S}}}(\delta)", kernel), (kernel, rf"\operatorname{{dilate}}_{{{S}}}(\delta)")):
+            results.append(verify_claim_formula(network, rf"dX = \operatorname{{crop}}_{{{P}}}({a} \ast_{{full}} {b})",
+                                                flipped))
+    assert [r.verdict for r in results] == ["ok", "ok", "WRONG", "WRONG"], [r.message for r in results]
+    assert results[2].message == results[3].message
+
+
+def test_kernel_first_forward(tmp_path):
+    """Without a bias the forward is u = X ⋆ K (the loops here: _forward with b = 0 is corr(X, K)); written
+    kernel-first, K ⋆ X, the kernel is still the window: ok (read literally, a 2×2 map with a larger 4×4 window
+    has no entries); with * = "flipped", rot180(K) ∗ X is the same forward and K ∗ X is WRONG, not rotated."""
+    d = _setup("plain")
+    assert _forward(d, d["X"], d["K"], [Fr(0)]) == [corr(d["X"][0], d["K"][0][0])]
+    text = _toml(d).replace('kernel = 2', 'kernel = 2\nbias = "none"').replace("b1 = [", "# b1 = [")
+    net = load_derivation(_write(tmp_path, text)).network
+    assert verify_claim_formula(net, r"Y = K \star X").verdict == "ok"
+    assert verify_claim_formula(net, rf"Y = {ROT}(K) \ast X", {"*": "flipped"}).verdict == "ok"
+    wrong = verify_claim_formula(net, r"Y = K \ast X", {"*": "flipped"})
+    assert wrong.verdict == "WRONG" and "the kernel was not rotated" in wrong.diagnosis, wrong.message

@@ -8,7 +8,8 @@ dropped, so one-channel layers read as plain maps) and, when ``spatial``, two sp
 
 Operator notation (docs/formulas.md, "Convolution formulas"), 2-D on each channel pair:
 
-* ``A ⋆ B`` cross-correlation, (A ⋆ B)[i,j] = Σ_{u,v} A[i+u, j+v]·B[u,v]; **valid** (size a − b + 1)
+* ``A ⋆ B`` cross-correlation, (A ⋆ B)[i,j] = Σ_{u,v} A[i+u, j+v]·B[u,v] (B the window that slides; a
+  kernel written first has been made B by :mod:`.conv_meaning`); **valid** (size a − b + 1)
   or **full** (A zero-padded by b − 1 on every side, size a + b − 1); ``A ∗ B`` the same for the
   ``sliding`` convention, A ⋆ rot180(B) for ``flipped``. No mode written: the mode whose size is the
   ``target`` (the left side's), else valid. A channel axis both operands have is summed over
@@ -96,8 +97,9 @@ def _corr2d(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
         p[hb - 1:hb - 1 + ha, wb - 1:wb - 1 + wa] = a
         a, ha, wa = p, p.shape[0], p.shape[1]
     if ha < hb or wa < wb:
-        raise LayerShapeError(f"A valid correlation of a {ha}×{wa} map with a larger {hb}×{wb} one has no entries; "
-                              f"write the larger operand first, or the full mode.")
+        raise LayerShapeError(f"A valid correlation of a {ha}×{wa} map with a larger {hb}×{wb} window has no entries; "
+                              f"write the larger operand first (a kernel is the window wherever it is written), "
+                              f"or the full mode.")
     out = _new((ha - hb + 1, wa - wb + 1))
     for i, j in np.ndindex(out.shape):
         total = ZERO

@@ -39,7 +39,7 @@ from .layer_model import LayerModel
 from .layer_nodes import Quantity
 from .layer_reading import read_layer_formula
 from .layer_symbols import Resolved, resolve_layer_formula
-from .parser import _located
+from .syntax import located
 from .ratfun import RationalFunctions
 from .raw import ReadFailure
 from .surds import NotASurd, Radicals, Surd, is_zero, surd_arithmetic
@@ -55,7 +55,7 @@ def read_resolved(network: LayeredNetwork, latex: str, symbols: Mapping[str, str
     try:
         return resolve_layer_formula(formula, network, symbols)
     except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
+        raise DerivcheckError(located(exc.message, formula.source, exc.pos)) from None
 
 
 def layer_label(resolved: Resolved) -> str:
@@ -98,7 +98,7 @@ def _cases(resolved: Resolved, model: LayerModel):
     except (NotASurd, ZeroDivisionError) as exc:
         raise DerivcheckError(f"The formula is not a finite expression here: {exc}.") from None
     except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, resolved.source, exc.pos)) from None
+        raise DerivcheckError(located(exc.message, resolved.source, exc.pos)) from None
 
 
 def prove_layer(resolved: Resolved, samples: int, model: LayerModel | None = None) -> tuple | None:

@@ -33,7 +33,7 @@ from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN
 from .layer_eval import LayerShapeError
 from .layer_reading import read_layer_formula
-from .parser import _located
+from .syntax import located
 from .ratfun import RationalFunctions
 from .raw import ReadFailure
 from .recurrent_formula import RQ, RecurrentFormula, resolve_recurrent
@@ -48,7 +48,7 @@ def read_recurrent(network, latex: str, symbols: Mapping[str, str] | None) -> Re
     try:
         return resolve_recurrent(formula, network, symbols)
     except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
+        raise DerivcheckError(located(exc.message, formula.source, exc.pos)) from None
 
 
 def recurrent_label(rf: RecurrentFormula) -> str:
@@ -113,7 +113,7 @@ def _cases(rf: RecurrentFormula, model: RecurrentModel):
     except ZeroDivisionError:
         raise DerivcheckError("The formula divides by zero.") from None
     except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, rf.source, exc.pos)) from None
+        raise DerivcheckError(located(exc.message, rf.source, exc.pos)) from None
 
 
 def prove_recurrent(rf: RecurrentFormula, model: RecurrentModel) -> tuple | None:
