@@ -26,7 +26,8 @@ from .conv_grammar import CONV_GRAMMAR
 from .conv_nodes import (CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, CNum, COp, CSum, CSym, ConvFormula, IX,
                          cwalk)
 from .raw import ReadFailure
-from .syntax import checked_text, cleaned_source, lalr_parser, position, reading_errors, span_of
+from .syntax import (checked_text, cleaned_source, lalr_parser, position, passed_on,
+                     reading_errors, span_of, spanned_rule)
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
            "ConvFormula", "read_conv_formula", "cwalk"]
@@ -167,23 +168,17 @@ class _Builder(Transformer):
         return CBin("*", ch[0], CSum(*script, ch[-1], span=span_of(meta)), span=span_of(meta))
 
     # ---------------------------------------------------------------- expressions
+    start = passed_on(0)
+    add = spanned_rule(CBin, 0, 2, head=("+",))
+    sub = spanned_rule(CBin, 0, 2, head=("-",))
+    mul = spanned_rule(CBin, 0, 2, head=("*",))
+    juxt = spanned_rule(CBin, 0, 1, head=("*",))
+    neg = spanned_rule(CNeg, 1)
+    partial = spanned_rule(CDeriv, 3, 7)
+    paren = group = font = passed_on(1)
+
     def chain(self, ch):
         return [c for c in ch if isinstance(c, CNode)]
-
-    def start(self, ch):
-        return ch[0]
-
-    @v_args(meta=True)
-    def add(self, meta, ch):
-        return CBin("+", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return CBin("-", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def mul(self, meta, ch):
-        return CBin("*", ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def div(self, meta, ch):
@@ -192,20 +187,12 @@ class _Builder(Transformer):
         return CBin("/", ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
-    def juxt(self, meta, ch):
-        return CBin("*", ch[0], ch[1], span=span_of(meta))
-
-    @v_args(meta=True)
     def conv(self, meta, ch):
         return COp("conv", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def corr(self, meta, ch):
         return COp("corr", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, ch):
-        return CNeg(ch[1], span=span_of(meta))
 
     @v_args(meta=True)
     def subscript(self, meta, ch):
@@ -227,15 +214,6 @@ class _Builder(Transformer):
     def number(self, meta, ch):
         return CNum(Fraction(str(ch[0])), span=span_of(meta))
 
-    def paren(self, ch):
-        return ch[1]
-
-    def group(self, ch):
-        return ch[1]
-
-    def font(self, ch):
-        return ch[1]
-
     @v_args(meta=True)
     def frac(self, meta, ch):
         num, den = ch[2], ch[5]
@@ -249,10 +227,6 @@ class _Builder(Transformer):
         if isinstance(num, CNum) and isinstance(den, CNum):
             return CNum(num.value / den.value, span=span_of(meta))
         return CBin("/", num, den, span=span_of(meta))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return CDeriv(ch[3], ch[7], span=span_of(meta))
 
     @v_args(meta=True)
     def rot(self, meta, ch):

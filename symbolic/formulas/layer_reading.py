@@ -24,7 +24,8 @@ from lark import Token, Transformer, v_args
 from .layer_grammar import LAYER_GRAMMAR
 from .layer_nodes import Bin, Deriv, LNode, Name, Neg, Num, Power, Sqrt, Sub, Sum, Transpose
 from .raw import ReadFailure
-from .syntax import checked_text, cleaned_source, lalr_parser, reading_errors, span_of, token_span
+from .syntax import (checked_text, cleaned_source, lalr_parser, passed_on, reading_errors,
+                     span_of, spanned_rule, token_span)
 
 __all__ = ["LayerFormula", "read_layer_formula", "evaluate_constant"]
 
@@ -80,35 +81,22 @@ class LayerTreeBuilder(Transformer):
         super().__init__()
         self.source = source
 
-    def start(self, ch):
-        return ch[0]
+    start = passed_on(0)
+    add = spanned_rule(Bin, 0, 2, head=("+",))
+    sub = spanned_rule(Bin, 0, 2, head=("-",))
+    cdot = spanned_rule(Bin, 0, 2, head=("·",))
+    hadamard = spanned_rule(Bin, 0, 2, head=("⊙",))
+    star = spanned_rule(Bin, 0, 2, head=("×",))
+    div = spanned_rule(Bin, 0, 2, head=("/",))
+    neg = spanned_rule(Neg, 1)
+    pos = passed_on(1)
+    transpose = spanned_rule(Transpose, 0)
+    partial = spanned_rule(Deriv, 3, 7)
+    sqrt = spanned_rule(Sqrt, 2)
+    font = passed_on(1)
 
     def chain(self, ch):
         return tuple(c for c in ch if isinstance(c, LNode))
-
-    @v_args(meta=True)
-    def add(self, meta, ch):
-        return Bin("+", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return Bin("-", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def cdot(self, meta, ch):
-        return Bin("·", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def hadamard(self, meta, ch):
-        return Bin("⊙", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def star(self, meta, ch):
-        return Bin("×", ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def div(self, meta, ch):
-        return Bin("/", ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
@@ -138,13 +126,6 @@ class LayerTreeBuilder(Transformer):
         return Sum(var, lo, hi, body, span=(tok.start_pos, body.span[1] if body.span else tok.end_pos))
 
     @v_args(meta=True)
-    def neg(self, meta, ch):
-        return Neg(ch[1], span=span_of(meta))
-
-    def pos(self, ch):
-        return ch[1]
-
-    @v_args(meta=True)
     def subscript(self, meta, ch):
         base, tok = ch
         text = str(tok).strip()[1:].strip()
@@ -163,10 +144,6 @@ class LayerTreeBuilder(Transformer):
             raise ReadFailure(f"The subscript {text!r} is not one or two indices (letters such as i, j or "
                               f"numbers such as 1, 2; write x_{{i,j}} with a comma for longer ones)", tok.start_pos)
         return Sub(base, tuple(int(p) if p.isdigit() else p for p in parts), span=span_of(meta))
-
-    @v_args(meta=True)
-    def transpose(self, meta, ch):
-        return Transpose(ch[0], span=span_of(meta))
 
     @v_args(meta=True)
     def power(self, meta, ch):
@@ -223,17 +200,6 @@ class LayerTreeBuilder(Transformer):
         if digits[1] == "0":
             raise ReadFailure("A fraction with denominator 0", meta.start_pos)
         return Num(Fraction(int(digits[0]), int(digits[1])), span=span_of(meta))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return Deriv(ch[3], ch[7], span=span_of(meta))
-
-    @v_args(meta=True)
-    def sqrt(self, meta, ch):
-        return Sqrt(ch[2], span=span_of(meta))
-
-    def font(self, ch):
-        return ch[1]
 
     @v_args(meta=True)
     def accent(self, meta, ch):

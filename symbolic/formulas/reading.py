@@ -31,7 +31,7 @@ from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, La
                     Norm, Pow, Star, Sub, SumIdx, Transpose)
 from .raw import (RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, accent_name, after_d, combine, is_d,
                   leftmost, parse_indices, rightmost_bare, with_span)
-from .syntax import span_of, token_span
+from .syntax import passed_on, span_of, spanned_rule, token_span
 
 __all__ = ["TreeBuilder"]
 
@@ -62,8 +62,13 @@ class TreeBuilder(Transformer):
         self.source = source
 
     # ---------------------------------------------------------------- structure
-    def start(self, children):
-        return children[0]
+    start = passed_on(0)
+    add = spanned_rule(Add, 0, 2)
+    sub = spanned_rule(Sub, 0, 2)
+    neg = spanned_rule(Neg, 1)
+    pos = passed_on(1)
+    transpose = spanned_rule(Transpose, 0)
+    partial = spanned_rule(Deriv, 3, 7)
 
     def equation(self, children):
         sides, conds = None, {}
@@ -88,14 +93,6 @@ class TreeBuilder(Transformer):
         return out
 
     # ------------------------------------------------------------------ binary
-    @v_args(meta=True)
-    def add(self, meta, ch):
-        return Add(ch[0], ch[2], span=span_of(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return Sub(ch[0], ch[2], span=span_of(meta))
-
     @v_args(meta=True)
     def hadamard(self, meta, ch):
         return combine(Hadamard, ch[0], ch[2], span_of(meta))
@@ -127,13 +124,6 @@ class TreeBuilder(Transformer):
     def juxt_sum(self, meta, ch):
         right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
         return combine(Juxt, ch[0], right, span_of(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, ch):
-        return Neg(ch[1], span=span_of(meta))
-
-    def pos(self, ch):
-        return ch[1]
 
     @v_args(meta=True)
     def sum(self, meta, ch):
@@ -205,10 +195,6 @@ class TreeBuilder(Transformer):
         raise ReadFailure("A layer superscript like ^{(2)} belongs directly on a letter such as W or a", tok.start_pos)
 
     @v_args(meta=True)
-    def transpose(self, meta, ch):
-        return Transpose(ch[0], span=span_of(meta))
-
-    @v_args(meta=True)
     def power(self, meta, ch):
         base, tok = ch
         n = int(re.search(r"\d+", str(tok)).group(0))
@@ -273,10 +259,6 @@ class TreeBuilder(Transformer):
         if digits[1] == "0":
             raise ReadFailure("A fraction with denominator 0", tok.start_pos)
         return Const(Fraction(int(digits[0]), int(digits[1])), span=token_span(tok))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return Deriv(ch[3], ch[7], span=span_of(meta))
 
     @v_args(meta=True)
     def partial_op(self, meta, ch):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from lark import Lark, Token
+from lark import Lark, Token, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, \
     VisitError
 
@@ -29,7 +29,7 @@ from ..spec.errors import DerivcheckError
 from .raw import ReadFailure
 
 __all__ = ["MAX_LENGTH", "MAX_NESTING", "checked_text", "cleaned_source", "lalr_parser", "span_of", "token_span",
-           "reading_errors", "lark_failure", "located", "position", "clean", "too_deep", "Spanned"]
+           "spanned_rule", "passed_on", "reading_errors", "lark_failure", "located", "position", "clean", "too_deep", "Spanned"]
 
 MAX_LENGTH = 5000
 MAX_NESTING = 100  # ( [ { levels; tutorials' formulas use fewer than ten
@@ -180,6 +180,25 @@ def span_of(meta) -> tuple[int, int] | None:
 
 def token_span(tok: Token) -> tuple[int, int]:
     return (tok.start_pos, tok.end_pos)
+
+
+def spanned_rule(make: Callable, *picks: int, head: tuple = ()):
+    """A tree builder's method for a rule whose node is ``make(*head, *children[picks], span=…)``.
+
+    E.g. ``add = spanned_rule(Bin, 0, 2, head=("+",))`` for ``expr PLUS term -> add``: the node
+    takes the rule's source columns.
+    """
+    @v_args(meta=True)
+    def rule(self, meta, ch):
+        return make(*head, *(ch[k] for k in picks), span=span_of(meta))
+    return rule
+
+
+def passed_on(k: int):
+    """A tree builder's method for a rule that only wraps its ``k``-th child (a font, a unary +)."""
+    def rule(self, ch):
+        return ch[k]
+    return rule
 
 
 @contextmanager
