@@ -63,3 +63,21 @@ def test_a_right_converged_loss_is_not_wrong_and_a_wrong_one_is(tmp_path, n):
     assert good.verdict == "ok", good
     assert good.exact.startswith(mp.nstr(_reference_loss(n), 6, min_fixed=1, max_fixed=0)[:6]), good
     assert bad.verdict == "WRONG", bad
+
+
+@pytest.mark.parametrize("n", [1_200, 1_500])
+def test_the_exact_column_prints_only_digits_the_ball_certifies(tmp_path, n):
+    """A WRONG claim far from the truth is decided without refining the run, so its exact value is read from a
+    ball of a few certified digits (at 1,200 updates ~2): every digit the exact column prints must be right,
+    i.e. the reference lies within half a unit of its last printed digit (it printed 15 digits, 12 of them
+    wrong: 1.15696329440971e-162 for 1.1566503…e-162)."""
+    from decimal import Decimal
+
+    path = tmp_path / "far.toml"
+    path.write_text(NETWORK + f'[[claims]]\nname = "L"\nvalue = "1e-300"\nafter = {n}\n', encoding="utf-8")
+    (result,) = check_file(path).results
+    assert result.verdict == "WRONG", result
+    shown = Decimal(result.exact)
+    unit = Decimal(1).scaleb(shown.as_tuple().exponent)
+    with mp.workdps(60):
+        assert abs(Decimal(mp.nstr(_reference_loss(n), 40)) - shown) <= unit / 2, (result.exact, _reference_loss(n))
