@@ -23,7 +23,7 @@ from .conv_formula import CIdx, ConvFormula
 from .conv_model import ConvModel, symbolic_model
 from .layer_eval import LayerShapeError
 
-__all__ = ["Difference", "conv_differences", "conv_proved", "is_zero", "nonzero", "LEFT", "name_of"]
+__all__ = ["Difference", "conv_differences", "conv_proved", "is_zero", "LEFT", "name_of"]
 
 LEFT = {"dX": "∂L/∂X", "dK": "∂L/∂K", "db": "∂L/∂b", "u": "the output u"}
 
@@ -47,14 +47,6 @@ def is_zero(x) -> bool:
     if type(x) is arb:
         return False
     return x.is_zero()
-
-
-def nonzero(x) -> bool:
-    if type(x) is fmpq:
-        return x != 0
-    if type(x) is arb:
-        return not x.contains(0)
-    return not x.is_zero()
 
 
 def conv_differences(rf: ConvFormula, model: ConvModel, mistakes=None, test=is_zero) -> list[Difference]:

@@ -33,8 +33,8 @@ from typing import Any, Mapping
 
 from ..spec.errors import DerivcheckError
 from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula
-from .syntax import located
 from .raw import ReadFailure
+from .syntax import located_failures
 
 __all__ = ["resolve_conv", "conv_layer", "CONVENTIONS"]
 
@@ -162,8 +162,6 @@ def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | Non
         raise DerivcheckError(f"symbols gives indices the meaning {base!r}; use \"0-based\" (NumPy's, the default for "
                               f"brackets x[c,i,j]) or \"1-based\" (the default for subscripts x_{{c,i,j}}).")
     resolver = _Resolver(spec.index, symbols, None if base is None else base.strip().lower() == "0-based")
-    try:
+    with located_failures(formula.source):
         sides = tuple(_kernel_slides(resolver(s), convention, formula.source) for s in formula.sides)
-    except ReadFailure as exc:
-        raise DerivcheckError(located(exc.message, formula.source, exc.pos)) from None
     return ConvFormula(sides, formula.source, spec.index, convention)

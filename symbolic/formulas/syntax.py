@@ -29,7 +29,7 @@ from ..spec.errors import DerivcheckError
 from .raw import ReadFailure
 
 __all__ = ["MAX_LENGTH", "MAX_NESTING", "checked_text", "cleaned_source", "lalr_parser", "span_of", "token_span",
-           "spanned_rule", "passed_on", "reading_errors", "lark_failure", "located", "position", "clean", "too_deep", "Spanned"]
+           "spanned_rule", "passed_on", "reading_errors", "located_failures", "lark_failure", "located", "position", "clean", "too_deep", "Spanned"]
 
 MAX_LENGTH = 5000
 MAX_NESTING = 100  # ( [ { levels; tutorials' formulas use fewer than ten
@@ -223,6 +223,15 @@ def reading_errors(source: str, unread: Callable[[str], str]) -> Iterator[None]:
         raise DerivcheckError(located(exc.message, source, exc.pos)) from None
     except (LarkError, RecursionError) as exc:
         raise lark_failure(exc, source, unread) from None
+
+
+@contextmanager
+def located_failures(source: str) -> Iterator[None]:
+    """Inside it, a :class:`ReadFailure` about ``source`` (a name without a meaning …) is one located sentence."""
+    try:
+        yield
+    except ReadFailure as exc:
+        raise DerivcheckError(located(exc.message, source, exc.pos)) from None
 
 
 @dataclass(frozen=True)
