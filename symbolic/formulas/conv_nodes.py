@@ -13,17 +13,19 @@ node of a tree, parents first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
+
+from .nodes import Spanned
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
            "ConvFormula", "cwalk"]
 
 
 @dataclass(frozen=True)
-class CNode:
-    span: tuple[int, int] | None = field(default=None, compare=False, kw_only=True)
+class CNode(Spanned):
+    """Base class of the conv-formula nodes (``span`` from :class:`~symbolic.formulas.nodes.Spanned`)."""
 
 
 @dataclass(frozen=True)

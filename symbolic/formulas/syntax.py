@@ -7,17 +7,18 @@ it, conv2d :mod:`.conv_formula`) share this front and back: :func:`checked_text`
 text or is over :data:`MAX_LENGTH`; :func:`cleaned_source` blanks math delimiters and trailing
 punctuation (columns stay put), pairs plain norm bars, and refuses an empty formula or brackets nested
 over :data:`MAX_NESTING`; :func:`lalr_parser` builds (once per grammar) the lark LALR parser with
-source positions; :func:`span_of` and :func:`token_span` give a node's source columns;
-:func:`reading_errors` turns whatever a reading raises (a :class:`ReadFailure` from a tree builder,
-a lark error, a recursion limit) into one :class:`DerivcheckError` sentence naming the column, with
-:func:`lark_failure` (the sentence for a lark error) and :func:`located` (a message with its line and
-column). :class:`Spanned` is the base of every reader's nodes: ``span`` takes no part in comparison.
+source positions; :func:`span_of` and :func:`token_span` give a node's source columns, and
+:func:`spanned_rule` / :func:`passed_on` make a tree builder's one-line rules (a node of some
+children with the rule's span; a child passed on); :func:`reading_errors` turns whatever a reading
+raises (a :class:`ReadFailure` from a tree builder, a lark error, a recursion limit) into one
+:class:`DerivcheckError` sentence naming the column, with :func:`lark_failure` (the sentence for a
+lark error) and :func:`located` (a message with its line and column); :func:`located_failures` does
+the same for a :class:`ReadFailure` raised after reading (giving names their meaning).
 """
 from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -29,7 +30,7 @@ from ..spec.errors import DerivcheckError
 from .raw import ReadFailure
 
 __all__ = ["MAX_LENGTH", "MAX_NESTING", "checked_text", "cleaned_source", "lalr_parser", "span_of", "token_span",
-           "spanned_rule", "passed_on", "reading_errors", "located_failures", "lark_failure", "located", "position", "clean", "too_deep", "Spanned"]
+           "spanned_rule", "passed_on", "reading_errors", "located_failures", "lark_failure", "located", "position", "clean", "too_deep"]
 
 MAX_LENGTH = 5000
 MAX_NESTING = 100  # ( [ { levels; tutorials' formulas use fewer than ten
@@ -232,10 +233,3 @@ def located_failures(source: str) -> Iterator[None]:
         yield
     except ReadFailure as exc:
         raise DerivcheckError(located(exc.message, source, exc.pos)) from None
-
-
-@dataclass(frozen=True)
-class Spanned:
-    """The base of a reader's nodes; ``span`` is the (start, end) of the source text the node came from."""
-
-    span: tuple[int, int] | None = field(default=None, kw_only=True, compare=False, repr=False)
