@@ -19,27 +19,19 @@ only when one of these is proved as an identity over the layer's symbols (``mode
 """
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from ..truth.convolution import ConvMistakes
 from .conv_compare import conv_differences, conv_proved, name_of
 from .conv_formula import CArr, CFn, CIdx, CNode, COp, ConvFormula, cwalk
+from .conv_nodes import crebuild
 from .layer_eval import LayerShapeError
 
 __all__ = ["diagnose_conv"]
 
 
 def _rewrite(node: CNode, target: CNode, new: CNode) -> CNode:
-    if node is target:
-        return new
-    changes = {}
-    for f in fields(node):
-        child = getattr(node, f.name)
-        if isinstance(child, CNode):
-            done = _rewrite(child, target, new)
-            if done is not child:
-                changes[f.name] = done
-    return replace(node, **changes) if changes else node
+    return new if node is target else crebuild(node, lambda child: _rewrite(child, target, new))
 
 
 def _rotated_twice(side: CNode) -> bool:

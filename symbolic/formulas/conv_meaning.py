@@ -28,11 +28,11 @@ convolution (``flipped``) is commutative, so there the order changes nothing in 
 from __future__ import annotations
 
 import re
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any, Mapping
 
 from ..spec.errors import DerivcheckError
-from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula
+from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula, crebuild
 from .raw import ReadFailure
 from .syntax import located_failures
 
@@ -126,14 +126,7 @@ def _kernel(node: CNode) -> bool:
 
 def _kernel_slides(node: CNode, convention: str, source: str) -> CNode:
     """``node`` with the kernel operand of every ∗ / ⋆ second, the window that slides (module contract)."""
-    changes = {}
-    for f in fields(node):
-        child = getattr(node, f.name)
-        if isinstance(child, CNode):
-            done = _kernel_slides(child, convention, source)
-            if done is not child:
-                changes[f.name] = done
-    node = replace(node, **changes) if changes else node
+    node = crebuild(node, lambda child: _kernel_slides(child, convention, source))
     if not isinstance(node, COp):
         return node
     first, second = _kernel(node.left), _kernel(node.right)

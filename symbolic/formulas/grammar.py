@@ -15,7 +15,8 @@ that follows them. Plain norm bars arrive pre-marked as open/close by
 from __future__ import annotations
 
 from .latex_grammar import (ALIGNED_TOKENS, ARITHMETIC_TOKENS, BRACKET_TOKENS, BRACKETED_ATOMS, DIGIT_FRACTION_TOKEN,
-                            EQUATION_TOKENS, FRACTION_TOKEN, IGNORED, NOTE_TOKEN, PRODUCT_TOKENS, SPACING_TOKEN, SUMS)
+                            EQUATION_TOKENS, FRACTION_TOKEN, IGNORED, NOTE_TOKEN, PRODUCT_TOKENS, SIGNED_PRODUCTS,
+                            SPACING_TOKEN, SUMS)
 
 __all__ = ["GRAMMAR"]
 
@@ -31,13 +32,7 @@ conds: COND+
      | term OSLASH signed           -> ediv
      | term CDOT signed             -> cdot
      | term STAR signed             -> star
-     | term postfix                 -> juxt
-     | term SUM term                -> juxt_sum
-     | signed
-?signed: MINUS signed               -> neg
-       | PLUS signed                -> pos
-       | SUM term                   -> sum
-       | postfix
+""" + SIGNED_PRODUCTS + r"""
 ?postfix: postfix SUB               -> subscript
         | postfix LAYER             -> layer
         | postfix LAYERLETTER       -> layer

@@ -6,6 +6,7 @@ Each constant is grammar text — rules or terminal definitions, one per line �
 :mod:`.grammar` (dense formulas), :mod:`.layer_grammar` (layer lists, recurrent formulas) and
 :mod:`.conv_grammar` (conv2d) compose into their own grammar by string concatenation, so that a
 token such as ``=`` or ``\frac`` is spelled once: :data:`SUMS` (``+ -``, loosest, to the left),
+:data:`SIGNED_PRODUCTS` (juxtaposition, ``AΣB``, then ``-A``, ``+A`` and ``Σ A`` as alternatives of ``?term``),
 :data:`BRACKETED_ATOMS` (parentheses, braces, ``\frac{…}{…}`` and ``\frac{\partial X}{\partial V}``
 as alternatives of ``?atom``), :data:`EQUATION_TOKENS` (``=``, ``&=``, the line break ``\\``),
 :data:`ALIGNED_TOKENS` (``\begin{aligned}`` …), :data:`FRACTION_TOKEN`, :data:`DIGIT_FRACTION_TOKEN`
@@ -17,7 +18,7 @@ skipped). Nothing here is a whole grammar.
 """
 from __future__ import annotations
 
-__all__ = ["SUMS", "BRACKETED_ATOMS", "EQUATION_TOKENS", "ALIGNED_TOKENS", "FRACTION_TOKEN", "DIGIT_FRACTION_TOKEN",
+__all__ = ["SUMS", "SIGNED_PRODUCTS", "BRACKETED_ATOMS", "EQUATION_TOKENS", "ALIGNED_TOKENS", "FRACTION_TOKEN", "DIGIT_FRACTION_TOKEN",
            "PARTIAL_TOKEN", "ARITHMETIC_TOKENS", "PRODUCT_TOKENS", "BRACKET_TOKENS", "NOTE_TOKEN", "SPACING_TOKEN",
            "IGNORED"]
 
@@ -25,6 +26,16 @@ SUMS = r"""
 ?expr: expr PLUS term               -> add
      | expr MINUS term              -> sub
      | term
+"""
+
+SIGNED_PRODUCTS = r"""
+     | term postfix                 -> juxt
+     | term SUM term                -> juxt_sum
+     | signed
+?signed: MINUS signed               -> neg
+       | PLUS signed                -> pos
+       | SUM term                   -> sum
+       | postfix
 """
 
 BRACKETED_ATOMS = r"""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .latex_grammar import (ALIGNED_TOKENS, ARITHMETIC_TOKENS, BRACKET_TOKENS, BRACKETED_ATOMS, DIGIT_FRACTION_TOKEN,
                             EQUATION_TOKENS, FRACTION_TOKEN, IGNORED, NOTE_TOKEN, PARTIAL_TOKEN, PRODUCT_TOKENS,
-                            SPACING_TOKEN, SUMS)
+                            SIGNED_PRODUCTS, SPACING_TOKEN, SUMS)
 
 __all__ = ["LAYER_GRAMMAR"]
 
@@ -35,13 +35,7 @@ chain: expr (EQ expr)+ NL?
      | term ODOT signed             -> hadamard
      | term STAR signed             -> star
      | term SLASH signed            -> div
-     | term postfix                 -> juxt
-     | term SUM term                -> juxt_sum
-     | signed
-?signed: MINUS signed               -> neg
-       | PLUS signed                -> pos
-       | SUM term                   -> sum
-       | postfix
+""" + SIGNED_PRODUCTS + r"""
 ?postfix: postfix SUB               -> subscript
         | postfix TRANSPOSE         -> transpose
         | postfix CARET LBRACE expr RBRACE -> power
