@@ -15,6 +15,7 @@ Safety: the text is only tokenized by the grammar; nothing reaches eval/exec/sym
 """
 from __future__ import annotations
 
+import difflib
 import re
 from fractions import Fraction
 
@@ -30,7 +31,48 @@ from .syntax import (checked_text, cleaned_source, lalr_parser, position, passed
                      reading_errors, span_of, spanned_rule)
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
-           "ConvFormula", "read_conv_formula", "cwalk"]
+           "ConvFormula", "read_conv_formula", "cwalk", "FUNCTION_NAMES", "function_key"]
+
+# Every function name read (docs/formulas.md, "Convolution formulas", lists them all): its key — lower case, the
+# words joined by _ — and (operation, the mode the name gives: None = a mode subscript or a third argument \text{full}
+# / \text{valid} may give it, else the one whose size is the left side's). conv is the sliding product (or, with
+# symbols "*" = "flipped", the mathematical convolution), corr the cross-correlation; dilate / pad / crop take one map.
+FUNCTION_NAMES: dict[str, tuple[str, str | None]] = {
+    "conv": ("conv", None),
+    "conv2d": ("conv", None),
+    "convolution": ("conv", None),
+    "full_conv": ("conv", "full"),
+    "conv_full": ("conv", "full"),
+    "full_convolution": ("conv", "full"),
+    "convolution_full": ("conv", "full"),
+    "valid_conv": ("conv", "valid"),
+    "conv_valid": ("conv", "valid"),
+    "valid_convolution": ("conv", "valid"),
+    "convolution_valid": ("conv", "valid"),
+    "corr": ("corr", None),
+    "xcorr": ("corr", None),
+    "correlation": ("corr", None),
+    "cross_correlation": ("corr", None),
+    "full_corr": ("corr", "full"),
+    "full_xcorr": ("corr", "full"),
+    "full_correlation": ("corr", "full"),
+    "full_cross_correlation": ("corr", "full"),
+    "valid_corr": ("corr", "valid"),
+    "valid_xcorr": ("corr", "valid"),
+    "valid_correlation": ("corr", "valid"),
+    "valid_cross_correlation": ("corr", "valid"),
+    "dilate": ("dilate", None),
+    "pad": ("pad", None),
+    "crop": ("crop", None),
+}
+
+
+def function_key(token: str) -> str:
+    r"""The key of a written function name: ``\text{Full Convolution}`` → ``full_convolution``, ``full\_conv`` →
+    ``full_conv`` (the wrapper dropped, lower case, every ``\_`` / ``_`` / ``-`` / space between words one ``_``)."""
+    inner = re.fullmatch(r"\\[A-Za-z]+\s*\{(.*)\}", token.strip(), re.S)
+    words = re.split(r"(?:\\_|[_\-\s])+", (inner.group(1) if inner else token).strip())
+    return "_".join(w for w in words if w).lower()
 
 
 def _mode(text: str, pos: int) -> str | None:
@@ -249,23 +291,35 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def func(self, meta, ch):
-        fname = re.search(r"(dilate|pad|crop|xcorr|corr|conv2d|conv)", str(ch[0])).group(1)
+        pos = meta.start_pos
+        key = function_key(str(ch[0]))
+        if key not in FUNCTION_NAMES:
+            near = difflib.get_close_matches(key, FUNCTION_NAMES, n=1)
+            hint = (f"did you mean {near[0]}, or another name docs/formulas.md (\"Convolution formulas\") lists"
+                    if near else "write one of the names docs/formulas.md (\"Convolution formulas\") lists")
+            raise ReadFailure(f"The function {key} is not read in a formula about a conv2d layer; {hint}", pos)
+        fname, named_mode = FUNCTION_NAMES[key]
         sub = ch[1] if len(ch) == 5 else None
         args = ch[-2]
-        pos = meta.start_pos
         if fname in ("dilate", "pad", "crop"):
             if len(args) != 1 or isinstance(sub, str):
-                raise ReadFailure(f"\\operatorname{{{fname}}} takes one argument and a whole-number subscript, e.g. "
+                raise ReadFailure(f"\\operatorname{{{key}}} takes one argument and a whole-number subscript, e.g. "
                                   f"\\operatorname{{{fname}}}_{{1}}(\\delta)", pos)
             return CFn(fname, args[0], sub, span=span_of(meta))
         mode = sub if isinstance(sub, str) else None
         if len(args) == 3 and isinstance(args[2], CSym):
             mode, args = args[2].text, args[:2]
-        if len(args) != 2 or (mode is not None and mode.lower() not in ("full", "valid")):
-            raise ReadFailure(f"\\operatorname{{{fname}}} takes two arrays and an optional mode full or valid, e.g. "
-                              f"\\operatorname{{{fname}}}(\\delta, K, \\text{{full}})", pos)
-        kind = "corr" if "corr" in fname else "conv"
-        return COp(kind, mode.lower() if mode else None, args[0], args[1], span=span_of(meta))
+        example = (f"\\operatorname{{{key}}}(\\delta, K, \\text{{full}})" if named_mode is None
+                   else f"{key.replace('_', chr(92) + '_')}(\\delta, K)")
+        if len(args) != 2 or sub is not None and not isinstance(sub, str) or \
+                (mode is not None and mode.lower() not in ("full", "valid")):
+            what = "an optional mode full or valid" if named_mode is None else f"no mode (the name says {named_mode})"
+            raise ReadFailure(f"\\operatorname{{{key}}} takes two arrays and {what}, e.g. {example}", pos)
+        if named_mode is not None and mode is not None and mode.lower() != named_mode:
+            raise ReadFailure(f"The function {key} is the {named_mode} mode, but the mode {mode.lower()} is written "
+                              f"too; drop one of them", pos)
+        mode = named_mode or (mode.lower() if mode else None)
+        return COp(fname, mode, args[0], args[1], span=span_of(meta))
 
 
 def _is_d(node) -> bool:

@@ -11,7 +11,8 @@ the convolution tutorials (docs/formulas.md, "Convolution formulas"):
   optional mode subscript ``_{\text{full}}`` / ``_{valid}``; ``\operatorname{rot180}(K)``,
   ``\mathrm{rot}_{180}(K)``, ``rot_{180^\circ}(K)``, ``\operatorname{flip}(K)``;
   ``\operatorname{conv}(A, B)`` / ``\operatorname{corr}(A, B)`` with a mode subscript or a third
-  argument ``\text{full}``; ``\operatorname{dilate}_{S}(\delta)``, ``\operatorname{pad}_{P}(X)``,
+  argument ``\text{full}``, and the tutorials' names written out (``full\_conv(A, B)``,
+  ``\text{Full Convolution}(A, B)``: any name of the form :data:`.conv_formula.FUNCTION_NAMES` reads); ``\operatorname{dilate}_{S}(\delta)``, ``\operatorname{pad}_{P}(X)``,
   ``\operatorname{crop}_{P}(M)``;
 * index notation: ``x[c, i+u, j+v]`` (NumPy brackets) and ``x_{c,i,j}`` / ``\delta_{ij}`` (subscripts),
   ``\sum \delta``, ``\sum_{i,j}``, ``\sum_{u=0}^{2}``, ``\sum_{\substack{o,i,j,u,v \\ i+u=h,\; j+v=w}}``;
@@ -29,6 +30,16 @@ from .latex_grammar import (ARITHMETIC_TOKENS, BRACKETED_ATOMS, EQUATION_TOKENS,
 __all__ = ["CONV_GRAMMAR"]
 
 _MODE = r"(?:\s*_\s*(?:\{\s*\\(?:text|textrm|mathrm|operatorname|rm|mathit)\s*\{\s*[A-Za-z]+\s*\}\s*\}|\{\s*[A-Za-z]+\s*\}))?"
+
+# A function name: wrapped, \operatorname{…} / \mathrm{…} / \text{…} (letters and digits, words joined by \_ _ - or
+# spaces: \text{full\_conv}, \text{Full Convolution}), or bare with an escaped underscore (full\_conv), each only
+# when a call follows (an optional subscript, then the parenthesis); or a bare dilate / pad / crop. Which names are
+# read, and what each means, is conv_formula.FUNCTION_NAMES (an unknown one is refused there, by name).
+_CALL = r"(?=\s*(?:_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?\s*(?:\\left\s*|\\[bB]igg?l?\s*)?\()"
+_FN = (r"\\(?:operatorname|mathrm|text|textrm|rm|mathit)\s*\{\s*[A-Za-z][A-Za-z0-9]*(?:(?:\s*(?:\\_|_|-)\s*|\s+)"
+       r"[A-Za-z0-9]+)*\s*\}" + _CALL
+       + r"|(?<![A-Za-z\\])[A-Za-z][A-Za-z0-9]*(?:\\_[A-Za-z0-9]+)+" + _CALL
+       + r"|(?<![A-Za-z\\])(?:dilate|pad|crop)(?![A-Za-z])")
 
 CONV_GRAMMAR = r"""
 start: chain
@@ -94,7 +105,7 @@ args: expr (COMMA expr)*
 SUBSTACK.8: /\\substack\s*\{/
 SUM.5: /(?:\\sum(?![a-zA-Z])|\u03a3|\u2211)(?:\s*\\limits(?![a-zA-Z]))?/
 ROT.9: /(?:\\(?:operatorname|mathrm|text|textrm|rm|mathit)\s*\{\s*(?:rot\s*(?:180)?|flip)\s*\}|(?<![A-Za-z\\])(?:rot(?:180)?|flip)(?![A-Za-z]))(?:\s*_\s*(?:\{\s*180\s*(?:\^\s*\{?\s*\\circ\s*\}?|\u00b0)?\s*\}|180))?(?:\s*\^\s*\{?\s*\\circ\s*\}?)?/
-FN.8: /\\(?:operatorname|mathrm|text|textrm|rm|mathit)\s*\{\s*(?:dilate|pad|crop|conv|corr|xcorr|conv2d)\s*\}|(?<![A-Za-z\\])(?:dilate|pad|crop)(?![A-Za-z])/
+FN.8: /""" + _FN + r"""/
 GREEK.5: /\\(?:delta|Delta|omega|theta|ell|sigma)(?![a-zA-Z])|[\u03b4\u0394\u03c9\u03b8\u2113]/
 FONT.5: /\\(?:mathbf|boldsymbol|bm|mathit|vec|mathcal|mathsf)\s*\{/
 WORD.6: /\\(?:text|textrm|mathrm|operatorname|rm)\s*\{\s*[A-Za-z][A-Za-z0-9]*\s*\}/
