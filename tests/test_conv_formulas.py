@@ -333,6 +333,72 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      "the padding is off by one: the formula equals the backward with padding 0"),
 ]
 
+# The function names written out, as tutorials write them (docs/formulas.md lists every one): each spelling of
+# dX = full_conv(δ, rot180(K)), δ first and kernel first (the kernel is the window either way), is the full
+# correlation of δ with the rotated kernel computed by the loops above — ok; each valid spelling of
+# dK = valid_conv(X, δ) is the valid correlation of X with δ — ok; a name without a mode takes the mode written
+# with it (or the left side's size). (written name, its key in conv_formula.FUNCTION_NAMES, what the name says)
+SPELLINGS = [
+    (r"full\_conv", "full_conv", "full"),
+    (r"\text{full\_conv}", "full_conv", "full"),
+    (r"\operatorname{full\_conv}", "full_conv", "full"),
+    (r"\mathrm{full\_convolution}", "full_convolution", "full"),
+    (r"\text{full-convolution}", "full_convolution", "full"),
+    (r"\text{Full Convolution}", "full_convolution", "full"),
+    (r"conv\_full", "conv_full", "full"),
+    (r"\operatorname{Conv\_Full}", "conv_full", "full"),
+    (r"\mathrm{convolution\_full}", "convolution_full", "full"),
+    (r"full\_corr", "full_corr", "full"),
+    (r"\text{full\_xcorr}", "full_xcorr", "full"),
+    (r"\mathrm{Full Correlation}", "full_correlation", "full"),
+    (r"\text{full cross-correlation}", "full_cross_correlation", "full"),
+    (r"valid\_conv", "valid_conv", "valid"),
+    (r"\text{conv\_valid}", "conv_valid", "valid"),
+    (r"\text{Valid Convolution}", "valid_convolution", "valid"),
+    (r"\mathrm{convolution\_valid}", "convolution_valid", "valid"),
+    (r"valid\_corr", "valid_corr", "valid"),
+    (r"\operatorname{valid\_xcorr}", "valid_xcorr", "valid"),
+    (r"\text{valid-correlation}", "valid_correlation", "valid"),
+    (r"\text{Valid Cross-Correlation}", "valid_cross_correlation", "valid"),
+    (r"\operatorname{convolution}", "convolution", None),
+    (r"\operatorname{conv2d}", "conv2d", None),
+    (r"\operatorname{corr}", "corr", None),
+    (r"\text{correlation}", "correlation", None),
+    (r"\mathrm{cross\_correlation}", "cross_correlation", None),
+    (r"\operatorname{Conv}", "conv", None),
+    (r"\operatorname{XCorr}", "xcorr", None),
+]
+for _name, _key, _says in SPELLINGS:
+    if _says == "valid":
+        ROWS.append((f"spelling {_name}: dK = {_key}(X, δ)", "plain", rf"dK = {_name}(X, \delta)", None, "ok", "dK",
+                     lambda d: per_oc(d, lambda x, g: corr(x, g)), None))
+        continue
+    _mode_arg = "" if _says else r", \text{full}"
+    ROWS.append((f"spelling {_name}: dX = {_key}(δ, rot180 K)", "plain", rf"dX = {_name}(\delta, {ROT}(K){_mode_arg})",
+                 None, "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None))
+    ROWS.append((f"spelling {_name}: dX = {_key}(rot180 W, δ), kernel first", "plain",
+                 rf"dX = {_name}({ROT}(W), \delta{_mode_arg})", None, "ok", "dX",
+                 lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None))
+ROWS += [
+    ("spelling: full\\_conv(W, δ), not rotated", "plain", r"dX = full\_conv(W, \delta)", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("spelling: \\text{Full Convolution} with stride 2 and padding 1", "stride2pad1",
+     rf"dX = \operatorname{{crop}}_{{1}}(\text{{Full Convolution}}({ROT}(K), \operatorname{{dilate}}_{{2}}(\delta)))",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), rot(k), "full"), 1)), None),
+]
+
+
+def test_every_function_name_has_a_spelling_row_and_is_documented():
+    """Every row of the reader's table is exercised above (dilate, pad, crop by the stride and padding rows) and
+    listed in docs/formulas.md."""
+    from symbolic.formulas.conv_formula import FUNCTION_NAMES
+    assert {key for _, key, _ in SPELLINGS} | {"dilate", "pad", "crop"} == set(FUNCTION_NAMES)
+    assert all(says == FUNCTION_NAMES[key][1] for _, key, says in SPELLINGS)
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "formulas.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Convolution formulas"):]
+    for key in FUNCTION_NAMES:
+        assert f"`{key}`" in section, key
+
 
 def _net(tmp_path: Path, name: str):
     path = tmp_path / f"{name}.toml"
@@ -396,6 +462,15 @@ REFUSALS = [  # latex, what the one sentence must say
     (rf"dX = K \star {ROT}(K)", ["column 6", "both operands of this sliding product are kernels", "ambiguous",
                                  rf"{ROT}(K) sliding over K as written", rf"K sliding over {ROT}(K)"]),
     (rf"dX = {ROT}(W) \ast_{{full}} {ROT}({ROT}(F))", ["column 6", "are kernels", "write one operand that is not"]),
+    (r"dX = \operatorname{fullconv}(\delta, K)", ["column 6", "the function fullconv is not read",
+                                                   "did you mean full_conv", "docs/formulas.md"]),
+    (r"dX = \text{Full Convoluton}(\delta, K)", ["column 6", "the function full_convoluton is not read",
+                                                 "did you mean full_convolution"]),
+    (r"dX = \delta \ast valid\_cnov(K)", ["column 18", "the function valid_cnov", "did you mean valid_conv"]),
+    (r"dX = \operatorname{softmax}(\delta, K)", ["column 6", "the function softmax is not read",
+                                                 "write one of the names docs/formulas.md"]),
+    (r"dX = full\_conv(\delta, K, \text{valid})", ["column 6", "full_conv is the full mode",
+                                                   "the mode valid is written too"]),
     ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
