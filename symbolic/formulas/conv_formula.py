@@ -5,7 +5,7 @@ Contract
 :func:`read_conv_formula` ``(latex) -> ConvFormula``: the sides of ``A = B = …`` as trees of the node
 classes below, parsed by :data:`symbolic.formulas.conv_grammar.CONV_GRAMMAR` (lark, LALR); names
 are kept as written (:class:`CSym`; :mod:`symbolic.formulas.conv_meaning` gives them their meaning).
-A function's written name (``\\operatorname{conv}``, ``full\\_conv``, ``\\text{Full Convolution}`` …) is read by
+A function's written name (``\operatorname{conv}``, ``full\_conv``, ``\text{Full Convolution}`` …) is read by
 the one table :data:`FUNCTION_NAMES` (key by :func:`function_key`) → (operation, mode); any other name is refused
 with the nearest name of the table (difflib), when there is one.
 Every problem is one
