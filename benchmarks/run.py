@@ -31,7 +31,7 @@ noisy, so every time is divided by a reference measured in the same run:
   (``--formulas`` measures only these two rows and the reference);
 * small networks (issue 21): ``check`` of each of the 30 files of ``benchmarks/small_population.py``
   (≤ 50 parameters, claims up to 2,000 updates, nearly all WRONG so the mistake table runs), one run each;
-  goal: the worst ≤ 5× (``--small`` measures only these rows and the reference);
+  goal: the worst ≤ 5×, judged on CPU time (``--small`` measures only these rows and the reference);
 * recurrent (``--recurrent`` measures only it): benchmarks/recurrent.py — a 10-step rnn of hidden size 8,
   all gradients exact, as a whole process against ``import sympy`` measured beside it;
 * convolution: benchmarks/conv_bench.py — ``check`` of a 1×8×8 image through two 3×3 conv layers, all
@@ -463,17 +463,24 @@ def measure_small(limit: float) -> list[tuple[str, Run]]:
 
 
 def small_rows(small: list[tuple[str, Run]], ref: dict, limit: float) -> list[Row]:
-    """The goal row (the worst file by wall time, its CPU beside it; the worst by CPU too, for information).
-    Every check must end with exit 1 (its claims are WRONG) and no traceback, else the row is INVALID."""
+    """The goal row: the worst file by CPU time, judged on its CPU ratio (on a machine shared by several
+    sessions wall time is stretched several-fold by the load, CPU time far less); the worst by wall time
+    beside it, for information. Every check must end with exit 1 (its claims are WRONG) and no traceback,
+    else the goal row is INVALID."""
     bad = [f"{n}: exit {r.returncode}" for n, r in small if not r.timed_out and
            (r.returncode != 1 or "Traceback" in r.output)]
-    name, worst = max(small, key=lambda nr: nr[1].wall)
-    rows = [ratio_row(f"{len(small)} small nets (≤ 50 P, ≤ 2,000 updates, WRONG claims): worst check ({name})",
-                      Measured([worst]), ref, 5, limit, "; ".join(bad[:3]))]
     name, worst = max(small, key=lambda nr: nr[1].cpu)
-    rc = worst.cpu / ref["cpu"]
-    rows.append(Row(f"{len(small)} small nets: worst CPU ({name})", f"{secs(worst.cpu)} CPU",
-                    f"sympy {secs(ref['cpu'])} CPU", times(rc), "(information)", "within 5×" if rc <= 5 else "over 5×"))
+    rc, rw = worst.cpu / ref["cpu"], worst.wall / ref["wall"]
+    status = (f"INVALID: {'; '.join(bad[:3])}" if bad else "unknown (timed out)" if worst.timed_out else
+              "met" if rc <= 5 else f"MISSED by {by(rc / 5)}")
+    rows = [Row(f"{len(small)} small nets (≤ 50 P, ≤ 2,000 updates, WRONG claims): worst CPU ({name})",
+                f"{secs(worst.cpu)} CPU / {secs(worst.wall)}", f"sympy {secs(ref['cpu'])} CPU / {secs(ref['wall'])}",
+                f"{times(rc)} CPU / {times(rw)}", "≤ 5× CPU", status,
+                {**Measured([worst]).to_json(), "ratio_wall": rw, "ratio_cpu": rc})]
+    name, worst = max(small, key=lambda nr: nr[1].wall)
+    rows.append(Row(f"{len(small)} small nets: worst wall ({name})", f"{secs(worst.wall)} / {secs(worst.cpu)} CPU",
+                    f"sympy {secs(ref['wall'])}", times(worst.wall / ref["wall"]), "(information)",
+                    "within 5×" if worst.wall / ref["wall"] <= 5 else "over 5×"))
     return rows
 
 

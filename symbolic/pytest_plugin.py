@@ -38,6 +38,10 @@ first worker to need a file checks it under a file lock and the others read
 its result. ``--dist loadgroup`` additionally keeps a file's claims on one
 worker (each item carries an ``xdist_group`` mark named after its file).
 
+File-level notes (how names were read, targets the output cannot reach, a pattern behind every root
+error) change no outcome; the terminal summary prints each once, after the verdict counts
+(``derivcheck: note: derivations/029-….toml: y[2] = 1.25 (step 2) cannot be reached: …``).
+
 Fixtures
   ``derivcheck_network`` (factory: a standard network's name, a derivation
   file, or layers plus options for :func:`symbolic.gradcheck.make_network`),
@@ -303,6 +307,11 @@ class ClaimItem(pytest.Item):
             self._fail(None, "the file changed while the tests ran; this claim is no longer in it")
         self.user_properties.append(("derivcheck_verdict", result.verdict))
         self.user_properties.append(("derivcheck_expect", result.expect or ""))
+        if report.notes:  # the file-level notes, said once in the summary (they change no verdict)
+            shown = _display(self.path, self.config)
+            self.user_properties.append(("derivcheck_notes", [
+                n.replace(str(self.path), shown) if n.startswith(str(self.path)) else f"{shown}: {n}"
+                for n in report.notes]))
         verdict, expect = result.verdict, result.expect
         if verdict == Verdict.ERROR:
             self._fail(result, "could not be checked")
@@ -408,12 +417,14 @@ class _Summary:
 
     def __init__(self) -> None:
         self.tally: dict[str, int] = {}
+        self.notes: dict[str, None] = {}  # the files' notes, in order, each once
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties or ())
         verdict = props.get("derivcheck_verdict")
         if report.when != "call" or verdict is None:
             return
+        self.notes.update(dict.fromkeys(props.get("derivcheck_notes", ())))
         key = verdict
         if props.get("derivcheck_expect") == verdict and verdict not in ("ok", "rounding"):
             key += " (expected)"
@@ -425,6 +436,8 @@ class _Summary:
         keys = [k for k in self.ORDER if k in self.tally] + [k for k in self.tally if k not in self.ORDER]
         parts = ", ".join(f"{self.tally[k]} {k}" for k in keys)
         terminalreporter.write_line(f"derivcheck: {sum(self.tally.values())} claims: {parts}")
+        for note in self.notes:
+            terminalreporter.write_line(f"derivcheck: note: {note}.")
 
 
 # ----------------------------------------------------------------- fixtures

@@ -176,6 +176,13 @@ def dilate(A, s):
     return out
 
 
+def conv_full(A, B):
+    """The mathematical full convolution, (A ∗ B)[i,j] = Σ_{p,q} A[p,q]·B[i−p, j−q] (commutative)."""
+    ha, wa, hb, wb = len(A), len(A[0]), len(B), len(B[0])
+    return [[sum(A[p][q] * B[i - p][j - q] for p in range(ha) for q in range(wa)
+                 if 0 <= i - p < hb and 0 <= j - q < wb) for j in range(wa + wb - 1)] for i in range(ha + hb - 1)]
+
+
 def add(A, B):
     return [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(A, B)]
 
@@ -247,9 +254,52 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
      {"o": "x", "indices": "0-based"}, "ok", "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
     ("1-based brackets", "plain", r"dK[u,v] = \sum_{i,j} \delta[i,j]\, X[i+u-1, j+v-1]", {"indices": "1-based"}, "ok",
      "dK", lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("per channel: dX_c = Σ_o δ_o ∗ rot180(K_oc)", "channels",
+     rf"dX_c = \sum_o \delta_o \ast {ROT}(K_{{o,c}})", None, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("per channel: dK_oc = X_c ⋆ δ_o", "channels", r"dK_{o,c} = X_c \star \delta_o", None, "ok", "dK",
+     lambda d: per_oc(d, lambda x, g: corr(x, g)), None),
+    ("per channel: db_o = Σ δ_o", "channels", r"db_o = \sum \delta_o", None, "ok", "db",
+     lambda d: [sum(v for row in _truth(d)["delta"][o] for v in row) for o in range(d["O"])], None),
+    ("Jefkine's dX, 0-based subscripts", "plain",
+     r"\frac{\partial E}{\partial x_{i,j}} = \sum_{m} \sum_{n} \delta_{i-m, j-n}\, w_{m,n}", {"indices": "0-based"},
+     "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
     ("the forward, indexed", "channels", r"Y[o,i,j] = b[o] + \sum_{c,u,v} K[o,c,u,v]\, X[c,i+u,j+v]", None, "ok", "u",
      lambda d: _forward(d, d["X"], d["K"], d["b"]), None),
+    # the kernel written first (docs/formulas.md, "Which operand slides"): the kernel is the window that slides
+    # over the zero-padded δ, as the authors mean. Pavithra Solai, "Convolutions and Backpropagations",
+    # https://pavisj.medium.com/convolutions-and-backpropagations-46026a8f5d2c: "∂L/∂X = Full convolution(180°
+    # rotated filter F, loss gradient ∂L/∂O)"; Soumith Chintala, http://soumith.ch/ex/pages/2014/08/07/
+    # why-rotate-weights-convolution-gradient/: "full convolution(180 degree rotated filter, output)".
+    ("kernel first: Solai's Full convolution(rot180 F, ∂L/∂O)", "plain",
+     rf"\frac{{\partial L}}{{\partial X}} = \operatorname{{conv}}_{{\text{{full}}}}({ROT}(F), \frac{{\partial L}}{{\partial O}})",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("kernel first: rot180(W) ∗_full δ", "plain", rf"dX = {ROT}(W) \ast_{{\text{{full}}}} \delta", None, "ok",
+     "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("kernel first, stride 2 and padding 1", "stride2pad1",
+     rf"dX = \operatorname{{crop}}_{{1}}(\operatorname{{conv}}_{{\text{{full}}}}({ROT}(K), \operatorname{{dilate}}_{{2}}(\delta)))",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), rot(k), "full"), 1)), None),
+    ("kernel first, per channel", "channels", rf"dX_c = \sum_o {ROT}(K_{{o,c}}) \ast \delta_o", None, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None),
+    ("flipped: δ ∗ K", "plain", r"dX = \delta \ast_{\text{full}} K", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(g, k)), None),
+    ("flipped: K ∗ δ", "plain", r"dX = \operatorname{conv}(K, \delta, \text{full})", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(k, g)), None),
+    ("flipped, stride 2 and padding 1: K ∗ dilate(δ)", "stride2pad1",
+     r"dX = \operatorname{crop}_{1}(K \ast_{full} \operatorname{dilate}_{2}(\delta))", {"*": "flipped"}, "ok", "dX",
+     lambda d: per_c(d, lambda g, k: crop(conv_full(k, dilate(g, 2)), 1)), None),
     # ------------------------------------------------------------------ the mistakes
+    ("kernel first, not rotated", "plain", r"dX = \operatorname{conv}_{\text{full}}(W, \delta)", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("kernel first, not rotated, stride 2 and padding 1", "stride2pad1",
+     r"dX = \operatorname{crop}_{1}(K \ast_{full} \operatorname{dilate}_{2}(\delta))", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), k, "full"), 1)), "the kernel was not rotated"),
+    ("kernel first, not rotated, per channel", "channels", r"dX_c = \sum_o K_{o,c} \ast_{full} \delta_o", None,
+     "WRONG", "dX", lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("flipped: δ ∗ rot180(K)", "plain", rf"dX = \delta \ast_{{full}} {ROT}(K)", {"*": "flipped"}, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(g, rot(k))), "a rotation where none belongs"),
+    ("flipped: rot180(K) ∗ δ", "plain", rf"dX = {ROT}(K) \ast_{{full}} \delta", {"*": "flipped"}, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: conv_full(rot(k), g)), "a rotation where none belongs"),
     ("kernel not rotated", "plain", r"dX = \delta \ast_{\text{full}} K", None, "WRONG", "dX",
      lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
     ("kernel rotated twice", "channels", rf"dX = \delta \ast_{{full}} {ROT}({ROT}(K))", None, "WRONG", "dX",
@@ -282,6 +332,72 @@ ROWS = [  # id, net, latex, symbols, verdict, left, the formula's value (by the 
                             for i in range(4) for j in range(4)) for v in range(3)] for u in range(3)]),
      "the padding is off by one: the formula equals the backward with padding 0"),
 ]
+
+# The function names written out, as tutorials write them (docs/formulas.md lists every one): each spelling of
+# dX = full_conv(δ, rot180(K)), δ first and kernel first (the kernel is the window either way), is the full
+# correlation of δ with the rotated kernel computed by the loops above — ok; each valid spelling of
+# dK = valid_conv(X, δ) is the valid correlation of X with δ — ok; a name without a mode takes the mode written
+# with it (or the left side's size). (written name, its key in conv_formula.FUNCTION_NAMES, what the name says)
+SPELLINGS = [
+    (r"full\_conv", "full_conv", "full"),
+    (r"\text{full\_conv}", "full_conv", "full"),
+    (r"\operatorname{full\_conv}", "full_conv", "full"),
+    (r"\mathrm{full\_convolution}", "full_convolution", "full"),
+    (r"\text{full-convolution}", "full_convolution", "full"),
+    (r"\text{Full Convolution}", "full_convolution", "full"),
+    (r"conv\_full", "conv_full", "full"),
+    (r"\operatorname{Conv\_Full}", "conv_full", "full"),
+    (r"\mathrm{convolution\_full}", "convolution_full", "full"),
+    (r"full\_corr", "full_corr", "full"),
+    (r"\text{full\_xcorr}", "full_xcorr", "full"),
+    (r"\mathrm{Full Correlation}", "full_correlation", "full"),
+    (r"\text{full cross-correlation}", "full_cross_correlation", "full"),
+    (r"valid\_conv", "valid_conv", "valid"),
+    (r"\text{conv\_valid}", "conv_valid", "valid"),
+    (r"\text{Valid Convolution}", "valid_convolution", "valid"),
+    (r"\mathrm{convolution\_valid}", "convolution_valid", "valid"),
+    (r"valid\_corr", "valid_corr", "valid"),
+    (r"\operatorname{valid\_xcorr}", "valid_xcorr", "valid"),
+    (r"\text{valid-correlation}", "valid_correlation", "valid"),
+    (r"\text{Valid Cross-Correlation}", "valid_cross_correlation", "valid"),
+    (r"\operatorname{convolution}", "convolution", None),
+    (r"\operatorname{conv2d}", "conv2d", None),
+    (r"\operatorname{corr}", "corr", None),
+    (r"\text{correlation}", "correlation", None),
+    (r"\mathrm{cross\_correlation}", "cross_correlation", None),
+    (r"\operatorname{Conv}", "conv", None),
+    (r"\operatorname{XCorr}", "xcorr", None),
+]
+for _name, _key, _says in SPELLINGS:
+    if _says == "valid":
+        ROWS.append((f"spelling {_name}: dK = {_key}(X, δ)", "plain", rf"dK = {_name}(X, \delta)", None, "ok", "dK",
+                     lambda d: per_oc(d, lambda x, g: corr(x, g)), None))
+        continue
+    _mode_arg = "" if _says else r", \text{full}"
+    ROWS.append((f"spelling {_name}: dX = {_key}(δ, rot180 K)", "plain", rf"dX = {_name}(\delta, {ROT}(K){_mode_arg})",
+                 None, "ok", "dX", lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None))
+    ROWS.append((f"spelling {_name}: dX = {_key}(rot180 W, δ), kernel first", "plain",
+                 rf"dX = {_name}({ROT}(W), \delta{_mode_arg})", None, "ok", "dX",
+                 lambda d: per_c(d, lambda g, k: corr(g, rot(k), "full")), None))
+ROWS += [
+    ("spelling: full\\_conv(W, δ), not rotated", "plain", r"dX = full\_conv(W, \delta)", None, "WRONG", "dX",
+     lambda d: per_c(d, lambda g, k: corr(g, k, "full")), "the kernel was not rotated"),
+    ("spelling: \\text{Full Convolution} with stride 2 and padding 1", "stride2pad1",
+     rf"dX = \operatorname{{crop}}_{{1}}(\text{{Full Convolution}}({ROT}(K), \operatorname{{dilate}}_{{2}}(\delta)))",
+     None, "ok", "dX", lambda d: per_c(d, lambda g, k: crop(corr(dilate(g, 2), rot(k), "full"), 1)), None),
+]
+
+
+def test_every_function_name_has_a_spelling_row_and_is_documented():
+    """Every row of the reader's table is exercised above (dilate, pad, crop by the stride and padding rows) and
+    listed in docs/formulas.md."""
+    from symbolic.formulas.conv_formula import FUNCTION_NAMES
+    assert {key for _, key, _ in SPELLINGS} | {"dilate", "pad", "crop"} == set(FUNCTION_NAMES)
+    assert all(says == FUNCTION_NAMES[key][1] for _, key, says in SPELLINGS)
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "formulas.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Convolution formulas"):]
+    for key in FUNCTION_NAMES:
+        assert f"`{key}`" in section, key
 
 
 def _net(tmp_path: Path, name: str):
@@ -321,7 +437,9 @@ def test_conv_formula(tmp_path, net, latex, symbols, verdict, left, value, diagn
     assert not agree
     m = re.search(r"entry \[([^\]]*)\]", result.message)
     assert m, result.message
-    if "=" in m.group(1):  # index notation: [o=0, c=0, u=1, v=2], 0-based
+    if "row" in m.group(1):  # per-channel maps with 1-based subscripts: [c=1, row 2, col 3], every part 1-based
+        idx = tuple(int(re.search(r"\d+", p).group()) - 1 for p in m.group(1).split(","))
+    elif "=" in m.group(1):  # index notation: [o=0, c=0, u=1, v=2], 0-based
         idx = tuple(int(p.split("=")[1]) for p in m.group(1).split(","))
     else:  # operator notation: 1-based, every axis of the gradient (channels too)
         idx = tuple(int(p) - 1 for p in m.group(1).split(","))
@@ -341,6 +459,18 @@ REFUSALS = [  # latex, what the one sentence must say
     (r"dx[c, h, h] = \delta[c, h, h]", ["distinct letters"]),
     (r"dX = \delta^{l+1} \ast K", ["column 12", "a superscript is not read", "drop layer tags"]),
     (r"dX = \delta \ast \operatorname{rot}(K)", ["column 18", "a rotation is read as rot180"]),
+    (rf"dX = K \star {ROT}(K)", ["column 6", "both operands of this sliding product are kernels", "ambiguous",
+                                 rf"{ROT}(K) sliding over K as written", rf"K sliding over {ROT}(K)"]),
+    (rf"dX = {ROT}(W) \ast_{{full}} {ROT}({ROT}(F))", ["column 6", "are kernels", "write one operand that is not"]),
+    (r"dX = \operatorname{fullconv}(\delta, K)", ["column 6", "the function fullconv is not read",
+                                                   "did you mean full_conv", "docs/formulas.md"]),
+    (r"dX = \text{Full Convoluton}(\delta, K)", ["column 6", "the function full_convoluton is not read",
+                                                 "did you mean full_convolution"]),
+    (r"dX = \delta \ast valid\_cnov(K)", ["column 18", "the function valid_cnov", "did you mean valid_conv"]),
+    (r"dX = \operatorname{softmax}(\delta, K)", ["column 6", "the function softmax is not read",
+                                                 "write one of the names docs/formulas.md"]),
+    (r"dX = full\_conv(\delta, K, \text{valid})", ["column 6", "full_conv is the full mode",
+                                                   "the mode valid is written too"]),
     ("dX = " + "rot180(" * 150 + "K" + ")" * 150, ["column", "nests brackets more than 100 deep", "fewer"]),
 ]
 
@@ -527,3 +657,47 @@ def test_a_result_of_the_wrong_size_says_both_sizes(tmp_path):
     """stride2: a 5×5 input, δ 2×2; without the dilation the full correlation with the 3×3 kernel is 4×4."""
     result = verify_claim_formula(_net(tmp_path, "stride2"), rf"dX = \delta \ast_{{full}} {ROT}(K)")
     assert "(the right side is a 4×4 map, ∂L/∂X a 5×5 map" in result.message, result.message
+
+
+def test_per_channel_maps_wrong(tmp_path):
+    """Per channel, the kernel not rotated: derivcheck names [c=…, row …, col …] (1-based subscripts, rows and
+    columns 1-based) where the test's own full correlation with K differs from the central differences."""
+    d = _setup("channels")
+    result = verify_claim_formula(_net(tmp_path, "channels"), r"dX_c = \sum_o \delta_o \ast_{full} K_{o,c}")
+    assert result.verdict == "WRONG" and "the kernel was not rotated: with rot180(K)" in result.diagnosis
+    c, r, col = map(int, re.search(r"entry \[c=(\d+), row (\d+), col (\d+)\]", result.message).groups())
+    claim = per_c(d, lambda g, k: corr(g, k, "full"))
+    assert Fr(result.claimed) == claim[c - 1][r - 1][col - 1] != Fr(result.true) == _truth(d)["dX"][c - 1][r - 1][col - 1]
+
+
+@pytest.mark.parametrize("net", ["plain", "stride2pad1", "channels"])
+def test_flipped_convolution_order_does_not_matter(tmp_path, net):
+    """With symbols * = "flipped", ∗ is the mathematical convolution, commutative: the loops here give δ ∗ K =
+    K ∗ δ (and that is the truth after dilate_S and crop_P), and derivcheck gives both orders the same verdict —
+    ok unrotated, and WRONG with the same entry and numbers when K is rotated."""
+    d = _setup(net)
+    S, P = d["S"], d["P"]
+    assert per_c(d, lambda g, k: conv_full(dilate(g, S), k)) == per_c(d, lambda g, k: conv_full(k, dilate(g, S)))
+    assert per_c(d, lambda g, k: crop(conv_full(k, dilate(g, S)), P)) == _truth(d)["dX"]
+    network, flipped = _net(tmp_path, net), {"*": "flipped"}
+    results = []
+    for kernel in ("K", rf"{ROT}(K)"):
+        for a, b in ((rf"\operatorname{{dilate}}_{{{S}}}(\delta)", kernel), (kernel, rf"\operatorname{{dilate}}_{{{S}}}(\delta)")):
+            results.append(verify_claim_formula(network, rf"dX = \operatorname{{crop}}_{{{P}}}({a} \ast_{{full}} {b})",
+                                                flipped))
+    assert [r.verdict for r in results] == ["ok", "ok", "WRONG", "WRONG"], [r.message for r in results]
+    assert results[2].message == results[3].message
+
+
+def test_kernel_first_forward(tmp_path):
+    """Without a bias the forward is u = X ⋆ K (the loops here: _forward with b = 0 is corr(X, K)); written
+    kernel-first, K ⋆ X, the kernel is still the window: ok (read literally, a 2×2 map with a larger 4×4 window
+    has no entries); with * = "flipped", rot180(K) ∗ X is the same forward and K ∗ X is WRONG, not rotated."""
+    d = _setup("plain")
+    assert _forward(d, d["X"], d["K"], [Fr(0)]) == [corr(d["X"][0], d["K"][0][0])]
+    text = _toml(d).replace('kernel = 2', 'kernel = 2\nbias = "none"').replace("b1 = [", "# b1 = [")
+    net = load_derivation(_write(tmp_path, text)).network
+    assert verify_claim_formula(net, r"Y = K \star X").verdict == "ok"
+    assert verify_claim_formula(net, rf"Y = {ROT}(K) \ast X", {"*": "flipped"}).verdict == "ok"
+    wrong = verify_claim_formula(net, r"Y = K \ast X", {"*": "flipped"})
+    assert wrong.verdict == "WRONG" and "the kernel was not rotated" in wrong.diagnosis, wrong.message

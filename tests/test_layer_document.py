@@ -47,3 +47,24 @@ def test_derive_prints_every_layers_rules():
         "layer 3: dense: u = W a + b, a = f(u)"]
     assert "  \\frac{\\partial L}{\\partial \\gamma} = \\sum_i \\frac{\\partial L}{\\partial a_i}\\hat{x}_i, \\quad " \
            "\\frac{\\partial L}{\\partial \\beta} = \\sum_i \\frac{\\partial L}{\\partial a_i}" in lines
+
+
+# (file, strings the document must hold): the check's file-level notes and the file's `unchecked` text.
+# 029's y[2] = 1.25 lies outside (−1, 1), where h = o·tanh(c) lives (|o| < 1, |tanh| < 1): written by hand.
+NOTE_ROWS = [
+    ("029-kherud-lstm-two-steps.toml",
+     ["Notes from the check:", "\\item y[2] = 1.25 (step 2) cannot be reached", "\\section*{Notes}"]),
+    ("011-batchnorm-dense-bn-dense-batch-4.toml", []),  # no note: nothing beyond the claims table
+]
+
+
+def test_layer_document_prints_the_checks_notes_and_the_files_unchecked_text():
+    for name, expected in NOTE_ROWS:
+        derivation = load_derivation(ROOT / "derivations" / name)
+        text = render_document(derivation, digits=9)
+        for piece in expected:
+            assert piece in text, (name, piece)
+        if not expected:
+            assert "Notes from the check:" not in text, name
+        if derivation.unchecked.strip():
+            assert "\\section*{Notes}" in text, name

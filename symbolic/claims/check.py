@@ -18,11 +18,16 @@ Exact values (see DESIGN "Truth is exact") come from the claim context
   at those parameters — its precision sentence is named in the result; a claim finer
   than the certified balls gets a sentence, not a verdict.
 
-A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`. When that search is cut short and
+A WRONG number is passed to :func:`symbolic.claims.mistakes.diagnose`; a formula claim's diagnosis is its
+verdict's (conv formulas: :mod:`symbolic.formulas.conv_diagnose`). When that search is cut short and
 finds nothing (over ``MAX_DIAGNOSED_SAMPLES`` samples or ``MAX_DIAGNOSED_UPDATE_WORK`` parameter-sample-
 updates; f′ and sequential-update mistakes beyond ``MISTAKE_REPLAY_UPDATES`` updates), the result's ``message`` carries the one sentence of
 :func:`symbolic.claims.mistakes.undiagnosed` ("not diagnosed: …"), so the text report, the JSON report and
 the pytest plugin show it.
+
+File-level notes (``FileReport.notes``: the text report, the JSON ``notes``, the pytest plugin's summary) are
+how the file's names were read, the targets its output cannot reach (:mod:`symbolic.claims.targets`) and a
+pattern behind every root error (:mod:`symbolic.claims.patterns`); none changes a verdict.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ from ..spec.errors import DerivcheckError, KinkError
 from .convolution_mistakes import TIE_MISTAKES
 from .mistakes import diagnose, undiagnosed
 from .patterns import loss_scale_pattern
+from .targets import unreachable_note
 from .verdict import VERDICTS, Verdict, coarse_integer, format_exact, printed_unit
 
 __all__ = ["ClaimResult", "FileReport", "check_file", "check_derivation", "canonical_of", "EXACT_UPDATES",
@@ -132,6 +138,7 @@ def _claim_result(ctx: ClaimContext, c: Claim, chain: Chain) -> ClaimResult:
         return ClaimResult(**base, claimed=c.value, exact="", verdict=Verdict.ERROR, diagnosis=diagnosis,
                            message=f"{where}: {c.label}: {err}{instead}")
     verdict, certified = ctx.certify(c, exact)
+    exact = ctx.exact(c)  # the same value, or from the trajectory certify refined
     diagnosis, carried_from = "", []
     if verdict != Verdict.OK:
         carry = chain.explain(c, within_rounding=verdict == Verdict.ROUNDING)
@@ -208,6 +215,9 @@ def check_derivation(derivation: Derivation) -> FileReport:
             report.results.append(ClaimResult(str(derivation.path), claim.index, claim.line, claim.name or "formula",
                                               claim.value or "", "", Verdict.ERROR, expect=claim.expect,
                                               message=f"{derivation.path}: {claim.label}: {why}"))
+    unreachable = unreachable_note(str(derivation.path), derivation.network)
+    if unreachable:
+        report.notes.append(unreachable)
     _say_pattern(ctx, derivation, report)
     report.seconds = time.perf_counter() - start
     return report

@@ -158,13 +158,20 @@ class ClaimContext:
             return judge(c.value, exact).verdict, ""
         # at a ball trajectory's parameters a Rational may stand for a ball around 0 (Truth's certified digits):
         # the verdict comes from the ball itself (a converged loss of 2e-189 inside [±7e-183] is not 0)
-        for bits in truth.precisions:  # issue 21: saturated units add precisions
-            lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
-            judgement = judge_bounds(c.value, lo, hi)
-            if judgement is not None:
-                return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
-        if truth.values is not None:  # issue 21: a ball trajectory's value never judged beyond its digits
-            raise DerivcheckError(undecided_sentence(c.value, lo, hi, c.after))
+        while True:
+            for bits in truth.precisions:  # issue 21: saturated units add precisions
+                lo, hi = truth.enclosure(c.quantity, c.wrt, bits)
+                judgement = judge_bounds(c.value, lo, hi)
+                if judgement is not None:
+                    return judgement.verdict, "" if bits == PRECISIONS[0] else f", certified at {bits:,} bits"
+            if truth.values is None:
+                break
+            # a ball trajectory's value too wide for the claim: the run again at twice its bits (up to the top),
+            # then never judged beyond its digits
+            refine = getattr(self.trajectory, "refine", None)  # a layer list's trajectory has none
+            if refine is None or not refine(c.with_values, c.after):
+                raise DerivcheckError(undecided_sentence(c.value, lo, hi, c.after))
+            truth = self._truth(self._values(c.with_values, c.after, self._read_parameter(c)), c.sample)
         return judge(c.value, exact).verdict, (f", within 2^-{truth.precisions[-1]:,} of a verdict boundary: judged "
                                                f"from {DIGITS} digits")
 

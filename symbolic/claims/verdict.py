@@ -34,6 +34,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import sympy as sp
+from mpmath.libmp import prec_to_dps
 
 __all__ = ["Verdict", "VERDICTS", "Judgement", "judge", "judge_bounds", "boundaries", "printed_unit", "ROUNDING_UNITS",
            "coarse_integer", "bare_zero",
@@ -139,7 +140,10 @@ def judge_bounds(text: str, lo: Fraction, hi: Fraction) -> Judgement | None:
 
 
 def format_exact(value, digits: int = 15) -> str:
-    """A readable rendering of an exact value: the fraction when short, else ``digits`` significant digits."""
+    """A readable rendering of an exact value: the fraction when short, else ``digits`` significant digits —
+    never more than a Float carries (a ball trajectory's value certified to 3 digits prints 3, not 15)."""
+    if isinstance(value, sp.Float):
+        digits = max(1, min(digits, prec_to_dps(value._prec)))
     if isinstance(value, sp.Rational) and not isinstance(value, sp.Integer):
         decimal = sp.Float(value, digits)
         if value.q <= 10 ** 6:

@@ -45,6 +45,10 @@ def claims_table(w: Writer, report: FileReport) -> None:
     w.add("\\bottomrule", "\\end{longtable}", "}", "")
     counts = ", ".join(f"{v} {escape_text(k)}" for k, v in sorted(report.counts().items()))
     w.text(f"Summary: {counts}.")
+    if report.notes:  # the check's file-level notes (names read, targets the output cannot reach, a pattern)
+        prefix = f"{report.path}: "
+        items = [f"\\item {escape_text(n[len(prefix):] if n.startswith(prefix) else n)}" for n in report.notes]
+        w.add("Notes from the check:", "\\begin{itemize}", *items, "\\end{itemize}", "")
 
 
 def breakable(text: str, run_length: int = 16) -> str:

@@ -134,6 +134,9 @@ def render_document(source: Derivation | Network, *, check_claims: bool = True, 
         if source.claims and check_claims:
             w.section("Claims checked")
             claims_table(w, report if report is not None else check_derivation(source))
+        if source.unchecked.strip():
+            w.section("Notes")
+            w.text(escape_text(source.unchecked.strip()))
         w.add("\\end{document}", "")
         return "\n".join(w.lines)
     if isinstance(source, Derivation):

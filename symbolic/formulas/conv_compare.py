@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 from flint import arb, fmpq
 
-from .conv_eval import Grid, _axis, evaluate_entry, evaluate_side, leaf
+from .conv_eval import Grid, _axis, _is_map, evaluate_entry, evaluate_side, leaf
 from .conv_formula import CIdx, ConvFormula
 from .conv_model import ConvModel, symbolic_model
 from .layer_eval import LayerShapeError
 
-__all__ = ["Difference", "conv_differences", "conv_proved", "is_zero", "nonzero", "LEFT", "name_of"]
+__all__ = ["Difference", "conv_differences", "conv_proved", "is_zero", "LEFT", "name_of"]
 
 LEFT = {"dX": "∂L/∂X", "dK": "∂L/∂K", "db": "∂L/∂b", "u": "the output u"}
 
@@ -49,14 +49,6 @@ def is_zero(x) -> bool:
     return x.is_zero()
 
 
-def nonzero(x) -> bool:
-    if type(x) is fmpq:
-        return x != 0
-    if type(x) is arb:
-        return not x.contains(0)
-    return not x.is_zero()
-
-
 def conv_differences(rf: ConvFormula, model: ConvModel, mistakes=None, test=is_zero) -> list[Difference]:
     """Entries where left − right fails ``test`` (the left side under ``mistakes`` when given)."""
     lhs = rf.sides[0]
@@ -65,18 +57,39 @@ def conv_differences(rf: ConvFormula, model: ConvModel, mistakes=None, test=is_z
     if isinstance(lhs, CIdx):
         arr, base = _axis(model, lhs, mistakes)
         letters = [ix.letter() for ix in lhs.indices]
-        for idx in np.ndindex(arr.shape):
+        for idx in np.ndindex(arr.shape[:len(letters)]):
             env = {v: i + base for v, i in zip(letters, idx)}
+            shown = ", ".join(f"{v}={i}" for v, i in env.items())
+            lv = arr[idx]
             for k, side in enumerate(rf.sides[1:], 1):
-                rv = evaluate_entry(side, model, env)
-                if not test(arr[idx] - rv):
-                    shown = ", ".join(f"{v}={i}" for v, i in env.items())
-                    out.append(Difference(k, f"[{shown}]", arr[idx], rv))
+                rv = evaluate_entry(side, model, env, None, rf.convention, lv.shape if _is_map(lv) else None)
+                if _is_map(lv) != _is_map(rv):
+                    which = "the right side" if k == 1 else f"right-hand side {k}"
+                    raise LayerShapeError(f"The left side is {'a map' if _is_map(lv) else 'a number'} for each "
+                                          f"{', '.join(letters)} but {which} is {'a map' if _is_map(rv) else 'a number'}.")
+                if not _is_map(lv):
+                    if not test(lv - rv):
+                        out.append(Difference(k, f"[{shown}]", lv, rv))
+                    continue
+                out.extend(_map_differences(k, shown, lv, rv, test))
         return out
     left = leaf(model, lhs.name, mistakes)
     for k, side in enumerate(rf.sides[1:], 1):
         right = evaluate_side(side, model, rf.convention, left.data.shape[-2:] if left.spatial else None)
         out.extend(_compare(k, left, right, model, lhs.name, test))
+    return out
+
+
+def _map_differences(k: int, shown: str, L: np.ndarray, R: np.ndarray, test) -> list[Difference]:
+    """The entries of two maps that differ, anchored at their first entry with zeros beyond."""
+    out = []
+    for r, c in np.ndindex(max(L.shape[0], R.shape[0]), max(L.shape[1], R.shape[1])):
+        lv = L[r, c] if r < L.shape[0] and c < L.shape[1] else fmpq(0)
+        rv = R[r, c] if r < R.shape[0] and c < R.shape[1] else fmpq(0)
+        if not test(lv - rv):
+            note = "" if L.shape == R.shape else f" (the right side's map is {R.shape[0]}×{R.shape[1]}, the left " \
+                f"side's {L.shape[0]}×{L.shape[1]})"
+            out.append(Difference(k, f"[{shown}, row {r + 1}, col {c + 1}]", lv, rv, note))
     return out
 
 

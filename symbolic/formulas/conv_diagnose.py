@@ -19,27 +19,19 @@ only when one of these is proved as an identity over the layer's symbols (``mode
 """
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from ..truth.convolution import ConvMistakes
 from .conv_compare import conv_differences, conv_proved, name_of
-from .conv_formula import CArr, CFn, CNode, COp, ConvFormula, cwalk
+from .conv_formula import CArr, CFn, CIdx, CNode, COp, ConvFormula, cwalk
+from .conv_nodes import crebuild
 from .layer_eval import LayerShapeError
 
 __all__ = ["diagnose_conv"]
 
 
 def _rewrite(node: CNode, target: CNode, new: CNode) -> CNode:
-    if node is target:
-        return new
-    changes = {}
-    for f in fields(node):
-        child = getattr(node, f.name)
-        if isinstance(child, CNode):
-            done = _rewrite(child, target, new)
-            if done is not child:
-                changes[f.name] = done
-    return replace(node, **changes) if changes else node
+    return new if node is target else crebuild(node, lambda child: _rewrite(child, target, new))
 
 
 def _rotated_twice(side: CNode) -> bool:
@@ -51,8 +43,11 @@ def _transforms(side: CNode, spec, left: str):
     """(new side, sentence) for every single formula transform of the module contract."""
     st = spec.extra
     under_rot = {id(n.arg) for n in cwalk(side) if isinstance(n, CFn) and n.name == "rot"}
+    indexed = {id(n.base) for n in cwalk(side) if isinstance(n, CIdx)}
     for n in cwalk(side):
-        if isinstance(n, CArr) and n.name == "K" and id(n) not in under_rot:
+        kernel = (isinstance(n, CArr) and n.name == "K" and id(n) not in indexed) or \
+            (isinstance(n, CIdx) and isinstance(n.base, CArr) and n.base.name == "K" and len(n.indices) <= 2)
+        if kernel and id(n) not in under_rot:
             yield _rewrite(side, n, CFn("rot", n, span=n.span)), \
                 "the kernel was not rotated: with rot180(K) in its place the formula is proved (a cross-correlation " \
                 "with K where the convolution, i.e. the correlation with the rotated kernel, belongs)"

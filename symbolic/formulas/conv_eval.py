@@ -8,7 +8,8 @@ dropped, so one-channel layers read as plain maps) and, when ``spatial``, two sp
 
 Operator notation (docs/formulas.md, "Convolution formulas"), 2-D on each channel pair:
 
-* ``A ⋆ B`` cross-correlation, (A ⋆ B)[i,j] = Σ_{u,v} A[i+u, j+v]·B[u,v]; **valid** (size a − b + 1)
+* ``A ⋆ B`` cross-correlation, (A ⋆ B)[i,j] = Σ_{u,v} A[i+u, j+v]·B[u,v] (B the window that slides; a
+  kernel written first has been made B by :mod:`.conv_meaning`); **valid** (size a − b + 1)
   or **full** (A zero-padded by b − 1 on every side, size a + b − 1); ``A ∗ B`` the same for the
   ``sliding`` convention, A ⋆ rot180(B) for ``flipped``. No mode written: the mode whose size is the
   ``target`` (the left side's), else valid. A channel axis both operands have is summed over
@@ -22,7 +23,9 @@ Operator notation (docs/formulas.md, "Convolution formulas"), 2-D on each channe
 Index notation: with the left side indexed, each entry is evaluated with its index letters bound
 (0-based for brackets, 1-based for subscripts); a Σ's letters range over the axis they index
 directly (the range of every array they index, which must agree) or over ``lo..hi`` when written,
-filtered by its ``\substack`` conditions; an index outside its array reads 0 (zero padding). The sums of
+filtered by its ``\substack`` conditions; an index outside its array reads 0 (zero padding). A name
+indexed by its channel axes only (``K_{o,c}``, ``\delta_o``) is a map, and the operators above work on
+such maps inside an indexed formula (``dX_c = \sum_o \delta_o \ast rot180(K_{o,c})``). The sums of
 one evaluation take at most :data:`MAX_TERMS` terms (else one sentence).
 Problems are :class:`~symbolic.formulas.layer_eval.LayerShapeError` sentences.
 """
@@ -94,8 +97,9 @@ def _corr2d(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
         p[hb - 1:hb - 1 + ha, wb - 1:wb - 1 + wa] = a
         a, ha, wa = p, p.shape[0], p.shape[1]
     if ha < hb or wa < wb:
-        raise LayerShapeError(f"A valid correlation of a {ha}×{wa} map with a larger {hb}×{wb} one has no entries; "
-                              f"write the larger operand first, or the full mode.")
+        raise LayerShapeError(f"A valid correlation of a {ha}×{wa} map with a larger {hb}×{wb} window has no entries; "
+                              f"write the larger operand first (a kernel is the window wherever it is written), "
+                              f"or the full mode.")
     out = _new((ha - hb + 1, wa - wb + 1))
     for i, j in np.ndindex(out.shape):
         total = ZERO
@@ -245,15 +249,18 @@ def _bound(node: CNode, v: str) -> bool:
 
 
 def _axis(model: ConvModel, node: CIdx, mistakes=None) -> tuple[np.ndarray, int]:
-    """The array an indexed name reads (full or size-1-dropped rank) and its index base."""
+    """The array an indexed name reads (full or size-1-dropped rank) and its index base; indices for its
+    channel axes only (``K_{o,c}``, ``\\delta_o``) read the array with its two spatial axes kept (a map)."""
     if not isinstance(node.base, CArr):
         raise LayerShapeError("Only a name is indexed here (x[c,i,j], \\delta_{ij}), not an expression.")
     full = model.array(node.base.name) if mistakes is None else model.array(node.base.name, mistakes)
     labels = DIMS[node.base.name]
     squeezed = full.reshape(tuple(n for l, n in zip(labels, full.shape) if n != 1) + full.shape[len(labels):])
-    for arr in (full, squeezed):
-        if arr.ndim == len(node.indices):
-            return arr, 0 if node.zero_based else 1
+    spatial = 2 if node.base.name not in ("b", "db") else 0
+    for maps in (0, spatial) if spatial else (0,):
+        for arr in (full, squeezed):
+            if arr.ndim - maps == len(node.indices) and (maps == 0 or len(node.indices) == len(labels)):
+                return arr, 0 if node.zero_based else 1
     raise LayerShapeError(f"{node.base.name} has {full.ndim} axes {list(full.shape)}; it is indexed with "
                           f"{len(node.indices)} indices.")
 
@@ -276,8 +283,36 @@ def _ranges(node: CSum, model: ConvModel, mistakes) -> dict[str, range]:
     return out
 
 
-def evaluate_entry(node: CNode, model: ConvModel, env: dict, mistakes=None):
-    """One entry of an index-notation side with the letters of ``env`` bound (module contract)."""
+def _is_map(v) -> bool:
+    return isinstance(v, np.ndarray) and v.ndim == 2
+
+
+def _plus(a, b, sign: int = 1):
+    if _is_map(a) or _is_map(b):
+        if not (_is_map(a) and _is_map(b)) or a.shape != b.shape:
+            raise LayerShapeError("A map and a number, or maps of different sizes, are added here.")
+        return _zip(a, b, lambda x, y: x + y if sign > 0 else x - y)
+    return a + b if sign > 0 else a - b
+
+
+def _times(a, b):
+    if _is_map(a) and _is_map(b):
+        if a.shape != b.shape:
+            raise LayerShapeError(f"An entrywise product of a {a.shape[0]}×{a.shape[1]} and a {b.shape[0]}×"
+                                  f"{b.shape[1]} map.")
+        return _zip(a, b, lambda x, y: x * y)
+    if _is_map(a) or _is_map(b):
+        m, s_ = (a, b) if _is_map(a) else (b, a)
+        return _map(m, lambda x: x * s_)
+    return a * b
+
+
+def evaluate_entry(node: CNode, model: ConvModel, env: dict, mistakes=None, convention: str = "sliding",
+                   target=None):
+    """One entry of an index-notation side with the letters of ``env`` bound (module contract); a name indexed
+    by its channels only is a map, and ∗ ⋆ rot180 dilate pad crop Σ work on maps (``target``: the left
+    side's map size, for a ∗ / ⋆ without a mode)."""
+    ev = lambda n, e=env, t=None: evaluate_entry(n, model, e, mistakes, convention, t)  # noqa: E731
     if isinstance(node, CNum):
         return _frac(node.value)
     if isinstance(node, CIdx):
@@ -288,20 +323,38 @@ def evaluate_entry(node: CNode, model: ConvModel, env: dict, mistakes=None):
             raise LayerShapeError(f"The index {exc.args[0]} has no value here; sum over it or index the left side "
                                   f"with it.") from None
         if any(not 0 <= i < n for i, n in zip(at, arr.shape)):
-            return ZERO
-        return arr[at]
+            return _new(arr.shape[len(at):]) if arr.ndim > len(at) else ZERO
+        return arr[at].copy() if arr.ndim > len(at) else arr[at]
     if isinstance(node, CNeg):
-        return -evaluate_entry(node.arg, model, env, mistakes)
+        v = ev(node.arg, t=target)
+        return _map(v, lambda x: -x) if _is_map(v) else -v
     if isinstance(node, CBin):
-        a, b = evaluate_entry(node.left, model, env, mistakes), evaluate_entry(node.right, model, env, mistakes)
+        a, b = ev(node.left, t=target), ev(node.right, t=target)
         if node.op == "/":
             if not isinstance(node.right, CNum):
                 raise LayerShapeError("A division is read by a number only.")
-            return a * (1 / b)
-        return a + b if node.op == "+" else a - b if node.op == "-" else a * b
+            return _times(a, 1 / b)
+        return _plus(a, b, 1) if node.op == "+" else _plus(a, b, -1) if node.op == "-" else _times(a, b)
+    if isinstance(node, COp):
+        a, b = ev(node.left), ev(node.right)
+        if not (_is_map(a) and _is_map(b)):
+            raise LayerShapeError("A convolution or correlation takes two maps (x_c, \\delta_o, K_{o,c}), not "
+                                  "numbers.")
+        return _op(node, Grid((), True, a), Grid((), True, b), convention, target).data
+    if isinstance(node, CFn):
+        v = ev(node.arg)
+        if not _is_map(v):
+            raise LayerShapeError(f"{node.name} takes a map, not a number.")
+        return _fn(node, Grid((), True, v), model).data
     if isinstance(node, CSum):
         if not node.vars:
-            raise LayerShapeError("A \\sum in index notation needs its letters (\\sum_{i,j}).")
+            v = ev(node.body)
+            if not _is_map(v):
+                raise LayerShapeError("A \\sum without letters sums a map's entries; here it has a number.")
+            total = ZERO
+            for x in v.reshape(-1):
+                total = total + x
+            return total
         ranges = _ranges(node, model, mistakes)
         count = 1
         for r in ranges.values():
@@ -311,14 +364,12 @@ def evaluate_entry(node: CNode, model: ConvModel, env: dict, mistakes=None):
             raise DerivcheckError(f"The formula's sums take more than {MAX_TERMS:,} terms over this layer's entries "
                                   f"(a sum over {', '.join(ranges)} has {count:,} for each); sum over fewer letters "
                                   f"or claim the numbers instead.")
-        total = ZERO
+        total = None
         for values in product(*ranges.values()):
             inner = env | dict(zip(ranges, values))
             if all(a.value(inner) == b.value(inner) for a, b in node.constraints):
-                total = total + evaluate_entry(node.body, model, inner, mistakes)
-        return total
-    if isinstance(node, CArr):
-        raise LayerShapeError(f"{node.name} is used without indices in an indexed formula; index it "
-                              f"(x[c, i+u, j+v]) or write the whole formula with operators.")
-    raise LayerShapeError("A convolution operator is not read inside an indexed formula; write it with indices "
-                          "or as operators throughout.")
+                v = ev(node.body, inner, target)
+                total = v if total is None else _plus(total, v)
+        return ZERO if total is None else total
+    raise LayerShapeError(f"{getattr(node, 'name', 'A name')} is used without indices in an indexed formula; index it "
+                          f"(x[c, i+u, j+v], x_c) or write the whole formula with operators.")

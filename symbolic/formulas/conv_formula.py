@@ -5,6 +5,9 @@ Contract
 :func:`read_conv_formula` ``(latex) -> ConvFormula``: the sides of ``A = B = …`` as trees of the node
 classes below, parsed by :data:`symbolic.formulas.conv_grammar.CONV_GRAMMAR` (lark, LALR); names
 are kept as written (:class:`CSym`; :mod:`symbolic.formulas.conv_meaning` gives them their meaning).
+A function's written name (``\operatorname{conv}``, ``full\_conv``, ``\text{Full Convolution}`` …) is read by
+the one table :data:`FUNCTION_NAMES` (key by :func:`function_key`) → (operation, mode); any other name is refused
+with the nearest name of the table (difflib), when there is one.
 Every problem is one
 :class:`DerivcheckError` sentence naming the column and what to write instead.
 
@@ -15,31 +18,64 @@ Safety: the text is only tokenized by the grammar; nothing reaches eval/exec/sym
 """
 from __future__ import annotations
 
+import difflib
 import re
 from fractions import Fraction
-from functools import lru_cache
 
-from lark import Lark, Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedToken, VisitError
+from lark import Transformer, v_args
+from lark.exceptions import UnexpectedToken
 
 from ..spec.errors import DerivcheckError
 from .conv_grammar import CONV_GRAMMAR
 from .conv_nodes import (CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, CNum, COp, CSum, CSym, ConvFormula, IX,
                          cwalk)
-from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _too_deep, lark_failure
 from .raw import ReadFailure
+from .syntax import (checked_text, cleaned_source, lalr_parser, position, passed_on,
+                     reading_errors, span_of, spanned_rule)
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
-           "ConvFormula", "read_conv_formula", "cwalk"]
+           "ConvFormula", "read_conv_formula", "cwalk", "FUNCTION_NAMES", "function_key"]
+
+# Every function name read (docs/formulas.md, "Convolution formulas", lists them all): its key — lower case, the
+# words joined by _ — and (operation, the mode the name gives: None = a mode subscript or a third argument \text{full}
+# / \text{valid} may give it, else the one whose size is the left side's). conv is the sliding product (or, with
+# symbols "*" = "flipped", the mathematical convolution), corr the cross-correlation; dilate / pad / crop take one map.
+FUNCTION_NAMES: dict[str, tuple[str, str | None]] = {
+    "conv": ("conv", None),
+    "conv2d": ("conv", None),
+    "convolution": ("conv", None),
+    "full_conv": ("conv", "full"),
+    "conv_full": ("conv", "full"),
+    "full_convolution": ("conv", "full"),
+    "convolution_full": ("conv", "full"),
+    "valid_conv": ("conv", "valid"),
+    "conv_valid": ("conv", "valid"),
+    "valid_convolution": ("conv", "valid"),
+    "convolution_valid": ("conv", "valid"),
+    "corr": ("corr", None),
+    "xcorr": ("corr", None),
+    "correlation": ("corr", None),
+    "cross_correlation": ("corr", None),
+    "full_corr": ("corr", "full"),
+    "full_xcorr": ("corr", "full"),
+    "full_correlation": ("corr", "full"),
+    "full_cross_correlation": ("corr", "full"),
+    "valid_corr": ("corr", "valid"),
+    "valid_xcorr": ("corr", "valid"),
+    "valid_correlation": ("corr", "valid"),
+    "valid_cross_correlation": ("corr", "valid"),
+    "dilate": ("dilate", None),
+    "pad": ("pad", None),
+    "crop": ("crop", None),
+}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return Lark(CONV_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
-
-
-def _span(meta):
-    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", False) else None
+def function_key(token: str) -> str:
+    r"""The key of a written function name: ``\text{Full Convolution}`` → ``full_convolution``, ``full\_conv`` →
+    ``full_conv`` (the wrapper dropped, lower case, every ``\_`` / ``_`` / ``-`` / space between words one ``_``)."""
+    inner = re.fullmatch(r"\\[A-Za-z]+\s*\{(.*)\}", token.strip(), re.S)
+    words = re.split(r"(?:\\_|[_\-\s])+", (inner.group(1) if inner else token).strip())
+    return "_".join(w for w in words if w).lower()
 
 
 def _mode(text: str, pos: int) -> str | None:
@@ -169,107 +205,80 @@ class _Builder(Transformer):
     @v_args(meta=True)
     def sum(self, meta, ch):
         script = ch[1] if len(ch) == 3 else ((), (), (), ())
-        return CSum(*script, ch[-1], span=_span(meta))
+        return CSum(*script, ch[-1], span=span_of(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
         script = ch[2] if len(ch) == 4 else ((), (), (), ())
-        return CBin("*", ch[0], CSum(*script, ch[-1], span=_span(meta)), span=_span(meta))
+        return CBin("*", ch[0], CSum(*script, ch[-1], span=span_of(meta)), span=span_of(meta))
 
     # ---------------------------------------------------------------- expressions
+    start = passed_on(0)
+    add = spanned_rule(CBin, 0, 2, head=("+",))
+    sub = spanned_rule(CBin, 0, 2, head=("-",))
+    mul = spanned_rule(CBin, 0, 2, head=("*",))
+    juxt = spanned_rule(CBin, 0, 1, head=("*",))
+    neg = spanned_rule(CNeg, 1)
+    partial = spanned_rule(CDeriv, 3, 7)
+    paren = group = font = passed_on(1)
+
     def chain(self, ch):
         return [c for c in ch if isinstance(c, CNode)]
-
-    def start(self, ch):
-        return ch[0]
-
-    @v_args(meta=True)
-    def add(self, meta, ch):
-        return CBin("+", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return CBin("-", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def mul(self, meta, ch):
-        return CBin("*", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
     def div(self, meta, ch):
         if isinstance(ch[2], CNum) and ch[2].value == 0:
             raise ReadFailure("A division by 0", ch[1].start_pos)
-        return CBin("/", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def juxt(self, meta, ch):
-        return CBin("*", ch[0], ch[1], span=_span(meta))
+        return CBin("/", ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def conv(self, meta, ch):
-        return COp("conv", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=_span(meta))
+        return COp("conv", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def corr(self, meta, ch):
-        return COp("corr", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, ch):
-        return CNeg(ch[1], span=_span(meta))
+        return COp("corr", _mode(str(ch[1]), ch[1].start_pos), ch[0], ch[2], span=span_of(meta))
 
     @v_args(meta=True)
     def subscript(self, meta, ch):
-        return CIdx(ch[0], tuple(ch[2]), False, span=_span(meta))
+        return CIdx(ch[0], tuple(ch[2]), False, span=span_of(meta))
 
     @v_args(meta=True)
     def bracket(self, meta, ch):
-        return CIdx(ch[0], tuple(ch[2]), True, span=_span(meta))
+        return CIdx(ch[0], tuple(ch[2]), True, span=span_of(meta))
 
     @v_args(meta=True)
     def name(self, meta, ch):
-        return CSym(str(ch[0]), span=_span(meta))
+        return CSym(str(ch[0]), span=span_of(meta))
 
     @v_args(meta=True)
     def word(self, meta, ch):
-        return CSym(re.search(r"\{\s*(\w+)\s*\}", str(ch[0])).group(1), span=_span(meta))
+        return CSym(re.search(r"\{\s*(\w+)\s*\}", str(ch[0])).group(1), span=span_of(meta))
 
     @v_args(meta=True)
     def number(self, meta, ch):
-        return CNum(Fraction(str(ch[0])), span=_span(meta))
-
-    def paren(self, ch):
-        return ch[1]
-
-    def group(self, ch):
-        return ch[1]
-
-    def font(self, ch):
-        return ch[1]
+        return CNum(Fraction(str(ch[0])), span=span_of(meta))
 
     @v_args(meta=True)
     def frac(self, meta, ch):
         num, den = ch[2], ch[5]
         if isinstance(num, CSym) and isinstance(den, CSym) and num.text[:1] == den.text[:1] == "d" \
                 and len(num.text) > 1 and len(den.text) > 1:
-            return CDeriv(CSym(num.text[1:]), CSym(den.text[1:], span=den.span), span=_span(meta))
+            return CDeriv(CSym(num.text[1:]), CSym(den.text[1:], span=den.span), span=span_of(meta))
         if _is_d(num) and _is_d(den):
-            return CDeriv(num.right, den.right, span=_span(meta))
+            return CDeriv(num.right, den.right, span=span_of(meta))
         if isinstance(den, CNum) and den.value == 0:
             raise ReadFailure("A fraction with denominator 0", meta.start_pos)
         if isinstance(num, CNum) and isinstance(den, CNum):
-            return CNum(num.value / den.value, span=_span(meta))
-        return CBin("/", num, den, span=_span(meta))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return CDeriv(ch[3], ch[7], span=_span(meta))
+            return CNum(num.value / den.value, span=span_of(meta))
+        return CBin("/", num, den, span=span_of(meta))
 
     @v_args(meta=True)
     def rot(self, meta, ch):
         text = str(ch[0])
         if "180" not in text and "flip" not in text:
             raise ReadFailure("A rotation is read as rot180, rot_{180} or \\operatorname{rot180}", meta.start_pos)
-        return CFn("rot", ch[1], span=_span(meta))
+        return CFn("rot", ch[1], span=span_of(meta))
 
     def fn_number(self, ch):
         return int(next(c for c in ch if c.type == "NUMBER"))
@@ -285,23 +294,35 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def func(self, meta, ch):
-        fname = re.search(r"(dilate|pad|crop|xcorr|corr|conv2d|conv)", str(ch[0])).group(1)
+        pos = meta.start_pos
+        key = function_key(str(ch[0]))
+        if key not in FUNCTION_NAMES:
+            near = difflib.get_close_matches(key, FUNCTION_NAMES, n=1)
+            hint = (f"did you mean {near[0]}, or another name docs/formulas.md (\"Convolution formulas\") lists"
+                    if near else "write one of the names docs/formulas.md (\"Convolution formulas\") lists")
+            raise ReadFailure(f"The function {key} is not read in a formula about a conv2d layer; {hint}", pos)
+        fname, named_mode = FUNCTION_NAMES[key]
         sub = ch[1] if len(ch) == 5 else None
         args = ch[-2]
-        pos = meta.start_pos
         if fname in ("dilate", "pad", "crop"):
             if len(args) != 1 or isinstance(sub, str):
-                raise ReadFailure(f"\\operatorname{{{fname}}} takes one argument and a whole-number subscript, e.g. "
+                raise ReadFailure(f"\\operatorname{{{key}}} takes one argument and a whole-number subscript, e.g. "
                                   f"\\operatorname{{{fname}}}_{{1}}(\\delta)", pos)
-            return CFn(fname, args[0], sub, span=_span(meta))
+            return CFn(fname, args[0], sub, span=span_of(meta))
         mode = sub if isinstance(sub, str) else None
         if len(args) == 3 and isinstance(args[2], CSym):
             mode, args = args[2].text, args[:2]
-        if len(args) != 2 or (mode is not None and mode.lower() not in ("full", "valid")):
-            raise ReadFailure(f"\\operatorname{{{fname}}} takes two arrays and an optional mode full or valid, e.g. "
-                              f"\\operatorname{{{fname}}}(\\delta, K, \\text{{full}})", pos)
-        kind = "corr" if "corr" in fname else "conv"
-        return COp(kind, mode.lower() if mode else None, args[0], args[1], span=_span(meta))
+        example = (f"\\operatorname{{{key}}}(\\delta, K, \\text{{full}})" if named_mode is None
+                   else f"{key.replace('_', chr(92) + '_')}(\\delta, K)")
+        if len(args) != 2 or sub is not None and not isinstance(sub, str) or \
+                (mode is not None and mode.lower() not in ("full", "valid")):
+            what = "an optional mode full or valid" if named_mode is None else f"no mode (the name says {named_mode})"
+            raise ReadFailure(f"\\operatorname{{{key}}} takes two arrays and {what}, e.g. {example}", pos)
+        if named_mode is not None and mode is not None and mode.lower() != named_mode:
+            raise ReadFailure(f"The function {key} is the {named_mode} mode, but the mode {mode.lower()} is written "
+                              f"too; drop one of them", pos)
+        mode = named_mode or (mode.lower() if mode else None)
+        return COp(fname, mode, args[0], args[1], span=span_of(meta))
 
 
 def _is_d(node) -> bool:
@@ -310,36 +331,16 @@ def _is_d(node) -> bool:
 
 def read_conv_formula(latex: str) -> ConvFormula:
     """Parse ``latex`` (module contract)."""
-    if not isinstance(latex, str):
-        raise DerivcheckError(f"A formula must be text, not {type(latex).__name__}.")
-    if len(latex) > MAX_LENGTH:
-        raise DerivcheckError(f"The formula is {len(latex)} characters long; at most {MAX_LENGTH} are supported.")
-    source = _clean(latex)
-    if not source.strip():
-        raise DerivcheckError("The formula is empty; write an equation such as dX = \\delta \\ast \\operatorname"
-                              "{rot180}(K).")
-    deepest = _too_deep(source)
-    if deepest is not None:
-        raise DerivcheckError(f"The formula nests brackets more than {MAX_NESTING} deep{_position(source, deepest)}; "
-                              f"write it with fewer parentheses or braces.")
-    try:
-        sides = _Builder().transform(_parser().parse(source))
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, ReadFailure):
-            raise DerivcheckError(_located(exc.orig_exc.message, source, exc.orig_exc.pos)) from None
-        raise
-    except UnexpectedToken as exc:
-        if exc.token.type != "CARET":
-            raise _failure(exc, source) from None
-        raise DerivcheckError(f"Unsupported LaTeX{_position(source, exc.token.start_pos)}: a superscript is not read "
-                              f"in a formula about a conv2d layer; drop layer tags such as ^{{(l)}} or ^{{l+1}} (the "
-                              f"formula is about the list's one conv2d layer) and write a rotation as rot180(K).") \
-            from None
-    except (LarkError, RecursionError) as exc:
-        raise _failure(exc, source) from None
+    source = cleaned_source(checked_text(latex), "dX = \\delta \\ast \\operatorname{rot180}(K)")
+    with reading_errors(source, lambda cmd: "read in a formula about a conv2d layer (docs/formulas.md, "
+                                            "\"Convolution formulas\", lists what is)"):
+        try:
+            sides = _Builder().transform(lalr_parser(CONV_GRAMMAR).parse(source))
+        except UnexpectedToken as exc:
+            if exc.token.type != "CARET":
+                raise
+            raise DerivcheckError(f"Unsupported LaTeX{position(source, exc.token.start_pos)}: a superscript is not "
+                                  f"read in a formula about a conv2d layer; drop layer tags such as ^{{(l)}} or "
+                                  f"^{{l+1}} (the formula is about the list's one conv2d layer) and write a rotation as "
+                                  f"rot180(K).") from None
     return ConvFormula(tuple(sides), source)
-
-
-def _failure(exc: Exception, source: str) -> DerivcheckError:
-    return lark_failure(exc, source, lambda cmd: "read in a formula about a conv2d layer (docs/formulas.md, "
-                                                    "\"Convolution formulas\", lists what is)")

@@ -16,6 +16,14 @@ letters: X/x/I/A, K/W/F/w, b/B, Y/O/Z/u/out, δ/G/dout/dY/dO/dZ/du, and d… or 
 as the sliding product deep-learning code calls convolution (= ⋆).
 Its key ``indices`` set to ``0-based`` or ``1-based`` sets the index base of every indexed name
 (default: 0-based for brackets ``x[c,i,j]``, 1-based for subscripts ``x_{c,i,j}``).
+
+Which operand slides (docs/formulas.md, "Which operand slides"): of ``A ∗ B`` / ``A ⋆ B`` the second,
+``B``, is the window that slides over ``A`` (:mod:`.conv_eval`). When exactly one operand is a kernel
+(``K`` or a letter meaning it, the map ``K_{o,c}``, each under any number of ``rot180``) it is made
+the second, whichever side it is written on (``conv_full(rot180(F), δ)`` reads as ``δ ∗_full
+rot180(F)``); two non-kernels keep their written order. Both operands kernels is refused (one
+sentence naming both readings) in a sliding product (⋆, and ∗ unless ``flipped``); the mathematical
+convolution (``flipped``) is commutative, so there the order changes nothing in the full mode.
 """
 from __future__ import annotations
 
@@ -24,9 +32,9 @@ from dataclasses import replace
 from typing import Any, Mapping
 
 from ..spec.errors import DerivcheckError
-from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula
-from .parser import _located
+from .conv_nodes import CArr, CBin, CDeriv, CFn, CIdx, CNeg, CNode, COp, CSum, CSym, ConvFormula, crebuild
 from .raw import ReadFailure
+from .syntax import located_failures
 
 __all__ = ["resolve_conv", "conv_layer", "CONVENTIONS"]
 
@@ -108,6 +116,28 @@ class _Resolver:
         return node
 
 
+def _kernel(node: CNode) -> bool:
+    """Whether ``node`` is a kernel: K (or the map K_{o,c}), possibly under rot180s."""
+    while isinstance(node, CFn) and node.name == "rot":
+        node = node.arg
+    return (isinstance(node, CArr) and node.name == "K") or \
+        (isinstance(node, CIdx) and isinstance(node.base, CArr) and node.base.name == "K" and len(node.indices) <= 2)
+
+
+def _kernel_slides(node: CNode, convention: str, source: str) -> CNode:
+    """``node`` with the kernel operand of every ∗ / ⋆ second, the window that slides (module contract)."""
+    node = crebuild(node, lambda child: _kernel_slides(child, convention, source))
+    if not isinstance(node, COp):
+        return node
+    first, second = _kernel(node.left), _kernel(node.right)
+    if first and second and (node.kind == "corr" or convention == "sliding"):
+        a, b = (source[n.span[0]:n.span[1]].strip() if n.span else "the kernel" for n in (node.left, node.right))
+        raise ReadFailure(f"Both operands of this sliding product are kernels, so which one slides is ambiguous ({b} "
+                          f"sliding over {a} as written, or {a} sliding over {b}; the two differ); write one operand "
+                          f"that is not the kernel, e.g. \\delta \\ast_{{full}} rot180(K)", node.span[0] if node.span else None)
+    return replace(node, left=node.right, right=node.left) if first and not second else node
+
+
 def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | None) -> ConvFormula:
     """Every name of ``formula`` given its meaning for the list's conv2d layer (module contract)."""
     spec = conv_layer(network)
@@ -125,8 +155,6 @@ def resolve_conv(formula: ConvFormula, network, symbols: Mapping[str, str] | Non
         raise DerivcheckError(f"symbols gives indices the meaning {base!r}; use \"0-based\" (NumPy's, the default for "
                               f"brackets x[c,i,j]) or \"1-based\" (the default for subscripts x_{{c,i,j}}).")
     resolver = _Resolver(spec.index, symbols, None if base is None else base.strip().lower() == "0-based")
-    try:
-        sides = tuple(resolver(s) for s in formula.sides)
-    except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
+    with located_failures(formula.source):
+        sides = tuple(_kernel_slides(resolver(s), convention, formula.source) for s in formula.sides)
     return ConvFormula(sides, formula.source, spec.index, convention)

@@ -9,21 +9,23 @@ name (``zero_based`` for brackets), :class:`IX` an index expression Σ coef·let
 :class:`CSum` a Σ (its letters, limits and ``\\substack`` conditions; no letters: the sum of a map),
 :class:`CBin` + − × /, :class:`CNeg`, :class:`CNum`, :class:`CDeriv` ∂A/∂B as written;
 :class:`ConvFormula` the sides with their source, layer and the ∗ convention; :func:`cwalk` every
-node of a tree, parents first.
+node of a tree, parents first; :func:`crebuild` a copy with a function applied to each child.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
-from typing import Mapping
+from typing import Callable, Mapping
+
+from .nodes import Spanned
 
 __all__ = ["CNode", "CSym", "CArr", "CIdx", "IX", "COp", "CFn", "CSum", "CBin", "CNeg", "CNum", "CDeriv",
-           "ConvFormula", "cwalk"]
+           "ConvFormula", "cwalk", "crebuild"]
 
 
 @dataclass(frozen=True)
-class CNode:
-    span: tuple[int, int] | None = field(default=None, compare=False, kw_only=True)
+class CNode(Spanned):
+    """Base class of the conv-formula nodes (``span`` from :class:`~symbolic.formulas.nodes.Spanned`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,18 @@ class CNum(CNode):
 class CDeriv(CNode):
     of: CNode
     wrt: CNode
+
+
+def crebuild(node: CNode, fn: Callable[[CNode], CNode]) -> CNode:
+    """``node`` with ``fn`` applied to each child node; ``node`` itself when no child changes."""
+    changes = {}
+    for f in fields(node):
+        child = getattr(node, f.name)
+        if isinstance(child, CNode):
+            done = fn(child)
+            if done is not child:
+                changes[f.name] = done
+    return replace(node, **changes) if changes else node
 
 
 def cwalk(node: CNode):

@@ -25,18 +25,18 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
-from flint import arb, fmpq
+from flint import fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.names import parse_name
 from ..truth.balls import Undefined, workprec
 from ..truth.layered import BatchPoint
-from .conv_compare import LEFT, conv_differences, name_of, nonzero
+from .claim_loop import certified_nonzero, settle, shown
+from .conv_compare import LEFT, conv_differences, name_of
 from .conv_diagnose import diagnose_conv
 from .conv_formula import CArr, CIdx, ConvFormula, read_conv_formula
 from .conv_meaning import conv_layer, resolve_conv
 from .conv_model import ConvModel, _obj, symbolic_model
-from .layer_eval import LayerShapeError
 from .verify import FormulaVerdict
 
 __all__ = ["verify_conv_formula", "read_conv", "conv_label"]
@@ -62,13 +62,6 @@ def conv_label(rf: ConvFormula) -> str:
     name = lhs.base.name if isinstance(lhs, CIdx) else lhs.name
     return {"dX": "dL/dx" if rf.layer == 1 else f"dL/da{rf.layer - 1}", "dK": f"dL/dK{rf.layer}",
             "db": f"dL/db{rf.layer}", "u": f"u{rf.layer}"}[name]
-
-
-def _show(v) -> str:
-    if type(v) is fmpq:
-        text = str(v)
-        return text if len(text) <= 40 else arb(v).str(12, radius=False)
-    return v.str(12, radius=False)
 
 
 def _points(network, spec):
@@ -110,24 +103,26 @@ def verify_conv_formula(network, latex: str, symbols: Mapping[str, str] | None =
     spec = conv_layer(network)
     label, steps = conv_label(rf), len(rf.sides) - 1
     model = symbolic_model(spec)
-    try:
-        first = conv_differences(rf, model)
-    except LayerShapeError as exc:
-        return FormulaVerdict("shape error", str(exc), label, steps=steps)
-    if not first:
-        return FormulaVerdict("ok", "Proved for all values of the conv layer's input X, kernels K, biases b and "
-                                    "upstream gradient δ = ∂L/∂u (each entry its own symbol): every entry of left − "
-                                    "right is exactly 0 as a polynomial, the left side by the program's own conv "
-                                    + ("forward." if name_of(rf.sides[0]) == "u" else "backward."), label,
-                              method="polynomial identity", steps=steps)
+
+    def proof() -> tuple[str, str]:
+        return ("Proved for all values of the conv layer's input X, kernels K, biases b and upstream gradient "
+                "δ = ∂L/∂u (each entry its own symbol): every entry of left − right is exactly 0 as a polynomial, the "
+                "left side by the program's own conv " + ("forward." if name_of(rf.sides[0]) == "u" else "backward."),
+                "polynomial identity")
+
+    return settle(label, steps, lambda: conv_differences(rf, model), proof,
+                  lambda first: _refute(network, rf, spec, model, label, steps))
+
+
+def _refute(network, rf: ConvFormula, spec, model, label: str, steps: int) -> FormulaVerdict:
     for where, point in _points(network, spec):
         with workprec(320):
-            found = conv_differences(rf, point, test=lambda x: not nonzero(x))
+            found = conv_differences(rf, point, test=lambda x: not certified_nonzero(x))
         if not found:
             continue
         d = found[0]
         part = f"right-hand side {d.side} of {steps}, " if steps > 1 else ""
-        claimed, true = _show(d.right), _show(d.left)
+        claimed, true = shown(d.right, 40), shown(d.left, 40)
         diagnosis = diagnose_conv(rf, spec, model)
         tail = f" Diagnosis: {diagnosis}." if diagnosis else ""
         return FormulaVerdict("WRONG", f"Counterexample {where}: {part}entry {d.entry} of {LEFT[name_of(rf.sides[0])]}"

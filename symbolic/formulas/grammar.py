@@ -2,7 +2,8 @@
 
 Contract
 --------
-:data:`GRAMMAR` is the grammar text and nothing else lives here. Its rule
+:data:`GRAMMAR` is the grammar text (with the pieces every reader's grammar shares,
+from :mod:`.latex_grammar`) and nothing else lives here. Its rule
 aliases (``add``, ``hadamard``, ``juxt``, ``frac``, ``nabla``, ``call`` …) are
 the method names of :class:`symbolic.formulas.reading.TreeBuilder`, which turns
 the parse tree into formula nodes. Precedence: ``+ -`` bind loosest; ``⊙``,
@@ -13,6 +14,10 @@ that follows them. Plain norm bars arrive pre-marked as open/close by
 """
 from __future__ import annotations
 
+from .latex_grammar import (ALIGNED_TOKENS, ARITHMETIC_TOKENS, BRACKET_TOKENS, BRACKETED_ATOMS, DIGIT_FRACTION_TOKEN,
+                            EQUATION_TOKENS, FRACTION_TOKEN, IGNORED, NOTE_TOKEN, PRODUCT_TOKENS, SIGNED_PRODUCTS,
+                            SPACING_TOKEN, SUMS)
+
 __all__ = ["GRAMMAR"]
 
 GRAMMAR = r"""
@@ -22,20 +27,12 @@ equation: chain conds?
 chain: expr (NL? EQ expr)+ NL?
 conds: COND+
 
-?expr: expr PLUS term               -> add
-     | expr MINUS term              -> sub
-     | term
+""" + SUMS + r"""
 ?term: term ODOT signed             -> hadamard
      | term OSLASH signed           -> ediv
      | term CDOT signed             -> cdot
      | term STAR signed             -> star
-     | term postfix                 -> juxt
-     | term SUM term                -> juxt_sum
-     | signed
-?signed: MINUS signed               -> neg
-       | PLUS signed                -> pos
-       | SUM term                   -> sum
-       | postfix
+""" + SIGNED_PRODUCTS + r"""
 ?postfix: postfix SUB               -> subscript
         | postfix LAYER             -> layer
         | postfix LAYERLETTER       -> layer
@@ -48,11 +45,7 @@ conds: COND+
 ?atom: LETTER                       -> letter
      | GREEK                        -> letter
      | NUMBER                       -> number
-     | LPAR expr RPAR               -> paren
-     | LBRACE expr RBRACE           -> group
-     | FRAC LBRACE expr RBRACE LBRACE expr RBRACE                 -> frac
      | FRACDIGITS                   -> frac_digits
-     | FRAC LBRACE PARTIAL expr RBRACE LBRACE PARTIAL expr RBRACE -> partial
      | FRAC LBRACE PARTIAL RBRACE LBRACE PARTIAL expr RBRACE term -> partial_op
      | NABLA LBRACE expr RBRACE postfix -> nabla
      | NABLA LETTER postfix          -> nabla
@@ -68,6 +61,7 @@ conds: COND+
      | ACCENT_BARE LETTER            -> accent_bare
      | ACCENT_BARE GREEK             -> accent_bare
      | WORD                          -> word
+""" + BRACKETED_ATOMS + r"""
 ?barearg: barearg SUB               -> subscript
         | barearg LAYER             -> layer
         | barearg LAYERLETTER       -> layer
@@ -87,15 +81,9 @@ fsuffix: PRIME | LAYER
 
 COND.9: /(?:,|\\text\s*\{\s*(?:for|if|when|where)\s*\})\s*\(?\s*[a-z]\s*=\s*\d+\s*\)?/
       | /\(\s*[a-z]\s*=\s*\d+\s*\)/
-EQ: /&?\s*=/
 AMP: "&"
-NL: /\\\\/
-BEGIN_AL.5: /\\begin\s*\{\s*(?:aligned|align\*?|split|gathered|equation\*?)\s*\}/
-END_AL.5: /\\end\s*\{\s*(?:aligned|align\*?|split|gathered|equation\*?)\s*\}/
 BEGIN_MAT.5: /\\begin\s*\{\s*[bpvBV]?matrix\s*\}/
 END_MAT.5: /\\end\s*\{\s*[bpvBV]?matrix\s*\}/
-FRACDIGITS.6: /\\[dt]?frac\s*\d\s*\d/
-FRAC.5: /\\[dt]?frac(?![a-zA-Z])/
 PARTIAL.5: /\\partial(?![a-zA-Z])/
 NABLA.5: /\\nabla\s*_/
 SUM.5: /\\sum(?![a-zA-Z])(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*[a-z]\s*(?:=\s*\d+\s*)?\}|[a-z])(?:\s*\^\s*(?:\{\s*\d+\s*\}|\d))?)?/
@@ -106,7 +94,6 @@ BAREFN.6: /\\(?:exp|tanh|log|ln)(?![a-zA-Z])/
 GREEK.5: /\\delta(?![a-zA-Z])/
 FONT.5: /\\(?:mathbf|boldsymbol|bm|mathit|vec|mathbfit|mathrm|mathsf|mathcal)\s*\{/
 WORD.6: /\\(?:text|textrm|textit|mathrm|operatorname|rm)\s*\{(?!\s*(?:softmax|relu|ReLU|diag|sigmoid|tanh|exp|log)\s*\})\s*[A-Za-z][A-Za-z0-9]*\s*\}/
-NOTE.7: /\\(?:text|textrm|textit|mbox)\s*\{[^{}]*(?:[^A-Za-z0-9{}\s]|[A-Za-z0-9]\s+[A-Za-z0-9])[^{}]*\}/
 ACCENT.5: /\\(?:hat|bar|tilde|widehat|widetilde|overline)\s*\{/
 ACCENT_BARE.5: /\\(?:hat|bar|tilde)(?=\s*(?:[A-Za-z]|\\delta(?![a-zA-Z])))/
 LAYER.7: /\^\s*\{\s*[\(\[]\s*(?:\d+|[a-zA-Z](?:\s*[+-]\s*\d+)?|\\ell(?:\s*[+-]\s*\d+)?)\s*[\)\]]\s*(?:T|\\top|\\intercal|\\prime(?![a-zA-Z])|')?\s*\}/
@@ -114,25 +101,10 @@ LAYERLETTER.7: /\^\s*(?:(?!T(?![a-zA-Z]))[a-zA-Z](?![a-zA-Z])|\\ell(?![a-zA-Z])|
 TRANSPOSE.7: /\^\s*(?:T(?![a-zA-Z])|\\top(?![a-zA-Z])|\\intercal(?![a-zA-Z])|\\mathsf\s*\{\s*T\s*\}|\{\s*(?:T|\\top|\\intercal|\\mathsf\s*\{\s*T\s*\}|\\mathrm\s*\{\s*T\s*\}|\\mathsf\s*T)\s*\})/
 PRIME.7: /'|\^\s*(?:\\prime(?![a-zA-Z])|\{\s*\\prime\s*\})/
 POWER.7: /\^\s*(?:\d|\{\s*\d+\s*\})/
-CARET: "^"
 SUB.5: /_\s*(?:\{(?:[\sA-Za-z0-9,+\-]|\\(?:text|textrm|mathrm|rm|mathit)\s*\{[\sA-Za-z0-9]*\})*\}|[A-Za-z0-9])/
 LETTER: /[A-Za-z]/
-NUMBER: /\d+(?:\.\d+)?/
-PLUS: "+"
-MINUS: "-" | "\u2212"
-ODOT.5: /\\odot(?![a-zA-Z])|\u2299|\\circ(?![a-zA-Z])/
 OSLASH.5: /\\oslash(?![a-zA-Z])|\u2298/
-CDOT.5: /\\cdot(?![a-zA-Z])|\u00b7/
-STAR.5: /\*|\\ast(?![a-zA-Z])|\\times(?![a-zA-Z])|\u00d7/
-LPAR.5: /\\left\s*[\(\[]|\\[bB]igg?l?\s*[\(\[]|[\(\[]/
-RPAR.5: /\\right\s*[\)\]]|\\[bB]igg?r?\s*[\)\]]|[\)\]]/
-LBRACE: "{"
-RBRACE: "}"
 NORML.5: /\\left\s*(?:\\\||\\[lr]?Vert(?![a-zA-Z]))|\\lVert(?![a-zA-Z])|\ue000\ue000/
 NORMR.5: /\\right\s*(?:\\\||\\[lr]?Vert(?![a-zA-Z]))|\\rVert(?![a-zA-Z])|\ue001\ue001/
-SPACING.8: /\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\displaystyle(?![a-zA-Z])|\\left\s*\.|\\right\s*\.|\\limits(?![a-zA-Z])/
-WS: /\s+/
-%ignore WS
-%ignore SPACING
-%ignore NOTE
-"""
+""" + EQUATION_TOKENS + ALIGNED_TOKENS + FRACTION_TOKEN + DIGIT_FRACTION_TOKEN + ARITHMETIC_TOKENS \
+    + PRODUCT_TOKENS + BRACKET_TOKENS + NOTE_TOKEN + SPACING_TOKEN + IGNORED

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .nodes import Spanned
+
 __all__ = ["LNode", "Name", "Sub", "Num", "Bin", "PRODUCTS", "Neg", "Power", "Sqrt", "Transpose", "Sum", "Deriv", "Quantity", "Index",
            "lchildren", "lwalk"]
 
@@ -24,10 +26,8 @@ Index = int | str  # a fixed 1-based index or an index letter
 
 
 @dataclass(frozen=True)
-class LNode:
-    """Base class; ``span`` is the (start, end) of the source text the node came from."""
-
-    span: tuple[int, int] | None = field(default=None, kw_only=True, compare=False, repr=False)
+class LNode(Spanned):
+    """Base class of the layer-formula nodes (``span`` from :class:`~symbolic.formulas.nodes.Spanned`)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ A derivative written with d (``\frac{dL}{dx_i}``, ``\frac{\mathrm{d} L}{\mathrm{
 :class:`~symbolic.formulas.layer_nodes.Deriv` like ``\frac{\partial L}{\partial x_i}``; an exponent
 must be a rational number (``^2``, ``^{-1/2}``, ``^{-\frac{3}{2}}``). Every problem is one
 :class:`DerivcheckError` sentence naming the column (the located messages of
-:mod:`symbolic.formulas.parser`).
+:mod:`symbolic.formulas.syntax`).
 
 Safety: the text is only tokenized by the grammar; nothing reaches eval/exec/sympify.
 """
@@ -18,23 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError, VisitError
+from lark import Token, Transformer, v_args
 
-from ..spec.errors import DerivcheckError
 from .layer_grammar import LAYER_GRAMMAR
 from .layer_nodes import Bin, Deriv, LNode, Name, Neg, Num, Power, Sqrt, Sub, Sum, Transpose
-from .parser import MAX_LENGTH, MAX_NESTING, _clean, _located, _position, _too_deep, lark_failure
 from .raw import ReadFailure
+from .syntax import (checked_text, cleaned_source, lalr_parser, passed_on, reading_errors,
+                     span_of, spanned_rule, token_span)
 
 __all__ = ["LayerFormula", "read_layer_formula", "evaluate_constant"]
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return Lark(LAYER_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
 @dataclass(frozen=True)
@@ -43,14 +36,6 @@ class LayerFormula:
 
     sides: tuple[LNode, ...]
     source: str
-
-
-def _span(meta) -> tuple[int, int] | None:
-    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", False) else None
-
-
-def _tok(tok: Token) -> tuple[int, int]:
-    return (tok.start_pos, tok.end_pos)
 
 
 def evaluate_constant(node: LNode) -> Fraction | None:
@@ -96,35 +81,22 @@ class LayerTreeBuilder(Transformer):
         super().__init__()
         self.source = source
 
-    def start(self, ch):
-        return ch[0]
+    start = passed_on(0)
+    add = spanned_rule(Bin, 0, 2, head=("+",))
+    sub = spanned_rule(Bin, 0, 2, head=("-",))
+    cdot = spanned_rule(Bin, 0, 2, head=("·",))
+    hadamard = spanned_rule(Bin, 0, 2, head=("⊙",))
+    star = spanned_rule(Bin, 0, 2, head=("×",))
+    div = spanned_rule(Bin, 0, 2, head=("/",))
+    neg = spanned_rule(Neg, 1)
+    pos = passed_on(1)
+    transpose = spanned_rule(Transpose, 0)
+    partial = spanned_rule(Deriv, 3, 7)
+    sqrt = spanned_rule(Sqrt, 2)
+    font = passed_on(1)
 
     def chain(self, ch):
         return tuple(c for c in ch if isinstance(c, LNode))
-
-    @v_args(meta=True)
-    def add(self, meta, ch):
-        return Bin("+", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return Bin("-", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def cdot(self, meta, ch):
-        return Bin("·", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def hadamard(self, meta, ch):
-        return Bin("⊙", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def star(self, meta, ch):
-        return Bin("×", ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def div(self, meta, ch):
-        return Bin("/", ch[0], ch[2], span=_span(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
@@ -132,12 +104,12 @@ class LayerTreeBuilder(Transformer):
         if isinstance(left, Bin) and left.op == "*" and _is_d(left.right) and left.right.span and right.span:
             # N d\hat{x}: the differential d takes the symbol after it, not the product before it
             d = Bin("*", left.right, right, span=(left.right.span[0], right.span[1]))
-            return Bin("*", left.left, d, span=_span(meta))
-        return Bin("*", left, right, span=_span(meta))
+            return Bin("*", left.left, d, span=span_of(meta))
+        return Bin("*", left, right, span=span_of(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
-        return Bin("*", ch[0], self._sum(ch[1], ch[2], meta), span=_span(meta))
+        return Bin("*", ch[0], self._sum(ch[1], ch[2], meta), span=span_of(meta))
 
     @v_args(meta=True)
     def sum(self, meta, ch):
@@ -146,19 +118,12 @@ class LayerTreeBuilder(Transformer):
     def _sum(self, tok: Token, body: LNode, meta) -> Sum:
         m = _SUM.search(str(tok))
         if m is None:
-            return Sum(None, None, None, body, span=(tok.start_pos, _span(meta)[1] if _span(meta) else tok.end_pos))
+            return Sum(None, None, None, body, span=(tok.start_pos, span_of(meta)[1] if span_of(meta) else tok.end_pos))
         var = m.group("v1") or m.group("v2")
         lo = int(m.group("lo")) if m.group("lo") else None
         hi_text = m.group("h1") or m.group("h2")
         hi: int | str | None = int(hi_text) if hi_text and hi_text.isdigit() else hi_text
         return Sum(var, lo, hi, body, span=(tok.start_pos, body.span[1] if body.span else tok.end_pos))
-
-    @v_args(meta=True)
-    def neg(self, meta, ch):
-        return Neg(ch[1], span=_span(meta))
-
-    def pos(self, ch):
-        return ch[1]
 
     @v_args(meta=True)
     def subscript(self, meta, ch):
@@ -171,18 +136,14 @@ class LayerTreeBuilder(Transformer):
         if isinstance(base, Sub):
             raise ReadFailure("A second subscript on the same symbol", tok.start_pos)
         if re.fullmatch(r"B|\\mathcal\s*\{\s*B\s*\}", text):
-            return Sub(base, (), batch=True, span=_span(meta))
+            return Sub(base, (), batch=True, span=span_of(meta))
         squashed = text.replace(" ", "")
         parts = [p.strip().replace(" ", "") for p in text.split(",")] if "," in text else \
             [squashed] if re.fullmatch(r"[A-Za-z][+-]\d+", squashed) else list(squashed)
         if any(not re.fullmatch(r"[A-Za-z](?:[+-]\d+)?|\d+", p) for p in parts) or len(parts) > 2:
             raise ReadFailure(f"The subscript {text!r} is not one or two indices (letters such as i, j or "
                               f"numbers such as 1, 2; write x_{{i,j}} with a comma for longer ones)", tok.start_pos)
-        return Sub(base, tuple(int(p) if p.isdigit() else p for p in parts), span=_span(meta))
-
-    @v_args(meta=True)
-    def transpose(self, meta, ch):
-        return Transpose(ch[0], span=_span(meta))
+        return Sub(base, tuple(int(p) if p.isdigit() else p for p in parts), span=span_of(meta))
 
     @v_args(meta=True)
     def power(self, meta, ch):
@@ -199,25 +160,25 @@ class LayerTreeBuilder(Transformer):
         if value.denominator not in (1, 2):
             raise ReadFailure(f"The exponent {value} is not read: only whole and half powers are (such as "
                               f"2, -1/2, -3/2)", pos + 1)
-        return Power(base, value, caret=pos, span=_span(meta))
+        return Power(base, value, caret=pos, span=span_of(meta))
 
     @v_args(meta=True)
     def name(self, meta, ch):
         tok = ch[0]
         text = str(tok)
-        return Name(text if text.startswith("\\") or text.isascii() else _GREEK.get(text, text), span=_tok(tok))
+        return Name(text if text.startswith("\\") or text.isascii() else _GREEK.get(text, text), span=token_span(tok))
 
     def number(self, ch):
         tok = ch[0]
-        return Num(Fraction(str(tok)), span=_tok(tok))
+        return Num(Fraction(str(tok)), span=token_span(tok))
 
     @v_args(meta=True)
     def paren(self, meta, ch):
-        return replace(ch[1], span=_span(meta))
+        return replace(ch[1], span=span_of(meta))
 
     @v_args(meta=True)
     def group(self, meta, ch):
-        return replace(ch[1], span=_span(meta))
+        return replace(ch[1], span=span_of(meta))
 
     @v_args(meta=True)
     def frac(self, meta, ch):
@@ -225,44 +186,33 @@ class LayerTreeBuilder(Transformer):
         wrt = _after_d(den)
         of = _after_d(num)
         if wrt is not None and of is not None:
-            return Deriv(of, wrt, span=_span(meta))
+            return Deriv(of, wrt, span=span_of(meta))
         a, b = evaluate_constant(num), evaluate_constant(den)
         if b == 0:
             raise ReadFailure("A fraction with denominator 0", meta.start_pos)
         if a is not None and b is not None:
-            return Num(a / b, span=_span(meta))
-        return Bin("/", num, den, span=_span(meta))
+            return Num(a / b, span=span_of(meta))
+        return Bin("/", num, den, span=span_of(meta))
 
     @v_args(meta=True)
     def frac_digits(self, meta, ch):
         digits = re.findall(r"\d", str(ch[0]))
         if digits[1] == "0":
             raise ReadFailure("A fraction with denominator 0", meta.start_pos)
-        return Num(Fraction(int(digits[0]), int(digits[1])), span=_span(meta))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return Deriv(ch[3], ch[7], span=_span(meta))
-
-    @v_args(meta=True)
-    def sqrt(self, meta, ch):
-        return Sqrt(ch[2], span=_span(meta))
-
-    def font(self, ch):
-        return ch[1]
+        return Num(Fraction(int(digits[0]), int(digits[1])), span=span_of(meta))
 
     @v_args(meta=True)
     def accent(self, meta, ch):
         letter = str(ch[1])
-        return Name("\\hat{" + _GREEK.get(letter, letter) + "}", span=_span(meta))
+        return Name("\\hat{" + _GREEK.get(letter, letter) + "}", span=span_of(meta))
 
     @v_args(meta=True)
     def accent_font(self, meta, ch):
-        return Name("\\hat{" + str(ch[2]) + "}", span=_span(meta))
+        return Name("\\hat{" + str(ch[2]) + "}", span=span_of(meta))
 
     def word(self, ch):
         tok = ch[0]
-        return Name(re.search(r"\{\s*(\w+)\s*\}", str(tok)).group(1), span=_tok(tok))
+        return Name(re.search(r"\{\s*(\w+)\s*\}", str(tok)).group(1), span=token_span(tok))
 
 
 _GREEK = {"α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε": "\\epsilon", "η": "\\eta",
@@ -272,27 +222,8 @@ _GREEK = {"α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε
 
 def read_layer_formula(latex: str) -> LayerFormula:
     """Read ``latex`` (module contract); every problem is a one-sentence :class:`DerivcheckError`."""
-    if not isinstance(latex, str):
-        raise DerivcheckError(f"A formula must be text, not {type(latex).__name__}.")
-    if len(latex) > MAX_LENGTH:
-        raise DerivcheckError(f"The formula is {len(latex)} characters long; at most {MAX_LENGTH} are supported.")
-    source = _clean(latex)
-    if not source.strip():
-        raise DerivcheckError("The formula is empty; write an equation such as dx = ….")
-    deepest = _too_deep(source)
-    if deepest is not None:
-        raise DerivcheckError(f"The formula nests brackets more than {MAX_NESTING} deep{_position(source, deepest)}; "
-                              f"write it with fewer parentheses or braces.")
-    try:
-        sides = LayerTreeBuilder(source).transform(_parser().parse(source))
-    except VisitError as exc:
-        inner = exc.orig_exc
-        if isinstance(inner, ReadFailure):
-            raise DerivcheckError(_located(inner.message, source, inner.pos)) from None
-        if isinstance(inner, RecursionError):
-            raise DerivcheckError("The formula is nested too deeply to read.") from None
-        raise
-    except (LarkError, RecursionError) as exc:
-        raise lark_failure(exc, source, lambda cmd: "read in a formula about a layer of a layer list "
-                                                   "(docs/formulas.md lists what is)") from None
+    source = cleaned_source(checked_text(latex), "dx = …")
+    with reading_errors(source, lambda cmd: "read in a formula about a layer of a layer list "
+                                            "(docs/formulas.md lists what is)"):
+        sides = LayerTreeBuilder(source).transform(lalr_parser(LAYER_GRAMMAR).parse(source))
     return LayerFormula(tuple(sides), source)

@@ -27,22 +27,22 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Mapping
 
-from flint import arb, fmpq
+from flint import fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.layered_network import LayeredNetwork, LayerSpec
 from ..spec.names import parse_name
 from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN, BatchPoint
-from .layer_eval import AXIS_WORDS, LayerEvaluator, LayerShapeError
+from .claim_loop import certified_nonzero, counterexample, settle, shown
+from .layer_eval import AXIS_WORDS, LayerEvaluator
 from .layer_model import LayerModel
 from .layer_nodes import Quantity
 from .layer_reading import read_layer_formula
 from .layer_symbols import Resolved, resolve_layer_formula
-from .parser import _located
 from .ratfun import RationalFunctions
-from .raw import ReadFailure
 from .surds import NotASurd, Radicals, Surd, is_zero, surd_arithmetic
+from .syntax import located_failures
 from .verify import FormulaVerdict
 
 __all__ = ["verify_layer_formula", "prove_layer", "symbolic_model", "layer_label", "read_resolved"]
@@ -52,10 +52,8 @@ __all__ = ["verify_layer_formula", "prove_layer", "symbolic_model", "layer_label
 def read_resolved(network: LayeredNetwork, latex: str, symbols: Mapping[str, str] | None) -> Resolved:
     """Read and resolve ``latex`` for ``network`` (errors are one located sentence)."""
     formula = read_layer_formula(latex)
-    try:
+    with located_failures(formula.source):
         return resolve_layer_formula(formula, network, symbols)
-    except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
 
 
 def layer_label(resolved: Resolved) -> str:
@@ -88,17 +86,16 @@ def symbolic_model(spec: LayerSpec, samples: int):
 
 def _cases(resolved: Resolved, model: LayerModel):
     """(binding, step, entry, left, right) of every entry; a value outside the domain is one sentence."""
-    try:
-        for binding, left, rights in LayerEvaluator(resolved, model).cases():
-            for k, right in enumerate(rights, 1):
-                for pos, lv in left.data.items():
-                    at = dict(zip(left.axes, pos))
-                    rv = right.data[tuple(at[a] for a in right.axes)]
-                    yield binding, k, at, lv, rv
-    except (NotASurd, ZeroDivisionError) as exc:
-        raise DerivcheckError(f"The formula is not a finite expression here: {exc}.") from None
-    except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, resolved.source, exc.pos)) from None
+    with located_failures(resolved.source):
+        try:
+            for binding, left, rights in LayerEvaluator(resolved, model).cases():
+                for k, right in enumerate(rights, 1):
+                    for pos, lv in left.data.items():
+                        at = dict(zip(left.axes, pos))
+                        rv = right.data[tuple(at[a] for a in right.axes)]
+                        yield binding, k, at, lv, rv
+        except (NotASurd, ZeroDivisionError) as exc:
+            raise DerivcheckError(f"The formula is not a finite expression here: {exc}.") from None
 
 
 def prove_layer(resolved: Resolved, samples: int, model: LayerModel | None = None) -> tuple | None:
@@ -131,19 +128,8 @@ def _test_point(spec: LayerSpec, samples: int, seed: int):
     return 320, v, g, gamma, beta
 
 
-def _nonzero(x) -> bool:
-    return (x != 0) if type(x) is fmpq else not x.contains(0)
-
-
-def _show(x) -> str:
-    if type(x) is fmpq:
-        text = str(x)
-        return text if len(text) <= 14 else arb(x).str(12, radius=False)
-    return x.str(12, radius=False)
-
-
 def _rows(values) -> str:
-    return "[" + ", ".join("[" + ", ".join(_show(x) for x in row) + "]" for row in values) + "]"
+    return "[" + ", ".join("[" + ", ".join(shown(x) for x in row) + "]" for row in values) + "]"
 
 
 def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, first: tuple):
@@ -154,7 +140,7 @@ def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, f
         with workprec(prec):
             try:
                 model = LayerModel(spec, samples, DOMAIN, v, g, gamma, beta)
-                found = [c for c in _cases(resolved, model) if _nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
+                found = [c for c in _cases(resolved, model) if certified_nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
             except DerivcheckError:
                 continue
             except (ArithmeticError, ValueError, Unevaluable, Undecided) as exc:
@@ -166,7 +152,7 @@ def _counterexample(resolved: Resolved, network: LayeredNetwork, samples: int, f
                     where = "at the network's own parameters and data"
                 else:
                     where = (f"at the test point x = {_rows(v)}, ∂L/∂y = {_rows(g)}, "
-                             f"γ = [{', '.join(map(_show, gamma))}], β = [{', '.join(map(_show, beta))}] "
+                             f"γ = [{', '.join(map(shown, gamma))}], β = [{', '.join(map(shown, beta))}] "
                              f"(the layer's input, upstream gradient and parameters)")
                 return where, found[0]
     return reasons
@@ -184,32 +170,26 @@ def verify_layer_formula(network: LayeredNetwork, latex: str,
     spec, samples = resolved.spec, len(network.x)
     label = layer_label(resolved)
     steps = len(resolved.sides) - 1
-    try:
-        first = prove_layer(resolved, samples)
-    except LayerShapeError as exc:
-        return FormulaVerdict("shape error", str(exc), label, steps=steps)
-    what = "batch" if spec.kind == "batchnorm" else "features"
-    size = f"N = {samples} samples" if spec.kind == "batchnorm" else f"{spec.units} features"
-    if first is None:
+
+    def proof() -> tuple[str, str]:
+        size = f"N = {samples} samples" if spec.kind == "batchnorm" else f"{spec.units} features"
         head = ("Proved for all values" if steps == 1 else
                 f"All {steps} right-hand sides are proved equal to the left for all values")
-        return FormulaVerdict("ok", f"{head} of {spec.kind} layer {spec.index}'s input x, its upstream gradient "
-                                    f"∂L/∂y and γ, β ({size}, ε = {_eps(spec.eps)}): every entry of left − right is exactly "
-                                    f"0 as a sum of square roots over the rational functions of those symbols, "
-                                    f"computed by the program's {spec.kind} rules.", label,
-                              method="surd identity", steps=steps)
-    found = _counterexample(resolved, network, samples, first)
-    if isinstance(found, list):
-        why = f" (it has no value at {len(found)} of them: {found[0]})" if found else ""
-        raise DerivcheckError(f"The formula is not proved over the {what} symbols, and no counterexample was certified "
-                              f"at the network's point or four test points{why}; it is left undecided.")
-    where, (binding, k, at, lv, rv) = found
-    parts = [f"right-hand side {k} of {steps}"] if steps > 1 else []
-    entry = ", ".join(f"{AXIS_WORDS[a]} {p + 1}" for a, p in at.items())
-    parts.append(f"entry [{entry}]" if entry else "the right side")
-    subject = ", ".join(parts) + (" with " + ", ".join(f"{i} = {v}" for i, v in binding.items()) if binding else "")
-    claimed, true = _show(rv), _show(lv)
-    return FormulaVerdict("WRONG", f"Counterexample {where}: {subject} is {claimed} but the truth is {true}.", label,
-                          method="counterexample", steps=steps, step=k,
-                          entry=tuple(p + 1 for p in at.values()), bindings=dict(binding), claimed=claimed, true=true)
+        return (f"{head} of {spec.kind} layer {spec.index}'s input x, its upstream gradient ∂L/∂y and γ, β ({size}, "
+                f"ε = {_eps(spec.eps)}): every entry of left − right is exactly 0 as a sum of square roots over the "
+                f"rational functions of those symbols, computed by the program's {spec.kind} rules."), "surd identity"
+
+    def refute(first: tuple) -> FormulaVerdict:
+        found = _counterexample(resolved, network, samples, first)
+        if isinstance(found, list):
+            what = "batch" if spec.kind == "batchnorm" else "features"
+            why = f" (it has no value at {len(found)} of them: {found[0]})" if found else ""
+            raise DerivcheckError(f"The formula is not proved over the {what} symbols, and no counterexample was "
+                                  f"certified at the network's point or four test points{why}; it is left undecided.")
+        where, (binding, k, at, lv, rv) = found
+        entry = ", ".join(f"{AXIS_WORDS[a]} {p + 1}" for a, p in at.items())
+        return counterexample(label, steps, where, k, f"entry [{entry}]" if entry else "the right side", binding,
+                              shown(rv), shown(lv), tuple(p + 1 for p in at.values()))
+
+    return settle(label, steps, lambda: prove_layer(resolved, samples), proof, refute)
 

@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Callable, Iterator
 
 __all__ = [
-    "LayerRef", "Layer", "Index", "Node", "Var", "Const", "Entry", "Transpose", "Binary", "MatMul", "Juxt", "Dot",
+    "LayerRef", "Layer", "Index", "Spanned", "Node", "Var", "Const", "Entry", "Transpose", "Binary", "MatMul", "Juxt", "Dot",
     "Hadamard", "EDiv", "Star", "Add", "Sub", "Div", "Neg", "Pow", "Apply", "Diag", "SumAll", "SumIdx", "Deriv",
     "MatrixLit", "Norm", "children", "walk", "rebuild", "free_indices", "layer_vars",
 ]
@@ -51,10 +51,16 @@ Index = int | str  # a fixed 1-based index or an index variable name
 
 
 @dataclass(frozen=True)
-class Node:
-    """Base class. ``span`` is the (start, end) of the source text a parsed node came from."""
+class Spanned:
+    """The base of every formula reader's nodes (these, :mod:`.layer_nodes`, :mod:`.conv_nodes`): ``span`` is the
+    (start, end) of the source text a parsed node came from; it takes no part in comparison or repr."""
 
     span: tuple[int, int] | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Node(Spanned):
+    """Base class of the matrix-form formula nodes."""
 
 
 @dataclass(frozen=True)

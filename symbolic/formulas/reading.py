@@ -31,18 +31,9 @@ from .nodes import (Add, Const, Deriv, Div, Dot, EDiv, Entry, Hadamard, Juxt, La
                     Norm, Pow, Star, Sub, SumIdx, Transpose)
 from .raw import (RawCall, RawDeriv, RawName, RawPrime, RawSup, ReadFailure, accent_name, after_d, combine, is_d,
                   leftmost, parse_indices, rightmost_bare, with_span)
+from .syntax import passed_on, span_of, spanned_rule, token_span
 
 __all__ = ["TreeBuilder"]
-
-
-def _span(meta) -> tuple[int, int] | None:
-    if getattr(meta, "empty", True):
-        return None
-    return (meta.start_pos, meta.end_pos)
-
-
-def _tok_span(tok: Token) -> tuple[int, int]:
-    return (tok.start_pos, tok.end_pos)
 
 
 _FN_NAMES = {"f": "f", "g": "f", "\\phi": "f", "\\varphi": "f", "\\exp": "exp", "\\log": "log", "\\ln": "log", "diag": "diag",
@@ -71,8 +62,13 @@ class TreeBuilder(Transformer):
         self.source = source
 
     # ---------------------------------------------------------------- structure
-    def start(self, children):
-        return children[0]
+    start = passed_on(0)
+    add = spanned_rule(Add, 0, 2)
+    sub = spanned_rule(Sub, 0, 2)
+    neg = spanned_rule(Neg, 1)
+    pos = passed_on(1)
+    transpose = spanned_rule(Transpose, 0)
+    partial = spanned_rule(Deriv, 3, 7)
 
     def equation(self, children):
         sides, conds = None, {}
@@ -98,28 +94,20 @@ class TreeBuilder(Transformer):
 
     # ------------------------------------------------------------------ binary
     @v_args(meta=True)
-    def add(self, meta, ch):
-        return Add(ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
-    def sub(self, meta, ch):
-        return Sub(ch[0], ch[2], span=_span(meta))
-
-    @v_args(meta=True)
     def hadamard(self, meta, ch):
-        return combine(Hadamard, ch[0], ch[2], _span(meta))
+        return combine(Hadamard, ch[0], ch[2], span_of(meta))
 
     @v_args(meta=True)
     def ediv(self, meta, ch):
-        return combine(EDiv, ch[0], ch[2], _span(meta))
+        return combine(EDiv, ch[0], ch[2], span_of(meta))
 
     @v_args(meta=True)
     def cdot(self, meta, ch):
-        return combine(Dot, ch[0], ch[2], _span(meta))
+        return combine(Dot, ch[0], ch[2], span_of(meta))
 
     @v_args(meta=True)
     def star(self, meta, ch):
-        return combine(Star, ch[0], ch[2], _span(meta))
+        return combine(Star, ch[0], ch[2], span_of(meta))
 
     @v_args(meta=True)
     def juxt(self, meta, ch):
@@ -130,23 +118,16 @@ class TreeBuilder(Transformer):
             nxt = self.source[ch[1].span[0]:ch[1].span[1]] if ch[1].span else "y"
             raise ReadFailure(f"{fn} {arg} {nxt} can be read as {fn}({arg}) {nxt} or as {fn}({arg} {nxt}); "
                               f"write the parentheses", bare.span[0] if bare.span else None)
-        return combine(Juxt, ch[0], ch[1], _span(meta))
+        return combine(Juxt, ch[0], ch[1], span_of(meta))
 
     @v_args(meta=True)
     def juxt_sum(self, meta, ch):
         right = self._sum(ch[1], ch[2], (ch[1].start_pos, meta.end_pos))
-        return combine(Juxt, ch[0], right, _span(meta))
-
-    @v_args(meta=True)
-    def neg(self, meta, ch):
-        return Neg(ch[1], span=_span(meta))
-
-    def pos(self, ch):
-        return ch[1]
+        return combine(Juxt, ch[0], right, span_of(meta))
 
     @v_args(meta=True)
     def sum(self, meta, ch):
-        return self._sum(ch[0], ch[1], _span(meta))
+        return self._sum(ch[0], ch[1], span_of(meta))
 
     def _sum(self, tok: Token, body: Node, span) -> Node:
         m = re.fullmatch(r"\\sum(?:\s*\\limits)?(?:\s*_\s*(?:\{\s*([a-z])\s*(?:=\s*(\d+)\s*)?\}|([a-z]))"
@@ -182,10 +163,10 @@ class TreeBuilder(Transformer):
         if not text:
             raise ReadFailure("An empty subscript", tok.start_pos)
         if isinstance(base, RawName) and base.indices is None and not base.primes:
-            return RawName(base.letter, base.layer, (), text, 0, base.transposed_layer, span=_span(meta))
+            return RawName(base.letter, base.layer, (), text, 0, base.transposed_layer, span=span_of(meta))
         if isinstance(base, RawName) and base.indices is not None:
             raise ReadFailure("A second subscript on the same letter", tok.start_pos)
-        return Entry(base, parse_indices(text, 2, tok.start_pos), span=_span(meta))
+        return Entry(base, parse_indices(text, 2, tok.start_pos), span=span_of(meta))
 
     @v_args(meta=True)
     def layer(self, meta, ch):
@@ -195,7 +176,7 @@ class TreeBuilder(Transformer):
         bare = not re.match(r"\^\s*\{\s*[\(\[]", text)
         if bare and isinstance(base, RawName) and base.letter == "e" and base.layer is None and base.indices is None:
             # e^x, e^{z+1}: an exponential, not a layer
-            exp_span = _tok_span(tok)
+            exp_span = token_span(tok)
             if isinstance(layer, LayerRef):
                 head: Node = RawName(layer.var, span=exp_span)
                 if layer.offset:
@@ -203,19 +184,15 @@ class TreeBuilder(Transformer):
                     head = (Add if layer.offset > 0 else Sub)(head, off, span=exp_span)
             else:  # pragma: no cover - a bare digit is a POWER token
                 head = Const(Fraction(layer), span=exp_span)
-            return RawSup(base, head, span=_span(meta))
+            return RawSup(base, head, span=span_of(meta))
         transposed = bool(re.search(r"[\)\]]\s*(?:T|\\top|\\intercal)\s*\}", text))
         if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
-            named = replace(base, layer=layer, layer_written="bare" if bare else "paren", span=_span(meta))
-            return Transpose(named, span=_span(meta)) if transposed else named
+            named = replace(base, layer=layer, layer_written="bare" if bare else "paren", span=span_of(meta))
+            return Transpose(named, span=span_of(meta)) if transposed else named
         if bare:
-            head = RawName(layer.var if isinstance(layer, LayerRef) else str(layer), span=_tok_span(tok))
-            return RawSup(base, head, span=_span(meta))
+            head = RawName(layer.var if isinstance(layer, LayerRef) else str(layer), span=token_span(tok))
+            return RawSup(base, head, span=span_of(meta))
         raise ReadFailure("A layer superscript like ^{(2)} belongs directly on a letter such as W or a", tok.start_pos)
-
-    @v_args(meta=True)
-    def transpose(self, meta, ch):
-        return Transpose(ch[0], span=_span(meta))
 
     @v_args(meta=True)
     def power(self, meta, ch):
@@ -224,40 +201,40 @@ class TreeBuilder(Transformer):
         if n > 64:
             raise ReadFailure(f"The power {n} is too large (at most 64)", tok.start_pos)
         if isinstance(base, RawName) and base.layer is None and not base.primes and base.power is None:
-            return replace(base, power=n, span=_span(meta))  # W^2: a layer or a square (the resolver decides)
-        return Pow(base, n, span=_span(meta))
+            return replace(base, power=n, span=span_of(meta))  # W^2: a layer or a square (the resolver decides)
+        return Pow(base, n, span=span_of(meta))
 
     @v_args(meta=True)
     def prime(self, meta, ch):
         base, tok = ch
         if isinstance(base, RawName):
-            return replace(base, primes=base.primes + 1, span=_span(meta))
-        return RawPrime(base, span=_span(meta))
+            return replace(base, primes=base.primes + 1, span=span_of(meta))
+        return RawPrime(base, span=span_of(meta))
 
     @v_args(meta=True)
     def supexpr(self, meta, ch):
         base, exponent = ch[0], (ch[3] if len(ch) == 5 else ch[2])
         if isinstance(exponent, Token):
-            exponent = RawName(str(exponent), span=_tok_span(exponent))
-        return RawSup(base, exponent, span=_span(meta))
+            exponent = RawName(str(exponent), span=token_span(exponent))
+        return RawSup(base, exponent, span=span_of(meta))
 
     # ------------------------------------------------------------------- atoms
     def letter(self, ch):
         tok = ch[0]
-        return RawName(str(tok).strip(), span=_tok_span(tok))
+        return RawName(str(tok).strip(), span=token_span(tok))
 
     def number(self, ch):
         tok = ch[0]
-        return Const(Fraction(str(tok)), span=_tok_span(tok))
+        return Const(Fraction(str(tok)), span=token_span(tok))
 
     @v_args(meta=True)
     def paren(self, meta, ch):
         inner = ch[1]
-        return with_span(inner, _span(meta))
+        return with_span(inner, span_of(meta))
 
     @v_args(meta=True)
     def group(self, meta, ch):
-        return with_span(ch[1], _span(meta))
+        return with_span(ch[1], span_of(meta))
 
     @v_args(meta=True)
     def frac(self, meta, ch):
@@ -266,80 +243,76 @@ class TreeBuilder(Transformer):
         if wrt is not None:  # \frac{dL}{dW}, \frac{d}{dW}: a derivative written with d
             d_pos = leftmost(den).span[0] if leftmost(den).span else None
             if is_d(num):
-                return RawDeriv(None, wrt, open=True, d_pos=d_pos, span=_span(meta))
+                return RawDeriv(None, wrt, open=True, d_pos=d_pos, span=span_of(meta))
             of = after_d(num)
             if of is not None:
-                return RawDeriv(of, wrt, d_pos=d_pos, span=_span(meta))
+                return RawDeriv(of, wrt, d_pos=d_pos, span=span_of(meta))
         if isinstance(num, Const) and isinstance(den, Const):
             if den.value == 0:
                 raise ReadFailure("A fraction with denominator 0", meta.start_pos)
-            return Const(num.value / den.value, span=_span(meta))
-        return Div(num, den, span=_span(meta))
+            return Const(num.value / den.value, span=span_of(meta))
+        return Div(num, den, span=span_of(meta))
 
     def frac_digits(self, ch):
         tok = ch[0]
         digits = re.findall(r"\d", str(tok))
         if digits[1] == "0":
             raise ReadFailure("A fraction with denominator 0", tok.start_pos)
-        return Const(Fraction(int(digits[0]), int(digits[1])), span=_tok_span(tok))
-
-    @v_args(meta=True)
-    def partial(self, meta, ch):
-        return Deriv(ch[3], ch[7], span=_span(meta))
+        return Const(Fraction(int(digits[0]), int(digits[1])), span=token_span(tok))
 
     @v_args(meta=True)
     def partial_op(self, meta, ch):
-        return Deriv(ch[-1], ch[6], span=_span(meta))
+        return Deriv(ch[-1], ch[6], span=span_of(meta))
 
     @v_args(meta=True)
     def nabla(self, meta, ch):
         if len(ch) == 5:
             wrt, of = ch[2], ch[4]
         else:
-            wrt, of = RawName(str(ch[1]), span=_tok_span(ch[1])), ch[2]
-        return Deriv(of, wrt, nabla=True, span=_span(meta))
+            wrt, of = RawName(str(ch[1]), span=token_span(ch[1])), ch[2]
+        return Deriv(of, wrt, nabla=True, span=span_of(meta))
 
     @v_args(meta=True)
     def call(self, meta, ch):
-        return _make_call(ch[0], ch[1:-3], ch[-2], _span(meta), bare=False)
+        return _make_call(ch[0], ch[1:-3], ch[-2], span_of(meta), bare=False)
 
     @v_args(meta=True)
     def bare_call(self, meta, ch):
         """\\log x, \\exp u_1: one atom (with its sub- and superscripts) is the argument."""
-        return _make_call(ch[0], ch[1:-1], ch[-1], _span(meta), bare=True)
+        return _make_call(ch[0], ch[1:-1], ch[-1], span_of(meta), bare=True)
 
     @v_args(meta=True)
     def norm(self, meta, ch):
-        return Norm(ch[1], span=_span(meta))
+        return Norm(ch[1], span=span_of(meta))
 
     @v_args(meta=True)
     def matrix(self, meta, ch):
         rows = tuple(tuple(r.children) for r in ch if hasattr(r, "data") and r.data == "mrow")
-        return MatrixLit(rows, span=_span(meta))
+        return MatrixLit(rows, span=span_of(meta))
 
     def mrow(self, ch):
         return Tree("mrow", [c for c in ch if isinstance(c, Node)])
 
     @v_args(meta=True)
     def font(self, meta, ch):
-        return with_span(ch[1], _span(meta))
+        return with_span(ch[1], span_of(meta))
 
     @v_args(meta=True)
     def accent(self, meta, ch):
-        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=span_of(meta))
 
     @v_args(meta=True)
     def accent_font(self, meta, ch):
-        return RawName(accent_name(str(ch[0]), str(ch[2])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[2])), span=span_of(meta))
 
     @v_args(meta=True)
     def accent_bare(self, meta, ch):
-        return RawName(accent_name(str(ch[0]), str(ch[1])), span=_span(meta))
+        return RawName(accent_name(str(ch[0]), str(ch[1])), span=span_of(meta))
 
     def word(self, ch):
         tok = ch[0]
         text = re.search(r"\{\s*(\w+)\s*\}", str(tok)).group(1)
-        return RawName(text, span=_tok_span(tok))
+        return RawName(text, span=token_span(tok))
 
 
 def _make_call(tok: Token, suffixes, arg: Node, span, bare: bool) -> "RawCall":

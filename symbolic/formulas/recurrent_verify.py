@@ -24,20 +24,20 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Mapping
 
-from flint import arb, fmpq
+from flint import fmpq
 
 from ..spec.errors import DerivcheckError
 from ..spec.layer_rules import Arithmetic
 from ..spec.rules import ACTIVATIONS
 from ..truth.balls import Undecided, Unevaluable, add, exact, mul, workprec
 from ..truth.layered import DOMAIN
+from .claim_loop import certified_nonzero, counterexample, settle, shown
 from .layer_eval import LayerShapeError
 from .layer_reading import read_layer_formula
-from .parser import _located
 from .ratfun import RationalFunctions
-from .raw import ReadFailure
 from .recurrent_formula import RQ, RecurrentFormula, resolve_recurrent
 from .recurrent_model import RecurrentModel
+from .syntax import located_failures
 from .verify import FormulaVerdict
 
 __all__ = ["verify_recurrent_formula", "read_recurrent", "prove_recurrent", "recurrent_label"]
@@ -45,10 +45,8 @@ __all__ = ["verify_recurrent_formula", "read_recurrent", "prove_recurrent", "rec
 
 def read_recurrent(network, latex: str, symbols: Mapping[str, str] | None) -> RecurrentFormula:
     formula = read_layer_formula(latex)
-    try:
+    with located_failures(formula.source):
         return resolve_recurrent(formula, network, symbols)
-    except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, formula.source, exc.pos)) from None
 
 
 def recurrent_label(rf: RecurrentFormula) -> str:
@@ -104,16 +102,15 @@ def symbolic_rnn(network, layer: int) -> RecurrentModel:
 
 
 def _cases(rf: RecurrentFormula, model: RecurrentModel):
-    try:
-        for env, left, rights in rf.cases(model):
-            for k, right in enumerate(rights, 1):
-                for i, row in enumerate(left):
-                    for j, lv in enumerate(row):
-                        yield env, k, (i, j), lv, right[i][j]
-    except ZeroDivisionError:
-        raise DerivcheckError("The formula divides by zero.") from None
-    except ReadFailure as exc:
-        raise DerivcheckError(_located(exc.message, rf.source, exc.pos)) from None
+    with located_failures(rf.source):
+        try:
+            for env, left, rights in rf.cases(model):
+                for k, right in enumerate(rights, 1):
+                    for i, row in enumerate(left):
+                        for j, lv in enumerate(row):
+                            yield env, k, (i, j), lv, right[i][j]
+        except ZeroDivisionError:
+            raise DerivcheckError("The formula divides by zero.") from None
 
 
 def prove_recurrent(rf: RecurrentFormula, model: RecurrentModel) -> tuple | None:
@@ -143,49 +140,38 @@ def _points(network, layer: int):
                f"x = {[str(v) for v in xs]}, y = {[str(v) for v in ys]}"), vals, xs, ys, [Fraction(0)] * r.hidden
 
 
-def _show(v) -> str:
-    if type(v) is fmpq:
-        text = str(v)
-        return text if len(text) <= 14 else arb(v).str(12, radius=False)
-    return v.str(12, radius=False)
-
-
 def verify_recurrent_formula(network, latex: str, symbols: Mapping[str, str] | None = None) -> FormulaVerdict:
     """Prove ``latex`` about the list's rnn layer or refute it (module contract)."""
     rf = read_recurrent(network, latex, symbols)
     label, steps = recurrent_label(rf), len(rf.sides) - 1
-    try:
-        first = prove_recurrent(rf, symbolic_rnn(network, rf.layer))
-    except LayerShapeError as exc:
-        return FormulaVerdict("shape error", str(exc), label, steps=steps)
-    if first is None:
+
+    def proof() -> tuple[str, str]:
         rule = ACTIVATIONS.get(network.specs[rf.layer - 1].extra.activation)
         how = f"f'(u_t) = {rule.prime_of_output_text.format(v='h_t')}" if rule and rule.prime_of_output else \
             "h_t = u_t"
-        return FormulaVerdict("ok", f"Proved for all values of the rnn's weights, biases, inputs, targets, initial "
-                                    f"state and hidden states h_t (each h_t its own symbol, {how}): every entry of "
-                                    f"left − right is exactly 0 as a rational function at every step, the "
-                                    f"derivatives by forward-mode differentiation of the recurrence.", label,
-                              method="rational identity", steps=steps)
+        return (f"Proved for all values of the rnn's weights, biases, inputs, targets, initial state and hidden "
+                f"states h_t (each h_t its own symbol, {how}): every entry of left − right is exactly 0 as a rational "
+                f"function at every step, the derivatives by forward-mode differentiation of the recurrence."), \
+            "rational identity"
+
+    return settle(label, steps, lambda: prove_recurrent(rf, symbolic_rnn(network, rf.layer)), proof,
+                  lambda first: _refute(network, rf, label, steps))
+
+
+def _refute(network, rf: RecurrentFormula, label: str, steps: int) -> FormulaVerdict:
     for where, vals, xs, ys, h0 in _points(network, rf.layer):
         with workprec(320):
             try:
                 model = _concrete(network, rf.layer, vals, [exact(v) for v in xs], [exact(v) for v in ys],
                                   [exact(v) for v in h0])
-                found = [c for c in _cases(rf, model) if _nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
+                found = [c for c in _cases(rf, model) if certified_nonzero(add((c[3], mul((c[4], fmpq(-1))))))]
             except (DerivcheckError, ArithmeticError, LayerShapeError, Unevaluable, Undecided):
                 continue
             if not found:
                 continue
             env, k, (i, j), lv, rv = found[0]
-            parts = [f"right-hand side {k} of {steps}"] if steps > 1 else []
-            parts.append(f"entry [{i + 1},{j + 1}]" if len(model.shape("Wh")) and _is_matrix(rf, model)
-                         else f"entry [{i + 1}]")
-            subject = ", ".join(parts) + (" with " + ", ".join(f"{a} = {b}" for a, b in env.items()) if env else "")
-            claimed, true = _show(rv), _show(lv)
-            return FormulaVerdict("WRONG", f"Counterexample {where}: {subject} is {claimed} but the truth is {true}.",
-                                  label, method="counterexample", steps=steps, step=k, entry=(i + 1, j + 1),
-                                  bindings=dict(env), claimed=claimed, true=true)
+            entry = f"entry [{i + 1},{j + 1}]" if len(model.shape("Wh")) and _is_matrix(rf, model) else f"entry [{i + 1}]"
+            return counterexample(label, steps, where, k, entry, env, shown(rv), shown(lv), (i + 1, j + 1))
     raise DerivcheckError("The formula is not proved with the hidden states as symbols, and no counterexample was "
                           "certified at the network's samples or three test points; it is left undecided.")
 
@@ -193,7 +179,3 @@ def verify_recurrent_formula(network, latex: str, symbols: Mapping[str, str] | N
 def _is_matrix(rf: RecurrentFormula, model: RecurrentModel) -> bool:
     lhs = rf.sides[0]
     return isinstance(lhs, RQ) and model.shape(lhs.name)[1] > 1
-
-
-def _nonzero(x) -> bool:
-    return (x != 0) if type(x) is fmpq else not x.contains(0)

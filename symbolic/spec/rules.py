@@ -13,6 +13,11 @@ Contract
   does not exist, and the evaluator reports it (:class:`symbolic.spec.errors.KinkError`)
   instead of returning either one-sided value.
 
+* ``ActivationRule.output_range`` is the set f takes its values in, an :class:`OutputRange` (ends exact
+  Fractions or None for ±∞, each open or closed; softmax's ``total`` says its outputs sum to 1): what
+  :mod:`symbolic.claims.targets` compares each training target with. :meth:`OutputRange.times` is the
+  range of a product (the lstm's h = o·tanh(c) from the o gate's and the cell function's ranges).
+
 * Generic activations: :func:`generic_functions` gives ``(f_<name>, fp_<name>)``,
   an undefined SymPy function (an :class:`_Activation`) whose derivative is the
   undefined ``fp_<name>``; one pair per name, kept in ``_GENERIC``, so every
@@ -34,11 +39,67 @@ from numeric.functions import ACTIVATIONS as NUMERIC_ACTIVATIONS
 from numeric.functions import LOSSES as NUMERIC_LOSSES
 from numeric.functions import Activation, Loss
 
-__all__ = ["ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "DEFAULT_ACTIVATION",
+__all__ = ["OutputRange", "ActivationRule", "LossRule", "ACTIVATIONS", "LOSSES", "FUSED_OUTPUTS", "DEFAULT_ACTIVATION",
            "DEFAULT_LOSS", "LINEAR_ACTIVATION", "_Activation", "_GENERIC", "generic_functions",
            "generic_to_concrete"]
 
 Expr = sp.Expr
+
+
+@dataclass(frozen=True)
+class OutputRange:
+    """An interval of values: ``low`` / ``high`` exact (None: −∞ / +∞), each end open or closed; ``total``: the
+    outputs of one vector rule sum to it (softmax: 1), None for an elementwise rule."""
+
+    low: Fraction | None = None
+    high: Fraction | None = None
+    low_closed: bool = False
+    high_closed: bool = False
+    total: Fraction | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Not every real number: some end is finite (identity's range is everything)."""
+        return self.low is not None or self.high is not None
+
+    def contains(self, v: Fraction) -> bool:
+        """Whether the value ``v`` (exact) is in the range; an open end does not contain itself."""
+        if self.low is not None and (v < self.low or (v == self.low and not self.low_closed)):
+            return False
+        return not (self.high is not None and (v > self.high or (v == self.high and not self.high_closed)))
+
+    def closure_contains(self, v: Fraction) -> bool:
+        """Whether ``v`` is in the range or is one of its finite ends (an open end is approached in the limit)."""
+        return not ((self.low is not None and v < self.low) or (self.high is not None and v > self.high))
+
+    def times(self, other: "OutputRange") -> "OutputRange":
+        """The range of x·y for x in this bounded range and y in ``other``: the extremes are products of ends, a
+        nonzero extreme attained only where both of its ends are closed, 0 wherever either range holds 0."""
+        if None in (self.low, self.high, other.low, other.high):
+            return OutputRange()  # an unbounded factor: kept simple (no rule needs it), everything
+        corners = [(a * b, ca and cb) for a, ca in ((self.low, self.low_closed), (self.high, self.high_closed))
+                   for b, cb in ((other.low, other.low_closed), (other.high, other.high_closed))]
+        zero = self.contains(Fraction(0)) or other.contains(Fraction(0))
+
+        def end(value: Fraction) -> tuple[Fraction, bool]:
+            return value, any(c for p, c in corners if p == value) or (value == 0 and zero)
+
+        low, high = end(min(p for p, _ in corners)), end(max(p for p, _ in corners))
+        return OutputRange(low[0], high[0], low[1], high[1])
+
+    def __str__(self) -> str:
+        def show(v: Fraction | None, infinity: str) -> str:
+            if v is None:
+                return infinity
+            text = str(v) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+            return text.replace("-", "−")
+
+        return (("[" if self.low_closed else "(") + show(self.low, "−∞") + ", " + show(self.high, "∞")
+                + ("]" if self.high_closed else ")"))
+
+
+_ALL = OutputRange()
+_UNIT = OutputRange(Fraction(0), Fraction(1))
 
 
 @dataclass(frozen=True)
@@ -71,6 +132,8 @@ class ActivationRule:
     step_form: Callable[[Expr, Callable], tuple[Expr, Expr]] | None = None
     # other names authors and libraries use (matched case-insensitively, "-" and " " read as "_")
     synonyms: tuple[str, ...] = ()
+    # the values f takes (sigmoid: (0, 1)), beside its derivative: the targets it can reach
+    output_range: OutputRange = _ALL
 
     @property
     def elementwise(self) -> bool:
@@ -118,29 +181,32 @@ ACTIVATIONS: dict[str, ActivationRule] = {
     "identity": ActivationRule("identity", lambda u: u, lambda u: sp.Integer(1), NUMERIC_ACTIVATIONS["identity"],
                                latex="\\operatorname{id}", text="id", document_label="identity",
                                display_prime=lambda u, a: sp.Integer(1), step_form=lambda v, H: (v, sp.Integer(1)),
-                               synonyms=("linear", "none", "id", "purelin")),
+                               synonyms=("linear", "none", "id", "purelin"), output_range=_ALL),
     "sigmoid": ActivationRule("sigmoid", _sigmoid, lambda u: _sigmoid(u) * (1 - _sigmoid(u)),
                               NUMERIC_ACTIVATIONS["sigmoid"], prime_of_output=lambda a: a * (1 - a),
                               prime_of_output_text="{v}(1−{v})",
                               latex="\\sigma", text="σ", parser_names=("\\sigma", "sigmoid"),
                               document_label=r"sigmoid $\sigma(z) = 1/(1+e^{-z})$",
                               display_prime=lambda u, a: _times(a, _plus(sp.Integer(1), _times(sp.Integer(-1), a))),
-                              synonyms=("logistic", "sigma", "σ", "expit", "logsig")),
+                              synonyms=("logistic", "sigma", "σ", "expit", "logsig"), output_range=_UNIT),
     "tanh": ActivationRule("tanh", sp.tanh, lambda u: 1 - sp.tanh(u) ** 2, NUMERIC_ACTIVATIONS["tanh"],
                            prime_of_output=lambda a: 1 - a ** 2, prime_of_output_text="1−{v}²",
                            latex="\\tanh", text="tanh", parser_names=("\\tanh", "tanh"), document_label=r"$\tanh$",
                            display_prime=lambda u, a: _plus(sp.Integer(1),
                                                             _times(sp.Integer(-1), sp.Pow(a, 2, evaluate=False))),
-                           synonyms=("hyperbolic_tangent", "tansig")),
+                           synonyms=("hyperbolic_tangent", "tansig"),
+                           output_range=OutputRange(Fraction(-1), Fraction(1))),
     "relu": ActivationRule("relu", _relu, _relu_prime, NUMERIC_ACTIVATIONS["relu"], has_kink=True,
                            latex="\\operatorname{relu}", text="relu", parser_names=("relu", "ReLU"),
                            document_label=r"ReLU $\max(0, z)$", display=lambda u: sp.Max(0, u),
                            display_prime=lambda u, a: sp.Piecewise((sp.Integer(1), u > 0), (sp.Integer(0), True)),
-                           step_form=lambda v, H: (v * H(v), H(v)), synonyms=("rectifier", "rectified_linear")),
+                           step_form=lambda v, H: (v * H(v), H(v)), synonyms=("rectifier", "rectified_linear"),
+                           output_range=OutputRange(Fraction(0), None, low_closed=True)),
     "softmax": ActivationRule("softmax", None, None, NUMERIC_ACTIVATIONS["softmax"], output_only=True,
                               symbolic_vector=_softmax, vector_vjp=_softmax_vjp,
                               latex="\\operatorname{softmax}", text="softmax", parser_names=("softmax",),
-                              document_label="softmax"),
+                              document_label="softmax",
+                              output_range=OutputRange(Fraction(0), Fraction(1), total=Fraction(1))),
 }
 
 

@@ -20,8 +20,8 @@ Contract
   checked for exact kinks; parameters a step leaves unchanged stay exact). A run beyond the cost bound
   with more than ``EXACT_UPDATES`` updates is refused with a sentence naming the size and
   the limit (a float64 trajectory would be judged beyond the digits it can certify).
-  :meth:`Trajectory.precision` says which; results are cached per (start, n). :meth:`mistaken_after`
-  is the same ball run with a learning-rate mistake (the diagnosis' confirmation).
+  :meth:`Trajectory.precision` says which; results are cached per (start, n); :meth:`refine` re-runs one at
+  twice its bits. :meth:`mistaken_after` is the same ball run with a learning-rate mistake.
 * relu kinks: along a 60-digit trajectory every step's forward pass is checked; a relu input
   exactly 0 (|u| < 10^(10−DIGITS)) at step 0 poisons the parameters feeding that unit
   (their first update is undefined), at any later step — or from step 1 on once anything is
@@ -60,6 +60,7 @@ from .ball_update import BALL_PRECISIONS, POINT_STEPS, BallUpdate, PointUpdate, 
 from .compiled import CompiledGradient, compile_gradient
 from .compiled_update import MAX_PARAMETERS, CompiledUpdate, FloatTrouble, compile_update, plain_pays_off
 from .balls import exact
+from .trajectory_values import ball_values, point_key, to_fraction, undecided_sentence
 from .program import Structured
 from .replay import DIGITS, NO_MISTAKES, Mistakes, Replay
 from .trained import TrainedTrajectory, as_sympy, resume, trained
@@ -82,35 +83,6 @@ STRUCTURED_PARAMETERS = 2_000
 BALL_WORK, LONG_BALL_WORK = 2_500_000, 250_000  # (refused beyond; docs/exactness.md)
 
 Start = Mapping[str, Fraction]
-
-
-def point_key(values: Mapping) -> tuple:
-    """A hashable key of a parameter dict; a ball (unhashable) is keyed by identity — the trajectory keeps
-    every result it returned, so its balls live as long as the key."""
-    return tuple(sorted((k, ("ball", id(v)) if isinstance(v, arb) else v) for k, v in values.items()))
-
-
-def ball_values(values: Mapping) -> dict | None:
-    """The domain values (fmpq / arb) of a parameter dict holding certified balls; None if all are Fractions."""
-    if not any(isinstance(v, arb) for v in values.values()):
-        return None
-    return {k: v if isinstance(v, arb) else exact(v) for k, v in values.items()}
-
-
-def to_fraction(value) -> Fraction:
-    """The exact value of an mpf, float, SymPy Rational or int (a non-finite value is one sentence)."""
-    if isinstance(value, mpmath.mpf):
-        sign, man, exp, _ = value._mpf_
-        if not value or not mpmath.isfinite(value):
-            if value == 0:
-                return Fraction(0)
-            raise DerivcheckError(f"a replayed value is {value}, not a finite number")
-        return (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
-    if isinstance(value, float):
-        return Fraction(value)
-    if isinstance(value, sp.Rational):
-        return Fraction(int(value.p), int(value.q))
-    return Fraction(value)
 
 
 def _key(start: Start) -> tuple:
@@ -210,6 +182,21 @@ class Trajectory:
                 f"after {n:,} update(s) the parameters cannot be certified: {why} that even "
                 f"{BALL_PRECISIONS[-1]:,}-bit ball arithmetic cannot decide it")
         return {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v for k, v in run.items()}
+
+    def refine(self, start: Start, n: int) -> bool:
+        """Re-run the certified run of ``n`` updates at twice its bits (at most the top), for a quantity that
+        cancels below what its balls resolve (a converged loss); False where there is no such run to refine, or
+        where it would cost more than BALL_WORK steps at 256 bits (steps x bits, a run's cost grows slower)."""
+        key, bits, top = (_key(start), n), self._bits.get(n), BALL_PRECISIONS[-1]
+        if key not in self._exact or bits is None or bits >= top or self.trained is not None or \
+                self._ball_cost(n) * min(top, 2 * bits) > BALL_WORK * BALL_PRECISIONS[0]:
+            return False
+        run = self._ball_code(self.network.update_biases, n).run({**self.network.parameter_values(), **start}, n,
+                                                                 self.network.learning_rate, min(top, 2 * bits))
+        if run is not None:
+            self._exact[key], self._bits[n] = {k: Fraction(int(v.p), int(v.q)) if isinstance(v, fmpq) else v
+                                               for k, v in run.items()}, min(top, 2 * bits)
+        return run is not None
 
     def _ball_code(self, update_biases: bool, n: int = 0) -> BallUpdate | PointUpdate:
         if update_biases not in self._balls and 0 < n * len(self.network.x) <= POINT_STEPS:  # cheaper than code
@@ -389,12 +376,3 @@ class Trajectory:
         if self._data is None:
             self._data = tuple(tuple(float(v) for v in (*xs, *ys)) for xs, ys in zip(self.network.x, self.network.y))
         return self._data
-
-
-def undecided_sentence(claimed: str, lo: Fraction, hi: Fraction, n: int) -> str:
-    """Why a claim after ``n`` updates gets no verdict: its printed digits are finer than the certified ball."""
-    with mpmath.workdps(20):
-        lo_s, hi_s = mpmath.nstr(mpmath.mpf(lo.numerator) / lo.denominator, 17), \
-            mpmath.nstr(mpmath.mpf(hi.numerator) / hi.denominator, 17)
-    return (f"the claimed {claimed} is more precise than {n:,} certified update(s) can judge: the value lies "
-            f"between {lo_s} and {hi_s}, across a verdict boundary; claim fewer digits")
