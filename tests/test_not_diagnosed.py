@@ -1,7 +1,8 @@
 """A WRONG claim whose mistake search was cut short says so, in the text report, the JSON report and the plugin.
 
-Two ways the search is skipped (issue 21 cost bounds): over ``MAX_DIAGNOSED_SAMPLES`` (500) samples the
-mistake table is not run at all; after more than ``MISTAKE_REPLAY_UPDATES`` (20) updates the f′ and
+Three ways the search is skipped (issue 21 cost bounds): over ``MAX_DIAGNOSED_SAMPLES`` (500) samples, or
+over ``MAX_DIAGNOSED_POINT_WORK`` (20,000) parameters × samples, the mistake table is not run at all;
+after more than ``MISTAKE_REPLAY_UPDATES`` (20) updates the f′ and
 sequential-update mistakes are not replayed. Then the claim carries one sentence beginning "not diagnosed".
 Within the bounds (500 samples; 20 updates) the search runs in full and no such sentence appears.
 
@@ -12,6 +13,10 @@ The numbers, by hand:
   beyond two units of 0.1), and no mistake of the table comes within two units of it: the ½ dropped
   gives 0.25, doubled 0.0625, the sign flipped −0.125, the batch summed N·0.125 ≥ 62.5 (and a
   one-digit number is never called a typo).
+* ``wide``: a 1-50 identity net, every w = 0.5, no bias, N samples of x = 1, y = 0 (50 zeros): each output
+  is 0.5, so L = 50 · ½ · 0.25 = 6.25 for any N; "0.7" is WRONG, and no mistake lands within two units of it
+  (½ dropped 12.5, doubled 3.125, sign −6.25, per output 6.25/50 = 0.125 or 0.25, summed N · 6.25). 50
+  parameters × 401 samples is 20,050 (over the bound), × 400 is 20,000 (at it: the search runs).
 * ``updates``: seed 002 (Mazur's 2-2-2 sigmoid net) after N updates: W1[1,1] stays near its start 0.15
   (it moves by less than 10^-3 per update, η = 0.5, |∂L/∂W1[1,1]| < 10^-3 at that point), so the claimed
   0.123456789 is WRONG after 20 or 21 updates, and no mistake of the table lands on those nine digits.
@@ -28,7 +33,7 @@ import symbolic.pytest_plugin  # noqa: F401
 from symbolic.cli import main
 from symbolic.claims.check import check_file
 from symbolic.claims.context import MISTAKE_REPLAY_UPDATES
-from symbolic.claims.costs import MAX_DIAGNOSED_SAMPLES
+from symbolic.claims.costs import MAX_DIAGNOSED_POINT_WORK, MAX_DIAGNOSED_SAMPLES
 from symbolic.report_text import print_report
 
 from small_nets import SEED002_NETWORK, SEED002_VALUES
@@ -46,6 +51,12 @@ def _samples_file(n: int) -> str:
             '[[claims]]\nname = "L"\nvalue = "0.7"\n')
 
 
+def _wide_file(n: int) -> str:
+    return ('title = "wide"\n[network]\nlayers = [1, 50]\nactivation = "identity"\nloss = "half_sse"\n'
+            f'bias = "none"\n[data]\nx = {[[1]] * n}\ny = {[[0] * 50] * n}\n[parameters]\nW1 = {[[0.5]] * 50}\n'
+            '[[claims]]\nname = "L"\nvalue = "0.7"\n')
+
+
 def _updates_file(n: int) -> str:
     return (SEED002_NETWORK + "update_biases = false\n" + SEED002_VALUES +
             f'[[claims]]\nname = "W1[1,1]"\nvalue = "0.123456789"\nafter = {n}\n')
@@ -54,9 +65,17 @@ def _updates_file(n: int) -> str:
 CASES = [  # (id, derivation text, the sentence the claim must carry, or None: the search ran in full)
     ("501 samples", _samples_file(MAX_DIAGNOSED_SAMPLES + 1), SAMPLES_SENTENCE + " (this file has 501)"),
     ("500 samples", _samples_file(MAX_DIAGNOSED_SAMPLES), None),
+    ("50 x 401 parameter-samples", _wide_file(401),
+     f"not diagnosed: 50 parameters x 401 sample(s) is 20,050, over the {MAX_DIAGNOSED_POINT_WORK:,} the mistake "
+     "search evaluates"),
+    ("50 x 400 parameter-samples", _wide_file(400), None),
     ("21 updates", _updates_file(MISTAKE_REPLAY_UPDATES + 1), UPDATES_SENTENCE),
     ("20 updates", _updates_file(MISTAKE_REPLAY_UPDATES), None),
 ]
+
+
+def test_the_wide_rows_sit_on_the_bound():
+    assert MAX_DIAGNOSED_POINT_WORK == 50 * 400  # the "wide" rows: 400 samples at the bound, 401 over it
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -22,6 +22,8 @@ value is computed and name the size they found and the limit:
 * :data:`MAX_DIAGNOSED_SAMPLES` — over this many samples a WRONG claim gets its exact value but the
   mistake table is not run (each of its entries re-evaluates the whole batch: 5,000 samples of a
   2-2-1 net cost ~4 s per WRONG claim); the claim context's notes say so.
+* :data:`MAX_DIAGNOSED_POINT_WORK` — nor over this many parameters × samples (each entry is one more
+  exact batch gradient: 8-16-8-4 at 200 samples, 63,200, cost ~1.5 s per WRONG claim).
 * :data:`TRUTH_CACHE` — how many points (``with`` variants × updates × samples) the claim
   context keeps evaluated at once; older ones are dropped (memory bounded, recomputed if
   asked again).
@@ -34,7 +36,7 @@ import time
 from ..spec.network import Network
 
 __all__ = ["MAX_DEPTH", "MAX_SAMPLES", "MAX_SWEEP_WORK", "MAX_FORMULA_DEGREE", "MAX_SUM_TERMS", "MAX_EXP",
-           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES",
+           "FILE_BUDGET_SECONDS", "TRUTH_CACHE", "MAX_DIAGNOSED_SAMPLES", "MAX_DIAGNOSED_POINT_WORK",
            "MAX_DIAGNOSED_UPDATE_WORK", "network_cost", "sample_bound", "raw_sample_bound", "formula_cost", "FileBudget", "refusal"]
 
 MAX_DEPTH = 100  # layers after the input
@@ -46,6 +48,7 @@ MAX_EXP = 10  # \exp / e^{…} occurrences: nested, each one squares the magnitu
 FILE_BUDGET_SECONDS = 300.0
 TRUTH_CACHE = 32
 MAX_DIAGNOSED_SAMPLES = 500
+MAX_DIAGNOSED_POINT_WORK = 20_000  # parameters x samples of a diagnosed claim (each mistake: one batch gradient)
 MAX_DIAGNOSED_UPDATE_WORK = 250_000  # parameters x samples x updates of a diagnosed claim (~0.2 s of float runs)
 
 _EXPONENT = re.compile(r"\^\s*\{\s*(\d{1,12})\s*\}|\^\s*(\d)")

@@ -26,7 +26,7 @@ from ..spec.rules import ACTIVATIONS, LOSSES
 from ..truth.balls import exact
 from ..truth.pins import Pins
 from ..truth.replay import Mistakes
-from .costs import MAX_DIAGNOSED_SAMPLES, MAX_DIAGNOSED_UPDATE_WORK
+from .costs import MAX_DIAGNOSED_POINT_WORK, MAX_DIAGNOSED_SAMPLES, MAX_DIAGNOSED_UPDATE_WORK
 from .context import MISTAKE_REPLAY_UPDATES, REPLAY_BOUND_WORDS
 from .derivation import Claim
 from .printed import singled_out
@@ -343,6 +343,12 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None,
                  f"(this file has {samples:,})")
         return ""
     after = getattr(claim, "after", 0) or 0
+    if hasattr(ctx.network, "parameter_names"):
+        point_work = len(ctx.network.parameter_names()) * max(samples, 1)
+        if point_work > MAX_DIAGNOSED_POINT_WORK:  # issue 21: each entry is one more exact batch gradient
+            ctx.note(f"not diagnosed: {point_work // max(samples, 1):,} parameters x {max(samples, 1):,} sample(s) "
+                     f"is {point_work:,}, over the {MAX_DIAGNOSED_POINT_WORK:,} the mistake search evaluates")
+            return ""
     if after > 0 and hasattr(ctx.network, "parameter_names"):
         work = len(ctx.network.parameter_names()) * max(samples, 1) * after
         if work > MAX_DIAGNOSED_UPDATE_WORK:  # issue 21: each entry is its own run of `after` updates
