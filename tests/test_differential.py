@@ -21,7 +21,18 @@ from symbolic.claims.check import check_file
 
 ACTS = {"identity": (lambda u: u, lambda u, a: mp.mpf(1)),
         "sigmoid": (lambda u: 1 / (1 + mp.exp(-u)), lambda u, a: a * (1 - a)),
-        "tanh": (lambda u: mp.tanh(u), lambda u, a: 1 - a * a)}
+        "tanh": (lambda u: mp.tanh(u), lambda u, a: 1 - a * a),
+        "relu": (lambda u: u if u > 0 else mp.mpf(0), lambda u, a: mp.mpf(1) if u > 0 else mp.mpf(0))}
+KINK = mp.mpf("1e-6")  # relu inputs are drawn |u| > 1e-6 (a network with one closer to the kink is redrawn)
+ZERO = mp.mpf("1e-35")  # a reference value this small is an exact 0 lost to 50-digit rounding (Σ softmax δ)
+
+
+def _softmax(u: list) -> list:
+    m = max(u)
+    e = [mp.exp(v - m) for v in u]
+    return [v / sum(e) for v in e]
+
+
 LOSSES = {  # ℓ(a, y) summed over outputs, and ∂ℓ/∂a_k
     "half_sse": (lambda a, y: sum((t - v) ** 2 for v, t in zip(a, y)) / 2, lambda a, y: [v - t for v, t in zip(a, y)]),
     "sse": (lambda a, y: sum((t - v) ** 2 for v, t in zip(a, y)), lambda a, y: [2 * (v - t) for v, t in zip(a, y)]),
@@ -29,27 +40,44 @@ LOSSES = {  # ℓ(a, y) summed over outputs, and ∂ℓ/∂a_k
             lambda a, y: [2 * (v - t) / len(a) for v, t in zip(a, y)]),
     "bce": (lambda a, y: -sum(t * mp.log(v) + (1 - t) * mp.log(1 - v) for v, t in zip(a, y)),
             lambda a, y: [(v - t) / (v * (1 - v)) for v, t in zip(a, y)]),
+    "softmax_ce": (lambda a, y: -sum(t * mp.log(v) for v, t in zip(a, y)), lambda a, y: [-t / v for v, t in zip(a, y)]),
 }
+BIASES = ("per-neuron", "shared", "none")
 
 
 def _random_case(rng: random.Random) -> dict:
+    while True:  # redraw until every relu input is off its kink (|u| > KINK)
+        case = _draw(rng)
+        if _reference(case) is not None:
+            return case
+
+
+def _draw(rng: random.Random) -> dict:
     depth = rng.randint(1, 3)
     widths = [rng.randint(1, 4) for _ in range(depth + 1)]
     loss = rng.choice(list(LOSSES))
     acts = [rng.choice(list(ACTS)) for _ in range(depth)]
     if loss == "bce":
         acts[-1] = "sigmoid"
+    if loss == "softmax_ce":
+        acts[-1] = "softmax"
+        widths[-1] = max(widths[-1], 2)
+    bias = rng.choice(BIASES)
     m = rng.randint(1, 2)
     q = lambda: rng.randint(-90, 90) / 100  # noqa: E731  (short exact decimals)
     W = [[[q() for _ in range(widths[l])] for _ in range(widths[l + 1])] for l in range(depth)]
-    b = [[q() for _ in range(widths[l + 1])] for l in range(depth)]
+    if bias == "per-neuron":
+        b = [[q() for _ in range(widths[l + 1])] for l in range(depth)]
+    else:  # shared: one number b{l} added to every neuron of layer l; none: no bias (u = W a)
+        b = [[q() if bias == "shared" else 0] * widths[l + 1] for l in range(depth)]
     X = [[q() for _ in range(widths[0])] for _ in range(m)]
     Y = [[rng.randint(5, 95) / 100 for _ in range(widths[-1])] for _ in range(m)]
-    return dict(widths=widths, acts=acts, loss=loss, W=W, b=b, X=X, Y=Y)
+    return dict(widths=widths, acts=acts, loss=loss, bias=bias, W=W, b=b, X=X, Y=Y)
 
 
-def _reference(c: dict) -> dict[str, mp.mpf]:
-    """Values and gradients by hand (see the module docstring), keyed by canonical name."""
+def _reference(c: dict) -> dict[str, mp.mpf] | None:
+    """Values and gradients by hand (see the module docstring), keyed by canonical name; None when a relu
+    input is within KINK of 0."""
     out: dict[str, mp.mpf] = {}
     depth, m = len(c["acts"]), len(c["X"])
     gW = [[[mp.mpf(0)] * len(row) for row in Wl] for Wl in c["W"]]
@@ -59,9 +87,10 @@ def _reference(c: dict) -> dict[str, mp.mpf]:
         a, us, As = [mp.mpf(v) for v in x], [], []
         As.append(a)
         for l in range(depth):
-            f = ACTS[c["acts"][l]][0]
             u = [sum(mp.mpf(w) * v for w, v in zip(row, a)) + mp.mpf(bb) for row, bb in zip(c["W"][l], c["b"][l])]
-            a = [f(v) for v in u]
+            if c["acts"][l] == "relu" and any(abs(v) <= KINK for v in u):
+                return None
+            a = _softmax(u) if c["acts"][l] == "softmax" else [ACTS[c["acts"][l]][0](v) for v in u]
             us.append(u)
             As.append(a)
             if s == 0:
@@ -71,8 +100,12 @@ def _reference(c: dict) -> dict[str, mp.mpf]:
         total += LOSSES[c["loss"]][0](a, yy)
         g = LOSSES[c["loss"]][1](a, yy)
         for l in range(depth - 1, -1, -1):
-            fp = ACTS[c["acts"][l]][1]
-            delta = [gk * fp(uk, ak) for gk, uk, ak in zip(g, us[l], As[l + 1])]
+            if c["acts"][l] == "softmax":  # δ_i = Σ_k g_k ∂a_k/∂u_i = a_i (g_i − Σ_k g_k a_k)
+                ga = sum(gk * ak for gk, ak in zip(g, As[l + 1]))
+                delta = [ai * (gi - ga) for gi, ai in zip(g, As[l + 1])]
+            else:
+                fp = ACTS[c["acts"][l]][1]
+                delta = [gk * fp(uk, ak) for gk, uk, ak in zip(g, us[l], As[l + 1])]
             for i, d in enumerate(delta):
                 gb[l][i] += d / m
                 for j, v in enumerate(As[l]):
@@ -83,9 +116,12 @@ def _reference(c: dict) -> dict[str, mp.mpf]:
         for i, row in enumerate(gW[l], 1):
             for j, v in enumerate(row, 1):
                 out[f"dL/dW{l + 1}[{i},{j}]"] = v
-        for i, v in enumerate(gb[l], 1):
-            out[f"dL/db{l + 1}[{i}]"] = v
-    return out
+        if c["bias"] == "per-neuron":
+            for i, v in enumerate(gb[l], 1):
+                out[f"dL/db{l + 1}[{i}]"] = v
+        elif c["bias"] == "shared":  # one b{l} in every u{l}[i]: ∂L/∂b{l} = Σ_i δ_i (batch mean)
+            out[f"dL/db{l + 1}"] = sum(gb[l])
+    return {k: (mp.mpf(0) if abs(v) < ZERO else v) for k, v in out.items()}
 
 
 def _printed(v: mp.mpf) -> str:
@@ -101,11 +137,13 @@ def _planted(v: mp.mpf, rng: random.Random) -> str:
 
 def _toml(c: dict, claims: list[tuple[str, str]]) -> str:
     acts = ", ".join(f'"{a}"' for a in c["acts"])
-    params = "".join(f"W{l + 1} = {c['W'][l]}\nb{l + 1} = {c['b'][l]}\n" for l in range(len(c["acts"])))
+    bias = {"per-neuron": lambda bl: f"{bl}", "shared": lambda bl: f"{bl[0]}"}.get(c["bias"])
+    params = "".join(f"W{l + 1} = {c['W'][l]}\n" + (f"b{l + 1} = {bias(c['b'][l])}\n" if bias else "")
+                     for l in range(len(c["acts"])))
     body = "".join(f'[[claims]]\nname = "{n}"\nvalue = "{v}"\n' + ("sample = 1\n" if n.startswith("a") else "")
                    for n, v in claims)  # the reference's node values are sample 1's
     return (f'[network]\nlayers = {c["widths"]}\nactivation = [{acts}]\nloss = "{c["loss"]}"\n'
-            f'bias = "per-neuron"\nlearning_rate = 0.1\n[data]\nx = {c["X"]}\ny = {c["Y"]}\n[parameters]\n{params}'
+            f'bias = "{c["bias"]}"\nlearning_rate = 0.1\n[data]\nx = {c["X"]}\ny = {c["Y"]}\n[parameters]\n{params}'
             f"{body}")
 
 
