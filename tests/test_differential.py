@@ -1,9 +1,14 @@
 """Differential test (issue 21): random networks and claims against an independent reference written here.
 
 The reference is a plain mpmath (50 digits) forward pass and hand-written backprop over nested lists —
-no derivcheck code, no SymPy: per layer u = W a + b, a = f(u) for identity/sigmoid/tanh, the loss
-half_sse, sse or mse (or sigmoid + bce), δ_L = ∂ℓ/∂a ⊙ f'(u), δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ f'(u_l),
-∂L/∂W_l = δ_l a_{l−1}ᵀ, batch mean over samples. Each random network gets claims of L, node values,
+no derivcheck code, no SymPy: per layer u = W a + b with bias "per-neuron" (b{l}[i]), "shared" (one
+number b{l} added to every u{l}[i]; ∂L/∂b{l} = Σ_i δ_i) or "none" (u = W a, no ∂L/∂b claim);
+a = f(u) for identity/sigmoid/tanh/relu (relu: f' = 1 for u > 0, 0 for u < 0; a network with a relu input
+within 1e-6 of the kink is redrawn, so no claim meets a kink), or a softmax output a_i = e^{u_i}/Σ e^{u_k};
+the loss half_sse, sse or mse (any output), sigmoid + bce, or softmax + softmax_ce (−Σ y log a);
+δ_L = ∂ℓ/∂a ⊙ f'(u) (softmax: δ_i = a_i (g_i − Σ_k g_k a_k), g = ∂ℓ/∂a), δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ f'(u_l),
+∂L/∂W_l = δ_l a_{l−1}ᵀ, batch mean over samples. Network k's loss, bias mode and first activation cycle
+through every mode (the CI's 6 networks cover each), the rest random. Each network gets claims of L, node values,
 ∂L/∂W and ∂L/∂b entries printed to 12 significant digits (must be ok: 0 false WRONG) and the same numbers
 with a planted mistake — a digit changed by 3 units in the 4th significant place, or the sign flipped —
 (must be WRONG: 0 missed). CI runs 6 networks; ``--fuzz-long`` runs 250 networks (≥ 2,000 claims) and
