@@ -344,17 +344,16 @@ def diagnose(ctx, claim: Claim, mistakes: list[Mistake] | None = None,
         return ""
     after = getattr(claim, "after", 0) or 0
     if hasattr(ctx.network, "parameter_names"):
-        point_work = len(ctx.network.parameter_names()) * max(samples, 1)
-        if point_work > MAX_DIAGNOSED_POINT_WORK:  # issue 21: each entry is one more exact batch gradient
-            ctx.note(f"not diagnosed: {point_work // max(samples, 1):,} parameters x {max(samples, 1):,} sample(s) "
-                     f"is {point_work:,}, over the {MAX_DIAGNOSED_POINT_WORK:,} the mistake search evaluates")
+        parameters, batch = len(ctx.network.parameter_names()), max(samples, 1)
+        if parameters * batch > MAX_DIAGNOSED_POINT_WORK:  # issue 21: each entry is one more exact batch gradient
+            ctx.note(f"not diagnosed: {parameters:,} parameters x {batch:,} sample(s) is {parameters * batch:,}, "
+                     f"over the {MAX_DIAGNOSED_POINT_WORK:,} the mistake search evaluates")
             return ""
-    if after > 0 and hasattr(ctx.network, "parameter_names"):
-        work = len(ctx.network.parameter_names()) * max(samples, 1) * after
+        work = parameters * batch * after
         if work > MAX_DIAGNOSED_UPDATE_WORK:  # issue 21: each entry is its own run of `after` updates
-            ctx.note(f"not diagnosed: {after:,} updates of {work // (max(samples, 1) * after):,} parameters x "
-                     f"{max(samples, 1):,} sample(s) is {work:,} steps per mistake tried, over the "
-                     f"{MAX_DIAGNOSED_UPDATE_WORK:,} the mistake table replays")
+            ctx.note(f"not diagnosed: {after:,} updates of {parameters:,} parameters x {batch:,} sample(s) is "
+                     f"{work:,} steps per mistake tried, over the {MAX_DIAGNOSED_UPDATE_WORK:,} the mistake table "
+                     f"replays")
             return ""
     found = []
     for mistake in MISTAKES if mistakes is None else mistakes:
