@@ -177,14 +177,19 @@ def test_bptt_shape_errors(tmp_path):
     assert result.verdict == "shape error" and "The step t is free on the right-hand side only" in result.message
 
 
+def _model_at_the_files_point(net):
+    """The formula model of sample 1 at the file's parameters, data and initial state (exact balls)."""
+    return _concrete(net, 1, {k: exact(v) for k, v in net.parameter_values().items()},
+                     [exact(v) for v in net.x[0]], [exact(v) for v in net.y[0]],
+                     [exact(v) for v in net.specs[0].extra.state("h", 1)])
+
+
 def test_model_equals_the_program(tmp_path):
     """The formula's truth side at the file's point is the layer list's exact truth (the rnn's BPTT)."""
     net = _net(tmp_path)
     truth = LayeredTruth(net)
     with workprec(320):
-        model = _concrete(net, 1, {k: exact(v) for k, v in net.parameter_values().items()},
-                          [exact(v) for v in net.x[0]], [exact(v) for v in net.y[0]],
-                          [exact(v) for v in net.specs[0].extra.state("h", 1)])
+        model = _model_at_the_files_point(net)
         for (i, j) in np.ndindex(2, 2):
             assert float(to_mpf(model.derivative("Wh")[i][j])) == pytest.approx(
                 float(truth.derivative("L", f"Wh1[{i + 1},{j + 1}]")), rel=1e-14)
@@ -210,9 +215,7 @@ def test_model_equals_the_program_with_loss_options(tmp_path, keys, loss, y):
     net = load_derivation(path).network
     truth = LayeredTruth(net)
     with workprec(320):
-        model = _concrete(net, 1, {k: exact(v) for k, v in net.parameter_values().items()},
-                          [exact(v) for v in net.x[0]], [exact(v) for v in net.y[0]],
-                          [exact(v) for v in net.specs[0].extra.state("h", 1)])
+        model = _model_at_the_files_point(net)
         for (i, j) in np.ndindex(2, 2):
             assert float(to_mpf(model.derivative("Wh")[i][j])) == pytest.approx(
                 float(truth.derivative("L", f"Wh1[{i + 1},{j + 1}]")), rel=1e-14)
